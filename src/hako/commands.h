@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The hako command line: runc's, one file per command. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "error.h"
+
+struct hako_globals {
+	const char *root;
+	bool debug;
+};
+
+/* Each command parses its own options from argv (argv[0] is its name). */
+typedef int (*hako_command_fn)(const struct hako_globals *g, int argc, char **argv,
+			       struct hk_error *err);
+
+int cmd_create(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
+int cmd_start(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
+int cmd_state(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
+int cmd_kill(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
+int cmd_delete(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
+int cmd_run(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
+int cmd_list(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
+int cmd_spec(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
+int cmd_features(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
+
+/* create and run share these options. */
+struct hako_create_flags {
+	const char *bundle, *pid_file, *console_socket;
+	bool no_pivot, no_new_keyring, detach;
+	unsigned preserve_fds;
+};
+/* Parse create/run options; returns the index of the container id or -1. */
+int hako_parse_create_flags(int argc, char **argv, bool is_run, struct hako_create_flags *f,
+			    struct hk_error *err);
+/* Exactly one positional argument, the container id; the rest are flags. */
+int hako_want_id(int argc, char **argv, int optind_, const char *usage, struct hk_error *err);

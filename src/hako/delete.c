@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stddef.h>
+#include <getopt.h>
+
+#include "commands.h"
+#include "container.h"
+
+int cmd_delete(const struct hako_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	bool force = false;
+	int c, i;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+		if (c != 'f')
+			return hk_error_setx(err, -EINVAL, "delete: unknown option");
+		force = true;
+	}
+	i = hako_want_id(argc, argv, optind, "hako delete [--force] ID", err);
+	if (i < 0)
+		return i;
+	return hk_container_delete(g->root, argv[i], force, err);
+}

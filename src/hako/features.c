@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "commands.h"
+#include "spec.h"
+#include "util.h"
+
+/* What this hako supports, in the shape of runc's `features` (features.md). */
+int cmd_features(const struct hako_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	static const char *const mount_options[] = {
+		"async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "iversion",
+		"lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec",
+		"noiversion", "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid",
+		"nosymfollow", "private", "rbind", "rdev", "relatime", "remount", "rexec",
+		"rnodev", "rnoexec", "rnosuid", "ro", "rprivate", "rro", "rrw", "rshared",
+		"rslave", "rsuid", "runbindable", "rw", "shared", "silent", "slave",
+		"strictatime", "suid", "symfollow", "sync", "unbindable",
+	};
+	struct hk_buf b = HK_BUF_INIT;
+
+	(void)g;
+	(void)argc;
+	(void)argv;
+	(void)err;
+	hk_buf_adds(&b, "{\n  \"ociVersionMin\": \"1.0.0\",\n  \"ociVersionMax\": \"1.2.1\",\n"
+			"  \"hooks\": [],\n  \"mountOptions\": [");
+	for (size_t i = 0; i < ARRAY_SIZE(mount_options); i++)
+		hk_buf_addf(&b, "%s\"%s\"", i ? ", " : "", mount_options[i]);
+	hk_buf_adds(&b, "],\n  \"linux\": {\n    \"namespaces\": [");
+	for (int k = 0; k < HK_NS_COUNT; k++)
+		hk_buf_addf(&b, "%s\"%s\"", k ? ", " : "", hk_ns_table[k].spec_name);
+	hk_buf_adds(&b, "],\n    \"capabilities\": [");
+	for (unsigned i = 0; i < hk_cap_count; i++)
+		hk_buf_addf(&b, "%s\"%s\"", i ? ", " : "", hk_cap_names[i]);
+	hk_buf_adds(&b, "],\n    \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": false, "
+			"\"systemdUser\": false, \"rdma\": false},\n"
+			"    \"seccomp\": {\"enabled\": false},\n"
+			"    \"apparmor\": {\"enabled\": false},\n"
+			"    \"selinux\": {\"enabled\": false},\n"
+			"    \"intelRdt\": {\"enabled\": false},\n"
+			"    \"mountExtensions\": {\"idmap\": {\"enabled\": false}}\n  },\n"
+			"  \"annotations\": {\"org.opencontainers.runc.checkpoint.enabled\": "
+			"\"false\", \"io.github.hako.version\": \"" HAKO_VERSION "\"}\n}\n");
+	fputs(b.buf, stdout);
+	hk_buf_release(&b);
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stddef.h>
+#include <getopt.h>
+#include <signal.h>
+
+#include "commands.h"
+#include "container.h"
+#include "signals.h"
+
+int cmd_kill(const struct hako_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	static const struct option opts[] = {{"all", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
+	bool all = false;
+	int c, sig = SIGTERM;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
+		if (c != 'a')
+			return hk_error_setx(err, -EINVAL, "kill: unknown option");
+		all = true;
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		return hk_error_setx(err, -EINVAL, "usage: hako kill [--all] ID [SIGNAL]");
+	if (argc - optind == 2) {
+		sig = hk_signal_parse(argv[optind + 1]);
+		if (sig < 0)
+			return hk_error_setx(err, -EINVAL, "unknown signal \"%s\"", argv[optind + 1]);
+	}
+	return hk_container_kill(g->root, argv[optind], sig, all, err);
+}

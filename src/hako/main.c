@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "log.h"
+
+static const struct {
+	const char *name;
+	hako_command_fn fn;
+	const char *help;
+} commands[] = {
+	{"create", cmd_create, "create a container"},
+	{"start", cmd_start, "start a created container"},
+	{"run", cmd_run, "create and start a container"},
+	{"state", cmd_state, "print the state of a container"},
+	{"kill", cmd_kill, "send a signal to a container's init"},
+	{"delete", cmd_delete, "delete a container and everything it had"},
+	{"list", cmd_list, "list containers"},
+	{"spec", cmd_spec, "write a default config.json"},
+	{"features", cmd_features, "print the features hako supports, as JSON"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: hako [global options] COMMAND [options] [ID]\n\n"
+		   "hako is an OCI container runtime with runc's command line.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nGlobal options:\n"
+		   "  --root DIR             state directory (default /run/hako)\n"
+		   "  --log FILE             write logs and errors to FILE\n"
+		   "  --log-format text|json the log format (default text)\n"
+		   "  --debug                narrate every kernel step\n"
+		   "  --systemd-cgroup       use systemd for cgroups (not supported yet)\n"
+		   "  --rootless auto|true|false\n"
+		   "  --version, --help\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"root", required_argument, NULL, 'r'},   {"log", required_argument, NULL, 'l'},
+		{"log-format", required_argument, NULL, 'f'}, {"debug", no_argument, NULL, 'd'},
+		{"systemd-cgroup", no_argument, NULL, 's'}, {"rootless", required_argument, NULL, 'R'},
+		{"version", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct hako_globals g = {.root = "/run/hako"};
+	enum hk_log_format format = HK_LOG_TEXT;
+	const char *log_path = NULL;
+	bool systemd_cgroup = false;
+	struct hk_error err = {0};
+	int c, log_fd = -1, r;
+
+	/* "+": stop at the command, whose options are its own. */
+	while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			g.root = optarg;
+			break;
+		case 'l':
+			log_path = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
+				fprintf(stderr, "hako: --log-format: unknown format \"%s\"\n", optarg);
+				return 1;
+			}
+			format = strcmp(optarg, "json") == 0 ? HK_LOG_JSON : HK_LOG_TEXT;
+			break;
+		case 'd':
+			g.debug = true;
+			break;
+		case 's':
+			systemd_cgroup = true;
+			break;
+		case 'R':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "true") && strcmp(optarg, "false")) {
+				fprintf(stderr, "hako: --rootless: expected auto, true or false\n");
+				return 1;
+			}
+			break;
+		case 'v':
+			printf("hako version %s\nspec: 1.2.0\n", HAKO_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (log_path) {
+		log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (log_fd < 0) {
+			fprintf(stderr, "hako: open log \"%s\": %m\n", log_path);
+			return 1;
+		}
+	}
+	hk_log_setup(log_fd >= 0 ? log_fd : STDERR_FILENO, format, g.debug);
+	if (optind >= argc) {
+		usage(stderr);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, argv[optind]) != 0)
+			continue;
+		/* Only the commands that make cgroups care about the driver. */
+		if (systemd_cgroup && (!strcmp(argv[optind], "create") || !strcmp(argv[optind], "run")))
+			r = hk_error_setx(&err, -EOPNOTSUPP,
+					  "--systemd-cgroup: the systemd cgroup driver is not "
+					  "supported yet; omit the flag to use cgroupfs");
+		else
+			r = commands[i].fn(&g, argc - optind, argv + optind, &err);
+		if (r >= 0)
+			return r;
+		/* With --log the error goes there, once, in its format (engines read
+		 * exactly one JSON object); a person at the terminal sees it too. */
+		if (log_fd >= 0 || format == HK_LOG_JSON)
+			hk_log_write("error", "%s", err.msg);
+		if (log_fd >= 0 || format == HK_LOG_TEXT)
+			fprintf(stderr, "hako: %s\n", err.msg);
+		return 1;
+	}
+	fprintf(stderr, "hako: unknown command \"%s\"\n", argv[optind]);
+	return 1;
+}

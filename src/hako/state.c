@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "container.h"
+
+int cmd_state(const struct hako_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	int i = hako_want_id(argc, argv, 1, "hako state ID", err);
+	char *json;
+
+	if (i < 0 || hk_container_state(g->root, argv[i], &json, err) < 0)
+		return err->code;
+	printf("%s\n", json);
+	free(json);
+	return 0;
+}

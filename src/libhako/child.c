@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "log.h"
+#include "mount.h"
+#include "paths.h"
+#include "process.h"
+#include "state.h"
+#include "sync.h"
+#include "sys.h"
+#include "terminal.h"
+#include "util.h"
+
+/* Step 1: wait until the runtime has written our id maps and put us in our cgroups. */
+static int wait_for_go(const struct hk_child_args *a, struct hk_error *err)
+{
+	struct hk_sync_msg msg;
+	int r = hk_sync_recv(a->sync_fd, &msg, NULL);
+
+	if (r < 0 || msg.type != HK_SYNC_GO)
+		return hk_error_setx(err, r < 0 ? r : -EPROTO, "waiting for the runtime failed");
+	/* In a new user namespace we are now mapped: become its root. */
+	if (a->spec->ns[HK_NS_USER].enabled && !a->spec->ns[HK_NS_USER].path) {
+		if (setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) == 0)
+			hk_debug("setresuid(0) in the new user namespace ok");
+	}
+	return 0;
+}
+
+/* Step 2: the filesystem, from the rootfs bind to pivot_root. */
+static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
+{
+	const struct hk_spec *spec = a->spec;
+	bool in_userns = spec->ns[HK_NS_USER].enabled;
+	_cleanup_close_ int rootfd = -1, cwd = -1;
+
+	if (hk_mount_prepare_rootfs(spec, err) < 0)
+		return err->code;
+	rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return hk_error_set(err, -errno, "open rootfs \"%s\"", spec->root_path);
+	for (size_t i = 0; i < spec->n_mounts; i++)
+		if (hk_mount_apply(spec, rootfd, &spec->mounts[i], err) < 0)
+			return hk_error_prefix(err, "mounts[%zu]", i);
+	if (hk_devices_setup(spec, rootfd, in_userns, err) < 0)
+		return err->code;
+	/* runc creates a missing cwd; so do we, inside the rootfs only. */
+	if (hk_path_open_in_root(rootfd, spec->process.cwd, HK_RESOLVE_MKDIR, &cwd, err) < 0 &&
+	    err->code != -EROFS)
+		return hk_error_prefix(err, "process.cwd");
+	if (hk_mount_mask_paths(spec, rootfd, err) < 0)
+		return err->code;
+	if (hk_mount_switch_root(spec, a->no_pivot, err) < 0)
+		return err->code;
+	return hk_mount_finish_root(spec, err);
+}
+
+/* Step 3: what the uts and ipc namespaces and /proc/sys are for. */
+static int setup_identity(const struct hk_spec *spec, struct hk_error *err)
+{
+	if (spec->hostname && *spec->hostname && hk_sys_sethostname(spec->hostname, err) < 0)
+		return err->code;
+	if (spec->domainname && *spec->domainname && hk_sys_setdomainname(spec->domainname, err) < 0)
+		return err->code;
+	for (char **s = spec->sysctl; s && *s; s++) {
+		char path[PATH_MAX];
+		const char *eq = strchr(*s, '=');
+		size_t o = (size_t)snprintf(path, sizeof(path), "/proc/sys/");
+		for (const char *k = *s; k < eq && o + 1 < sizeof(path); k++)
+			path[o++] = *k == '.' ? '/' : *k;
+		path[o] = '\0';
+		if (hk_write_file(path, eq + 1, strlen(eq + 1), err) < 0)
+			return hk_error_prefix(err, "linux.sysctl");
+		hk_debug("write(\"%s\", \"%s\") ok", path, eq + 1);
+	}
+	return 0;
+}
+
+/* Step 4: the terminal, limits, user and capabilities, and the program to run. */
+static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_size,
+			 struct hk_error *err)
+{
+	const struct hk_process *p = &a->spec->process;
+
+	if (p->terminal) {
+		int master;
+		if (hk_terminal_setup_child(p->console_height, p->console_width, &master, err) < 0)
+			return err->code;
+		if (hk_sync_send(a->sync_fd, HK_SYNC_PTY, NULL, master) < 0)
+			return hk_error_set(err, -EPIPE, "send the pty to the runtime");
+		close(master);
+	}
+	if (hk_process_set_rlimits(p, err) < 0 || hk_process_set_user_and_caps(p, err) < 0)
+		return err->code;
+	if (hk_sys_chdir(p->cwd, err) < 0)
+		return hk_error_prefix(err, "process.cwd");
+	if (hk_process_find_executable(p, exe, exe_size, err) < 0)
+		return err->code;
+	if (p->no_new_privileges) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			return hk_error_set(err, -errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+		hk_debug("prctl(PR_SET_NO_NEW_PRIVS, 1) ok");
+	}
+	if (p->has_umask)
+		umask(p->umask);
+	return hk_process_close_fds(a->preserve_fds, err);
+}
+
+static int setup(const struct hk_child_args *a, char *exe, size_t exe_size, struct hk_error *err)
+{
+	const struct hk_spec *spec = a->spec;
+
+	if (wait_for_go(a, err) < 0)
+		return err->code;
+	if (hk_ns_join_and_unshare(spec, a->plan, err) < 0)
+		return err->code;
+	/* Lowering the score needs the host's CAP_SYS_RESOURCE: do it while we have it. */
+	if (hk_process_set_oom_score_adj(&spec->process, err) < 0)
+		return err->code;
+	/* A joined mount namespace is used as it is, like nsenter --mount. */
+	if (!spec->ns[HK_NS_MOUNT].path && setup_rootfs(a, err) < 0)
+		return err->code;
+	if (setup_identity(spec, err) < 0)
+		return err->code;
+	return setup_process(a, exe, exe_size, err);
+}
+
+/* Step 5: wait on the exec fifo until `hako start` opens it. */
+static void wait_for_start(const struct hk_child_args *a)
+{
+	int fd = openat(a->state_dirfd, HK_EXEC_FIFO, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		_exit(1);
+	close(fd);
+}
+
+_Noreturn void hk_child_main(const struct hk_child_args *a)
+{
+	struct hk_error err = {0};
+	char exe[PATH_MAX];
+
+	if (setup(a, exe, sizeof(exe), &err) < 0) {
+		hk_sync_send(a->sync_fd, HK_SYNC_ERROR, &err, -1);
+		_exit(1);
+	}
+	if (hk_sync_send(a->sync_fd, HK_SYNC_READY, NULL, -1) < 0)
+		_exit(1);
+	wait_for_start(a);
+	hk_debug("execve(\"%s\")", exe);
+	execve(exe, a->spec->process.args, a->spec->process.env);
+	{
+		/* Nobody waits on the sync socket any more: tell the container's stderr. */
+		char msg[PATH_MAX + 128], tmp[128];
+		int e = errno, n = snprintf(msg, sizeof(msg), "hako: exec \"%s\": %s\n", exe,
+					    hk_strerror(e, tmp, sizeof(tmp)));
+		if (write(STDERR_FILENO, msg, (size_t)n) < 0)
+			_exit(127);
+		_exit(e == ENOENT ? 127 : 126);
+	}
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The container init between clone3() and execve(): the classic tutorial's
+ * steps in order. It inherits the parsed spec as a copy of the parent's
+ * memory and reports failure to the parent as one fixed-size sync message.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "namespaces.h"
+#include "spec.h"
+
+struct hk_child_args {
+	const struct hk_spec *spec;
+	const struct hk_ns_plan *plan;
+	int sync_fd;      /* our end of the socketpair to the runtime */
+	int state_dirfd;  /* <root>/<id>, to open the exec fifo in */
+	bool no_pivot;
+	unsigned preserve_fds;
+};
+
+/* Set up the container and execve() its process. Never returns. */
+_Noreturn void hk_child_main(const struct hk_child_args *a);

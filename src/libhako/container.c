@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/sched.h>
+
+#include "cgroup.h"
+#include "child.h"
+#include "container.h"
+#include "log.h"
+#include "namespaces.h"
+#include "spec.h"
+#include "state.h"
+#include "sync.h"
+#include "sys.h"
+#include "terminal.h"
+#include "util.h"
+
+static int pidfd_open_checked(pid_t pid, unsigned long long start_time)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	/* The pidfd pins this process; the start time proves it is still ours. */
+	if (fd >= 0 && !hk_proc_alive(pid, start_time)) {
+		close(fd);
+		return -ESRCH;
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * clone3(2) with the namespaces to create. Without CLONE_VM it returns twice
+ * like fork(2); the child gets a copy of our memory, the parsed spec included.
+ */
+static pid_t clone_init(int flags, int *ret_pidfd, struct hk_error *err)
+{
+	struct clone_args args = {
+		.flags = (unsigned)flags | CLONE_PIDFD,
+		.pidfd = (unsigned long)ret_pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	char f[256];
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+
+	if (pid < 0) {
+		hk_error_set(err, -errno, "clone3(%s)", hk_clone_flags_str(flags, f, sizeof(f)));
+		return -1;
+	}
+	if (pid > 0)
+		hk_debug("clone3(%s) = %d", hk_clone_flags_str(flags, f, sizeof(f)), (int)pid);
+	return pid;
+}
+
+static void now_rfc3339(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct hk_error *err)
+{
+	char abs[PATH_MAX], dir[PATH_MAX * 2], buf[32];
+	const char *name;
+	_cleanup_close_ int dirfd = -1;
+
+	if (path[0] != '/') {
+		if (!getcwd(abs, sizeof(abs)))
+			return hk_error_set(err, -errno, "getcwd");
+		snprintf(dir, sizeof(dir), "%s/%s", abs, path);
+	} else {
+		snprintf(dir, sizeof(dir), "%s", path);
+	}
+	name = strrchr(dir, '/');
+	snprintf(abs, sizeof(abs), "%s", name + 1);
+	dir[name - dir ? name - dir : 1] = '\0';
+	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return hk_error_set(err, -errno, "pid file \"%s\"", path);
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	return hk_write_atomic_at(dirfd, abs, buf, strlen(buf), err);
+}
+
+/* The checks that need no state: a missing rootfs fails before anything exists. */
+static int check_bundle(const struct hk_create_opts *o, const struct hk_spec *spec,
+			struct hk_error *err)
+{
+	struct stat st;
+
+	if (stat(spec->root_path, &st) < 0)
+		return hk_error_set(err, -errno, "rootfs \"%s\"", spec->root_path);
+	if (!S_ISDIR(st.st_mode))
+		return hk_error_setx(err, -ENOTDIR, "rootfs \"%s\": not a directory", spec->root_path);
+	if (!spec->has_process)
+		return hk_error_setx(err, -EINVAL, "config.json: process: is required to create");
+	if (spec->process.terminal && !o->console_socket && !o->keep_terminal)
+		return hk_error_setx(err, -EINVAL,
+				     "cannot allocate tty if hako will detach without setting "
+				     "console socket");
+	if (!spec->process.terminal && o->console_socket)
+		return hk_error_setx(err, -EINVAL,
+				     "cannot use console socket if hako will not detach or allocate tty");
+	return 0;
+}
+
+/* Wait for the init to be ready, passing its pty on; fills c->master. */
+static int wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_container *c,
+			  struct hk_error *err)
+{
+	for (;;) {
+		struct hk_sync_msg msg;
+		int fd = -1, r = hk_sync_recv(sock, &msg, &fd);
+
+		if (r < 0)
+			return hk_error_setx(err, -ECHILD,
+					     "container init exited before it was set up");
+		switch (msg.type) {
+		case HK_SYNC_READY:
+			return 0;
+		case HK_SYNC_ERROR:
+			*err = msg.err;
+			return err->code ? err->code : -EIO;
+		case HK_SYNC_PTY:
+			if (o->console_socket) {
+				r = hk_terminal_send_to_socket(o->console_socket, fd, err);
+				close(fd);
+				if (r < 0)
+					return r;
+			} else {
+				c->master = fd;
+			}
+			break;
+		default:
+			if (fd >= 0)
+				close(fd);
+			return hk_error_setx(err, -EPROTO, "unexpected message from container init");
+		}
+	}
+}
+
+struct create_ctx {
+	struct hk_spec *spec;
+	int dirfd;
+	struct hk_ns_plan plan;
+	int socks[2];
+	struct hk_state st;
+};
+
+static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk_container *c,
+		 struct hk_error *err)
+{
+	struct hk_child_args args = {x->spec, &x->plan, -1, -1, o->no_pivot, o->preserve_fds};
+	_cleanup_close_ int fifo_dirfd = openat(x->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char created[64];
+	pid_t pid;
+
+	if (fifo_dirfd < 0)
+		return hk_error_set(err, -errno, "open the state directory");
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x->socks) < 0)
+		return hk_error_set(err, -errno, "socketpair");
+	if (hk_ns_enter_for_children(x->spec, &x->plan, err) < 0)
+		return err->code;
+	pid = clone_init(x->plan.clone_flags, &c->pidfd, err);
+	if (pid < 0)
+		return err->code;
+	if (pid == 0) {
+		/* The lock belongs to the open file that x->dirfd shares with us: drop
+		 * it, or `start` would wait for it while we wait for `start`. */
+		close(x->dirfd);
+		close(x->socks[0]);
+		args.sync_fd = x->socks[1];
+		args.state_dirfd = fifo_dirfd;
+		hk_child_main(&args);
+	}
+	close(x->socks[1]);
+	x->socks[1] = -1;
+	c->pid = pid;
+	x->st.pid = pid;
+	if (hk_proc_start_time(pid, &x->st.start_time) < 0)
+		return hk_error_setx(err, -ECHILD, "container init exited at once");
+	if (hk_ns_write_id_maps(x->spec, pid, err) < 0 ||
+	    hk_cgroup_enter(x->spec, o->id, pid, &x->st.cgroup_dirs, err) < 0)
+		return err->code;
+	/* Record what exists so far: delete --force can clean up a crashed create. */
+	if (hk_state_save(x->dirfd, &x->st, err) < 0)
+		return err->code;
+	if (hk_sync_send(x->socks[0], HK_SYNC_GO, NULL, -1) < 0)
+		return hk_error_setx(err, -ECHILD, "container init exited before it was set up");
+	if (wait_for_ready(o, x->socks[0], c, err) < 0)
+		return err->code;
+	now_rfc3339(created, sizeof(created));
+	x->st.created = hk_xstrdup(created);
+	if (hk_state_save(x->dirfd, &x->st, err) < 0)
+		return err->code;
+	if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0)
+		return err->code;
+	return 0;
+}
+
+int hk_container_create(const struct hk_create_opts *o, struct hk_container *c,
+			struct hk_error *err)
+{
+	_cleanup_(hk_spec_freep) struct hk_spec *spec = NULL;
+	struct create_ctx x = {.dirfd = -1, .socks = {-1, -1}};
+	struct hk_buf ann = HK_BUF_INIT;
+	int r;
+
+	*c = (struct hk_container){.pid = 0, .pidfd = -1, .master = -1};
+	if (hk_id_validate(o->id, err) < 0 || hk_spec_load(o->bundle, NULL, &spec, err) < 0 ||
+	    check_bundle(o, spec, err) < 0)
+		return err->code;
+	x.spec = spec;
+	if (hk_ns_prepare(spec, &x.plan, err) < 0)
+		return err->code;
+	if (hk_state_create_dir(o->root, o->id, &x.dirfd, err) < 0) {
+		hk_ns_plan_release(&x.plan);
+		return err->code;
+	}
+	/* 0711 and 0622: an init that already dropped to another uid can still
+	 * open the fifo through its directory fd, and nobody can list it. */
+	if (fchmod(x.dirfd, 0711) < 0 || mkfifoat(x.dirfd, HK_EXEC_FIFO, 0622) < 0 ||
+	    fchmodat(x.dirfd, HK_EXEC_FIFO, 0622, 0) < 0) {
+		r = hk_error_set(err, -errno, "create the exec fifo");
+		goto fail;
+	}
+	x.st.id = hk_xstrdup(o->id);
+	x.st.bundle = hk_xstrdup(spec->bundle);
+	x.st.rootfs = hk_xstrdup(spec->root_path);
+	if (spec->annotations) {
+		hk_json_write(&ann, spec->annotations);
+		x.st.annotations = hk_buf_detach(&ann);
+	}
+	r = spawn(o, &x, c, err);
+	if (r < 0)
+		goto fail;
+	hk_ns_plan_release(&x.plan);
+	close(x.socks[0]);
+	close(x.dirfd);
+	hk_state_release(&x.st);
+	return 0;
+
+fail:
+	/* Leave nothing behind: the init, its cgroups, the state directory. */
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	}
+	{
+		struct hk_error ignored;
+		hk_cgroup_remove(x.st.cgroup_dirs, &ignored);
+		hk_state_remove(o->root, o->id, &ignored);
+	}
+	hk_container_release(c);
+	hk_ns_plan_release(&x.plan);
+	for (int i = 0; i < 2; i++)
+		if (x.socks[i] >= 0)
+			close(x.socks[i]);
+	close(x.dirfd);
+	hk_state_release(&x.st);
+	return r;
+}
+
+void hk_container_release(struct hk_container *c)
+{
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	if (c->master >= 0)
+		close(c->master);
+	c->pidfd = c->master = -1;
+}
+
+/* Open and lock the state, load it, and compute the status from the kernel. */
+static int load(const char *root, const char *id, int *ret_dirfd, struct hk_state *st,
+		enum hk_status *status, struct hk_error *err)
+{
+	int r;
+
+	if (hk_state_open_dir(root, id, ret_dirfd, err) < 0)
+		return err->code;
+	r = hk_state_load(*ret_dirfd, id, st, err);
+	if (r < 0 && r != -ENOENT) {
+		close(*ret_dirfd);
+		return r;
+	}
+	*status = hk_state_status(*ret_dirfd, st);
+	return 0;
+}
+
+int hk_container_start(const char *root, const char *id, struct hk_error *err)
+{
+	_cleanup_close_ int dirfd = -1, fifo = -1, pidfd = -1;
+	struct hk_state st;
+	enum hk_status status;
+	struct pollfd fds[2];
+	char byte;
+
+	if (load(root, id, &dirfd, &st, &status, err) < 0)
+		return err->code;
+	if (status != HK_STATUS_CREATED) {
+		hk_error_setx(err, -EINVAL, status == HK_STATUS_RUNNING
+						    ? "cannot start an already running container"
+						    : "cannot start a container that has %s",
+			      hk_status_name(status));
+		goto out;
+	}
+	/* Non-blocking, so that a dead init cannot leave us waiting forever. */
+	fifo = openat(dirfd, HK_EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	pidfd = pidfd_open_checked(st.pid, st.start_time);
+	if (fifo < 0 || pidfd < 0) {
+		hk_error_setx(err, -ESRCH, "container \"%s\": init exited before start", id);
+		goto out;
+	}
+	fds[0] = (struct pollfd){fifo, POLLIN, 0};
+	fds[1] = (struct pollfd){pidfd, POLLIN, 0};
+	while (poll(fds, 2, -1) < 0 && errno == EINTR)
+		;
+	if (!(fds[0].revents & POLLIN) || read(fifo, &byte, 1) != 1) {
+		hk_error_setx(err, -ESRCH, "container \"%s\": init exited before start", id);
+		goto out;
+	}
+	unlinkat(dirfd, HK_EXEC_FIFO, 0);
+	hk_debug("opened the exec fifo: container \"%s\" (pid %d) runs its process", id,
+		 (int)st.pid);
+	err->code = 0;
+out:
+	hk_state_release(&st);
+	return err->code;
+}
+
+int hk_container_kill(const char *root, const char *id, int sig, bool all, struct hk_error *err)
+{
+	_cleanup_close_ int dirfd = -1, pidfd = -1;
+	struct hk_state st;
+	enum hk_status status;
+	int r = 0;
+
+	if (load(root, id, &dirfd, &st, &status, err) < 0)
+		return err->code;
+	if (status != HK_STATUS_CREATED && status != HK_STATUS_RUNNING) {
+		r = hk_error_setx(err, -ESRCH, "container not running");
+		goto out;
+	}
+	if (all) {
+		r = hk_cgroup_kill_all(st.cgroup_dirs, sig, err);
+		goto out;
+	}
+	/* pidfd_send_signal(2) cannot hit a recycled pid. */
+	pidfd = pidfd_open_checked(st.pid, st.start_time);
+	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
+		r = hk_error_set(err, pidfd < 0 ? pidfd : -errno, "kill container \"%s\"", id);
+		goto out;
+	}
+	hk_debug("pidfd_send_signal(%d, %d) ok", (int)st.pid, sig);
+out:
+	hk_state_release(&st);
+	return r;
+}
+
+int hk_container_delete(const char *root, const char *id, bool force, struct hk_error *err)
+{
+	_cleanup_close_ int dirfd = -1, pidfd = -1;
+	struct hk_state st;
+	enum hk_status status;
+	int r = 0;
+
+	if (load(root, id, &dirfd, &st, &status, err) < 0)
+		return err->code;
+	if (status == HK_STATUS_RUNNING && !force) {
+		r = hk_error_setx(err, -EBUSY, "cannot delete container %s that is not stopped: %s",
+				  id, hk_status_name(status));
+		goto out;
+	}
+	/* A created (or half-created) container is killed, as runc does. */
+	if (status != HK_STATUS_STOPPED && st.pid > 0) {
+		pidfd = pidfd_open_checked(st.pid, st.start_time);
+		if (pidfd >= 0) {
+			struct pollfd p = {pidfd, POLLIN, 0};
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			poll(&p, 1, 10000);
+		}
+	}
+	hk_cgroup_kill_all(st.cgroup_dirs, SIGKILL, err);
+	if (hk_cgroup_remove(st.cgroup_dirs, err) < 0) {
+		r = err->code;
+		goto out;
+	}
+	r = hk_state_remove(root, id, err);
+out:
+	hk_state_release(&st);
+	return r;
+}
+
+int hk_container_state(const char *root, const char *id, char **ret_json, struct hk_error *err)
+{
+	_cleanup_close_ int dirfd = -1;
+	struct hk_state st;
+	enum hk_status status;
+
+	if (load(root, id, &dirfd, &st, &status, err) < 0)
+		return err->code;
+	*ret_json = hk_state_to_json(&st, status, true);
+	hk_state_release(&st);
+	return 0;
+}
+
+int hk_container_wait(const struct hk_container *c)
+{
+	sigset_t all, old;
+	_cleanup_close_ int sfd = -1;
+	int status = 0;
+
+	/* Forward every signal we can catch; the init decides what they mean. */
+	sigfillset(&all);
+	sigdelset(&all, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	for (;;) {
+		struct pollfd fds[2] = {{c->pidfd, POLLIN, 0}, {sfd, POLLIN, 0}};
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (fds[0].revents & POLLIN)
+			break;
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				hk_debug("forwarding signal %u to %d", si.ssi_signo, (int)c->pid);
+				syscall(SYS_pidfd_send_signal, c->pidfd, si.ssi_signo, NULL, 0);
+			}
+		}
+	}
+	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The lifecycle of a container (runtime.md): create, start, kill, delete,
+ * state, and run's wait. This is the parent side; child.c is the other.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+struct hk_create_opts {
+	const char *root;   /* state root, /run/hako by default */
+	const char *id;
+	const char *bundle;
+	const char *pid_file;
+	const char *console_socket;
+	bool no_pivot;
+	unsigned preserve_fds;
+	bool keep_terminal; /* run in the foreground: hand the pty master back */
+};
+
+struct hk_container {
+	pid_t pid;
+	int pidfd;
+	int master; /* the pty master when keep_terminal, else -1 */
+};
+
+/*
+ * Create the container: on return its init waits on the exec fifo. On
+ * failure nothing is left: no state directory, cgroup, mount or process.
+ */
+int hk_container_create(const struct hk_create_opts *o, struct hk_container *ret,
+			struct hk_error *err);
+/* Release a created container's init to execve() its process. */
+int hk_container_start(const char *root, const char *id, struct hk_error *err);
+/* Send sig to the init, or with all to every process in its cgroup. */
+int hk_container_kill(const char *root, const char *id, int sig, bool all, struct hk_error *err);
+/* Remove a stopped (or with force, any) container and all it had. */
+int hk_container_delete(const char *root, const char *id, bool force, struct hk_error *err);
+/* The OCI state of a container, as pretty JSON. */
+int hk_container_state(const char *root, const char *id, char **ret_json, struct hk_error *err);
+/*
+ * Wait for the init to exit, forwarding the signals the runtime receives to
+ * it. Returns its exit status as a shell does: the code, or 128 + signal.
+ */
+int hk_container_wait(const struct hk_container *c);
+void hk_container_release(struct hk_container *c);

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A small JSON reader that remembers where each value stood (line and
+ * column), so that config.json errors can say "config.json:14:9:
+ * linux.resources.memory.limit: expected an integer" for type errors too, not
+ * only for syntax errors. It refuses NUL bytes in strings and nesting deeper
+ * than HK_JSON_MAX_DEPTH, so hostile input fails cleanly.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+
+#define HK_JSON_MAX_DEPTH 128
+
+enum hk_json_type {
+	HK_JSON_NULL,
+	HK_JSON_BOOL,
+	HK_JSON_NUMBER,
+	HK_JSON_STRING,
+	HK_JSON_ARRAY,
+	HK_JSON_OBJECT,
+};
+
+struct hk_json {
+	enum hk_json_type type;
+	unsigned line, col;
+	bool boolean;
+	char *text;              /* a string's value, or a number's literal text */
+	size_t n;                /* items of an array or members of an object */
+	struct hk_json **items;  /* array items, or object member values */
+	char **keys;             /* object member names, parallel to items */
+};
+
+/*
+ * Parse text (len bytes, need not be NUL-terminated). On a syntax error, err
+ * says "LINE:COL: what was wrong" and -EINVAL is returned.
+ */
+int hk_json_parse(const char *text, size_t len, struct hk_json **ret, struct hk_error *err);
+void hk_json_free(struct hk_json *v);
+static inline void hk_json_freep(struct hk_json **v)
+{
+	hk_json_free(*v);
+}
+
+/* The member named key of an object, or NULL (also when v is not an object). */
+struct hk_json *hk_json_get(const struct hk_json *v, const char *key);
+const char *hk_json_type_name(enum hk_json_type t);
+/* Serialize v compactly into b (used to copy annotations into the state). */
+struct hk_buf;
+void hk_json_write(struct hk_buf *b, const struct hk_json *v);

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "log.h"
+#include "mount.h"
+#include "paths.h"
+#include "sys.h"
+#include "util.h"
+
+#define PROPAGATION_FLAGS (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
+/* What a bind mount cannot take at once and needs a remount for. */
+#define REMOUNT_FLAGS                                                                              \
+	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |               \
+	 MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_NOSYMFOLLOW)
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+struct mount_attr_arg {
+	unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+
+int hk_mount_prepare_rootfs(const struct hk_spec *spec, struct hk_error *err)
+{
+	unsigned long prop = spec->rootfs_propagation ? spec->rootfs_propagation : MS_PRIVATE;
+
+	/* Nothing we mount may propagate back to the host: make the whole tree
+	 * private (or a slave, when the config wants host mounts to reach us). */
+	if (hk_sys_mount(NULL, "/", NULL, MS_REC | (prop & MS_SHARED ? MS_SLAVE : prop & ~MS_REC),
+			 NULL, err) < 0)
+		return err->code;
+	/* pivot_root(2) needs new_root to be a mount point: bind it onto itself. */
+	if (hk_sys_mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL, err) < 0)
+		return hk_error_prefix(err, "rootfs");
+	if ((prop & MS_SHARED) &&
+	    hk_sys_mount(NULL, spec->root_path, NULL, MS_SHARED | MS_REC, NULL, err) < 0)
+		return err->code;
+	return 0;
+}
+
+/* Reapply flags that a bind ignores, keeping the ones the kernel locked. */
+static int remount(int fd, const char *what, unsigned long flags, struct hk_error *err)
+{
+	struct statvfs sv;
+	unsigned long keep = 0;
+
+	/* In a user namespace, nosuid/nodev/noexec/ro inherited from the host are
+	 * locked and a remount that drops them fails: keep what is set now. */
+	if (fstatvfs(fd, &sv) == 0) {
+		if (sv.f_flag & ST_NOSUID)
+			keep |= MS_NOSUID;
+		if (sv.f_flag & ST_NODEV)
+			keep |= MS_NODEV;
+		if (sv.f_flag & ST_NOEXEC)
+			keep |= MS_NOEXEC;
+	}
+	return hk_sys_mount_fd(NULL, fd, what, NULL,
+			       MS_REMOUNT | MS_BIND | (flags & REMOUNT_FLAGS) | keep, NULL, err);
+}
+
+/* cgroup mounts: cgroup2 on a v2 host, else a tmpfs with each v1 hierarchy
+ * bound from the container's own cgroup, so it sees its cgroup as the root. */
+static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m, bool cgroupns,
+			 struct hk_error *err)
+{
+	struct hk_cgroup_mount *cg = NULL;
+	size_t n = 0;
+	int r;
+
+	if (hk_cgroup_mounts(&cg, &n, err) < 0)
+		return err->code;
+	if (n == 1 && !cg[0].controllers) {
+		r = hk_sys_mount_fd("cgroup2", fd, m->destination, "cgroup2",
+				    m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT), NULL, err);
+		hk_cgroup_mounts_free(cg, n);
+		return r;
+	}
+	r = hk_sys_mount_fd("tmpfs", fd, m->destination, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			    "mode=755", err);
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		const char *base = strrchr(cg[i].mountpoint, '/') + 1;
+		char dest[PATH_MAX];
+		_cleanup_close_ int sub = -1;
+
+		snprintf(dest, sizeof(dest), "%s/%s", m->destination, base);
+		r = hk_path_open_in_root(rootfd, dest, HK_RESOLVE_MKDIR, &sub, err);
+		if (r < 0)
+			break;
+		/* We already sit in our cgroup namespace, whose root is the container's
+		 * cgroup: a fresh mount of the hierarchy shows just that subtree. */
+		if (!cgroupns) {
+			/* No cgroup namespace: bind only our own cgroup's directory. */
+			char src[PATH_MAX * 2];
+			_cleanup_free_ char *own = hk_cgroup_own_path(&cg[i]);
+			snprintf(src, sizeof(src), "%s%s", cg[i].mountpoint, own);
+			r = hk_sys_mount_fd(src, sub, dest, NULL, MS_BIND | MS_REC, NULL, err);
+		} else if (cg[i].controllers)
+			r = hk_sys_mount_fd("cgroup", sub, dest, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+					    cg[i].controllers, err);
+		else
+			r = hk_sys_mount_fd("cgroup2", sub, dest, "cgroup2",
+					    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+		if (r < 0)
+			break;
+		close(sub);
+		sub = -1;
+		r = hk_path_open_in_root(rootfd, dest, 0, &sub, err);
+		if (r >= 0)
+			r = remount(sub, dest, m->flags | MS_RDONLY, err);
+	}
+	hk_cgroup_mounts_free(cg, n);
+	if (r >= 0 && (m->flags & MS_RDONLY)) {
+		_cleanup_close_ int top = -1;
+		r = hk_path_open_in_root(rootfd, m->destination, 0, &top, err);
+		if (r >= 0)
+			r = remount(top, m->destination, m->flags, err);
+	}
+	return r;
+}
+
+int hk_mount_apply(const struct hk_spec *spec, int rootfd, const struct hk_mount *m,
+		   struct hk_error *err)
+{
+	_cleanup_close_ int fd = -1, top = -1;
+	bool bind = m->flags & MS_BIND;
+	int resolve = HK_RESOLVE_MKDIR;
+	unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	struct stat st;
+	int r;
+
+	/* A bind of a file needs a file to mount on, not a directory. */
+	if (bind && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode))
+		resolve |= HK_RESOLVE_MKFILE_LAST;
+	else if (bind && errno == ENOENT)
+		return hk_error_set(err, -ENOENT, "mount source \"%s\"", m->source);
+	if (hk_path_open_in_root(rootfd, m->destination, resolve, &fd, err) < 0)
+		return hk_error_prefix(err, "mount destination");
+
+	if (strcmp(m->type, "cgroup") == 0 && !bind) {
+		r = mount_cgroups(rootfd, fd, m, spec->ns[HK_NS_CGROUP].enabled, err);
+	} else if (bind) {
+		r = hk_sys_mount_fd(m->source, fd, m->destination, NULL, MS_BIND | (m->flags & MS_REC),
+				    NULL, err);
+	} else {
+		r = hk_sys_mount_fd(m->source, fd, m->destination, m->type, flags, m->data, err);
+		/* Without a network namespace of its own a user namespace may not mount
+		 * sysfs: bind the host's read-only instead, as runc does. */
+		if (r == -EPERM && strcmp(m->type, "sysfs") == 0) {
+			r = hk_sys_mount_fd("/sys", fd, m->destination, NULL, MS_BIND | MS_REC, NULL, err);
+			flags |= MS_RDONLY;
+			bind = true;
+		}
+	}
+	if (r < 0)
+		return r;
+
+	/* The O_PATH fd still names what is under the new mount; reopen the top. */
+	if (hk_path_open_in_root(rootfd, m->destination, 0, &top, err) < 0)
+		return err->code;
+	if (bind && (flags & REMOUNT_FLAGS) && remount(top, m->destination, flags, err) < 0)
+		return err->code;
+	if (m->propagation &&
+	    hk_sys_mount_fd(NULL, top, m->destination, NULL, m->propagation, NULL, err) < 0)
+		return err->code;
+	if (m->rec_attr_set || m->rec_attr_clr) {
+		struct mount_attr_arg attr = {m->rec_attr_set, m->rec_attr_clr, 0, 0};
+		if (syscall(SYS_mount_setattr, top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+			    sizeof(attr)) < 0)
+			return hk_error_set(err, -errno, "mount_setattr(\"%s\", AT_RECURSIVE)",
+					    m->destination);
+		hk_debug("mount_setattr(\"%s\", AT_RECURSIVE, set=%#x, clr=%#x) ok", m->destination,
+			 m->rec_attr_set, m->rec_attr_clr);
+	}
+	return 0;
+}
+
+int hk_mount_mask_paths(const struct hk_spec *spec, int rootfd, struct hk_error *err)
+{
+	for (char **p = spec->masked_paths; p && *p; p++) {
+		_cleanup_close_ int fd = -1;
+		struct stat st;
+		int r = hk_path_open_in_root(rootfd, *p, 0, &fd, err);
+
+		if (r == -ENOENT)
+			continue;
+		if (r < 0 || fstat(fd, &st) < 0)
+			return hk_error_prefix(err, "linux.maskedPaths");
+		/* The host's /dev/null, opened before pivot_root: the container's own
+		 * /dev/null could be a symlink it planted (CVE-2025-31133). */
+		if (S_ISDIR(st.st_mode))
+			r = hk_sys_mount_fd("tmpfs", fd, *p, "tmpfs", MS_RDONLY, "size=0", err);
+		else
+			r = hk_sys_mount_fd("/dev/null", fd, *p, NULL, MS_BIND, NULL, err);
+		if (r < 0)
+			return hk_error_prefix(err, "linux.maskedPaths");
+	}
+	for (char **p = spec->readonly_paths; p && *p; p++) {
+		_cleanup_close_ int fd = -1, top = -1;
+		int r = hk_path_open_in_root(rootfd, *p, 0, &fd, err);
+
+		if (r == -ENOENT)
+			continue;
+		if (r < 0 || hk_sys_mount_fd(*p, fd, *p, NULL, MS_BIND | MS_REC, NULL, err) < 0 ||
+		    hk_path_open_in_root(rootfd, *p, 0, &top, err) < 0 ||
+		    remount(top, *p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err) < 0)
+			return hk_error_prefix(err, "linux.readonlyPaths");
+	}
+	return 0;
+}
+
+int hk_mount_switch_root(const struct hk_spec *spec, bool no_pivot, struct hk_error *err)
+{
+	if (hk_sys_chdir(spec->root_path, err) < 0)
+		return err->code;
+	if (no_pivot) {
+		/* For a ramfs root, where pivot_root(2) is refused: move the rootfs
+		 * over / and chroot into it. The old root stays reachable to anyone
+		 * who escapes the chroot, which is why pivot_root is the default. */
+		if (hk_sys_mount(spec->root_path, "/", NULL, MS_MOVE, NULL, err) < 0 ||
+		    hk_sys_chroot(".", err) < 0)
+			return err->code;
+		return hk_sys_chdir("/", err);
+	}
+	/* pivot_root(".", ".") stacks the old root on top of the new one, so no
+	 * directory is needed for it (pivot_root(2), NOTES). Then make it a slave
+	 * so that detaching it cannot propagate to the host, and detach it. */
+	if (hk_sys_pivot_root(".", ".", err) < 0 ||
+	    hk_sys_mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL, err) < 0 ||
+	    hk_sys_umount2(".", MNT_DETACH, err) < 0)
+		return err->code;
+	return hk_sys_chdir("/", err);
+}
+
+int hk_mount_finish_root(const struct hk_spec *spec, struct hk_error *err)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (!spec->root_readonly)
+		return 0;
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return hk_error_set(err, -errno, "open \"/\"");
+	return remount(fd, "/", MS_RDONLY, err);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The container's filesystem, in the container child: propagation, the
+ * rootfs bind, the config's mounts, /dev, masked and read-only paths and
+ * pivot_root(2). Every destination is resolved with hk_path_open_in_root().
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "spec.h"
+
+/* Make every mount private (or the config's rootfsPropagation), then bind the rootfs on itself. */
+int hk_mount_prepare_rootfs(const struct hk_spec *spec, struct hk_error *err);
+/* Apply spec->mounts[i] below rootfd. */
+int hk_mount_apply(const struct hk_spec *spec, int rootfd, const struct hk_mount *m,
+		   struct hk_error *err);
+/* maskedPaths and readonlyPaths. */
+int hk_mount_mask_paths(const struct hk_spec *spec, int rootfd, struct hk_error *err);
+/* Switch to the rootfs: pivot_root and detach the old root, or chroot with no_pivot. */
+int hk_mount_switch_root(const struct hk_spec *spec, bool no_pivot, struct hk_error *err);
+/* After switching: make / read-only when root.readonly says so. */
+int hk_mount_finish_root(const struct hk_spec *spec, struct hk_error *err);
+
+/* /dev: default nodes, config devices, standard symlinks. */
+int hk_devices_setup(const struct hk_spec *spec, int rootfd, bool in_userns,
+		     struct hk_error *err);

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/nsfs.h>
+
+#include "log.h"
+#include "namespaces.h"
+#include "sys.h"
+#include "util.h"
+
+int hk_ns_prepare(const struct hk_spec *spec, struct hk_ns_plan *plan, struct hk_error *err)
+{
+	bool join_user = spec->ns[HK_NS_USER].enabled && spec->ns[HK_NS_USER].path;
+
+	memset(plan, 0, sizeof(*plan));
+	for (int k = 0; k < HK_NS_COUNT; k++)
+		plan->join_fd[k] = -1;
+	for (int k = 0; k < HK_NS_COUNT; k++) {
+		const struct hk_namespace *ns = &spec->ns[k];
+		int type;
+
+		if (!ns->enabled)
+			continue;
+		if (!ns->path) {
+			/* time: created by the runtime for its children (see header).
+			 * cgroup: unshared by the child once it sits in its cgroup, so that
+			 * the namespace's root is the container's cgroup. With a joined user
+			 * namespace, the child creates the rest after setns(), so they
+			 * belong to that user namespace. */
+			if (k == HK_NS_TIME)
+				continue;
+			/* A new pid namespace comes from clone3() so the init is PID 1. */
+			if (k == HK_NS_PID) {
+				plan->clone_flags |= CLONE_NEWPID;
+				continue;
+			}
+			if (k == HK_NS_CGROUP || join_user)
+				plan->unshare_flags |= hk_ns_table[k].clone_flag;
+			else
+				plan->clone_flags |= hk_ns_table[k].clone_flag;
+			continue;
+		}
+		plan->join_fd[k] = open(ns->path, O_RDONLY | O_CLOEXEC);
+		if (plan->join_fd[k] < 0) {
+			hk_error_set(err, -errno, "linux.namespaces: %s namespace path \"%s\"",
+				     hk_ns_table[k].spec_name, ns->path);
+			hk_ns_plan_release(plan);
+			return err->code;
+		}
+		/* A wrong kind of namespace file would make setns() join the wrong thing. */
+		type = ioctl(plan->join_fd[k], NS_GET_NSTYPE);
+		if (type != hk_ns_table[k].clone_flag) {
+			hk_error_setx(err, -EINVAL, "linux.namespaces: \"%s\" is not a %s namespace",
+				      ns->path, hk_ns_table[k].spec_name);
+			hk_ns_plan_release(plan);
+			return err->code;
+		}
+	}
+	return 0;
+}
+
+void hk_ns_plan_release(struct hk_ns_plan *plan)
+{
+	for (int k = 0; k < HK_NS_COUNT; k++)
+		if (plan->join_fd[k] >= 0) {
+			close(plan->join_fd[k]);
+			plan->join_fd[k] = -1;
+		}
+}
+
+static int write_time_offsets(const struct hk_spec *spec, struct hk_error *err)
+{
+	char buf[128];
+	int n;
+
+	/* Offsets can only be written before the first process enters the
+	 * namespace: time_namespaces(7). The init born next is that process. */
+	n = snprintf(buf, sizeof(buf), "monotonic %lld %lld\nboottime %lld %lld\n",
+		     (long long)spec->monotonic.secs, (long long)spec->monotonic.nanosecs,
+		     (long long)spec->boottime.secs, (long long)spec->boottime.nanosecs);
+	hk_debug("write(\"/proc/self/timens_offsets\", \"%.*s\")", n - 1, buf);
+	if (hk_write_file("/proc/self/timens_offsets", buf, (size_t)n, err) < 0)
+		return hk_error_prefix(err, "linux.timeOffsets");
+	return 0;
+}
+
+int hk_ns_enter_for_children(const struct hk_spec *spec, const struct hk_ns_plan *plan,
+			     struct hk_error *err)
+{
+	static const int kinds[] = {HK_NS_PID, HK_NS_TIME};
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		int k = kinds[i];
+		if (!spec->ns[k].enabled)
+			continue;
+		if (plan->join_fd[k] >= 0) {
+			if (hk_sys_setns(plan->join_fd[k], hk_ns_table[k].clone_flag, spec->ns[k].path,
+					 err) < 0)
+				return err->code;
+			continue;
+		}
+		if (k == HK_NS_TIME) {
+			if (hk_sys_unshare(hk_ns_table[k].clone_flag, err) < 0)
+				return err->code;
+			if (spec->has_time_offsets && write_time_offsets(spec, err) < 0)
+				return err->code;
+		}
+	}
+	return 0;
+}
+
+static void format_map(const struct hk_idmap *m, size_t n, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && o < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%u %u %u\n", m[i].container_id,
+				      m[i].host_id, m[i].size);
+}
+
+/* newuidmap(1)/newgidmap(1): the setuid helpers for a user allowed by /etc/subuid. */
+static int run_map_helper(const char *helper, pid_t pid, const struct hk_idmap *m, size_t n,
+			  struct hk_error *err)
+{
+	char args[341 * 3][16], pidstr[16];
+	char *argv[341 * 3 + 3];
+	size_t a = 0;
+	int status;
+	pid_t child;
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	argv[a++] = (char *)helper;
+	argv[a++] = pidstr;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(args[3 * i], 16, "%u", m[i].container_id);
+		snprintf(args[3 * i + 1], 16, "%u", m[i].host_id);
+		snprintf(args[3 * i + 2], 16, "%u", m[i].size);
+		argv[a++] = args[3 * i];
+		argv[a++] = args[3 * i + 1];
+		argv[a++] = args[3 * i + 2];
+	}
+	argv[a] = NULL;
+	child = fork();
+	if (child < 0)
+		return hk_error_set(err, -errno, "fork %s", helper);
+	if (child == 0) {
+		execvp(helper, argv);
+		_exit(127);
+	}
+	if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return hk_error_setx(err, -EPERM, "%s %s failed", helper, pidstr);
+	hk_debug("%s %s ok", helper, pidstr);
+	return 0;
+}
+
+static int write_map(pid_t pid, const char *file, const struct hk_idmap *m, size_t n,
+		     const char *helper, struct hk_error *err)
+{
+	char path[64], buf[341 * 36];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	format_map(m, n, buf, sizeof(buf));
+	if (hk_write_file(path, buf, strlen(buf), err) == 0) {
+		hk_debug("write(\"%s\", \"%.*s\") ok", path, (int)strlen(buf) - 1, buf);
+		return 0;
+	}
+	/* Without CAP_SETUID over the parent namespace only the helpers may map. */
+	if (err->code == -EPERM && access(helper[0] == '/' ? helper : "/usr/bin/newuidmap", X_OK) == 0)
+		return run_map_helper(helper, pid, m, n, err);
+	return err->code;
+}
+
+int hk_ns_write_id_maps(const struct hk_spec *spec, pid_t pid, struct hk_error *err)
+{
+	if (!spec->ns[HK_NS_USER].enabled || spec->ns[HK_NS_USER].path)
+		return 0;
+	if (write_map(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, "newuidmap",
+		      err) < 0)
+		return hk_error_prefix(err, "linux.uidMappings");
+	if (write_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, "newgidmap",
+		      err) < 0)
+		return hk_error_prefix(err, "linux.gidMappings");
+	return 0;
+}
+
+int hk_ns_join_and_unshare(const struct hk_spec *spec, const struct hk_ns_plan *plan,
+			   struct hk_error *err)
+{
+	/* HK_NS_USER comes first in the table: joining it gives the capabilities
+	 * needed to join the others (user_namespaces(7)). */
+	for (int k = 0; k < HK_NS_COUNT; k++) {
+		if (k == HK_NS_PID || k == HK_NS_TIME || plan->join_fd[k] < 0)
+			continue;
+		if (hk_sys_setns(plan->join_fd[k], hk_ns_table[k].clone_flag, spec->ns[k].path,
+				 err) < 0)
+			return err->code;
+	}
+	if (plan->unshare_flags && hk_sys_unshare(plan->unshare_flags, err) < 0)
+		return err->code;
+	return 0;
+}

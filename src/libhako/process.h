@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The process settings applied last in the container child, then execve(). */
+#pragma once
+
+#include <stddef.h>
+
+#include "error.h"
+#include "spec.h"
+
+int hk_process_set_rlimits(const struct hk_process *p, struct hk_error *err);
+int hk_process_set_oom_score_adj(const struct hk_process *p, struct hk_error *err);
+/* Groups, gid, uid and the five capability sets, in the order that keeps them. */
+int hk_process_set_user_and_caps(const struct hk_process *p, struct hk_error *err);
+/*
+ * Find args[0] as execvp(3) would, using PATH from the process's env, inside
+ * the container. "executable file not found in $PATH" as runc says it.
+ */
+int hk_process_find_executable(const struct hk_process *p, char *buf, size_t size,
+			       struct hk_error *err);
+/* Mark every fd from 3 + preserve_fds on close-on-exec (CVE-2024-21626). */
+int hk_process_close_fds(unsigned preserve_fds, struct hk_error *err);

@@ -1,0 +1,899 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+#include "spec.h"
+#include "util.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+#define HK_MOUNT_ATTR_RDONLY 0x01
+#define HK_MOUNT_ATTR_NOSUID 0x02
+#define HK_MOUNT_ATTR_NODEV  0x04
+#define HK_MOUNT_ATTR_NOEXEC 0x08
+
+const struct hk_ns_info hk_ns_table[HK_NS_COUNT] = {
+	[HK_NS_USER] = {"user", "user", CLONE_NEWUSER},
+	[HK_NS_PID] = {"pid", "pid", CLONE_NEWPID},
+	[HK_NS_MOUNT] = {"mount", "mnt", CLONE_NEWNS},
+	[HK_NS_UTS] = {"uts", "uts", CLONE_NEWUTS},
+	[HK_NS_IPC] = {"ipc", "ipc", CLONE_NEWIPC},
+	[HK_NS_NET] = {"network", "net", CLONE_NEWNET},
+	[HK_NS_CGROUP] = {"cgroup", "cgroup", CLONE_NEWCGROUP},
+	[HK_NS_TIME] = {"time", "time", CLONE_NEWTIME},
+};
+
+/* Numbered as in <lx/capability.h>. */
+const char *const hk_cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+const unsigned hk_cap_count = ARRAY_SIZE(hk_cap_names);
+
+int hk_cap_from_name(const char *name)
+{
+	for (unsigned i = 0; i < hk_cap_count; i++)
+		if (strcmp(hk_cap_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* ---- typed access with file:line:col and JSON path in every error ---- */
+
+struct ctx {
+	const char *file;
+	struct hk_error *err;
+};
+
+static int bad(struct ctx *c, const struct hk_json *v, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int bad(struct ctx *c, const struct hk_json *v, const char *path, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return hk_error_setx(c->err, -EINVAL, "%s:%u:%u: %s: %s", c->file, v ? v->line : 1,
+			     v ? v->col : 1, path, what);
+}
+
+static int want_type(struct ctx *c, const struct hk_json *v, const char *path,
+		     enum hk_json_type t)
+{
+	static const char *const article[] = {"null", "a boolean", "a number", "a string",
+					      "an array", "an object"};
+	if (v->type == t)
+		return 0;
+	return bad(c, v, path, "expected %s, got %s", article[t], hk_json_type_name(v->type));
+}
+
+static int get_string(struct ctx *c, const struct hk_json *obj, const char *key,
+		      const char *path, char **ret)
+{
+	struct hk_json *v = hk_json_get(obj, key);
+	char p[256];
+
+	if (!v)
+		return 0;
+	snprintf(p, sizeof(p), "%s.%s", path, key);
+	if (want_type(c, v, p, HK_JSON_STRING) < 0)
+		return -EINVAL;
+	free(*ret);
+	*ret = hk_xstrdup(v->text);
+	return 1;
+}
+
+static int get_bool(struct ctx *c, const struct hk_json *obj, const char *key, const char *path,
+		    bool *ret)
+{
+	struct hk_json *v = hk_json_get(obj, key);
+	char p[256];
+
+	if (!v)
+		return 0;
+	snprintf(p, sizeof(p), "%s.%s", path, key);
+	if (want_type(c, v, p, HK_JSON_BOOL) < 0)
+		return -EINVAL;
+	*ret = v->boolean;
+	return 1;
+}
+
+/* An integer in [min, max]; fractions and exponents are refused. */
+static int to_int(struct ctx *c, const struct hk_json *v, const char *p, long long min,
+		  unsigned long long max, long long *ret)
+{
+	char *end;
+
+	if (want_type(c, v, p, HK_JSON_NUMBER) < 0)
+		return -EINVAL;
+	errno = 0;
+	if (v->text[0] == '-') {
+		long long x = strtoll(v->text, &end, 10);
+		if (*end || errno || x < min)
+			return bad(c, v, p, "expected an integer from %lld to %llu, got %s", min, max,
+				   v->text);
+		*ret = x;
+	} else {
+		unsigned long long x = strtoull(v->text, &end, 10);
+		if (*end || errno || x > max)
+			return bad(c, v, p, "expected an integer from %lld to %llu, got %s", min, max,
+				   v->text);
+		*ret = (long long)x;
+	}
+	return 0;
+}
+
+static int get_int(struct ctx *c, const struct hk_json *obj, const char *key, const char *path,
+		   long long min, unsigned long long max, long long *ret)
+{
+	struct hk_json *v = hk_json_get(obj, key);
+	char p[256];
+
+	if (!v)
+		return 0;
+	snprintf(p, sizeof(p), "%s.%s", path, key);
+	if (to_int(c, v, p, min, max, ret) < 0)
+		return -EINVAL;
+	return 1;
+}
+
+static struct hk_json *get_typed(struct ctx *c, const struct hk_json *obj, const char *key,
+				 const char *path, enum hk_json_type t, int *r)
+{
+	struct hk_json *v = hk_json_get(obj, key);
+	char p[256];
+
+	*r = 0;
+	if (!v || (v->type == HK_JSON_NULL && t != HK_JSON_NULL))
+		return NULL;
+	snprintf(p, sizeof(p), "%s.%s", path, key);
+	if (want_type(c, v, p, t) < 0) {
+		*r = -EINVAL;
+		return NULL;
+	}
+	return v;
+}
+
+/* A string array into a NULL-terminated strv. */
+static int get_strv(struct ctx *c, const struct hk_json *obj, const char *key, const char *path,
+		    char ***ret)
+{
+	int r;
+	struct hk_json *a = get_typed(c, obj, key, path, HK_JSON_ARRAY, &r);
+	char **v;
+
+	if (!a)
+		return r;
+	v = hk_xmalloc((a->n + 1) * sizeof(char *));
+	for (size_t i = 0; i < a->n; i++) {
+		char p[256];
+		snprintf(p, sizeof(p), "%s.%s[%zu]", path, key, i);
+		if (want_type(c, a->items[i], p, HK_JSON_STRING) < 0) {
+			v[i] = NULL;
+			hk_strv_free(v);
+			return -EINVAL;
+		}
+		v[i] = hk_xstrdup(a->items[i]->text);
+	}
+	v[a->n] = NULL;
+	hk_strv_free(*ret);
+	*ret = v;
+	return 1;
+}
+
+/* ---- mounts ---- */
+
+struct mount_opt {
+	const char *name;
+	unsigned long set, clear;
+	unsigned long propagation;
+	unsigned rec_set, rec_clr;
+};
+
+static const struct mount_opt mount_opts[] = {
+	{"ro", MS_RDONLY, 0, 0, 0, 0},
+	{"rw", 0, MS_RDONLY, 0, 0, 0},
+	{"nosuid", MS_NOSUID, 0, 0, 0, 0},
+	{"suid", 0, MS_NOSUID, 0, 0, 0},
+	{"nodev", MS_NODEV, 0, 0, 0, 0},
+	{"dev", 0, MS_NODEV, 0, 0, 0},
+	{"noexec", MS_NOEXEC, 0, 0, 0, 0},
+	{"exec", 0, MS_NOEXEC, 0, 0, 0},
+	{"sync", MS_SYNCHRONOUS, 0, 0, 0, 0},
+	{"async", 0, MS_SYNCHRONOUS, 0, 0, 0},
+	{"dirsync", MS_DIRSYNC, 0, 0, 0, 0},
+	{"remount", MS_REMOUNT, 0, 0, 0, 0},
+	{"mand", MS_MANDLOCK, 0, 0, 0, 0},
+	{"nomand", 0, MS_MANDLOCK, 0, 0, 0},
+	{"atime", 0, MS_NOATIME, 0, 0, 0},
+	{"noatime", MS_NOATIME, 0, 0, 0, 0},
+	{"diratime", 0, MS_NODIRATIME, 0, 0, 0},
+	{"nodiratime", MS_NODIRATIME, 0, 0, 0, 0},
+	{"relatime", MS_RELATIME, 0, 0, 0, 0},
+	{"norelatime", 0, MS_RELATIME, 0, 0, 0},
+	{"strictatime", MS_STRICTATIME, 0, 0, 0, 0},
+	{"nostrictatime", 0, MS_STRICTATIME, 0, 0, 0},
+	{"silent", MS_SILENT, 0, 0, 0, 0},
+	{"loud", 0, MS_SILENT, 0, 0, 0},
+	{"iversion", MS_I_VERSION, 0, 0, 0, 0},
+	{"noiversion", 0, MS_I_VERSION, 0, 0, 0},
+	{"lazytime", MS_LAZYTIME, 0, 0, 0, 0},
+	{"nolazytime", 0, MS_LAZYTIME, 0, 0, 0},
+	{"nosymfollow", MS_NOSYMFOLLOW, 0, 0, 0, 0},
+	{"symfollow", 0, MS_NOSYMFOLLOW, 0, 0, 0},
+	{"bind", MS_BIND, 0, 0, 0, 0},
+	{"rbind", MS_BIND | MS_REC, 0, 0, 0, 0},
+	{"private", 0, 0, MS_PRIVATE, 0, 0},
+	{"rprivate", 0, 0, MS_PRIVATE | MS_REC, 0, 0},
+	{"shared", 0, 0, MS_SHARED, 0, 0},
+	{"rshared", 0, 0, MS_SHARED | MS_REC, 0, 0},
+	{"slave", 0, 0, MS_SLAVE, 0, 0},
+	{"rslave", 0, 0, MS_SLAVE | MS_REC, 0, 0},
+	{"unbindable", 0, 0, MS_UNBINDABLE, 0, 0},
+	{"runbindable", 0, 0, MS_UNBINDABLE | MS_REC, 0, 0},
+	{"rro", 0, 0, 0, HK_MOUNT_ATTR_RDONLY, 0},
+	{"rrw", 0, 0, 0, 0, HK_MOUNT_ATTR_RDONLY},
+	{"rnosuid", 0, 0, 0, HK_MOUNT_ATTR_NOSUID, 0},
+	{"rsuid", 0, 0, 0, 0, HK_MOUNT_ATTR_NOSUID},
+	{"rnodev", 0, 0, 0, HK_MOUNT_ATTR_NODEV, 0},
+	{"rdev", 0, 0, 0, 0, HK_MOUNT_ATTR_NODEV},
+	{"rnoexec", 0, 0, 0, HK_MOUNT_ATTR_NOEXEC, 0},
+	{"rexec", 0, 0, 0, 0, HK_MOUNT_ATTR_NOEXEC},
+};
+
+static void parse_mount_option(struct hk_mount *m, const char *opt, struct hk_buf *data)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mount_opts); i++) {
+		const struct mount_opt *o = &mount_opts[i];
+		if (strcmp(o->name, opt) != 0)
+			continue;
+		m->flags = (m->flags & ~o->clear) | o->set;
+		if (o->propagation)
+			m->propagation = o->propagation;
+		m->rec_attr_set = (m->rec_attr_set & ~o->rec_clr) | o->rec_set;
+		m->rec_attr_clr = (m->rec_attr_clr & ~o->rec_set) | o->rec_clr;
+		return;
+	}
+	/* Anything else is for the filesystem itself, as mount(8) passes it. */
+	if (data->len)
+		hk_buf_adds(data, ",");
+	hk_buf_adds(data, opt);
+}
+
+static int parse_mounts(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
+{
+	int r;
+	struct hk_json *a = get_typed(c, root, "mounts", "", HK_JSON_ARRAY, &r);
+
+	if (!a)
+		return r;
+	s->mounts = calloc(a->n ? a->n : 1, sizeof(*s->mounts));
+	if (!s->mounts)
+		abort();
+	for (size_t i = 0; i < a->n; i++) {
+		struct hk_mount *m = &s->mounts[s->n_mounts++];
+		struct hk_json *v = a->items[i];
+		struct hk_buf data = HK_BUF_INIT;
+		char **opts = NULL;
+		char p[64];
+
+		snprintf(p, sizeof(p), "mounts[%zu]", i);
+		if (want_type(c, v, p, HK_JSON_OBJECT) < 0)
+			return -EINVAL;
+		if (get_string(c, v, "destination", p, &m->destination) < 0 ||
+		    get_string(c, v, "source", p, &m->source) < 0 ||
+		    get_string(c, v, "type", p, &m->type) < 0 || get_strv(c, v, "options", p, &opts) < 0)
+			return -EINVAL;
+		if (!m->destination)
+			return bad(c, v, p, "\"destination\" is required");
+		if (m->destination[0] != '/')
+			return bad(c, v, p, "destination \"%s\" is not an absolute path",
+				   m->destination);
+		for (char **o = opts; o && *o; o++)
+			parse_mount_option(m, *o, &data);
+		hk_strv_free(opts);
+		m->data = data.len ? hk_buf_detach(&data) : NULL;
+		hk_buf_release(&data);
+		if (!m->type)
+			m->type = hk_xstrdup(m->flags & MS_BIND ? "bind" : "none");
+		if (strcmp(m->type, "bind") == 0)
+			m->flags |= MS_BIND;
+		if ((m->flags & MS_BIND) && !m->source)
+			return bad(c, v, p, "a bind mount needs a \"source\"");
+		if (!m->source)
+			m->source = hk_xstrdup(m->type);
+	}
+	return 0;
+}
+
+/* ---- process ---- */
+
+static const struct {
+	const char *name;
+	int resource;
+} rlimit_names[] = {
+	{"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_CORE", RLIMIT_CORE},
+	{"RLIMIT_CPU", RLIMIT_CPU},       {"RLIMIT_DATA", RLIMIT_DATA},
+	{"RLIMIT_FSIZE", RLIMIT_FSIZE},   {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+	{"RLIMIT_NICE", RLIMIT_NICE},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+	{"RLIMIT_NPROC", RLIMIT_NPROC},   {"RLIMIT_RSS", RLIMIT_RSS},
+	{"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+	{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+static int parse_rlimits(struct ctx *c, struct hk_process *pr, const struct hk_json *proc)
+{
+	int r;
+	struct hk_json *a = get_typed(c, proc, "rlimits", "process", HK_JSON_ARRAY, &r);
+
+	if (!a)
+		return r;
+	pr->rlimits = calloc(a->n ? a->n : 1, sizeof(*pr->rlimits));
+	for (size_t i = 0; i < a->n; i++) {
+		struct hk_json *v = a->items[i];
+		struct hk_rlimit *rl = &pr->rlimits[pr->n_rlimits++];
+		_cleanup_free_ char *type = NULL;
+		long long soft = 0, hard = 0;
+		char p[64];
+		size_t k;
+
+		snprintf(p, sizeof(p), "process.rlimits[%zu]", i);
+		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 || get_string(c, v, "type", p, &type) < 0 ||
+		    get_int(c, v, "soft", p, 0, UINT64_MAX, &soft) < 0 ||
+		    get_int(c, v, "hard", p, 0, UINT64_MAX, &hard) < 0)
+			return -EINVAL;
+		if (!type)
+			return bad(c, v, p, "\"type\" is required");
+		for (k = 0; k < ARRAY_SIZE(rlimit_names); k++)
+			if (strcmp(rlimit_names[k].name, type) == 0)
+				break;
+		if (k == ARRAY_SIZE(rlimit_names))
+			return bad(c, v, p, "unknown rlimit type \"%s\"", type);
+		rl->resource = rlimit_names[k].resource;
+		rl->soft = (uint64_t)soft;
+		rl->hard = (uint64_t)hard;
+	}
+	return 0;
+}
+
+static int parse_caps(struct ctx *c, struct hk_process *pr, const struct hk_json *proc)
+{
+	static const char *const sets[HK_CAP_SET_COUNT] = {"bounding", "effective", "permitted",
+							   "inheritable", "ambient"};
+	int r;
+	struct hk_json *caps = get_typed(c, proc, "capabilities", "process", HK_JSON_OBJECT, &r);
+
+	if (!caps)
+		return r;
+	pr->has_capabilities = true;
+	for (int s = 0; s < HK_CAP_SET_COUNT; s++) {
+		char p[64];
+		struct hk_json *a;
+
+		snprintf(p, sizeof(p), "process.capabilities");
+		a = get_typed(c, caps, sets[s], p, HK_JSON_ARRAY, &r);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; a && i < a->n; i++) {
+			int cap;
+			snprintf(p, sizeof(p), "process.capabilities.%s[%zu]", sets[s], i);
+			if (want_type(c, a->items[i], p, HK_JSON_STRING) < 0)
+				return -EINVAL;
+			cap = hk_cap_from_name(a->items[i]->text);
+			if (cap < 0)
+				return bad(c, a->items[i], p, "unknown capability \"%s\"",
+					   a->items[i]->text);
+			pr->caps[s] |= 1ULL << cap;
+		}
+	}
+	return 0;
+}
+
+static int parse_user(struct ctx *c, struct hk_process *pr, const struct hk_json *proc)
+{
+	int r;
+	struct hk_json *u = get_typed(c, proc, "user", "process", HK_JSON_OBJECT, &r);
+	struct hk_json *g;
+	long long v;
+
+	if (!u)
+		return r;
+	if ((r = get_int(c, u, "uid", "process.user", 0, UINT32_MAX - 1, &v)) < 0)
+		return r;
+	if (r)
+		pr->uid = (uid_t)v;
+	if ((r = get_int(c, u, "gid", "process.user", 0, UINT32_MAX - 1, &v)) < 0)
+		return r;
+	if (r)
+		pr->gid = (gid_t)v;
+	if ((r = get_int(c, u, "umask", "process.user", 0, 0777, &v)) < 0)
+		return r;
+	if (r) {
+		pr->has_umask = true;
+		pr->umask = (mode_t)v;
+	}
+	g = get_typed(c, u, "additionalGids", "process.user", HK_JSON_ARRAY, &r);
+	if (r < 0)
+		return r;
+	if (g && g->n > 65536)
+		return bad(c, g, "process.user.additionalGids", "more than 65536 groups");
+	pr->additional_gids = calloc(g && g->n ? g->n : 1, sizeof(gid_t));
+	for (size_t i = 0; g && i < g->n; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "process.user.additionalGids[%zu]", i);
+		if (to_int(c, g->items[i], p, 0, UINT32_MAX - 1, &v) < 0)
+			return -EINVAL;
+		pr->additional_gids[pr->n_additional_gids++] = (gid_t)v;
+	}
+	return 0;
+}
+
+static int parse_process(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
+{
+	struct hk_process *pr = &s->process;
+	int r;
+	struct hk_json *proc = get_typed(c, root, "process", "", HK_JSON_OBJECT, &r);
+	struct hk_json *cs;
+	long long v;
+
+	if (!proc)
+		return r;
+	s->has_process = true;
+	if (get_bool(c, proc, "terminal", "process", &pr->terminal) < 0 ||
+	    get_strv(c, proc, "args", "process", &pr->args) < 0 ||
+	    get_strv(c, proc, "env", "process", &pr->env) < 0 ||
+	    get_string(c, proc, "cwd", "process", &pr->cwd) < 0 ||
+	    get_bool(c, proc, "noNewPrivileges", "process", &pr->no_new_privileges) < 0 ||
+	    parse_user(c, pr, proc) < 0 || parse_rlimits(c, pr, proc) < 0 ||
+	    parse_caps(c, pr, proc) < 0)
+		return -EINVAL;
+	if ((r = get_int(c, proc, "oomScoreAdj", "process", -1000, 1000, &v)) < 0)
+		return r;
+	if (r) {
+		pr->has_oom_score_adj = true;
+		pr->oom_score_adj = (int)v;
+	}
+	cs = get_typed(c, proc, "consoleSize", "process", HK_JSON_OBJECT, &r);
+	if (r < 0)
+		return r;
+	if (cs) {
+		if (get_int(c, cs, "height", "process.consoleSize", 0, 65535, &v) < 0)
+			return -EINVAL;
+		pr->console_height = (unsigned)v;
+		if (get_int(c, cs, "width", "process.consoleSize", 0, 65535, &v) < 0)
+			return -EINVAL;
+		pr->console_width = (unsigned)v;
+	}
+	if (!pr->args || !pr->args[0])
+		return bad(c, proc, "process.args", "at least one argument is required");
+	if (!pr->cwd)
+		return bad(c, proc, "process.cwd", "is required");
+	if (pr->cwd[0] != '/')
+		return bad(c, hk_json_get(proc, "cwd"), "process.cwd",
+			   "\"%s\" is not an absolute path", pr->cwd);
+	if (!pr->env)
+		pr->env = calloc(1, sizeof(char *));
+	return 0;
+}
+
+/* ---- lx ---- */
+
+static int parse_namespaces(struct ctx *c, struct hk_spec *s, const struct hk_json *lx)
+{
+	int r;
+	struct hk_json *a = get_typed(c, lx, "namespaces", "linux", HK_JSON_ARRAY, &r);
+
+	if (!a)
+		return r;
+	for (size_t i = 0; i < a->n; i++) {
+		struct hk_json *v = a->items[i];
+		_cleanup_free_ char *type = NULL, *path = NULL;
+		char p[64];
+		int k;
+
+		snprintf(p, sizeof(p), "linux.namespaces[%zu]", i);
+		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 || get_string(c, v, "type", p, &type) < 0 ||
+		    get_string(c, v, "path", p, &path) < 0)
+			return -EINVAL;
+		if (!type)
+			return bad(c, v, p, "\"type\" is required");
+		for (k = 0; k < HK_NS_COUNT; k++)
+			if (strcmp(hk_ns_table[k].spec_name, type) == 0)
+				break;
+		if (k == HK_NS_COUNT)
+			return bad(c, v, p, "unsupported namespace type \"%s\"", type);
+		if (s->ns[k].enabled)
+			return bad(c, v, p, "namespace \"%s\" given twice", type);
+		if (path && path[0] != '/')
+			return bad(c, v, p, "namespace path \"%s\" is not absolute", path);
+		s->ns[k].enabled = true;
+		s->ns[k].path = (path && *path) ? TAKE_PTR(path) : NULL;
+	}
+	return 0;
+}
+
+static int parse_idmaps(struct ctx *c, const struct hk_json *lx, const char *key,
+			struct hk_idmap **ret, size_t *ret_n)
+{
+	int r;
+	struct hk_json *a = get_typed(c, lx, key, "linux", HK_JSON_ARRAY, &r);
+
+	if (!a)
+		return r;
+	if (a->n > 340) /* the kernel's limit on lines in uid_map */
+		return bad(c, a, key, "more than 340 mappings");
+	*ret = calloc(a->n ? a->n : 1, sizeof(**ret));
+	for (size_t i = 0; i < a->n; i++) {
+		struct hk_json *v = a->items[i];
+		long long cid = -1, hid = -1, size = -1;
+		char p[64];
+
+		snprintf(p, sizeof(p), "linux.%s[%zu]", key, i);
+		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
+		    get_int(c, v, "containerID", p, 0, UINT32_MAX - 1, &cid) < 0 ||
+		    get_int(c, v, "hostID", p, 0, UINT32_MAX - 1, &hid) < 0 ||
+		    get_int(c, v, "size", p, 1, UINT32_MAX, &size) < 0)
+			return -EINVAL;
+		if (cid < 0 || hid < 0 || size < 0)
+			return bad(c, v, p, "containerID, hostID and size are required");
+		(*ret)[(*ret_n)++] = (struct hk_idmap){(uint32_t)cid, (uint32_t)hid, (uint32_t)size};
+	}
+	return 0;
+}
+
+static int parse_devices(struct ctx *c, struct hk_spec *s, const struct hk_json *lx)
+{
+	int r;
+	struct hk_json *a = get_typed(c, lx, "devices", "linux", HK_JSON_ARRAY, &r);
+
+	if (!a)
+		return r;
+	s->devices = calloc(a->n ? a->n : 1, sizeof(*s->devices));
+	for (size_t i = 0; i < a->n; i++) {
+		struct hk_json *v = a->items[i];
+		struct hk_device *d = &s->devices[s->n_devices++];
+		_cleanup_free_ char *type = NULL;
+		long long x = 0, major = 0, minor = 0;
+		char p[64];
+
+		snprintf(p, sizeof(p), "linux.devices[%zu]", i);
+		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 || get_string(c, v, "path", p, &d->path) < 0 ||
+		    get_string(c, v, "type", p, &type) < 0 ||
+		    get_int(c, v, "major", p, 0, 0xfff, &major) < 0 ||
+		    get_int(c, v, "minor", p, 0, 0xfffff, &minor) < 0)
+			return -EINVAL;
+		d->major = major;
+		d->minor = minor;
+		if (!d->path || d->path[0] != '/')
+			return bad(c, v, p, "\"path\" must be an absolute path");
+		if (!type || strlen(type) != 1 || !strchr("cbup", type[0]))
+			return bad(c, v, p, "\"type\" must be one of c, b, u, p");
+		d->type = type[0];
+		if ((r = get_int(c, v, "fileMode", p, 0, 07777, &x)) < 0)
+			return r;
+		d->has_mode = r > 0;
+		d->mode = (mode_t)x;
+		if (get_int(c, v, "uid", p, 0, UINT32_MAX - 1, &x) > 0)
+			d->uid = (uid_t)x;
+		if (get_int(c, v, "gid", p, 0, UINT32_MAX - 1, &x) > 0)
+			d->gid = (gid_t)x;
+	}
+	return 0;
+}
+
+static int parse_device_rules(struct ctx *c, struct hk_spec *s, const struct hk_json *res)
+{
+	int r;
+	struct hk_json *a = get_typed(c, res, "devices", "linux.resources", HK_JSON_ARRAY, &r);
+
+	if (!a)
+		return r;
+	s->device_rules = calloc(a->n ? a->n : 1, sizeof(*s->device_rules));
+	for (size_t i = 0; i < a->n; i++) {
+		struct hk_json *v = a->items[i];
+		struct hk_device_rule *d = &s->device_rules[s->n_device_rules++];
+		_cleanup_free_ char *type = NULL, *access = NULL;
+		long long major = -1, minor = -1;
+		char p[64];
+
+		snprintf(p, sizeof(p), "linux.resources.devices[%zu]", i);
+		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 || get_bool(c, v, "allow", p, &d->allow) < 0 ||
+		    get_string(c, v, "type", p, &type) < 0 ||
+		    get_string(c, v, "access", p, &access) < 0 ||
+		    get_int(c, v, "major", p, -1, 0xfff, &major) < 0 ||
+		    get_int(c, v, "minor", p, -1, 0xfffff, &minor) < 0)
+			return -EINVAL;
+		d->major = major;
+		d->minor = minor;
+		if (!hk_json_get(v, "allow"))
+			return bad(c, v, p, "\"allow\" is required");
+		d->type = type ? type[0] : 'a';
+		if (type && (strlen(type) != 1 || !strchr("acb", type[0])))
+			return bad(c, v, p, "\"type\" must be one of a, c, b");
+		snprintf(d->access, sizeof(d->access), "%s", access ? access : "rwm");
+		if (access && (strlen(access) > 3 || strspn(access, "rwm") != strlen(access)))
+			return bad(c, v, p, "\"access\" must be made of r, w and m");
+	}
+	return 0;
+}
+
+static int parse_resources(struct ctx *c, struct hk_spec *s, const struct hk_json *lx)
+{
+	int r;
+	struct hk_json *res = get_typed(c, lx, "resources", "linux", HK_JSON_OBJECT, &r);
+
+	if (!res)
+		return r;
+	for (size_t i = 0; i < res->n; i++) {
+		/* Never silently drop a limit: refuse what is not applied yet. */
+		if (strcmp(res->keys[i], "devices") != 0 && res->items[i]->type != HK_JSON_NULL)
+			return bad(c, res->items[i], "linux.resources",
+				   "\"%s\" limits are not supported by this version of hako",
+				   res->keys[i]);
+	}
+	return parse_device_rules(c, s, res);
+}
+
+static int parse_time_offsets(struct ctx *c, struct hk_spec *s, const struct hk_json *lx)
+{
+	int r;
+	struct hk_json *t = get_typed(c, lx, "timeOffsets", "linux", HK_JSON_OBJECT, &r);
+	static const char *const clocks[] = {"monotonic", "boottime"};
+
+	if (!t)
+		return r;
+	s->has_time_offsets = true;
+	for (int i = 0; i < 2; i++) {
+		struct hk_time_offset *o = i == 0 ? &s->monotonic : &s->boottime;
+		struct hk_json *v = get_typed(c, t, clocks[i], "linux.timeOffsets", HK_JSON_OBJECT, &r);
+		char p[64];
+		long long x;
+
+		if (r < 0)
+			return r;
+		if (!v)
+			continue;
+		snprintf(p, sizeof(p), "linux.timeOffsets.%s", clocks[i]);
+		if (get_int(c, v, "secs", p, INT64_MIN / 2, INT64_MAX / 2, &x) < 0)
+			return -EINVAL;
+		o->secs = x;
+		x = 0;
+		if (get_int(c, v, "nanosecs", p, 0, 999999999, &x) < 0)
+			return -EINVAL;
+		o->nanosecs = x;
+	}
+	return 0;
+}
+
+static unsigned long parse_propagation(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mount_opts); i++)
+		if (mount_opts[i].propagation && strcmp(mount_opts[i].name, name) == 0)
+			return mount_opts[i].propagation;
+	return 0;
+}
+
+static int parse_sysctl(struct ctx *c, struct hk_spec *s, const struct hk_json *lx)
+{
+	int r;
+	struct hk_json *o = get_typed(c, lx, "sysctl", "linux", HK_JSON_OBJECT, &r);
+
+	if (!o)
+		return r;
+	s->sysctl = hk_xmalloc((o->n + 1) * sizeof(char *));
+	for (size_t i = 0; i < o->n; i++) {
+		struct hk_buf b = HK_BUF_INIT;
+		char p[300];
+
+		snprintf(p, sizeof(p), "linux.sysctl.%s", o->keys[i]);
+		if (want_type(c, o->items[i], p, HK_JSON_STRING) < 0 || strchr(o->keys[i], '/') ||
+		    strstr(o->keys[i], "..")) {
+			s->sysctl[i] = NULL;
+			return c->err->code ? -EINVAL : bad(c, o->items[i], p, "invalid sysctl name");
+		}
+		hk_buf_addf(&b, "%s=%s", o->keys[i], o->items[i]->text);
+		s->sysctl[i] = hk_buf_detach(&b);
+		s->sysctl[i + 1] = NULL;
+	}
+	s->sysctl[o->n] = NULL;
+	return 0;
+}
+
+static int parse_linux(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
+{
+	int r;
+	struct hk_json *lx = get_typed(c, root, "linux", "", HK_JSON_OBJECT, &r);
+	_cleanup_free_ char *prop = NULL;
+	static const char *const unsupported[] = {"seccomp", "intelRdt", "personality"};
+
+	if (!lx)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++) {
+		struct hk_json *v = hk_json_get(lx, unsupported[i]);
+		if (v && v->type != HK_JSON_NULL)
+			return bad(c, v, "linux", "\"%s\" is not supported by this version of hako",
+				   unsupported[i]);
+	}
+	if (parse_namespaces(c, s, lx) < 0 ||
+	    parse_idmaps(c, lx, "uidMappings", &s->uid_mappings, &s->n_uid_mappings) < 0 ||
+	    parse_idmaps(c, lx, "gidMappings", &s->gid_mappings, &s->n_gid_mappings) < 0 ||
+	    parse_devices(c, s, lx) < 0 || parse_resources(c, s, lx) < 0 ||
+	    parse_time_offsets(c, s, lx) < 0 || parse_sysctl(c, s, lx) < 0 ||
+	    get_string(c, lx, "cgroupsPath", "linux", &s->cgroups_path) < 0 ||
+	    get_strv(c, lx, "maskedPaths", "linux", &s->masked_paths) < 0 ||
+	    get_strv(c, lx, "readonlyPaths", "linux", &s->readonly_paths) < 0 ||
+	    get_string(c, lx, "rootfsPropagation", "linux", &prop) < 0)
+		return -EINVAL;
+	if (prop) {
+		s->rootfs_propagation = parse_propagation(prop);
+		if (!s->rootfs_propagation)
+			return bad(c, hk_json_get(lx, "rootfsPropagation"), "linux.rootfsPropagation",
+				   "unknown propagation \"%s\"", prop);
+	}
+	return 0;
+}
+
+/* ---- cross-field checks ---- */
+
+static int validate(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
+{
+	const struct hk_json *lx = hk_json_get(root, "linux");
+	bool userns = s->ns[HK_NS_USER].enabled;
+
+	if ((s->n_uid_mappings || s->n_gid_mappings) && !userns)
+		return bad(c, lx, "linux.uidMappings",
+			   "id mappings need a user namespace in linux.namespaces");
+	if (userns && !s->ns[HK_NS_USER].path && (!s->n_uid_mappings || !s->n_gid_mappings))
+		return bad(c, lx, "linux.namespaces",
+			   "a new user namespace needs uidMappings and gidMappings");
+	if (s->has_time_offsets && (!s->ns[HK_NS_TIME].enabled || s->ns[HK_NS_TIME].path))
+		return bad(c, lx, "linux.timeOffsets", "offsets need a new time namespace");
+	if (s->hostname && *s->hostname && (!s->ns[HK_NS_UTS].enabled || s->ns[HK_NS_UTS].path))
+		return bad(c, hk_json_get(root, "hostname"), "hostname",
+			   "setting the hostname needs a new uts namespace");
+	if (!s->ns[HK_NS_MOUNT].enabled)
+		return bad(c, lx, "linux.namespaces",
+			   "hako needs a mount namespace to set up the root filesystem");
+	return 0;
+}
+
+static int check_version(struct ctx *c, const struct hk_json *root, const char *version)
+{
+	unsigned major, minor;
+
+	/* Accept 1.0.0 through 1.2.x, with any pre-release suffix ("1.0.2-dev"). */
+	if (sscanf(version, "%u.%u.", &major, &minor) != 2 || major != 1 || minor > 2)
+		return bad(c, hk_json_get(root, "ociVersion"), "ociVersion",
+			   "unsupported version \"%s\" (hako supports 1.0.0 to 1.2.x)", version);
+	return 0;
+}
+
+int hk_spec_parse(const char *text, size_t len, const char *file, const char *bundle,
+		  struct hk_spec **ret, struct hk_error *err)
+{
+	_cleanup_(hk_spec_freep) struct hk_spec *s = calloc(1, sizeof(*s));
+	struct ctx c = {.file = file, .err = err};
+	struct hk_json *root_obj;
+	_cleanup_free_ char *root_path = NULL;
+	int r;
+
+	if (memchr(text, '\0', len))
+		return hk_error_setx(err, -EINVAL, "%s: contains a NUL byte", file);
+	if (hk_json_parse(text, len, &s->doc, err) < 0)
+		return hk_error_prefix(err, "%s", file);
+	if (want_type(&c, s->doc, "(top level)", HK_JSON_OBJECT) < 0)
+		return -EINVAL;
+	if (get_string(&c, s->doc, "ociVersion", "", &s->oci_version) < 0)
+		return -EINVAL;
+	if (!s->oci_version)
+		return bad(&c, s->doc, "ociVersion", "is required");
+	if (check_version(&c, s->doc, s->oci_version) < 0)
+		return -EINVAL;
+	root_obj = get_typed(&c, s->doc, "root", "", HK_JSON_OBJECT, &r);
+	if (r < 0)
+		return r;
+	if (!root_obj)
+		return bad(&c, s->doc, "root", "is required on Linux");
+	if (get_string(&c, root_obj, "path", "root", &root_path) < 0 ||
+	    get_bool(&c, root_obj, "readonly", "root", &s->root_readonly) < 0)
+		return -EINVAL;
+	if (!root_path || !*root_path)
+		return bad(&c, root_obj, "root.path", "is required");
+	if (get_string(&c, s->doc, "hostname", "", &s->hostname) < 0 ||
+	    get_string(&c, s->doc, "domainname", "", &s->domainname) < 0)
+		return -EINVAL;
+	if (hk_json_get(s->doc, "hooks") && hk_json_get(s->doc, "hooks")->type != HK_JSON_NULL)
+		return bad(&c, hk_json_get(s->doc, "hooks"), "hooks",
+			   "hooks are not supported by this version of hako");
+	s->annotations = get_typed(&c, s->doc, "annotations", "", HK_JSON_OBJECT, &r);
+	if (r < 0)
+		return r;
+	if (parse_process(&c, s, s->doc) < 0 || parse_mounts(&c, s, s->doc) < 0 ||
+	    parse_linux(&c, s, s->doc) < 0 || validate(&c, s, s->doc) < 0)
+		return -EINVAL;
+
+	s->bundle = hk_xstrdup(bundle);
+	if (root_path[0] == '/') {
+		s->root_path = TAKE_PTR(root_path);
+	} else {
+		struct hk_buf b = HK_BUF_INIT;
+		hk_buf_addf(&b, "%s/%s", bundle, root_path);
+		s->root_path = hk_buf_detach(&b);
+	}
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+int hk_spec_load(const char *bundle, const char *config, struct hk_spec **ret,
+		 struct hk_error *err)
+{
+	char abs_bundle[PATH_MAX], path[PATH_MAX + 16];
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+
+	if (!realpath(bundle, abs_bundle))
+		return hk_error_set(err, -errno, "bundle \"%s\"", bundle);
+	snprintf(path, sizeof(path), "%s/%s", abs_bundle, config ? config : "config.json");
+	/* 16 MiB is far beyond any real config; it bounds hostile input. */
+	if (hk_read_file_at(AT_FDCWD, path, 16 << 20, &text, &len, err) < 0)
+		return err->code;
+	return hk_spec_parse(text, len, path, abs_bundle, ret, err);
+}
+
+void hk_spec_free(struct hk_spec *s)
+{
+	if (!s)
+		return;
+	free(s->oci_version);
+	free(s->bundle);
+	free(s->root_path);
+	free(s->hostname);
+	free(s->domainname);
+	free(s->process.additional_gids);
+	hk_strv_free(s->process.args);
+	hk_strv_free(s->process.env);
+	free(s->process.cwd);
+	free(s->process.rlimits);
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		free(s->mounts[i].destination);
+		free(s->mounts[i].source);
+		free(s->mounts[i].type);
+		free(s->mounts[i].data);
+	}
+	free(s->mounts);
+	for (int i = 0; i < HK_NS_COUNT; i++)
+		free(s->ns[i].path);
+	free(s->uid_mappings);
+	free(s->gid_mappings);
+	for (size_t i = 0; i < s->n_devices; i++)
+		free(s->devices[i].path);
+	free(s->devices);
+	free(s->device_rules);
+	free(s->cgroups_path);
+	hk_strv_free(s->masked_paths);
+	hk_strv_free(s->readonly_paths);
+	hk_strv_free(s->sysctl);
+	hk_json_free(s->doc);
+	free(s);
+}

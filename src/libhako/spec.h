@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * config.json as a typed, validated structure. Nothing after hk_spec_load()
+ * touches JSON: the container child reads only this struct, which it inherits
+ * as a copy of the parent's memory at clone().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "json.h"
+
+enum hk_ns_kind {
+	HK_NS_USER, /* first: joining it comes before every other setns(2) */
+	HK_NS_PID,
+	HK_NS_MOUNT,
+	HK_NS_UTS,
+	HK_NS_IPC,
+	HK_NS_NET,
+	HK_NS_CGROUP,
+	HK_NS_TIME,
+	HK_NS_COUNT,
+};
+
+struct hk_ns_info {
+	const char *spec_name; /* "network" */
+	const char *proc_name; /* "net", as in /proc/PID/ns/net */
+	int clone_flag;        /* CLONE_NEWNET */
+};
+extern const struct hk_ns_info hk_ns_table[HK_NS_COUNT];
+
+struct hk_namespace {
+	bool enabled;
+	char *path; /* join this namespace instead of creating one */
+};
+
+struct hk_mount {
+	char *destination;
+	char *source;
+	char *type;
+	unsigned long flags;       /* MS_* set by the options */
+	unsigned long propagation; /* MS_PRIVATE|MS_SHARED|..., possibly with MS_REC */
+	unsigned rec_attr_set;     /* MOUNT_ATTR_* applied recursively ("rro", ...) */
+	unsigned rec_attr_clr;
+	char *data; /* the options that are not flags, comma-joined ("mode=755") */
+};
+
+struct hk_idmap {
+	uint32_t container_id, host_id, size;
+};
+
+struct hk_rlimit {
+	int resource;
+	uint64_t soft, hard;
+};
+
+struct hk_device {
+	char *path;
+	char type; /* 'c', 'b', 'u' or 'p' */
+	int64_t major, minor;
+	bool has_mode;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+};
+
+struct hk_device_rule {
+	bool allow;
+	char type; /* 'a', 'c' or 'b' */
+	int64_t major, minor; /* -1 for any */
+	char access[4];
+};
+
+enum hk_cap_set {
+	HK_CAP_BOUNDING,
+	HK_CAP_EFFECTIVE,
+	HK_CAP_PERMITTED,
+	HK_CAP_INHERITABLE,
+	HK_CAP_AMBIENT,
+	HK_CAP_SET_COUNT,
+};
+
+struct hk_process {
+	bool terminal;
+	unsigned console_height, console_width;
+	uid_t uid;
+	gid_t gid;
+	gid_t *additional_gids;
+	size_t n_additional_gids;
+	bool has_umask;
+	mode_t umask;
+	char **args;
+	char **env;
+	char *cwd;
+	struct hk_rlimit *rlimits;
+	size_t n_rlimits;
+	bool no_new_privileges;
+	bool has_oom_score_adj;
+	int oom_score_adj;
+	bool has_capabilities;
+	uint64_t caps[HK_CAP_SET_COUNT];
+};
+
+struct hk_time_offset {
+	int64_t secs;
+	int64_t nanosecs;
+};
+
+struct hk_spec {
+	char *oci_version;
+	char *bundle;    /* absolute path of the bundle directory */
+	char *root_path; /* absolute path of the rootfs */
+	bool root_readonly;
+	char *hostname;   /* NULL when absent */
+	char *domainname; /* NULL when absent */
+	bool has_process;
+	struct hk_process process;
+	struct hk_mount *mounts;
+	size_t n_mounts;
+
+	struct hk_namespace ns[HK_NS_COUNT];
+	struct hk_idmap *uid_mappings, *gid_mappings;
+	size_t n_uid_mappings, n_gid_mappings;
+	bool has_time_offsets;
+	struct hk_time_offset monotonic, boottime;
+	struct hk_device *devices;
+	size_t n_devices;
+	struct hk_device_rule *device_rules;
+	size_t n_device_rules;
+	char *cgroups_path;
+	char **masked_paths;
+	char **readonly_paths;
+	unsigned long rootfs_propagation; /* 0 means the default, MS_REC|MS_PRIVATE */
+	char **sysctl; /* "key=value" */
+
+	struct hk_json *doc;         /* the parsed file, kept for annotations */
+	struct hk_json *annotations; /* points into doc, or NULL */
+};
+
+/*
+ * Load and validate BUNDLE/config.json (or the file at path config when it is
+ * not NULL). Errors name the file, line, column and JSON path.
+ */
+int hk_spec_load(const char *bundle, const char *config, struct hk_spec **ret,
+		 struct hk_error *err);
+/* Parse config text; file names the source in error messages. */
+int hk_spec_parse(const char *text, size_t len, const char *file, const char *bundle,
+		  struct hk_spec **ret, struct hk_error *err);
+void hk_spec_free(struct hk_spec *spec);
+static inline void hk_spec_freep(struct hk_spec **spec)
+{
+	hk_spec_free(*spec);
+}
+
+/* The default config.json that `hako spec` writes, as text. */
+char *hk_spec_default(bool rootless, uid_t uid, gid_t gid);
+
+/* A capability's number by name ("CAP_KILL"), or -1. */
+int hk_cap_from_name(const char *name);
+/* Names of all capabilities this build knows, for `hako features`. */
+extern const char *const hk_cap_names[];
+extern const unsigned hk_cap_count;

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Messages between the runtime (parent) and the container init (child) over
+ * a SOCK_SEQPACKET socketpair: each message is one fixed-size record, so the
+ * child can send its error without allocating, and an optional file
+ * descriptor rides along with SCM_RIGHTS (the pty master).
+ *
+ *   parent -> child   HK_SYNC_GO     ids mapped, cgroups joined: go on
+ *   child  -> parent  HK_SYNC_PTY    here is the terminal's master (with fd)
+ *   child  -> parent  HK_SYNC_READY  set up; now waiting on the exec fifo
+ *   child  -> parent  HK_SYNC_ERROR  a step failed; the message says which
+ */
+#pragma once
+
+#include "error.h"
+
+enum hk_sync_type {
+	HK_SYNC_GO = 1,
+	HK_SYNC_PTY,
+	HK_SYNC_READY,
+	HK_SYNC_ERROR,
+};
+
+struct hk_sync_msg {
+	int type;
+	struct hk_error err;
+};
+
+/* Send one message; pass_fd >= 0 is sent along. Safe after clone(). */
+int hk_sync_send(int sock, int type, const struct hk_error *payload, int pass_fd);
+/*
+ * Receive one message. ret_fd (may be NULL) gets a passed fd or -1. When the
+ * peer closed the socket without a word, -EPIPE.
+ */
+int hk_sync_recv(int sock, struct hk_sync_msg *msg, int *ret_fd);

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Terminals: a pty for process.terminal, handed over --console-socket or proxied. */
+#pragma once
+
+#include "error.h"
+
+/*
+ * In the container child (after pivot_root): open /dev/ptmx of the
+ * container's devpts, make the pty its controlling terminal and stdio, and
+ * bind the pty over /dev/console. Returns the master fd.
+ */
+int hk_terminal_setup_child(unsigned rows, unsigned cols, int *ret_master, struct hk_error *err);
+/* Send the master fd over the unix socket at path (runc's --console-socket). */
+int hk_terminal_send_to_socket(const char *path, int master, struct hk_error *err);
+/*
+ * Copy between our stdio and master until the master hangs up, with our
+ * terminal (if stdin is one) in raw mode and its size passed on.
+ */
+void hk_terminal_proxy(int master, int pidfd);

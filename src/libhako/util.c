@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+void *hk_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		abort(); /* out of memory: nothing sensible is left to do */
+	return p;
+}
+
+void *hk_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+char *hk_xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		abort();
+	return d;
+}
+
+static void buf_grow(struct hk_buf *b, size_t extra)
+{
+	size_t want = b->len + extra + 1;
+
+	if (want <= b->alloc)
+		return;
+	b->alloc = want < 64 ? 64 : want * 2;
+	b->buf = hk_xrealloc(b->buf, b->alloc);
+}
+
+void hk_buf_add(struct hk_buf *b, const char *data, size_t len)
+{
+	buf_grow(b, len);
+	memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+}
+
+void hk_buf_adds(struct hk_buf *b, const char *s)
+{
+	hk_buf_add(b, s, strlen(s));
+}
+
+void hk_buf_addf(struct hk_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	buf_grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void hk_buf_add_json_string(struct hk_buf *b, const char *s)
+{
+	hk_buf_add(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '"':
+			hk_buf_adds(b, "\\\"");
+			break;
+		case '\\':
+			hk_buf_adds(b, "\\\\");
+			break;
+		case '\n':
+			hk_buf_adds(b, "\\n");
+			break;
+		case '\t':
+			hk_buf_adds(b, "\\t");
+			break;
+		case '\r':
+			hk_buf_adds(b, "\\r");
+			break;
+		default:
+			if (c < 0x20)
+				hk_buf_addf(b, "\\u%04x", c);
+			else
+				hk_buf_add(b, (const char *)&c, 1);
+		}
+	}
+	hk_buf_add(b, "\"", 1);
+}
+
+char *hk_buf_detach(struct hk_buf *b)
+{
+	char *s = b->buf ? b->buf : hk_xstrdup("");
+
+	b->buf = NULL;
+	b->len = b->alloc = 0;
+	return s;
+}
+
+void hk_buf_release(struct hk_buf *b)
+{
+	free(b->buf);
+	b->buf = NULL;
+	b->len = b->alloc = 0;
+}
+
+void hk_strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+size_t hk_strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+int hk_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,
+		    struct hk_error *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	struct hk_buf b = HK_BUF_INIT;
+
+	if (fd < 0)
+		return hk_error_set(err, -errno, "open \"%s\"", path);
+	for (;;) {
+		char chunk[8192];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			hk_buf_release(&b);
+			return hk_error_set(err, -errno, "read \"%s\"", path);
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > max) {
+			hk_buf_release(&b);
+			return hk_error_setx(err, -EFBIG, "read \"%s\": file is larger than %zu bytes",
+					     path, max);
+		}
+		hk_buf_add(&b, chunk, (size_t)n);
+	}
+	if (ret_len)
+		*ret_len = b.len;
+	*ret = hk_buf_detach(&b);
+	return 0;
+}
+
+int hk_write_file(const char *path, const char *data, size_t len, struct hk_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t n;
+
+	if (fd < 0)
+		return hk_error_set(err, -errno, "open \"%s\"", path);
+	n = write(fd, data, len);
+	if (n < 0)
+		return hk_error_set(err, -errno, "write \"%s\"", path);
+	if ((size_t)n != len)
+		return hk_error_setx(err, -EIO, "write \"%s\": short write", path);
+	return 0;
+}
+
+int hk_write_atomic_at(int dirfd, const char *name, const char *data, size_t len,
+		       struct hk_error *err)
+{
+	char tmp[NAME_MAX + 1];
+	_cleanup_close_ int fd = -1;
+
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return hk_error_set(err, -errno, "create \"%s\"", tmp);
+	if (write(fd, data, len) != (ssize_t)len) {
+		int e = errno ? errno : EIO;
+		unlinkat(dirfd, tmp, 0);
+		return hk_error_set(err, -e, "write \"%s\"", tmp);
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		int e = errno;
+		unlinkat(dirfd, tmp, 0);
+		return hk_error_set(err, -e, "rename \"%s\" to \"%s\"", tmp, name);
+	}
+	return 0;
+}
+
+int hk_mkdir_p(const char *path, mode_t mode, struct hk_error *err)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return hk_error_setx(err, -ENAMETOOLONG, "mkdir \"%s\": path too long", path);
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return hk_error_set(err, -errno, "mkdir \"%s\"", buf);
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	return 0;
+}
+
+int hk_parse_int64(const char *s, long long *ret)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end != '\0')
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}

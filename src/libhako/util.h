@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Small helpers shared by every part of hako: cleanup attributes (as in
+ * systemd and bubblewrap), a growable string buffer (as git's strbuf), and
+ * file helpers that report errors as struct hk_error.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "error.h"
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void hk_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void hk_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+
+#define _cleanup_free_  _cleanup_(hk_freep)
+#define _cleanup_close_ _cleanup_(hk_closep)
+
+/* Hand ownership on: return the pointer and clear the variable. */
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _p = (p);                                                            \
+		(p) = NULL;                                                                        \
+		_p;                                                                                \
+	})
+#define TAKE_FD(fd)                                                                                \
+	({                                                                                         \
+		int _fd = (fd);                                                                    \
+		(fd) = -1;                                                                         \
+		_fd;                                                                               \
+	})
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A growable, always NUL-terminated string. */
+struct hk_buf {
+	char *buf;
+	size_t len;
+	size_t alloc;
+};
+
+#define HK_BUF_INIT {NULL, 0, 0}
+
+void hk_buf_add(struct hk_buf *b, const char *data, size_t len);
+void hk_buf_adds(struct hk_buf *b, const char *s);
+void hk_buf_addf(struct hk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s as a quoted, escaped JSON string. */
+void hk_buf_add_json_string(struct hk_buf *b, const char *s);
+/* Return the string (never NULL) and leave b empty; the caller frees it. */
+char *hk_buf_detach(struct hk_buf *b);
+void hk_buf_release(struct hk_buf *b);
+
+void *hk_xmalloc(size_t n);
+void *hk_xrealloc(void *p, size_t n);
+char *hk_xstrdup(const char *s);
+
+/* Free a NULL-terminated array of strings and the array itself. NULL is fine. */
+void hk_strv_free(char **v);
+size_t hk_strv_len(char *const *v);
+
+/* Read a whole file (at most max bytes) into a NUL-terminated buffer. */
+int hk_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,
+		    struct hk_error *err);
+/* Write data to an existing file, in one write(2), without creating it. */
+int hk_write_file(const char *path, const char *data, size_t len, struct hk_error *err);
+/*
+ * Replace dirfd/name with data atomically: write a temporary file in the same
+ * directory, fsync-free (state lives on tmpfs), then rename(2) over the name.
+ */
+int hk_write_atomic_at(int dirfd, const char *name, const char *data, size_t len,
+		       struct hk_error *err);
+
+/* mkdir -p, mode for every created component. Existing directories are fine. */
+int hk_mkdir_p(const char *path, mode_t mode, struct hk_error *err);
+
+/* Parse a decimal integer of the whole string into ret; -EINVAL or -ERANGE. */
+int hk_parse_int64(const char *s, long long *ret);
