@@ -138,10 +138,12 @@ int hk_mount_apply(const struct hk_spec *spec, int rootfd, const struct hk_mount
 	int r;
 
 	/* A bind of a file needs a file to mount on, not a directory. */
-	if (bind && stat(m->source, &st) == 0 && !S_ISDIR(st.st_mode))
-		resolve |= HK_RESOLVE_MKFILE_LAST;
-	else if (bind && errno == ENOENT)
-		return hk_error_set(err, -ENOENT, "mount source \"%s\"", m->source);
+	if (bind) {
+		if (stat(m->source, &st) < 0)
+			return hk_error_set(err, -errno, "mount source \"%s\"", m->source);
+		if (!S_ISDIR(st.st_mode))
+			resolve |= HK_RESOLVE_MKFILE_LAST;
+	}
 	if (hk_path_open_in_root(rootfd, m->destination, resolve, &fd, err) < 0)
 		return hk_error_prefix(err, "mount destination");
 

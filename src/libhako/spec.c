@@ -800,8 +800,11 @@ int hk_spec_parse(const char *text, size_t len, const char *file, const char *bu
 
 	if (memchr(text, '\0', len))
 		return hk_error_setx(err, -EINVAL, "%s: contains a NUL byte", file);
-	if (hk_json_parse(text, len, &s->doc, err) < 0)
-		return hk_error_prefix(err, "%s", file);
+	if (hk_json_parse(text, len, &s->doc, err) < 0) {
+		char where[HK_ERROR_MSG_MAX];
+		memcpy(where, err->msg, sizeof(where));
+		return hk_error_setx(err, -EINVAL, "%s:%.900s", file, where);
+	}
 	if (want_type(&c, s->doc, "(top level)", HK_JSON_OBJECT) < 0)
 		return -EINVAL;
 	if (get_string(&c, s->doc, "ociVersion", "", &s->oci_version) < 0)

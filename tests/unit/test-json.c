@@ -1,1 +1,42 @@
-int main(void){return 0;}
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdlib.h>
+
+#include "json.h"
+#include "tap.h"
+#include "util.h"
+
+static int parse(const char *text, struct hk_json **v, struct hk_error *err)
+{
+	return hk_json_parse(text, strlen(text), v, err);
+}
+
+int main(void)
+{
+	struct hk_error err = {0};
+	struct hk_json *v = NULL;
+	struct hk_buf b = HK_BUF_INIT;
+	char deep[2 * HK_JSON_MAX_DEPTH + 8];
+
+	ok(parse("{\"a\": [1, true, null, \"x\\u00e9\"], \"b\": {}}", &v, &err) == 0, "valid document");
+	ok(v && hk_json_get(v, "a")->n == 4, "array of four");
+	ok(v && strcmp(hk_json_get(v, "a")->items[3]->text, "x\xc3\xa9") == 0, "\\u escape to UTF-8");
+	hk_json_write(&b, v);
+	ok(strcmp(b.buf, "{\"a\":[1,true,null,\"x\xc3\xa9\"],\"b\":{}}") == 0, "round trip: %s", b.buf);
+	hk_buf_release(&b);
+	hk_json_free(v);
+
+	ok(parse("{\n  \"a\": 1,\n  \"b\" 2\n}", &v, &err) < 0 && strncmp(err.msg, "3:7:", 4) == 0,
+	   "syntax error has line:col (%s)", err.msg);
+	ok(parse("\"a\\u0000b\"", &v, &err) < 0 && strstr(err.msg, "NUL"), "\\u0000 refused");
+	ok(parse("[1,]", &v, &err) < 0, "trailing comma refused");
+	ok(parse("01", &v, &err) < 0, "leading zero refused");
+	ok(parse("\"\\ud800\"", &v, &err) < 0, "lone surrogate refused");
+	memset(deep, '[', sizeof(deep) - 1);
+	deep[sizeof(deep) - 1] = '\0';
+	ok(parse(deep, &v, &err) < 0 && strstr(err.msg, "too deep"), "deep nesting refused");
+	ok(parse("{\"a\":1} x", &v, &err) < 0, "trailing data refused");
+	ok(parse("{\"k\":1,\"k\":2}", &v, &err) == 0 && strcmp(hk_json_get(v, "k")->text, "2") == 0,
+	   "duplicate key: last wins");
+	hk_json_free(v);
+	tap_done();
+}
