@@ -12,8 +12,9 @@
 int hako_want_id(int argc, char **argv, int optind_, const char *usage, struct hk_error *err)
 {
 	if (argc - optind_ != 1)
-		return hk_error_setx(err, -EINVAL, "%s: expected exactly one container id (usage: %s)",
-				     argv[0], usage);
+		return hk_error_setx(err, -EINVAL,
+				     "%s: expected exactly one container id (usage: %s)", argv[0],
+				     usage);
 	return optind_;
 }
 
@@ -21,15 +22,15 @@ int hako_parse_create_flags(int argc, char **argv, bool is_run, struct hako_crea
 			    struct hk_error *err)
 {
 	static const struct option opts[] = {
-		{"bundle", required_argument, NULL, 'b'},
-		{"pid-file", required_argument, NULL, 'p'},
-		{"console-socket", required_argument, NULL, 'c'},
-		{"no-pivot", no_argument, NULL, 'P'},
-		{"no-new-keyring", no_argument, NULL, 'K'},
-		{"preserve-fds", required_argument, NULL, 'F'},
-		{"detach", no_argument, NULL, 'd'},
-		{"keep", no_argument, NULL, 'k'},
-		{NULL, 0, NULL, 0},
+	    {"bundle", required_argument, NULL, 'b'},
+	    {"pid-file", required_argument, NULL, 'p'},
+	    {"console-socket", required_argument, NULL, 'c'},
+	    {"no-pivot", no_argument, NULL, 'P'},
+	    {"no-new-keyring", no_argument, NULL, 'K'},
+	    {"preserve-fds", required_argument, NULL, 'F'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"keep", no_argument, NULL, 'k'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -55,8 +56,8 @@ int hako_parse_create_flags(int argc, char **argv, bool is_run, struct hako_crea
 			break;
 		case 'F':
 			if (hk_parse_int64(optarg, &n) < 0 || n < 0 || n > 65536)
-				return hk_error_setx(err, -EINVAL, "--preserve-fds: invalid number \"%s\"",
-						     optarg);
+				return hk_error_setx(
+				    err, -EINVAL, "--preserve-fds: invalid number \"%s\"", optarg);
 			f->preserve_fds = (unsigned)n;
 			break;
 		case 'd':
@@ -83,8 +84,8 @@ int cmd_create(const struct hako_globals *g, int argc, char **argv, struct hk_er
 
 	if (i < 0)
 		return i;
-	o = (struct hk_create_opts){g->root, argv[i], f.bundle, f.pid_file, f.console_socket,
-				    f.no_pivot, f.preserve_fds, false};
+	o = (struct hk_create_opts){g->root,	      argv[i],	  f.bundle,	  f.pid_file,
+				    f.console_socket, f.no_pivot, f.preserve_fds, false};
 	if (hk_container_create(&o, &c, err) < 0)
 		return err->code;
 	hk_container_release(&c);

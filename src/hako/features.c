@@ -11,13 +11,16 @@
 int cmd_features(const struct hako_globals *g, int argc, char **argv, struct hk_error *err)
 {
 	static const char *const mount_options[] = {
-		"async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "iversion",
-		"lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec",
-		"noiversion", "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid",
-		"nosymfollow", "private", "rbind", "rdev", "relatime", "remount", "rexec",
-		"rnodev", "rnoexec", "rnosuid", "ro", "rprivate", "rro", "rrw", "rshared",
-		"rslave", "rsuid", "runbindable", "rw", "shared", "silent", "slave",
-		"strictatime", "suid", "symfollow", "sync", "unbindable",
+	    "async",	  "atime",	 "bind",       "dev",	      "diratime",
+	    "dirsync",	  "exec",	 "iversion",   "lazytime",    "loud",
+	    "mand",	  "noatime",	 "nodev",      "nodiratime",  "noexec",
+	    "noiversion", "nolazytime",	 "nomand",     "norelatime",  "nostrictatime",
+	    "nosuid",	  "nosymfollow", "private",    "rbind",	      "rdev",
+	    "relatime",	  "remount",	 "rexec",      "rnodev",      "rnoexec",
+	    "rnosuid",	  "ro",		 "rprivate",   "rro",	      "rrw",
+	    "rshared",	  "rslave",	 "rsuid",      "runbindable", "rw",
+	    "shared",	  "silent",	 "slave",      "strictatime", "suid",
+	    "symfollow",  "sync",	 "unbindable",
 	};
 	struct hk_buf b = HK_BUF_INIT;
 

@@ -25,7 +25,8 @@ int cmd_kill(const struct hako_globals *g, int argc, char **argv, struct hk_erro
 	if (argc - optind == 2) {
 		sig = hk_signal_parse(argv[optind + 1]);
 		if (sig < 0)
-			return hk_error_setx(err, -EINVAL, "unknown signal \"%s\"", argv[optind + 1]);
+			return hk_error_setx(err, -EINVAL, "unknown signal \"%s\"",
+					     argv[optind + 1]);
 	}
 	return hk_container_kill(g->root, argv[optind], sig, all, err);
 }

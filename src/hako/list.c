@@ -27,15 +27,16 @@ int cmd_list(const struct hako_globals *g, int argc, char **argv, struct hk_erro
 		else if (c == 'f' && (!strcmp(optarg, "json") || !strcmp(optarg, "table")))
 			json = !strcmp(optarg, "json");
 		else
-			return hk_error_setx(err, -EINVAL, "list: expected --format table|json or -q");
+			return hk_error_setx(err, -EINVAL,
+					     "list: expected --format table|json or -q");
 	}
 	if (hk_state_list(g->root, &ids, err) < 0)
 		return err->code;
 	if (json)
 		printf("[");
 	else if (!quiet)
-		printf("%-20s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
-		       "OWNER");
+		printf("%-20s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE",
+		       "CREATED", "OWNER");
 	for (char **id = ids; *id; id++) {
 		char path[4096];
 		struct hk_state st;
@@ -50,7 +51,8 @@ int cmd_list(const struct hako_globals *g, int argc, char **argv, struct hk_erro
 		dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dirfd < 0)
 			continue;
-		if (hk_state_load(dirfd, *id, &st, err) < 0 && err->code != -ENOENT && st.id == NULL)
+		if (hk_state_load(dirfd, *id, &st, err) < 0 && err->code != -ENOENT &&
+		    st.id == NULL)
 			continue;
 		status = hk_state_status(dirfd, &st);
 		if (json) {

@@ -14,15 +14,15 @@ static const struct {
 	hako_command_fn fn;
 	const char *help;
 } commands[] = {
-	{"create", cmd_create, "create a container"},
-	{"start", cmd_start, "start a created container"},
-	{"run", cmd_run, "create and start a container"},
-	{"state", cmd_state, "print the state of a container"},
-	{"kill", cmd_kill, "send a signal to a container's init"},
-	{"delete", cmd_delete, "delete a container and everything it had"},
-	{"list", cmd_list, "list containers"},
-	{"spec", cmd_spec, "write a default config.json"},
-	{"features", cmd_features, "print the features hako supports, as JSON"},
+    {"create", cmd_create, "create a container"},
+    {"start", cmd_start, "start a created container"},
+    {"run", cmd_run, "create and start a container"},
+    {"state", cmd_state, "print the state of a container"},
+    {"kill", cmd_kill, "send a signal to a container's init"},
+    {"delete", cmd_delete, "delete a container and everything it had"},
+    {"list", cmd_list, "list containers"},
+    {"spec", cmd_spec, "write a default config.json"},
+    {"features", cmd_features, "print the features hako supports, as JSON"},
 };
 
 static void usage(FILE *f)
@@ -45,11 +45,15 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'r'},   {"log", required_argument, NULL, 'l'},
-		{"log-format", required_argument, NULL, 'f'}, {"debug", no_argument, NULL, 'd'},
-		{"systemd-cgroup", no_argument, NULL, 's'}, {"rootless", required_argument, NULL, 'R'},
-		{"version", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"root", required_argument, NULL, 'r'},
+	    {"log", required_argument, NULL, 'l'},
+	    {"log-format", required_argument, NULL, 'f'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"systemd-cgroup", no_argument, NULL, 's'},
+	    {"rootless", required_argument, NULL, 'R'},
+	    {"version", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct hako_globals g = {.root = "/run/hako"};
 	enum hk_log_format format = HK_LOG_TEXT;
@@ -69,7 +73,8 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
-				fprintf(stderr, "hako: --log-format: unknown format \"%s\"\n", optarg);
+				fprintf(stderr, "hako: --log-format: unknown format \"%s\"\n",
+					optarg);
 				return 1;
 			}
 			format = strcmp(optarg, "json") == 0 ? HK_LOG_JSON : HK_LOG_TEXT;
@@ -81,7 +86,8 @@ int main(int argc, char **argv)
 			systemd_cgroup = true;
 			break;
 		case 'R':
-			if (strcmp(optarg, "auto") && strcmp(optarg, "true") && strcmp(optarg, "false")) {
+			if (strcmp(optarg, "auto") && strcmp(optarg, "true") &&
+			    strcmp(optarg, "false")) {
 				fprintf(stderr, "hako: --rootless: expected auto, true or false\n");
 				return 1;
 			}
@@ -113,7 +119,8 @@ int main(int argc, char **argv)
 		if (strcmp(commands[i].name, argv[optind]) != 0)
 			continue;
 		/* Only the commands that make cgroups care about the driver. */
-		if (systemd_cgroup && (!strcmp(argv[optind], "create") || !strcmp(argv[optind], "run")))
+		if (systemd_cgroup &&
+		    (!strcmp(argv[optind], "create") || !strcmp(argv[optind], "run")))
 			r = hk_error_setx(&err, -EOPNOTSUPP,
 					  "--systemd-cgroup: the systemd cgroup driver is not "
 					  "supported yet; omit the flag to use cgroupfs");

@@ -17,8 +17,9 @@ int cmd_run(const struct hako_globals *g, int argc, char **argv, struct hk_error
 
 	if (i < 0)
 		return i;
-	o = (struct hk_create_opts){g->root, argv[i], f.bundle, f.pid_file, f.console_socket,
-				    f.no_pivot, f.preserve_fds, !f.detach && !f.console_socket};
+	o = (struct hk_create_opts){
+	    g->root,	      argv[i],	  f.bundle,	  f.pid_file,
+	    f.console_socket, f.no_pivot, f.preserve_fds, !f.detach && !f.console_socket};
 	if (hk_container_create(&o, &c, err) < 0)
 		return err->code;
 	if (hk_container_start(g->root, argv[i], err) < 0) {

@@ -30,7 +30,8 @@ int cmd_spec(const struct hako_globals *g, int argc, char **argv, struct hk_erro
 		else if (c == 'r')
 			rootless = true;
 		else
-			return hk_error_setx(err, -EINVAL, "usage: hako spec [--bundle DIR] [--rootless]");
+			return hk_error_setx(err, -EINVAL,
+					     "usage: hako spec [--bundle DIR] [--rootless]");
 	}
 	dirfd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)

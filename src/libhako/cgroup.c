@@ -27,7 +27,8 @@ static char *v1_controllers(const char *opts)
 	struct hk_buf b = HK_BUF_INIT;
 	_cleanup_free_ char *copy = hk_xstrdup(opts);
 
-	for (char *save = NULL, *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+	for (char *save = NULL, *o = strtok_r(copy, ",", &save); o;
+	     o = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(o, "rw") || !strcmp(o, "ro") || !strncmp(o, "release_agent=", 14) ||
 		    !strcmp(o, "clone_children") || !strcmp(o, "noprefix") || !strcmp(o, "xattr") ||
 		    !strcmp(o, "nsdelegate") || !strcmp(o, "cpuset_v2_mode"))
@@ -122,8 +123,8 @@ static int cpuset_inherit(const char *dir, struct hk_error *err)
 }
 
 /* mkdir -p that records each directory it created, so delete removes exactly those. */
-static int mkdir_tracked(const char *base, const char *rel, bool cpuset, char ***dirs,
-			 size_t *n, struct hk_error *err)
+static int mkdir_tracked(const char *base, const char *rel, bool cpuset, char ***dirs, size_t *n,
+			 struct hk_error *err)
 {
 	char path[PATH_MAX];
 	size_t blen = strlen(base);
@@ -172,10 +173,10 @@ static void device_rule_str(const struct hk_device_rule *r, char *buf, size_t si
  * allows them): mknod of anything, and the nodes created in /dev.
  */
 static const struct hk_device_rule default_device_rules[] = {
-	{true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},  {true, 'c', 1, 3, "rwm"},
-	{true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},  {true, 'c', 1, 8, "rwm"},
-	{true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 0, "rwm"},  {true, 'c', 5, 1, "rwm"},
-	{true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
+    {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},	   {true, 'c', 1, 3, "rwm"},
+    {true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},	   {true, 'c', 1, 8, "rwm"},
+    {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 0, "rwm"},	   {true, 'c', 5, 1, "rwm"},
+    {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
 };
 
 static int apply_device_rules(const struct hk_spec *spec, const char *dir, struct hk_error *err)
@@ -188,8 +189,8 @@ static int apply_device_rules(const struct hk_spec *spec, const char *dir, struc
 	snprintf(deny, sizeof(deny), "%s/devices.deny", dir);
 	for (size_t i = 0; i < spec->n_device_rules + ARRAY_SIZE(default_device_rules); i++) {
 		const struct hk_device_rule *r =
-			i < spec->n_device_rules ? &spec->device_rules[i]
-						 : &default_device_rules[i - spec->n_device_rules];
+		    i < spec->n_device_rules ? &spec->device_rules[i]
+					     : &default_device_rules[i - spec->n_device_rules];
 		device_rule_str(r, rule, sizeof(rule));
 		hk_debug("write(\"%s\", \"%s\")", r->allow ? allow : deny, rule);
 		if (hk_write_file(r->allow ? allow : deny, rule, strlen(rule), err) < 0)
@@ -233,7 +234,8 @@ int hk_cgroup_enter(const struct hk_spec *spec, const char *id, pid_t pid, char 
 		for (size_t l = strlen(rel); l && rel[l - 1] == '/';)
 			rel[--l] = '\0';
 		if (!*rel || strstr(rel, "..")) {
-			r = hk_error_setx(err, -EINVAL, "linux.cgroupsPath \"%s\" is not allowed", path);
+			r = hk_error_setx(err, -EINVAL, "linux.cgroupsPath \"%s\" is not allowed",
+					  path);
 			break;
 		}
 		r = mkdir_tracked(m->mountpoint, rel[0] == '/' ? rel + 1 : rel,
@@ -255,9 +257,10 @@ int hk_cgroup_enter(const struct hk_spec *spec, const char *id, pid_t pid, char 
 			hk_debug("write(\"%s\", \"%s\") ok", procs, pidstr);
 	}
 	if (r >= 0 && spec->n_device_rules && !have_devices)
-		r = hk_error_setx(err, -EOPNOTSUPP,
-				  "linux.resources.devices: this host has no cgroup v1 devices "
-				  "controller, and cgroup v2 device programs are not supported yet");
+		r = hk_error_setx(
+		    err, -EOPNOTSUPP,
+		    "linux.resources.devices: this host has no cgroup v1 devices "
+		    "controller, and cgroup v2 device programs are not supported yet");
 	hk_cgroup_mounts_free(mounts, n_mounts);
 	if (r < 0) {
 		struct hk_error ignored;
@@ -297,8 +300,8 @@ int hk_cgroup_remove(char *const *dirs, struct hk_error *err)
 	for (size_t i = n; i-- > 0;) {
 		size_t len = strlen(dirs[i]);
 		/* A parent ("hako/") we created may be shared by other containers now. */
-		bool parent = i + 1 < n && strncmp(dirs[i + 1], dirs[i], len) == 0 &&
-			      dirs[i + 1][len] == '/';
+		bool parent =
+		    i + 1 < n && strncmp(dirs[i + 1], dirs[i], len) == 0 && dirs[i + 1][len] == '/';
 
 		/* rmdir fails with EBUSY until the kernel has freed the last task. */
 		for (int tries = 0;; tries++) {

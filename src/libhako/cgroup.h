@@ -15,7 +15,7 @@
 struct hk_cgroup_mount {
 	char *mountpoint;  /* /sys/fs/cgroup/memory */
 	char *controllers; /* "memory", "cpu,cpuacct", "name=systemd"; NULL for cgroup2 */
-	char *root;        /* the mount's root inside the hierarchy, usually "/" */
+	char *root;	   /* the mount's root inside the hierarchy, usually "/" */
 };
 
 /* The cgroup hierarchies mounted on this host, from /proc/self/mountinfo. */

@@ -67,7 +67,8 @@ static int setup_identity(const struct hk_spec *spec, struct hk_error *err)
 {
 	if (spec->hostname && *spec->hostname && hk_sys_sethostname(spec->hostname, err) < 0)
 		return err->code;
-	if (spec->domainname && *spec->domainname && hk_sys_setdomainname(spec->domainname, err) < 0)
+	if (spec->domainname && *spec->domainname &&
+	    hk_sys_setdomainname(spec->domainname, err) < 0)
 		return err->code;
 	for (char **s = spec->sysctl; s && *s; s++) {
 		char path[PATH_MAX];

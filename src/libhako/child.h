@@ -14,8 +14,8 @@
 struct hk_child_args {
 	const struct hk_spec *spec;
 	const struct hk_ns_plan *plan;
-	int sync_fd;      /* our end of the socketpair to the runtime */
-	int state_dirfd;  /* <root>/<id>, to open the exec fifo in */
+	int sync_fd;	 /* our end of the socketpair to the runtime */
+	int state_dirfd; /* <root>/<id>, to open the exec fifo in */
 	bool no_pivot;
 	unsigned preserve_fds;
 };

@@ -46,9 +46,9 @@ static int pidfd_open_checked(pid_t pid, unsigned long long start_time)
 static pid_t clone_init(int flags, int *ret_pidfd, struct hk_error *err)
 {
 	struct clone_args args = {
-		.flags = (unsigned)flags | CLONE_PIDFD,
-		.pidfd = (unsigned long)ret_pidfd,
-		.exit_signal = SIGCHLD,
+	    .flags = (unsigned)flags | CLONE_PIDFD,
+	    .pidfd = (unsigned long)ret_pidfd,
+	    .exit_signal = SIGCHLD,
 	};
 	char f[256];
 	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
@@ -106,7 +106,8 @@ static int check_bundle(const struct hk_create_opts *o, const struct hk_spec *sp
 	if (stat(spec->root_path, &st) < 0)
 		return hk_error_set(err, -errno, "rootfs \"%s\"", spec->root_path);
 	if (!S_ISDIR(st.st_mode))
-		return hk_error_setx(err, -ENOTDIR, "rootfs \"%s\": not a directory", spec->root_path);
+		return hk_error_setx(err, -ENOTDIR, "rootfs \"%s\": not a directory",
+				     spec->root_path);
 	if (!spec->has_process)
 		return hk_error_setx(err, -EINVAL, "config.json: process: is required to create");
 	if (spec->process.terminal && !o->console_socket && !o->keep_terminal)
@@ -114,8 +115,9 @@ static int check_bundle(const struct hk_create_opts *o, const struct hk_spec *sp
 				     "cannot allocate tty if hako will detach without setting "
 				     "console socket");
 	if (!spec->process.terminal && o->console_socket)
-		return hk_error_setx(err, -EINVAL,
-				     "cannot use console socket if hako will not detach or allocate tty");
+		return hk_error_setx(
+		    err, -EINVAL,
+		    "cannot use console socket if hako will not detach or allocate tty");
 	return 0;
 }
 
@@ -149,7 +151,8 @@ static int wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_co
 		default:
 			if (fd >= 0)
 				close(fd);
-			return hk_error_setx(err, -EPROTO, "unexpected message from container init");
+			return hk_error_setx(err, -EPROTO,
+					     "unexpected message from container init");
 		}
 	}
 }
@@ -314,9 +317,10 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 	if (load(root, id, &dirfd, &st, &status, err) < 0)
 		return err->code;
 	if (status != HK_STATUS_CREATED) {
-		hk_error_setx(err, -EINVAL, status == HK_STATUS_RUNNING
-						    ? "cannot start an already running container"
-						    : "cannot start a container that has %s",
+		hk_error_setx(err, -EINVAL,
+			      status == HK_STATUS_RUNNING
+				  ? "cannot start an already running container"
+				  : "cannot start a container that has %s",
 			      hk_status_name(status));
 		goto out;
 	}

@@ -11,7 +11,7 @@
 #include "error.h"
 
 struct hk_create_opts {
-	const char *root;   /* state root, /run/hako by default */
+	const char *root; /* state root, /run/hako by default */
 	const char *id;
 	const char *bundle;
 	const char *pid_file;

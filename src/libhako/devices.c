@@ -16,9 +16,9 @@
 
 /* The nodes every container gets in its /dev (config.md, "Default Devices"). */
 static const struct hk_device default_devices[] = {
-	{"/dev/null", 'c', 1, 3, true, 0666, 0, 0},   {"/dev/zero", 'c', 1, 5, true, 0666, 0, 0},
-	{"/dev/full", 'c', 1, 7, true, 0666, 0, 0},   {"/dev/random", 'c', 1, 8, true, 0666, 0, 0},
-	{"/dev/urandom", 'c', 1, 9, true, 0666, 0, 0}, {"/dev/tty", 'c', 5, 0, true, 0666, 0, 0},
+    {"/dev/null", 'c', 1, 3, true, 0666, 0, 0},	   {"/dev/zero", 'c', 1, 5, true, 0666, 0, 0},
+    {"/dev/full", 'c', 1, 7, true, 0666, 0, 0},	   {"/dev/random", 'c', 1, 8, true, 0666, 0, 0},
+    {"/dev/urandom", 'c', 1, 9, true, 0666, 0, 0}, {"/dev/tty", 'c', 5, 0, true, 0666, 0, 0},
 };
 
 static int create_device(int rootfd, const struct hk_device *d, bool in_userns,
@@ -47,14 +47,16 @@ static int create_device(int rootfd, const struct hk_device *d, bool in_userns,
 			return hk_error_set(err, -errno, "mknod \"%s\"", d->path);
 		hk_debug("mknod(\"%s\", %c %lld:%lld) ok", d->path, d->type, (long long)d->major,
 			 (long long)d->minor);
-		if (fchmodat(fd, name, mode, 0) < 0 || fchownat(fd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fchmodat(fd, name, mode, 0) < 0 ||
+		    fchownat(fd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
 			return hk_error_set(err, -errno, "chmod/chown \"%s\"", d->path);
 		return 0;
 	}
 	/* A user namespace may not mknod(2): bind the host's node instead. */
 	{
 		_cleanup_close_ int target = -1;
-		int f = openat(fd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int f =
+		    openat(fd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (f < 0)
 			return hk_error_set(err, -errno, "create \"%s\"", d->path);
 		close(f);
@@ -74,12 +76,13 @@ static bool dev_is_mounted(const struct hk_spec *spec)
 	return false;
 }
 
-int hk_devices_setup(const struct hk_spec *spec, int rootfd, bool in_userns,
-		     struct hk_error *err)
+int hk_devices_setup(const struct hk_spec *spec, int rootfd, bool in_userns, struct hk_error *err)
 {
 	static const char *const links[][2] = {
-		{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
-		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+	    {"/proc/self/fd", "fd"},
+	    {"/proc/self/fd/0", "stdin"},
+	    {"/proc/self/fd/1", "stdout"},
+	    {"/proc/self/fd/2", "stderr"},
 	};
 	_cleanup_close_ int devfd = -1, dev = -1;
 	char fdpath[32];
@@ -91,7 +94,8 @@ int hk_devices_setup(const struct hk_spec *spec, int rootfd, bool in_userns,
 				return err->code;
 		if (hk_path_open_in_root(rootfd, "/dev", 0, &devfd, err) < 0)
 			return err->code;
-		dev = openat(AT_FDCWD, hk_fd_path(devfd, fdpath), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dev =
+		    openat(AT_FDCWD, hk_fd_path(devfd, fdpath), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dev < 0)
 			return hk_error_set(err, -errno, "open /dev");
 		for (size_t i = 0; i < ARRAY_SIZE(links); i++)

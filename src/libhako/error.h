@@ -23,13 +23,13 @@ struct hk_error {
  * second argument to hk_error_setx() for a message with no errno text.
  */
 int hk_error_set(struct hk_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Like hk_error_set() but the message is taken as is (no errno text). */
 int hk_error_setx(struct hk_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Put "context: " in front of the message already in err; return err->code. */
 int hk_error_prefix(struct hk_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void hk_error_clear(struct hk_error *err);
 /* errno's description in runc's (Go's) wording: lowercase, no allocation. */
 const char *hk_strerror(int errnum, char *buf, unsigned size);

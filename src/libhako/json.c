@@ -149,7 +149,8 @@ static int parse_string_raw(struct parser *ps, char **ret)
 		}
 		if (c < 0x20) {
 			hk_buf_release(&b);
-			return fail(ps, c == 0 ? "NUL byte in string" : "control character in string");
+			return fail(ps,
+				    c == 0 ? "NUL byte in string" : "control character in string");
 		}
 		if (c == '\\') {
 			advance(ps);
@@ -360,7 +361,8 @@ struct hk_json *hk_json_get(const struct hk_json *v, const char *key)
 
 const char *hk_json_type_name(enum hk_json_type t)
 {
-	static const char *const names[] = {"null", "boolean", "number", "string", "array", "object"};
+	static const char *const names[] = {"null",   "boolean", "number",
+					    "string", "array",	 "object"};
 
 	return names[t];
 }

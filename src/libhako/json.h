@@ -28,10 +28,10 @@ struct hk_json {
 	enum hk_json_type type;
 	unsigned line, col;
 	bool boolean;
-	char *text;              /* a string's value, or a number's literal text */
-	size_t n;                /* items of an array or members of an object */
-	struct hk_json **items;  /* array items, or object member values */
-	char **keys;             /* object member names, parallel to items */
+	char *text;		/* a string's value, or a number's literal text */
+	size_t n;		/* items of an array or members of an object */
+	struct hk_json **items; /* array items, or object member values */
+	char **keys;		/* object member names, parallel to items */
 };
 
 /*

@@ -71,8 +71,9 @@ void hk_log_write(const char *level, const char *fmt, ...)
 		gmtime_r(&ts.tv_sec, &tm);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 		json_escape(esc, sizeof(esc), msg);
-		n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
-			     level, esc, stamp, ts.tv_nsec);
+		n = snprintf(line, sizeof(line),
+			     "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n", level,
+			     esc, stamp, ts.tv_nsec);
 	} else if (strcmp(level, "debug") == 0) {
 		n = snprintf(line, sizeof(line), "hako[%d]: %s\n", (int)getpid(), msg);
 	} else {

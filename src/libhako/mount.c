@@ -19,8 +19,8 @@
 #define PROPAGATION_FLAGS (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
 /* What a bind mount cannot take at once and needs a remount for. */
 #define REMOUNT_FLAGS                                                                              \
-	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |               \
-	 MS_RELATIME | MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_NOSYMFOLLOW)
+	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | \
+	 MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_NOSYMFOLLOW)
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256
 #endif
@@ -104,8 +104,9 @@ static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m, bool cgro
 			snprintf(src, sizeof(src), "%s%s", cg[i].mountpoint, own);
 			r = hk_sys_mount_fd(src, sub, dest, NULL, MS_BIND | MS_REC, NULL, err);
 		} else if (cg[i].controllers)
-			r = hk_sys_mount_fd("cgroup", sub, dest, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-					    cg[i].controllers, err);
+			r = hk_sys_mount_fd("cgroup", sub, dest, "cgroup",
+					    MS_NOSUID | MS_NODEV | MS_NOEXEC, cg[i].controllers,
+					    err);
 		else
 			r = hk_sys_mount_fd("cgroup2", sub, dest, "cgroup2",
 					    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
@@ -150,14 +151,15 @@ int hk_mount_apply(const struct hk_spec *spec, int rootfd, const struct hk_mount
 	if (strcmp(m->type, "cgroup") == 0 && !bind) {
 		r = mount_cgroups(rootfd, fd, m, spec->ns[HK_NS_CGROUP].enabled, err);
 	} else if (bind) {
-		r = hk_sys_mount_fd(m->source, fd, m->destination, NULL, MS_BIND | (m->flags & MS_REC),
-				    NULL, err);
+		r = hk_sys_mount_fd(m->source, fd, m->destination, NULL,
+				    MS_BIND | (m->flags & MS_REC), NULL, err);
 	} else {
 		r = hk_sys_mount_fd(m->source, fd, m->destination, m->type, flags, m->data, err);
 		/* Without a network namespace of its own a user namespace may not mount
 		 * sysfs: bind the host's read-only instead, as runc does. */
 		if (r == -EPERM && strcmp(m->type, "sysfs") == 0) {
-			r = hk_sys_mount_fd("/sys", fd, m->destination, NULL, MS_BIND | MS_REC, NULL, err);
+			r = hk_sys_mount_fd("/sys", fd, m->destination, NULL, MS_BIND | MS_REC,
+					    NULL, err);
 			flags |= MS_RDONLY;
 			bind = true;
 		}

@@ -24,5 +24,4 @@ int hk_mount_switch_root(const struct hk_spec *spec, bool no_pivot, struct hk_er
 int hk_mount_finish_root(const struct hk_spec *spec, struct hk_error *err);
 
 /* /dev: default nodes, config devices, standard symlinks. */
-int hk_devices_setup(const struct hk_spec *spec, int rootfd, bool in_userns,
-		     struct hk_error *err);
+int hk_devices_setup(const struct hk_spec *spec, int rootfd, bool in_userns, struct hk_error *err);

@@ -56,8 +56,9 @@ int hk_ns_prepare(const struct hk_spec *spec, struct hk_ns_plan *plan, struct hk
 		/* A wrong kind of namespace file would make setns() join the wrong thing. */
 		type = ioctl(plan->join_fd[k], NS_GET_NSTYPE);
 		if (type != hk_ns_table[k].clone_flag) {
-			hk_error_setx(err, -EINVAL, "linux.namespaces: \"%s\" is not a %s namespace",
-				      ns->path, hk_ns_table[k].spec_name);
+			hk_error_setx(err, -EINVAL,
+				      "linux.namespaces: \"%s\" is not a %s namespace", ns->path,
+				      hk_ns_table[k].spec_name);
 			hk_ns_plan_release(plan);
 			return err->code;
 		}
@@ -100,8 +101,8 @@ int hk_ns_enter_for_children(const struct hk_spec *spec, const struct hk_ns_plan
 		if (!spec->ns[k].enabled)
 			continue;
 		if (plan->join_fd[k] >= 0) {
-			if (hk_sys_setns(plan->join_fd[k], hk_ns_table[k].clone_flag, spec->ns[k].path,
-					 err) < 0)
+			if (hk_sys_setns(plan->join_fd[k], hk_ns_table[k].clone_flag,
+					 spec->ns[k].path, err) < 0)
 				return err->code;
 			continue;
 		}
@@ -172,7 +173,8 @@ static int write_map(pid_t pid, const char *file, const struct hk_idmap *m, size
 		return 0;
 	}
 	/* Without CAP_SETUID over the parent namespace only the helpers may map. */
-	if (err->code == -EPERM && access(helper[0] == '/' ? helper : "/usr/bin/newuidmap", X_OK) == 0)
+	if (err->code == -EPERM &&
+	    access(helper[0] == '/' ? helper : "/usr/bin/newuidmap", X_OK) == 0)
 		return run_map_helper(helper, pid, m, n, err);
 	return err->code;
 }
@@ -181,11 +183,11 @@ int hk_ns_write_id_maps(const struct hk_spec *spec, pid_t pid, struct hk_error *
 {
 	if (!spec->ns[HK_NS_USER].enabled || spec->ns[HK_NS_USER].path)
 		return 0;
-	if (write_map(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, "newuidmap",
-		      err) < 0)
+	if (write_map(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, "newuidmap", err) <
+	    0)
 		return hk_error_prefix(err, "linux.uidMappings");
-	if (write_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, "newgidmap",
-		      err) < 0)
+	if (write_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, "newgidmap", err) <
+	    0)
 		return hk_error_prefix(err, "linux.gidMappings");
 	return 0;
 }

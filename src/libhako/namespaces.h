@@ -13,8 +13,8 @@
 
 struct hk_ns_plan {
 	int join_fd[HK_NS_COUNT]; /* open fds of namespaces joined by path, or -1 */
-	int clone_flags;          /* new namespaces created by clone3() itself */
-	int unshare_flags;        /* new namespaces the child unshares itself */
+	int clone_flags;	  /* new namespaces created by clone3() itself */
+	int unshare_flags;	  /* new namespaces the child unshares itself */
 };
 
 /*

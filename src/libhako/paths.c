@@ -28,8 +28,8 @@ const char *hk_fd_path(int fd, char buf[static 32])
 static int reopen_prefix(int rootfd, const char *done)
 {
 	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	    .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	char buf[PATH_MAX];
 	int fd;
@@ -51,8 +51,8 @@ static int reopen_prefix(int rootfd, const char *done)
 static int create_missing(int dirfd, const char *name, bool as_file)
 {
 	if (as_file) {
-		int fd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-				0644);
+		int fd =
+		    openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return errno == EEXIST ? 0 : -errno;
 		close(fd);
@@ -63,8 +63,7 @@ static int create_missing(int dirfd, const char *name, bool as_file)
 	return 0;
 }
 
-int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd,
-			 struct hk_error *err)
+int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd, struct hk_error *err)
 {
 	char todo[PATH_MAX], done[PATH_MAX] = "", tmp[PATH_MAX];
 	int dirfd, links = 0;
@@ -103,9 +102,9 @@ int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd,
 			char *slash = strrchr(done, '/');
 			if (!*done) {
 				close(dirfd);
-				return hk_error_setx(err, -EXDEV,
-						     "path \"%s\": \"..\" points outside the rootfs",
-						     path);
+				return hk_error_setx(
+				    err, -EXDEV, "path \"%s\": \"..\" points outside the rootfs",
+				    path);
 			}
 			if (slash)
 				*slash = '\0';
@@ -114,18 +113,20 @@ int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd,
 			close(dirfd);
 			dirfd = reopen_prefix(rootfd, done);
 			if (dirfd < 0)
-				return hk_error_set(err, -errno, "path \"%s\": reopen \"/%s\"", path,
-						    done);
+				return hk_error_set(err, -errno, "path \"%s\": reopen \"/%s\"",
+						    path, done);
 			continue;
 		}
 
 		fd = openat(dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT && (flags & (HK_RESOLVE_MKDIR | HK_RESOLVE_MKFILE_LAST))) {
-			int r = create_missing(dirfd, comp, last && (flags & HK_RESOLVE_MKFILE_LAST));
+		if (fd < 0 && errno == ENOENT &&
+		    (flags & (HK_RESOLVE_MKDIR | HK_RESOLVE_MKFILE_LAST))) {
+			int r =
+			    create_missing(dirfd, comp, last && (flags & HK_RESOLVE_MKFILE_LAST));
 			if (r < 0) {
 				close(dirfd);
-				return hk_error_set(err, r, "path \"%s\": create \"%s/%s\"", path, done,
-						    comp);
+				return hk_error_set(err, r, "path \"%s\": create \"%s/%s\"", path,
+						    done, comp);
 			}
 			fd = openat(dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		}
@@ -145,8 +146,8 @@ int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd,
 			if (n < 0 || ++links > MAX_SYMLINKS) {
 				int e = n < 0 ? errno : ELOOP;
 				close(dirfd);
-				return hk_error_set(err, -e, "path \"%s\": symlink \"/%s%s%s\"", path,
-						    done, *done ? "/" : "", comp);
+				return hk_error_set(err, -e, "path \"%s\": symlink \"/%s%s%s\"",
+						    path, done, *done ? "/" : "", comp);
 			}
 			target[n] = '\0';
 			/* Check the symlink's target lexically from where it stands. */
@@ -164,15 +165,17 @@ int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd,
 					if (depth < 0) {
 						close(dirfd);
 						return hk_error_setx(
-							err, -EXDEV,
-							"path \"%s\": symlink \"/%s%s%s\" -> \"%s\" points outside the rootfs",
-							path, done, *done ? "/" : "", comp, target);
+						    err, -EXDEV,
+						    "path \"%s\": symlink \"/%s%s%s\" -> \"%s\" "
+						    "points outside the rootfs",
+						    path, done, *done ? "/" : "", comp, target);
 					}
 				}
 			}
 			if (snprintf(tmp, sizeof(tmp), "%s/%s", target, p) >= (int)sizeof(tmp)) {
 				close(dirfd);
-				return hk_error_setx(err, -ENAMETOOLONG, "path \"%s\": too long", path);
+				return hk_error_setx(err, -ENAMETOOLONG, "path \"%s\": too long",
+						     path);
 			}
 			memcpy(todo, tmp, sizeof(todo));
 			p = todo;
@@ -186,8 +189,9 @@ int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd,
 		if (!last && !S_ISDIR(st.st_mode)) {
 			close(fd);
 			close(dirfd);
-			return hk_error_setx(err, -ENOTDIR, "path \"%s\": \"/%s%s%s\" is not a directory",
-					     path, done, *done ? "/" : "", comp);
+			return hk_error_setx(err, -ENOTDIR,
+					     "path \"%s\": \"/%s%s%s\" is not a directory", path,
+					     done, *done ? "/" : "", comp);
 		}
 		if (strlen(done) + strlen(comp) + 2 >= sizeof(done)) {
 			close(fd);

@@ -9,7 +9,7 @@
 #include "error.h"
 
 enum hk_resolve_flags {
-	HK_RESOLVE_MKDIR = 1 << 0,       /* create missing components as directories */
+	HK_RESOLVE_MKDIR = 1 << 0,	 /* create missing components as directories */
 	HK_RESOLVE_MKFILE_LAST = 1 << 1, /* ... but create the last one as an empty file */
 };
 

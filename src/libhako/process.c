@@ -21,10 +21,11 @@ int hk_process_set_rlimits(const struct hk_process *p, struct hk_error *err)
 	for (size_t i = 0; i < p->n_rlimits; i++) {
 		struct rlimit rl = {p->rlimits[i].soft, p->rlimits[i].hard};
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-			return hk_error_set(err, -errno,
-					    "process.rlimits[%zu]: setrlimit(%d, soft=%llu, hard=%llu)",
-					    i, p->rlimits[i].resource, (unsigned long long)rl.rlim_cur,
-					    (unsigned long long)rl.rlim_max);
+			return hk_error_set(
+			    err, -errno,
+			    "process.rlimits[%zu]: setrlimit(%d, soft=%llu, hard=%llu)", i,
+			    p->rlimits[i].resource, (unsigned long long)rl.rlim_cur,
+			    (unsigned long long)rl.rlim_max);
 		hk_debug("setrlimit(%d, %llu, %llu) ok", p->rlimits[i].resource,
 			 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
 	}
@@ -126,7 +127,8 @@ static bool is_executable(const char *path, struct hk_error *err)
 int hk_process_find_executable(const struct hk_process *p, char *buf, size_t size,
 			       struct hk_error *err)
 {
-	const char *arg0 = p->args[0], *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	const char *arg0 = p->args[0],
+		   *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 	if (strchr(arg0, '/')) {
 		snprintf(buf, size, "%s", arg0);

@@ -23,27 +23,59 @@
 #define HK_MOUNT_ATTR_NOEXEC 0x08
 
 const struct hk_ns_info hk_ns_table[HK_NS_COUNT] = {
-	[HK_NS_USER] = {"user", "user", CLONE_NEWUSER},
-	[HK_NS_PID] = {"pid", "pid", CLONE_NEWPID},
-	[HK_NS_MOUNT] = {"mount", "mnt", CLONE_NEWNS},
-	[HK_NS_UTS] = {"uts", "uts", CLONE_NEWUTS},
-	[HK_NS_IPC] = {"ipc", "ipc", CLONE_NEWIPC},
-	[HK_NS_NET] = {"network", "net", CLONE_NEWNET},
-	[HK_NS_CGROUP] = {"cgroup", "cgroup", CLONE_NEWCGROUP},
-	[HK_NS_TIME] = {"time", "time", CLONE_NEWTIME},
+    [HK_NS_USER] = {"user", "user", CLONE_NEWUSER},
+    [HK_NS_PID] = {"pid", "pid", CLONE_NEWPID},
+    [HK_NS_MOUNT] = {"mount", "mnt", CLONE_NEWNS},
+    [HK_NS_UTS] = {"uts", "uts", CLONE_NEWUTS},
+    [HK_NS_IPC] = {"ipc", "ipc", CLONE_NEWIPC},
+    [HK_NS_NET] = {"network", "net", CLONE_NEWNET},
+    [HK_NS_CGROUP] = {"cgroup", "cgroup", CLONE_NEWCGROUP},
+    [HK_NS_TIME] = {"time", "time", CLONE_NEWTIME},
 };
 
 /* Numbered as in <lx/capability.h>. */
 const char *const hk_cap_names[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 };
 const unsigned hk_cap_count = ARRAY_SIZE(hk_cap_names);
 
@@ -63,7 +95,7 @@ struct ctx {
 };
 
 static int bad(struct ctx *c, const struct hk_json *v, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int bad(struct ctx *c, const struct hk_json *v, const char *path, const char *fmt, ...)
 {
@@ -77,18 +109,17 @@ static int bad(struct ctx *c, const struct hk_json *v, const char *path, const c
 			     v ? v->col : 1, path, what);
 }
 
-static int want_type(struct ctx *c, const struct hk_json *v, const char *path,
-		     enum hk_json_type t)
+static int want_type(struct ctx *c, const struct hk_json *v, const char *path, enum hk_json_type t)
 {
-	static const char *const article[] = {"null", "a boolean", "a number", "a string",
-					      "an array", "an object"};
+	static const char *const article[] = {"null",	  "a boolean", "a number",
+					      "a string", "an array",  "an object"};
 	if (v->type == t)
 		return 0;
 	return bad(c, v, path, "expected %s, got %s", article[t], hk_json_type_name(v->type));
 }
 
-static int get_string(struct ctx *c, const struct hk_json *obj, const char *key,
-		      const char *path, char **ret)
+static int get_string(struct ctx *c, const struct hk_json *obj, const char *key, const char *path,
+		      char **ret)
 {
 	struct hk_json *v = hk_json_get(obj, key);
 	char p[256];
@@ -130,14 +161,14 @@ static int to_int(struct ctx *c, const struct hk_json *v, const char *p, long lo
 	if (v->text[0] == '-') {
 		long long x = strtoll(v->text, &end, 10);
 		if (*end || errno || x < min)
-			return bad(c, v, p, "expected an integer from %lld to %llu, got %s", min, max,
-				   v->text);
+			return bad(c, v, p, "expected an integer from %lld to %llu, got %s", min,
+				   max, v->text);
 		*ret = x;
 	} else {
 		unsigned long long x = strtoull(v->text, &end, 10);
 		if (*end || errno || x > max)
-			return bad(c, v, p, "expected an integer from %lld to %llu, got %s", min, max,
-				   v->text);
+			return bad(c, v, p, "expected an integer from %lld to %llu, got %s", min,
+				   max, v->text);
 		*ret = (long long)x;
 	}
 	return 0;
@@ -211,54 +242,54 @@ struct mount_opt {
 };
 
 static const struct mount_opt mount_opts[] = {
-	{"ro", MS_RDONLY, 0, 0, 0, 0},
-	{"rw", 0, MS_RDONLY, 0, 0, 0},
-	{"nosuid", MS_NOSUID, 0, 0, 0, 0},
-	{"suid", 0, MS_NOSUID, 0, 0, 0},
-	{"nodev", MS_NODEV, 0, 0, 0, 0},
-	{"dev", 0, MS_NODEV, 0, 0, 0},
-	{"noexec", MS_NOEXEC, 0, 0, 0, 0},
-	{"exec", 0, MS_NOEXEC, 0, 0, 0},
-	{"sync", MS_SYNCHRONOUS, 0, 0, 0, 0},
-	{"async", 0, MS_SYNCHRONOUS, 0, 0, 0},
-	{"dirsync", MS_DIRSYNC, 0, 0, 0, 0},
-	{"remount", MS_REMOUNT, 0, 0, 0, 0},
-	{"mand", MS_MANDLOCK, 0, 0, 0, 0},
-	{"nomand", 0, MS_MANDLOCK, 0, 0, 0},
-	{"atime", 0, MS_NOATIME, 0, 0, 0},
-	{"noatime", MS_NOATIME, 0, 0, 0, 0},
-	{"diratime", 0, MS_NODIRATIME, 0, 0, 0},
-	{"nodiratime", MS_NODIRATIME, 0, 0, 0, 0},
-	{"relatime", MS_RELATIME, 0, 0, 0, 0},
-	{"norelatime", 0, MS_RELATIME, 0, 0, 0},
-	{"strictatime", MS_STRICTATIME, 0, 0, 0, 0},
-	{"nostrictatime", 0, MS_STRICTATIME, 0, 0, 0},
-	{"silent", MS_SILENT, 0, 0, 0, 0},
-	{"loud", 0, MS_SILENT, 0, 0, 0},
-	{"iversion", MS_I_VERSION, 0, 0, 0, 0},
-	{"noiversion", 0, MS_I_VERSION, 0, 0, 0},
-	{"lazytime", MS_LAZYTIME, 0, 0, 0, 0},
-	{"nolazytime", 0, MS_LAZYTIME, 0, 0, 0},
-	{"nosymfollow", MS_NOSYMFOLLOW, 0, 0, 0, 0},
-	{"symfollow", 0, MS_NOSYMFOLLOW, 0, 0, 0},
-	{"bind", MS_BIND, 0, 0, 0, 0},
-	{"rbind", MS_BIND | MS_REC, 0, 0, 0, 0},
-	{"private", 0, 0, MS_PRIVATE, 0, 0},
-	{"rprivate", 0, 0, MS_PRIVATE | MS_REC, 0, 0},
-	{"shared", 0, 0, MS_SHARED, 0, 0},
-	{"rshared", 0, 0, MS_SHARED | MS_REC, 0, 0},
-	{"slave", 0, 0, MS_SLAVE, 0, 0},
-	{"rslave", 0, 0, MS_SLAVE | MS_REC, 0, 0},
-	{"unbindable", 0, 0, MS_UNBINDABLE, 0, 0},
-	{"runbindable", 0, 0, MS_UNBINDABLE | MS_REC, 0, 0},
-	{"rro", 0, 0, 0, HK_MOUNT_ATTR_RDONLY, 0},
-	{"rrw", 0, 0, 0, 0, HK_MOUNT_ATTR_RDONLY},
-	{"rnosuid", 0, 0, 0, HK_MOUNT_ATTR_NOSUID, 0},
-	{"rsuid", 0, 0, 0, 0, HK_MOUNT_ATTR_NOSUID},
-	{"rnodev", 0, 0, 0, HK_MOUNT_ATTR_NODEV, 0},
-	{"rdev", 0, 0, 0, 0, HK_MOUNT_ATTR_NODEV},
-	{"rnoexec", 0, 0, 0, HK_MOUNT_ATTR_NOEXEC, 0},
-	{"rexec", 0, 0, 0, 0, HK_MOUNT_ATTR_NOEXEC},
+    {"ro", MS_RDONLY, 0, 0, 0, 0},
+    {"rw", 0, MS_RDONLY, 0, 0, 0},
+    {"nosuid", MS_NOSUID, 0, 0, 0, 0},
+    {"suid", 0, MS_NOSUID, 0, 0, 0},
+    {"nodev", MS_NODEV, 0, 0, 0, 0},
+    {"dev", 0, MS_NODEV, 0, 0, 0},
+    {"noexec", MS_NOEXEC, 0, 0, 0, 0},
+    {"exec", 0, MS_NOEXEC, 0, 0, 0},
+    {"sync", MS_SYNCHRONOUS, 0, 0, 0, 0},
+    {"async", 0, MS_SYNCHRONOUS, 0, 0, 0},
+    {"dirsync", MS_DIRSYNC, 0, 0, 0, 0},
+    {"remount", MS_REMOUNT, 0, 0, 0, 0},
+    {"mand", MS_MANDLOCK, 0, 0, 0, 0},
+    {"nomand", 0, MS_MANDLOCK, 0, 0, 0},
+    {"atime", 0, MS_NOATIME, 0, 0, 0},
+    {"noatime", MS_NOATIME, 0, 0, 0, 0},
+    {"diratime", 0, MS_NODIRATIME, 0, 0, 0},
+    {"nodiratime", MS_NODIRATIME, 0, 0, 0, 0},
+    {"relatime", MS_RELATIME, 0, 0, 0, 0},
+    {"norelatime", 0, MS_RELATIME, 0, 0, 0},
+    {"strictatime", MS_STRICTATIME, 0, 0, 0, 0},
+    {"nostrictatime", 0, MS_STRICTATIME, 0, 0, 0},
+    {"silent", MS_SILENT, 0, 0, 0, 0},
+    {"loud", 0, MS_SILENT, 0, 0, 0},
+    {"iversion", MS_I_VERSION, 0, 0, 0, 0},
+    {"noiversion", 0, MS_I_VERSION, 0, 0, 0},
+    {"lazytime", MS_LAZYTIME, 0, 0, 0, 0},
+    {"nolazytime", 0, MS_LAZYTIME, 0, 0, 0},
+    {"nosymfollow", MS_NOSYMFOLLOW, 0, 0, 0, 0},
+    {"symfollow", 0, MS_NOSYMFOLLOW, 0, 0, 0},
+    {"bind", MS_BIND, 0, 0, 0, 0},
+    {"rbind", MS_BIND | MS_REC, 0, 0, 0, 0},
+    {"private", 0, 0, MS_PRIVATE, 0, 0},
+    {"rprivate", 0, 0, MS_PRIVATE | MS_REC, 0, 0},
+    {"shared", 0, 0, MS_SHARED, 0, 0},
+    {"rshared", 0, 0, MS_SHARED | MS_REC, 0, 0},
+    {"slave", 0, 0, MS_SLAVE, 0, 0},
+    {"rslave", 0, 0, MS_SLAVE | MS_REC, 0, 0},
+    {"unbindable", 0, 0, MS_UNBINDABLE, 0, 0},
+    {"runbindable", 0, 0, MS_UNBINDABLE | MS_REC, 0, 0},
+    {"rro", 0, 0, 0, HK_MOUNT_ATTR_RDONLY, 0},
+    {"rrw", 0, 0, 0, 0, HK_MOUNT_ATTR_RDONLY},
+    {"rnosuid", 0, 0, 0, HK_MOUNT_ATTR_NOSUID, 0},
+    {"rsuid", 0, 0, 0, 0, HK_MOUNT_ATTR_NOSUID},
+    {"rnodev", 0, 0, 0, HK_MOUNT_ATTR_NODEV, 0},
+    {"rdev", 0, 0, 0, 0, HK_MOUNT_ATTR_NODEV},
+    {"rnoexec", 0, 0, 0, HK_MOUNT_ATTR_NOEXEC, 0},
+    {"rexec", 0, 0, 0, 0, HK_MOUNT_ATTR_NOEXEC},
 };
 
 static void parse_mount_option(struct hk_mount *m, const char *opt, struct hk_buf *data)
@@ -302,7 +333,8 @@ static int parse_mounts(struct ctx *c, struct hk_spec *s, const struct hk_json *
 			return -EINVAL;
 		if (get_string(c, v, "destination", p, &m->destination) < 0 ||
 		    get_string(c, v, "source", p, &m->source) < 0 ||
-		    get_string(c, v, "type", p, &m->type) < 0 || get_strv(c, v, "options", p, &opts) < 0)
+		    get_string(c, v, "type", p, &m->type) < 0 ||
+		    get_strv(c, v, "options", p, &opts) < 0)
 			return -EINVAL;
 		if (!m->destination)
 			return bad(c, v, p, "\"destination\" is required");
@@ -332,14 +364,22 @@ static const struct {
 	const char *name;
 	int resource;
 } rlimit_names[] = {
-	{"RLIMIT_AS", RLIMIT_AS},         {"RLIMIT_CORE", RLIMIT_CORE},
-	{"RLIMIT_CPU", RLIMIT_CPU},       {"RLIMIT_DATA", RLIMIT_DATA},
-	{"RLIMIT_FSIZE", RLIMIT_FSIZE},   {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-	{"RLIMIT_NICE", RLIMIT_NICE},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-	{"RLIMIT_NPROC", RLIMIT_NPROC},   {"RLIMIT_RSS", RLIMIT_RSS},
-	{"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-	{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 static int parse_rlimits(struct ctx *c, struct hk_process *pr, const struct hk_json *proc)
@@ -359,7 +399,8 @@ static int parse_rlimits(struct ctx *c, struct hk_process *pr, const struct hk_j
 		size_t k;
 
 		snprintf(p, sizeof(p), "process.rlimits[%zu]", i);
-		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 || get_string(c, v, "type", p, &type) < 0 ||
+		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
+		    get_string(c, v, "type", p, &type) < 0 ||
 		    get_int(c, v, "soft", p, 0, UINT64_MAX, &soft) < 0 ||
 		    get_int(c, v, "hard", p, 0, UINT64_MAX, &hard) < 0)
 			return -EINVAL;
@@ -513,7 +554,8 @@ static int parse_namespaces(struct ctx *c, struct hk_spec *s, const struct hk_js
 		int k;
 
 		snprintf(p, sizeof(p), "linux.namespaces[%zu]", i);
-		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 || get_string(c, v, "type", p, &type) < 0 ||
+		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
+		    get_string(c, v, "type", p, &type) < 0 ||
 		    get_string(c, v, "path", p, &path) < 0)
 			return -EINVAL;
 		if (!type)
@@ -557,7 +599,8 @@ static int parse_idmaps(struct ctx *c, const struct hk_json *lx, const char *key
 			return -EINVAL;
 		if (cid < 0 || hid < 0 || size < 0)
 			return bad(c, v, p, "containerID, hostID and size are required");
-		(*ret)[(*ret_n)++] = (struct hk_idmap){(uint32_t)cid, (uint32_t)hid, (uint32_t)size};
+		(*ret)[(*ret_n)++] =
+		    (struct hk_idmap){(uint32_t)cid, (uint32_t)hid, (uint32_t)size};
 	}
 	return 0;
 }
@@ -578,7 +621,8 @@ static int parse_devices(struct ctx *c, struct hk_spec *s, const struct hk_json 
 		char p[64];
 
 		snprintf(p, sizeof(p), "linux.devices[%zu]", i);
-		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 || get_string(c, v, "path", p, &d->path) < 0 ||
+		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
+		    get_string(c, v, "path", p, &d->path) < 0 ||
 		    get_string(c, v, "type", p, &type) < 0 ||
 		    get_int(c, v, "major", p, 0, 0xfff, &major) < 0 ||
 		    get_int(c, v, "minor", p, 0, 0xfffff, &minor) < 0)
@@ -618,7 +662,8 @@ static int parse_device_rules(struct ctx *c, struct hk_spec *s, const struct hk_
 		char p[64];
 
 		snprintf(p, sizeof(p), "linux.resources.devices[%zu]", i);
-		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 || get_bool(c, v, "allow", p, &d->allow) < 0 ||
+		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
+		    get_bool(c, v, "allow", p, &d->allow) < 0 ||
 		    get_string(c, v, "type", p, &type) < 0 ||
 		    get_string(c, v, "access", p, &access) < 0 ||
 		    get_int(c, v, "major", p, -1, 0xfff, &major) < 0 ||
@@ -666,7 +711,8 @@ static int parse_time_offsets(struct ctx *c, struct hk_spec *s, const struct hk_
 	s->has_time_offsets = true;
 	for (int i = 0; i < 2; i++) {
 		struct hk_time_offset *o = i == 0 ? &s->monotonic : &s->boottime;
-		struct hk_json *v = get_typed(c, t, clocks[i], "linux.timeOffsets", HK_JSON_OBJECT, &r);
+		struct hk_json *v =
+		    get_typed(c, t, clocks[i], "linux.timeOffsets", HK_JSON_OBJECT, &r);
 		char p[64];
 		long long x;
 
@@ -710,7 +756,8 @@ static int parse_sysctl(struct ctx *c, struct hk_spec *s, const struct hk_json *
 		if (want_type(c, o->items[i], p, HK_JSON_STRING) < 0 || strchr(o->keys[i], '/') ||
 		    strstr(o->keys[i], "..")) {
 			s->sysctl[i] = NULL;
-			return c->err->code ? -EINVAL : bad(c, o->items[i], p, "invalid sysctl name");
+			return c->err->code ? -EINVAL
+					    : bad(c, o->items[i], p, "invalid sysctl name");
 		}
 		hk_buf_addf(&b, "%s=%s", o->keys[i], o->items[i]->text);
 		s->sysctl[i] = hk_buf_detach(&b);
@@ -748,8 +795,8 @@ static int parse_linux(struct ctx *c, struct hk_spec *s, const struct hk_json *r
 	if (prop) {
 		s->rootfs_propagation = parse_propagation(prop);
 		if (!s->rootfs_propagation)
-			return bad(c, hk_json_get(lx, "rootfsPropagation"), "linux.rootfsPropagation",
-				   "unknown propagation \"%s\"", prop);
+			return bad(c, hk_json_get(lx, "rootfsPropagation"),
+				   "linux.rootfsPropagation", "unknown propagation \"%s\"", prop);
 	}
 	return 0;
 }
@@ -848,8 +895,7 @@ int hk_spec_parse(const char *text, size_t len, const char *file, const char *bu
 	return 0;
 }
 
-int hk_spec_load(const char *bundle, const char *config, struct hk_spec **ret,
-		 struct hk_error *err)
+int hk_spec_load(const char *bundle, const char *config, struct hk_spec **ret, struct hk_error *err)
 {
 	char abs_bundle[PATH_MAX], path[PATH_MAX + 16];
 	_cleanup_free_ char *text = NULL;

@@ -28,7 +28,7 @@ enum hk_ns_kind {
 struct hk_ns_info {
 	const char *spec_name; /* "network" */
 	const char *proc_name; /* "net", as in /proc/PID/ns/net */
-	int clone_flag;        /* CLONE_NEWNET */
+	int clone_flag;	       /* CLONE_NEWNET */
 };
 extern const struct hk_ns_info hk_ns_table[HK_NS_COUNT];
 
@@ -41,9 +41,9 @@ struct hk_mount {
 	char *destination;
 	char *source;
 	char *type;
-	unsigned long flags;       /* MS_* set by the options */
+	unsigned long flags;	   /* MS_* set by the options */
 	unsigned long propagation; /* MS_PRIVATE|MS_SHARED|..., possibly with MS_REC */
-	unsigned rec_attr_set;     /* MOUNT_ATTR_* applied recursively ("rro", ...) */
+	unsigned rec_attr_set;	   /* MOUNT_ATTR_* applied recursively ("rro", ...) */
 	unsigned rec_attr_clr;
 	char *data; /* the options that are not flags, comma-joined ("mode=755") */
 };
@@ -69,7 +69,7 @@ struct hk_device {
 
 struct hk_device_rule {
 	bool allow;
-	char type; /* 'a', 'c' or 'b' */
+	char type;	      /* 'a', 'c' or 'b' */
 	int64_t major, minor; /* -1 for any */
 	char access[4];
 };
@@ -111,10 +111,10 @@ struct hk_time_offset {
 
 struct hk_spec {
 	char *oci_version;
-	char *bundle;    /* absolute path of the bundle directory */
+	char *bundle;	 /* absolute path of the bundle directory */
 	char *root_path; /* absolute path of the rootfs */
 	bool root_readonly;
-	char *hostname;   /* NULL when absent */
+	char *hostname;	  /* NULL when absent */
 	char *domainname; /* NULL when absent */
 	bool has_process;
 	struct hk_process process;
@@ -134,9 +134,9 @@ struct hk_spec {
 	char **masked_paths;
 	char **readonly_paths;
 	unsigned long rootfs_propagation; /* 0 means the default, MS_REC|MS_PRIVATE */
-	char **sysctl; /* "key=value" */
+	char **sysctl;			  /* "key=value" */
 
-	struct hk_json *doc;         /* the parsed file, kept for annotations */
+	struct hk_json *doc;	     /* the parsed file, kept for annotations */
 	struct hk_json *annotations; /* points into doc, or NULL */
 };
 

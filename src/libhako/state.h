@@ -26,8 +26,8 @@ struct hk_state {
 	unsigned long long start_time; /* field 22 of /proc/<pid>/stat */
 	char *bundle;
 	char *rootfs;
-	char *created; /* RFC 3339 */
-	char *annotations; /* JSON object text, or NULL */
+	char *created;	    /* RFC 3339 */
+	char *annotations;  /* JSON object text, or NULL */
 	char **cgroup_dirs; /* host directories to remove on delete, deepest last */
 };
 

@@ -45,7 +45,9 @@ int hk_sync_recv(int sock, struct hk_sync_msg *msg, int *ret_fd)
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = {.iov_base = msg, .iov_len = sizeof(*msg)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control.buf,
 			    .msg_controllen = sizeof(control.buf)};
 	ssize_t n;
 

@@ -84,7 +84,7 @@ const char *hk_mount_flags_str(unsigned long flags, char *buf, size_t size)
  * formatted when it failed or --debug is on: narration costs nothing when off.
  */
 static int outcome(int r, int e, struct hk_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int outcome(int r, int e, struct hk_error *err, const char *fmt, ...)
 {

@@ -35,7 +35,8 @@ int hk_terminal_setup_child(unsigned rows, unsigned cols, int *ret_master, struc
 		return hk_error_set(err, -errno, "open \"%s\"", slave_name);
 	}
 	if (rows && cols) {
-		struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+		struct winsize ws = {.ws_row = (unsigned short)rows,
+				     .ws_col = (unsigned short)cols};
 		ioctl(slave, TIOCSWINSZ, &ws);
 	}
 	/* A new session, with the pty as its controlling terminal. */
@@ -43,7 +44,8 @@ int hk_terminal_setup_child(unsigned rows, unsigned cols, int *ret_master, struc
 	    dup2(slave, 1) < 0 || dup2(slave, 2) < 0) {
 		close(master);
 		close(slave);
-		return hk_error_set(err, -errno, "make \"%s\" the controlling terminal", slave_name);
+		return hk_error_set(err, -errno, "make \"%s\" the controlling terminal",
+				    slave_name);
 	}
 	hk_debug("open(\"/dev/ptmx\") = pty %s, setsid, TIOCSCTTY ok", slave_name);
 	/* /dev/console is the pty, as console(4) is for init. */
@@ -51,7 +53,8 @@ int hk_terminal_setup_child(unsigned rows, unsigned cols, int *ret_master, struc
 		int c = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (c >= 0)
 			close(c);
-		if (c >= 0 && hk_sys_mount(slave_name, "/dev/console", NULL, MS_BIND, NULL, err) < 0) {
+		if (c >= 0 &&
+		    hk_sys_mount(slave_name, "/dev/console", NULL, MS_BIND, NULL, err) < 0) {
 			close(master);
 			close(slave);
 			return err->code;
@@ -73,12 +76,15 @@ int hk_terminal_send_to_socket(const char *path, int master, struct hk_error *er
 		struct cmsghdr align;
 	} control;
 	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name) - 1};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control.buf,
 			    .msg_controllen = sizeof(control.buf)};
 	struct cmsghdr *c;
 
 	if (strlen(path) >= sizeof(addr.sun_path))
-		return hk_error_setx(err, -ENAMETOOLONG, "console socket \"%s\": path too long", path);
+		return hk_error_setx(err, -ENAMETOOLONG, "console socket \"%s\": path too long",
+				     path);
 	strcpy(addr.sun_path, path);
 	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return hk_error_set(err, -errno, "connect to console socket \"%s\"", path);

@@ -160,8 +160,8 @@ int hk_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t 
 			break;
 		if (b.len + (size_t)n > max) {
 			hk_buf_release(&b);
-			return hk_error_setx(err, -EFBIG, "read \"%s\": file is larger than %zu bytes",
-					     path, max);
+			return hk_error_setx(
+			    err, -EFBIG, "read \"%s\": file is larger than %zu bytes", path, max);
 		}
 		hk_buf_add(&b, chunk, (size_t)n);
 	}
@@ -217,7 +217,7 @@ int hk_mkdir_p(const char *path, mode_t mode, struct hk_error *err)
 	if (len >= sizeof(buf))
 		return hk_error_setx(err, -ENAMETOOLONG, "mkdir \"%s\": path too long", path);
 	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; ; p++) {
+	for (char *p = buf + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		char saved = *p;

@@ -30,7 +30,7 @@ static inline void hk_closep(int *fd)
 	}
 }
 
-#define _cleanup_free_  _cleanup_(hk_freep)
+#define _cleanup_free_	_cleanup_(hk_freep)
 #define _cleanup_close_ _cleanup_(hk_closep)
 
 /* Hand ownership on: return the pointer and clear the variable. */
@@ -56,7 +56,10 @@ struct hk_buf {
 	size_t alloc;
 };
 
-#define HK_BUF_INIT {NULL, 0, 0}
+#define HK_BUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 void hk_buf_add(struct hk_buf *b, const char *data, size_t len);
 void hk_buf_adds(struct hk_buf *b, const char *s);

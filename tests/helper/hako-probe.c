@@ -52,7 +52,8 @@ static void file_member(const char *key, const char *path)
 
 static int report(void)
 {
-	static const char *const ns[] = {"pid", "mnt", "uts", "ipc", "net", "user", "cgroup", "time"};
+	static const char *const ns[] = {"pid", "mnt",	"uts",	  "ipc",
+					 "net", "user", "cgroup", "time"};
 	struct utsname u;
 	struct timespec mono, boot;
 	struct rlimit nofile;

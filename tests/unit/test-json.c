@@ -17,11 +17,14 @@ int main(void)
 	struct hk_buf b = HK_BUF_INIT;
 	char deep[2 * HK_JSON_MAX_DEPTH + 8];
 
-	ok(parse("{\"a\": [1, true, null, \"x\\u00e9\"], \"b\": {}}", &v, &err) == 0, "valid document");
+	ok(parse("{\"a\": [1, true, null, \"x\\u00e9\"], \"b\": {}}", &v, &err) == 0,
+	   "valid document");
 	ok(v && hk_json_get(v, "a")->n == 4, "array of four");
-	ok(v && strcmp(hk_json_get(v, "a")->items[3]->text, "x\xc3\xa9") == 0, "\\u escape to UTF-8");
+	ok(v && strcmp(hk_json_get(v, "a")->items[3]->text, "x\xc3\xa9") == 0,
+	   "\\u escape to UTF-8");
 	hk_json_write(&b, v);
-	ok(strcmp(b.buf, "{\"a\":[1,true,null,\"x\xc3\xa9\"],\"b\":{}}") == 0, "round trip: %s", b.buf);
+	ok(strcmp(b.buf, "{\"a\":[1,true,null,\"x\xc3\xa9\"],\"b\":{}}") == 0, "round trip: %s",
+	   b.buf);
 	hk_buf_release(&b);
 	hk_json_free(v);
 

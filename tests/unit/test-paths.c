@@ -18,7 +18,8 @@ static const char *where(int fd, const char *root, char *buf)
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, full, sizeof(full) - 1);
 	full[n > 0 ? n : 0] = '\0';
-	snprintf(buf, PATH_MAX, "%s", strncmp(full, root, strlen(root)) == 0 ? full + strlen(root) : full);
+	snprintf(buf, PATH_MAX, "%s",
+		 strncmp(full, root, strlen(root)) == 0 ? full + strlen(root) : full);
 	return buf;
 }
 
@@ -30,34 +31,37 @@ int main(void)
 
 	if (!mkdtemp(root))
 		return 1;
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && mkdir -p etc var/run real && ln -s /real abs && ln -s ../real etc/rel && "
-		 "ln -s ../../../../tmp esc && ln -s loop1 loop2 && ln -s loop2 loop1 && touch file",
-		 root);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "cd %s && mkdir -p etc var/run real && ln -s /real abs && ln -s ../real etc/rel && "
+	    "ln -s ../../../../tmp esc && ln -s loop1 loop2 && ln -s loop2 loop1 && touch file",
+	    root);
 	if (system(cmd) != 0)
 		return 1;
 	rootfd = open(root, O_PATH | O_DIRECTORY);
 
 	ok(hk_path_open_in_root(rootfd, "/etc", 0, &fd, &err) == 0 &&
-		   strcmp(where(fd, root, buf), "/etc") == 0,
+	       strcmp(where(fd, root, buf), "/etc") == 0,
 	   "plain path");
 	ok(hk_path_open_in_root(rootfd, "/abs", 0, &fd, &err) == 0 &&
-		   strcmp(where(fd, root, buf), "/real") == 0,
+	       strcmp(where(fd, root, buf), "/real") == 0,
 	   "absolute symlink stays in the root (%s)", buf);
 	ok(hk_path_open_in_root(rootfd, "/etc/../etc/rel", 0, &fd, &err) == 0 &&
-		   strcmp(where(fd, root, buf), "/real") == 0,
+	       strcmp(where(fd, root, buf), "/real") == 0,
 	   "relative symlink (%s)", buf);
 	ok(hk_path_open_in_root(rootfd, "/esc", 0, &fd, &err) == -EXDEV &&
-		   strstr(err.msg, "points outside the rootfs"),
+	       strstr(err.msg, "points outside the rootfs"),
 	   "escaping symlink refused: %s", err.msg);
-	ok(hk_path_open_in_root(rootfd, "/../etc", 0, &fd, &err) == -EXDEV, "\"..\" above the root refused");
+	ok(hk_path_open_in_root(rootfd, "/../etc", 0, &fd, &err) == -EXDEV,
+	   "\"..\" above the root refused");
 	ok(hk_path_open_in_root(rootfd, "/loop1", 0, &fd, &err) == -ELOOP, "symlink loop refused");
-	ok(hk_path_open_in_root(rootfd, "/file/x", 0, &fd, &err) == -ENOTDIR, "file as directory refused");
+	ok(hk_path_open_in_root(rootfd, "/file/x", 0, &fd, &err) == -ENOTDIR,
+	   "file as directory refused");
 	ok(hk_path_open_in_root(rootfd, "/abs/new/dir", HK_RESOLVE_MKDIR, &fd, &err) == 0 &&
-		   strcmp(where(fd, root, buf), "/real/new/dir") == 0,
+	       strcmp(where(fd, root, buf), "/real/new/dir") == 0,
 	   "missing directories created inside the root (%s)", buf);
-	ok(hk_path_open_in_root(rootfd, "/etc/hosts", HK_RESOLVE_MKDIR | HK_RESOLVE_MKFILE_LAST, &fd,
-				&err) == 0,
+	ok(hk_path_open_in_root(rootfd, "/etc/hosts", HK_RESOLVE_MKDIR | HK_RESOLVE_MKFILE_LAST,
+				&fd, &err) == 0,
 	   "missing file created");
 	ok(hk_path_open_in_root(rootfd, "/nope", 0, &fd, &err) == -ENOENT, "missing path: ENOENT");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
