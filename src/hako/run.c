@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "container.h"
+#include "signals.h"
 #include "terminal.h"
 
 int cmd_run(const struct hako_globals *g, int argc, char **argv, struct hk_error *err)
@@ -14,12 +15,15 @@ int cmd_run(const struct hako_globals *g, int argc, char **argv, struct hk_error
 	int i = hako_parse_create_flags(argc, argv, true, &f, err), status;
 	struct hk_create_opts o;
 	struct hk_error ignored;
+	sigset_t old;
 
 	if (i < 0)
 		return i;
 	o = (struct hk_create_opts){
 	    g->root,	      argv[i],	  f.bundle,	  f.pid_file,
 	    f.console_socket, f.no_pivot, f.preserve_fds, !f.detach && !f.console_socket};
+	if (!f.detach)
+		hk_signals_block_forwarded(&old);
 	if (hk_container_create(&o, &c, err) < 0)
 		return err->code;
 	if (hk_container_start(g->root, argv[i], err) < 0) {
@@ -32,10 +36,9 @@ int cmd_run(const struct hako_globals *g, int argc, char **argv, struct hk_error
 		return 0;
 	}
 	/* In the foreground: show the pty, pass signals on, and clean up after. */
-	if (c.master >= 0)
-		hk_terminal_proxy(c.master, c.pidfd);
 	status = hk_container_wait(&c);
 	hk_container_release(&c);
 	hk_container_delete(g->root, argv[i], true, &ignored);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return status;
 }

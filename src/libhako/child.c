@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -147,6 +148,7 @@ _Noreturn void hk_child_main(const struct hk_child_args *a)
 {
 	struct hk_error err = {0};
 	char exe[PATH_MAX];
+	sigset_t none;
 
 	if (setup(a, exe, sizeof(exe), &err) < 0) {
 		hk_sync_send(a->sync_fd, HK_SYNC_ERROR, &err, -1);
@@ -155,6 +157,9 @@ _Noreturn void hk_child_main(const struct hk_child_args *a)
 	if (hk_sync_send(a->sync_fd, HK_SYNC_READY, NULL, -1) < 0)
 		_exit(1);
 	wait_for_start(a);
+	/* A foreground run blocked signals to forward them; the process gets none blocked. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	hk_debug("execve(\"%s\")", exe);
 	execve(exe, a->spec->process.args, a->spec->process.env);
 	{

@@ -20,6 +20,7 @@
 #include "container.h"
 #include "log.h"
 #include "namespaces.h"
+#include "signals.h"
 #include "spec.h"
 #include "state.h"
 #include "sync.h"
@@ -426,32 +427,26 @@ int hk_container_state(const char *root, const char *id, char **ret_json, struct
 
 int hk_container_wait(const struct hk_container *c)
 {
-	sigset_t all, old;
+	sigset_t blocked;
 	_cleanup_close_ int sfd = -1;
 	int status = 0;
 
 	/* Forward every signal we can catch; the init decides what they mean. */
-	sigfillset(&all);
-	sigdelset(&all, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	sigprocmask(SIG_BLOCK, NULL, &blocked);
+	sfd = signalfd(-1, &blocked, SFD_CLOEXEC);
+	if (c->master >= 0)
+		hk_terminal_proxy(c->master, c->pidfd, sfd);
 	for (;;) {
 		struct pollfd fds[2] = {{c->pidfd, POLLIN, 0}, {sfd, POLLIN, 0}};
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (fds[0].revents & POLLIN)
 			break;
-		if (fds[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				hk_debug("forwarding signal %u to %d", si.ssi_signo, (int)c->pid);
-				syscall(SYS_pidfd_send_signal, c->pidfd, si.ssi_signo, NULL, 0);
-			}
-		}
+		if (fds[1].revents & POLLIN)
+			hk_signals_forward_one(sfd, c->pidfd, -1);
 	}
 	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 		;
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

@@ -42,8 +42,8 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 /* The OCI state of a container, as pretty JSON. */
 int hk_container_state(const char *root, const char *id, char **ret_json, struct hk_error *err);
 /*
- * Wait for the init to exit, forwarding the signals the runtime receives to
- * it. Returns its exit status as a shell does: the code, or 128 + signal.
+ * Wait for the init to exit, forwarding to it the signals the runtime has
+ * blocked (see hk_signals_block_forwarded()). Returns its exit status as a shell does: the code, or 128 + signal.
  */
 int hk_container_wait(const struct hk_container *c);
 void hk_container_release(struct hk_container *c);

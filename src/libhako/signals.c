@@ -4,7 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "signals.h"
 #include "util.h"
 
@@ -43,4 +48,29 @@ int hk_signal_parse(const char *s)
 		return n >= SIGRTMIN && n <= SIGRTMAX ? (int)n : -EINVAL;
 	}
 	return -EINVAL;
+}
+
+void hk_signals_block_forwarded(sigset_t *ret_old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	sigdelset(&all, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &all, ret_old);
+}
+
+void hk_signals_forward_one(int sfd, int pidfd, int master)
+{
+	struct signalfd_siginfo si;
+	struct winsize ws;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGWINCH && master >= 0) {
+		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+			ioctl(master, TIOCSWINSZ, &ws);
+		return;
+	}
+	hk_debug("forwarding signal %u", si.ssi_signo);
+	syscall(SYS_pidfd_send_signal, pidfd, si.ssi_signo, NULL, 0);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "signals.h"
 #include "sys.h"
 #include "terminal.h"
 #include "util.h"
@@ -116,11 +117,14 @@ static bool copy_once(int from, int to)
 	return true;
 }
 
-void hk_terminal_proxy(int master, int pidfd)
+void hk_terminal_proxy(int master, int pidfd, int sfd)
 {
 	struct termios saved, raw;
 	bool tty = tcgetattr(STDIN_FILENO, &saved) == 0;
-	struct pollfd fds[3] = {{STDIN_FILENO, POLLIN, 0}, {master, POLLIN, 0}, {pidfd, POLLIN, 0}};
+	struct pollfd fds[4] = {{STDIN_FILENO, POLLIN, 0},
+				{master, POLLIN, 0},
+				{pidfd, POLLIN, 0},
+				{sfd, POLLIN, 0}};
 
 	if (tty) {
 		struct winsize ws;
@@ -131,11 +135,13 @@ void hk_terminal_proxy(int master, int pidfd)
 			ioctl(master, TIOCSWINSZ, &ws);
 	}
 	for (;;) {
-		if (poll(fds, 3, -1) < 0) {
+		if (poll(fds, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		if (fds[3].revents & POLLIN)
+			hk_signals_forward_one(sfd, pidfd, master);
 		if (fds[1].revents & POLLIN) {
 			if (!copy_once(master, STDOUT_FILENO))
 				break;

@@ -14,6 +14,7 @@ int hk_terminal_setup_child(unsigned rows, unsigned cols, int *ret_master, struc
 int hk_terminal_send_to_socket(const char *path, int master, struct hk_error *err);
 /*
  * Copy between our stdio and master until the master hangs up, with our
- * terminal (if stdin is one) in raw mode and its size passed on.
+ * terminal (if stdin is one) in raw mode and its size passed on. Signals
+ * read from sfd go to the process behind pidfd, as hk_container_wait() does.
  */
-void hk_terminal_proxy(int master, int pidfd);
+void hk_terminal_proxy(int master, int pidfd, int sfd);
