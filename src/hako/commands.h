@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "container.h"
 #include "error.h"
 
 struct hako_globals {
@@ -34,5 +35,8 @@ struct hako_create_flags {
 /* Parse create/run options; returns the index of the container id or -1. */
 int hako_parse_create_flags(int argc, char **argv, bool is_run, struct hako_create_flags *f,
 			    struct hk_error *err);
+/* The library's create options from the flags; foreground keeps the pty for run. */
+struct hk_create_opts hako_create_opts(const struct hako_globals *g, const char *id,
+				       const struct hako_create_flags *f, bool foreground);
 /* Exactly one positional argument, the container id; the rest are flags. */
 int hako_want_id(int argc, char **argv, int optind_, const char *usage, struct hk_error *err);

@@ -75,6 +75,22 @@ int hako_parse_create_flags(int argc, char **argv, bool is_run, struct hako_crea
 	return hako_want_id(argc, argv, optind, "hako create [--bundle DIR] ID", err);
 }
 
+struct hk_create_opts hako_create_opts(const struct hako_globals *g, const char *id,
+				       const struct hako_create_flags *f, bool foreground)
+{
+	return (struct hk_create_opts){
+	    .root = g->root,
+	    .id = id,
+	    .bundle = f->bundle,
+	    .pid_file = f->pid_file,
+	    .console_socket = f->console_socket,
+	    .no_pivot = f->no_pivot,
+	    .no_new_keyring = f->no_new_keyring,
+	    .preserve_fds = f->preserve_fds,
+	    .keep_terminal = foreground,
+	};
+}
+
 int cmd_create(const struct hako_globals *g, int argc, char **argv, struct hk_error *err)
 {
 	struct hako_create_flags f;
@@ -84,8 +100,7 @@ int cmd_create(const struct hako_globals *g, int argc, char **argv, struct hk_er
 
 	if (i < 0)
 		return i;
-	o = (struct hk_create_opts){g->root,	      argv[i],	  f.bundle,	  f.pid_file,
-				    f.console_socket, f.no_pivot, f.preserve_fds, false};
+	o = hako_create_opts(g, argv[i], &f, false);
 	if (hk_container_create(&o, &c, err) < 0)
 		return err->code;
 	hk_container_release(&c);

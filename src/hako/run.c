@@ -19,9 +19,7 @@ int cmd_run(const struct hako_globals *g, int argc, char **argv, struct hk_error
 
 	if (i < 0)
 		return i;
-	o = (struct hk_create_opts){
-	    g->root,	      argv[i],	  f.bundle,	  f.pid_file,
-	    f.console_socket, f.no_pivot, f.preserve_fds, !f.detach && !f.console_socket};
+	o = hako_create_opts(g, argv[i], &f, !f.detach && !f.console_socket);
 	if (!f.detach)
 		hk_signals_block_forwarded(&old);
 	if (hk_container_create(&o, &c, err) < 0)

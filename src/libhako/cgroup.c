@@ -17,6 +17,7 @@ void hk_cgroup_mounts_free(struct hk_cgroup_mount *m, size_t n)
 		free(m[i].mountpoint);
 		free(m[i].controllers);
 		free(m[i].root);
+		free(m[i].path);
 	}
 	free(m);
 }
@@ -62,6 +63,7 @@ int hk_cgroup_mounts(struct hk_cgroup_mount **ret, size_t *ret_n, struct hk_erro
 		m[n].mountpoint = hk_xstrdup(mnt);
 		m[n].root = hk_xstrdup(root);
 		m[n].controllers = strcmp(fstype, "cgroup") == 0 ? v1_controllers(superopts) : NULL;
+		m[n].path = NULL;
 		n++;
 	}
 	*ret = m;
@@ -82,7 +84,7 @@ static bool has_controller(const struct hk_cgroup_mount *m, const char *name)
 	return false;
 }
 
-char *hk_cgroup_own_path(const struct hk_cgroup_mount *m)
+static char *own_path(const struct hk_cgroup_mount *m)
 {
 	_cleanup_free_ char *text = NULL;
 	struct hk_error ignored;
@@ -122,12 +124,17 @@ static int cpuset_inherit(const char *dir, struct hk_error *err)
 	return 0;
 }
 
-/* mkdir -p that records each directory it created, so delete removes exactly those. */
-static int mkdir_tracked(const char *base, const char *rel, bool cpuset, char ***dirs, size_t *n,
-			 struct hk_error *err)
+/*
+ * mkdir -p that records each directory it created, so delete removes exactly
+ * those. With shared_parents it also records the parents that existed (the
+ * default "hako/"): removing those is tried, and skipped while they are busy.
+ */
+static int mkdir_tracked(const char *base, const char *rel, bool cpuset, bool shared_parents,
+			 char ***dirs, size_t *n, struct hk_error *err)
 {
 	char path[PATH_MAX];
 	size_t blen = strlen(base);
+	int vanished = 0;
 
 	if (snprintf(path, sizeof(path), "%s/%s", base, rel) >= (int)sizeof(path))
 		return hk_error_setx(err, -ENAMETOOLONG, "cgroup path \"%s\" is too long", rel);
@@ -135,17 +142,26 @@ static int mkdir_tracked(const char *base, const char *rel, bool cpuset, char **
 		if (*p != '/' && *p != '\0')
 			continue;
 		char saved = *p;
+		bool made;
 		*p = '\0';
-		if (mkdir(path, 0755) == 0) {
+		made = mkdir(path, 0755) == 0;
+		if (!made && errno == ENOENT && vanished++ < 3) {
+			/* Another container's delete removed the shared parent: again. */
+			*p = saved;
+			p = path + blen;
+			continue;
+		}
+		if (!made && errno != EEXIST)
+			return hk_error_set(err, -errno, "create cgroup \"%s\"", path);
+		if (made)
 			hk_debug("mkdir(\"%s\") ok", path);
+		if (made || (shared_parents && saved)) {
 			*dirs = hk_xrealloc(*dirs, (*n + 2) * sizeof(char *));
 			(*dirs)[(*n)++] = hk_xstrdup(path);
 			(*dirs)[*n] = NULL;
-			if (cpuset && cpuset_inherit(path, err) < 0)
-				return err->code;
-		} else if (errno != EEXIST) {
-			return hk_error_set(err, -errno, "create cgroup \"%s\"", path);
 		}
+		if (made && cpuset && cpuset_inherit(path, err) < 0)
+			return err->code;
 		*p = saved;
 		if (!saved)
 			break;
@@ -199,57 +215,84 @@ static int apply_device_rules(const struct hk_spec *spec, const char *dir, struc
 	return 0;
 }
 
-int hk_cgroup_enter(const struct hk_spec *spec, const char *id, pid_t pid, char ***ret_dirs,
-		    struct hk_error *err)
+/*
+ * The container's cgroup on hierarchy m. OCI: an absolute cgroupsPath is
+ * taken from the hierarchy's root; a relative one, like runc, below the
+ * runtime's own cgroup; none gives hako/<id>.
+ */
+static int container_path(const struct hk_cgroup_mount *m, const char *path, const char *id,
+			  char **ret, struct hk_error *err)
 {
-	struct hk_cgroup_mount *mounts = NULL;
-	size_t n_mounts = 0, n_dirs = 0;
+	_cleanup_free_ char *own = NULL;
+	char rel[PATH_MAX];
+	int n;
+
+	if (!path || !*path)
+		n = snprintf(rel, sizeof(rel), "hako/%s", id);
+	else if (path[0] == '/')
+		n = snprintf(rel, sizeof(rel), "%s", path + 1);
+	else {
+		own = own_path(m);
+		n = snprintf(rel, sizeof(rel), "%s/%s", strcmp(own, "/") ? own + 1 : "", path);
+	}
+	if (n >= (int)sizeof(rel))
+		return hk_error_setx(err, -ENAMETOOLONG, "linux.cgroupsPath is too long");
+	/* Strip a trailing slash; the hierarchy root itself is no container's own. */
+	for (size_t l = strlen(rel); l && rel[l - 1] == '/';)
+		rel[--l] = '\0';
+	if (!*rel || strstr(rel, ".."))
+		return hk_error_setx(err, -EINVAL, "linux.cgroupsPath \"%s\" is not allowed", path);
+	{
+		struct hk_buf b = HK_BUF_INIT;
+		hk_buf_addf(&b, "%s/%s", m->mountpoint, rel[0] == '/' ? rel + 1 : rel);
+		*ret = hk_buf_detach(&b);
+	}
+	return 0;
+}
+
+int hk_cgroup_plan(const struct hk_spec *spec, const char *id, struct hk_cgroup_mount **ret,
+		   size_t *ret_n, struct hk_error *err)
+{
+	struct hk_cgroup_mount *m = NULL;
+	size_t n = 0;
+
+	if (hk_cgroup_mounts(&m, &n, err) < 0)
+		return err->code;
+	for (size_t i = 0; i < n; i++)
+		if (container_path(&m[i], spec->cgroups_path, id, &m[i].path, err) < 0) {
+			hk_cgroup_mounts_free(m, n);
+			return err->code;
+		}
+	*ret = m;
+	*ret_n = n;
+	return 0;
+}
+
+int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
+		    const struct hk_spec *spec, pid_t pid, char ***ret_dirs, struct hk_error *err)
+{
+	size_t n_dirs = 0;
 	char **dirs = calloc(1, sizeof(char *));
-	bool have_devices = false;
+	bool have_devices = false, default_path = !spec->cgroups_path || !*spec->cgroups_path;
 	char pidstr[32];
 	int r = 0;
 
-	if (hk_cgroup_mounts(&mounts, &n_mounts, err) < 0) {
-		free(dirs);
-		return err->code;
-	}
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
 	for (size_t i = 0; i < n_mounts && r >= 0; i++) {
 		const struct hk_cgroup_mount *m = &mounts[i];
-		_cleanup_free_ char *own = NULL;
-		char rel[PATH_MAX], dir[PATH_MAX * 2], procs[PATH_MAX * 2 + 16];
-		const char *path = spec->cgroups_path;
+		char procs[PATH_MAX + 16];
 
-		/* OCI: an absolute cgroupsPath is taken from the hierarchy's root; a
-		 * relative one, like runc, below the runtime's own cgroup. */
-		if (!path || !*path)
-			snprintf(rel, sizeof(rel), "hako/%s", id);
-		else if (path[0] == '/')
-			snprintf(rel, sizeof(rel), "%s", path + 1);
-		else {
-			own = hk_cgroup_own_path(m);
-			snprintf(rel, sizeof(rel), "%s/%s", strcmp(own, "/") ? own + 1 : "", path);
-		}
-		/* Strip a trailing slash; the hierarchy root itself is no container's own. */
-		for (size_t l = strlen(rel); l && rel[l - 1] == '/';)
-			rel[--l] = '\0';
-		if (!*rel || strstr(rel, "..")) {
-			r = hk_error_setx(err, -EINVAL, "linux.cgroupsPath \"%s\" is not allowed",
-					  path);
-			break;
-		}
-		r = mkdir_tracked(m->mountpoint, rel[0] == '/' ? rel + 1 : rel,
-				  has_controller(m, "cpuset"), &dirs, &n_dirs, err);
+		r = mkdir_tracked(m->mountpoint, m->path + strlen(m->mountpoint) + 1,
+				  has_controller(m, "cpuset"), default_path, &dirs, &n_dirs, err);
 		if (r < 0)
 			break;
-		snprintf(dir, sizeof(dir), "%s/%s", m->mountpoint, rel[0] == '/' ? rel + 1 : rel);
 		if (has_controller(m, "devices")) {
 			have_devices = true;
-			r = apply_device_rules(spec, dir, err);
+			r = apply_device_rules(spec, m->path, err);
 			if (r < 0)
 				break;
 		}
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", m->path);
 		r = hk_write_file(procs, pidstr, strlen(pidstr), err);
 		if (r < 0)
 			hk_error_prefix(err, "join cgroup");
@@ -261,7 +304,6 @@ int hk_cgroup_enter(const struct hk_spec *spec, const char *id, pid_t pid, char 
 		    err, -EOPNOTSUPP,
 		    "linux.resources.devices: this host has no cgroup v1 devices "
 		    "controller, and cgroup v2 device programs are not supported yet");
-	hk_cgroup_mounts_free(mounts, n_mounts);
 	if (r < 0) {
 		struct hk_error ignored;
 		hk_cgroup_remove(dirs, &ignored);

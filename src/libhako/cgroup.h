@@ -16,22 +16,27 @@ struct hk_cgroup_mount {
 	char *mountpoint;  /* /sys/fs/cgroup/memory */
 	char *controllers; /* "memory", "cpu,cpuacct", "name=systemd"; NULL for cgroup2 */
 	char *root;	   /* the mount's root inside the hierarchy, usually "/" */
+	char *path;	   /* the container's cgroup here, after hk_cgroup_plan() */
 };
 
 /* The cgroup hierarchies mounted on this host, from /proc/self/mountinfo. */
 int hk_cgroup_mounts(struct hk_cgroup_mount **ret, size_t *ret_n, struct hk_error *err);
 void hk_cgroup_mounts_free(struct hk_cgroup_mount *m, size_t n);
 
-/* This process's cgroup on hierarchy m, from /proc/self/cgroup ("/" if unknown). */
-char *hk_cgroup_own_path(const struct hk_cgroup_mount *m);
+/*
+ * Before clone: every hierarchy on this host, each with the path of the
+ * container's cgroup on it (from linux.cgroupsPath, or hako/<id>).
+ */
+int hk_cgroup_plan(const struct hk_spec *spec, const char *id, struct hk_cgroup_mount **ret,
+		   size_t *ret_n, struct hk_error *err);
 
 /*
  * Create the container's cgroup on every hierarchy, apply the device rules,
  * and move pid in. ret_dirs gets the directories created, parents first.
  * On failure everything created is removed again.
  */
-int hk_cgroup_enter(const struct hk_spec *spec, const char *id, pid_t pid, char ***ret_dirs,
-		    struct hk_error *err);
+int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
+		    const struct hk_spec *spec, pid_t pid, char ***ret_dirs, struct hk_error *err);
 /* Send sig to every process in the container's cgroup. */
 int hk_cgroup_kill_all(char *const *dirs, int sig, struct hk_error *err);
 /* Remove dirs, deepest first; retries while the kernel still frees the cgroup. */

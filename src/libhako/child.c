@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -6,6 +7,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/keyctl.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -48,7 +51,7 @@ static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 	if (rootfd < 0)
 		return hk_error_set(err, -errno, "open rootfs \"%s\"", spec->root_path);
 	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (hk_mount_apply(spec, rootfd, &spec->mounts[i], err) < 0)
+		if (hk_mount_apply(spec, rootfd, &spec->mounts[i], a->cgroups, a->n_cgroups, err) < 0)
 			return hk_error_prefix(err, "mounts[%zu]", i);
 	if (hk_devices_setup(spec, rootfd, in_userns, err) < 0)
 		return err->code;
@@ -63,9 +66,41 @@ static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 	return hk_mount_finish_root(spec, err);
 }
 
-/* Step 3: what the uts and ipc namespaces and /proc/sys are for. */
-static int setup_identity(const struct hk_spec *spec, struct hk_error *err)
+/*
+ * A session keyring of the container's own, so that it cannot reach the
+ * keys of the runtime's session. Its possessor (the container) may search
+ * it whichever uid it switches to. A kernel without keys is fine.
+ */
+static int join_session_keyring(const char *name, struct hk_error *err)
 {
+	char desc[256];
+	unsigned perm;
+	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
+	long n;
+
+	if (id < 0 && errno == ENOSYS)
+		return 0;
+	if (id < 0)
+		return hk_error_set(err, -errno, "keyctl(KEYCTL_JOIN_SESSION_KEYRING, \"%s\")", name);
+	/* "keyring;uid;gid;perm;name": keep the permissions, add user search. */
+	n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof(desc) - 1);
+	if (n < 0 || n >= (long)sizeof(desc))
+		return hk_error_set(err, n < 0 ? -errno : -E2BIG, "keyctl(KEYCTL_DESCRIBE)");
+	desc[n] = '\0';
+	if (sscanf(desc, "%*[^;];%*[^;];%*[^;];%x", &perm) != 1)
+		return hk_error_setx(err, -EINVAL, "keyctl(KEYCTL_DESCRIBE): \"%s\"", desc);
+	perm |= 0x00080000; /* KEY_USR_SEARCH */
+	if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm) < 0)
+		return hk_error_set(err, -errno, "keyctl(KEYCTL_SETPERM, %#x)", perm);
+	hk_debug("keyctl(KEYCTL_JOIN_SESSION_KEYRING, \"%s\") = %ld, perm %#x", name, id, perm);
+	return 0;
+}
+
+/* Step 3: what the uts and ipc namespaces and /proc/sys are for, and the keyring. */
+static int setup_identity(const struct hk_spec *spec, const char *keyring, struct hk_error *err)
+{
+	if (keyring && join_session_keyring(keyring, err) < 0)
+		return err->code;
 	if (spec->hostname && *spec->hostname && hk_sys_sethostname(spec->hostname, err) < 0)
 		return err->code;
 	if (spec->domainname && *spec->domainname &&
@@ -99,7 +134,7 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 			return hk_error_set(err, -EPIPE, "send the pty to the runtime");
 		close(master);
 	}
-	if (hk_process_set_rlimits(p, err) < 0 || hk_process_set_user_and_caps(p, err) < 0)
+	if (hk_process_set_rlimits(p, err) < 0 || hk_process_set_user_and_caps(p, a->cap_last, err) < 0)
 		return err->code;
 	if (hk_sys_chdir(p->cwd, err) < 0)
 		return hk_error_prefix(err, "process.cwd");
@@ -129,7 +164,7 @@ static int setup(const struct hk_child_args *a, char *exe, size_t exe_size, stru
 	/* A joined mount namespace is used as it is, like nsenter --mount. */
 	if (!spec->ns[HK_NS_MOUNT].path && setup_rootfs(a, err) < 0)
 		return err->code;
-	if (setup_identity(spec, err) < 0)
+	if (setup_identity(spec, a->keyring, err) < 0)
 		return err->code;
 	return setup_process(a, exe, exe_size, err);
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "cgroup.h"
 #include "namespaces.h"
 #include "spec.h"
 
@@ -18,6 +19,11 @@ struct hk_child_args {
 	int state_dirfd; /* <root>/<id>, to open the exec fifo in */
 	bool no_pivot;
 	unsigned preserve_fds;
+	/* Read by the parent, so the child need not allocate: */
+	const struct hk_cgroup_mount *cgroups; /* with the container's paths */
+	size_t n_cgroups;
+	int cap_last; /* the running kernel's last capability */
+	const char *keyring; /* "_ses.<id>", or NULL for --no-new-keyring */
 };
 
 /* Set up the container and execve() its process. Never returns. */

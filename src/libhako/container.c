@@ -20,6 +20,7 @@
 #include "container.h"
 #include "log.h"
 #include "namespaces.h"
+#include "process.h"
 #include "signals.h"
 #include "spec.h"
 #include "state.h"
@@ -164,22 +165,38 @@ struct create_ctx {
 	struct hk_ns_plan plan;
 	int socks[2];
 	struct hk_state st;
+	struct hk_cgroup_mount *cgroups;
+	size_t n_cgroups;
 };
 
 static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk_container *c,
 		 struct hk_error *err)
 {
-	struct hk_child_args args = {x->spec, &x->plan, -1, -1, o->no_pivot, o->preserve_fds};
+	char keyring[128];
+	struct hk_child_args args = {
+	    .spec = x->spec,
+	    .plan = &x->plan,
+	    .sync_fd = -1,
+	    .state_dirfd = -1,
+	    .no_pivot = o->no_pivot,
+	    .preserve_fds = o->preserve_fds,
+	    .cgroups = x->cgroups,
+	    .n_cgroups = x->n_cgroups,
+	    .cap_last = hk_process_cap_last(),
+	    .keyring = o->no_new_keyring ? NULL : keyring,
+	};
 	_cleanup_close_ int fifo_dirfd = openat(x->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	char created[64];
 	pid_t pid;
 
 	if (fifo_dirfd < 0)
 		return hk_error_set(err, -errno, "open the state directory");
+	snprintf(keyring, sizeof(keyring), "_ses.%s", o->id);
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x->socks) < 0)
 		return hk_error_set(err, -errno, "socketpair");
-	if (hk_ns_enter_for_children(x->spec, &x->plan, err) < 0)
+	if (hk_cgroup_plan(x->spec, o->id, &x->cgroups, &x->n_cgroups, err) < 0 ||
+	    hk_ns_enter_for_children(x->spec, &x->plan, err) < 0)
 		return err->code;
 	pid = clone_init(x->plan.clone_flags, &c->pidfd, err);
 	if (pid < 0)
@@ -200,7 +217,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	if (hk_proc_start_time(pid, &x->st.start_time) < 0)
 		return hk_error_setx(err, -ECHILD, "container init exited at once");
 	if (hk_ns_write_id_maps(x->spec, pid, err) < 0 ||
-	    hk_cgroup_enter(x->spec, o->id, pid, &x->st.cgroup_dirs, err) < 0)
+	    hk_cgroup_enter(x->cgroups, x->n_cgroups, x->spec, pid, &x->st.cgroup_dirs, err) < 0)
 		return err->code;
 	/* Record what exists so far: delete --force can clean up a crashed create. */
 	if (hk_state_save(x->dirfd, &x->st, err) < 0)
@@ -255,6 +272,7 @@ int hk_container_create(const struct hk_create_opts *o, struct hk_container *c,
 	if (r < 0)
 		goto fail;
 	hk_ns_plan_release(&x.plan);
+	hk_cgroup_mounts_free(x.cgroups, x.n_cgroups);
 	close(x.socks[0]);
 	close(x.dirfd);
 	hk_state_release(&x.st);
@@ -273,6 +291,7 @@ fail:
 	}
 	hk_container_release(c);
 	hk_ns_plan_release(&x.plan);
+	hk_cgroup_mounts_free(x.cgroups, x.n_cgroups);
 	for (int i = 0; i < 2; i++)
 		if (x.socks[i] >= 0)
 			close(x.socks[i]);

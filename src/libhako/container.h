@@ -17,6 +17,7 @@ struct hk_create_opts {
 	const char *pid_file;
 	const char *console_socket;
 	bool no_pivot;
+	bool no_new_keyring; /* keep the runtime's session keyring */
 	unsigned preserve_fds;
 	bool keep_terminal; /* run in the foreground: hand the pty master back */
 };

@@ -70,20 +70,13 @@ static int remount(int fd, const char *what, unsigned long flags, struct hk_erro
 /* cgroup mounts: cgroup2 on a v2 host, else a tmpfs with each v1 hierarchy
  * bound from the container's own cgroup, so it sees its cgroup as the root. */
 static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m, bool cgroupns,
-			 struct hk_error *err)
+			 const struct hk_cgroup_mount *cg, size_t n, struct hk_error *err)
 {
-	struct hk_cgroup_mount *cg = NULL;
-	size_t n = 0;
 	int r;
 
-	if (hk_cgroup_mounts(&cg, &n, err) < 0)
-		return err->code;
-	if (n == 1 && !cg[0].controllers) {
-		r = hk_sys_mount_fd("cgroup2", fd, m->destination, "cgroup2",
-				    m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT), NULL, err);
-		hk_cgroup_mounts_free(cg, n);
-		return r;
-	}
+	if (n == 1 && !cg[0].controllers)
+		return hk_sys_mount_fd("cgroup2", fd, m->destination, "cgroup2",
+				       m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT), NULL, err);
 	r = hk_sys_mount_fd("tmpfs", fd, m->destination, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			    "mode=755", err);
 	for (size_t i = 0; i < n && r >= 0; i++) {
@@ -97,13 +90,10 @@ static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m, bool cgro
 			break;
 		/* We already sit in our cgroup namespace, whose root is the container's
 		 * cgroup: a fresh mount of the hierarchy shows just that subtree. */
-		if (!cgroupns) {
+		if (!cgroupns)
 			/* No cgroup namespace: bind only our own cgroup's directory. */
-			char src[PATH_MAX * 2];
-			_cleanup_free_ char *own = hk_cgroup_own_path(&cg[i]);
-			snprintf(src, sizeof(src), "%s%s", cg[i].mountpoint, own);
-			r = hk_sys_mount_fd(src, sub, dest, NULL, MS_BIND | MS_REC, NULL, err);
-		} else if (cg[i].controllers)
+			r = hk_sys_mount_fd(cg[i].path, sub, dest, NULL, MS_BIND | MS_REC, NULL, err);
+		else if (cg[i].controllers)
 			r = hk_sys_mount_fd("cgroup", sub, dest, "cgroup",
 					    MS_NOSUID | MS_NODEV | MS_NOEXEC, cg[i].controllers,
 					    err);
@@ -118,7 +108,6 @@ static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m, bool cgro
 		if (r >= 0)
 			r = remount(sub, dest, m->flags | MS_RDONLY, err);
 	}
-	hk_cgroup_mounts_free(cg, n);
 	if (r >= 0 && (m->flags & MS_RDONLY)) {
 		_cleanup_close_ int top = -1;
 		r = hk_path_open_in_root(rootfd, m->destination, 0, &top, err);
@@ -129,7 +118,7 @@ static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m, bool cgro
 }
 
 int hk_mount_apply(const struct hk_spec *spec, int rootfd, const struct hk_mount *m,
-		   struct hk_error *err)
+		   const struct hk_cgroup_mount *cg, size_t n_cg, struct hk_error *err)
 {
 	_cleanup_close_ int fd = -1, top = -1;
 	bool bind = m->flags & MS_BIND;
@@ -149,7 +138,7 @@ int hk_mount_apply(const struct hk_spec *spec, int rootfd, const struct hk_mount
 		return hk_error_prefix(err, "mount destination");
 
 	if (strcmp(m->type, "cgroup") == 0 && !bind) {
-		r = mount_cgroups(rootfd, fd, m, spec->ns[HK_NS_CGROUP].enabled, err);
+		r = mount_cgroups(rootfd, fd, m, spec->ns[HK_NS_CGROUP].enabled, cg, n_cg, err);
 	} else if (bind) {
 		r = hk_sys_mount_fd(m->source, fd, m->destination, NULL,
 				    MS_BIND | (m->flags & MS_REC), NULL, err);

@@ -65,18 +65,23 @@ static int capset_all(const struct hk_process *p, struct hk_error *err)
 	return 0;
 }
 
-int hk_process_set_user_and_caps(const struct hk_process *p, struct hk_error *err)
+int hk_process_cap_last(void)
 {
-	int last_cap = CAP_LAST_CAP;
-	FILE *f;
+	char buf[16] = "";
+	_cleanup_close_ int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	long long v;
 
 	/* The running kernel may know fewer capabilities than this build. */
-	f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-	if (f) {
-		if (fscanf(f, "%d", &last_cap) != 1)
-			last_cap = CAP_LAST_CAP;
-		fclose(f);
-	}
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		return CAP_LAST_CAP;
+	buf[strcspn(buf, "\n")] = '\0';
+	if (hk_parse_int64(buf, &v) < 0 || v < 0 || v > 63)
+		return CAP_LAST_CAP;
+	return (int)v;
+}
+
+int hk_process_set_user_and_caps(const struct hk_process *p, int last_cap, struct hk_error *err)
+{
 	/* Keep the permitted set across setuid(2), then shrink it by hand. */
 	if (p->has_capabilities) {
 		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)

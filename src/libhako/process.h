@@ -10,7 +10,9 @@
 int hk_process_set_rlimits(const struct hk_process *p, struct hk_error *err);
 int hk_process_set_oom_score_adj(const struct hk_process *p, struct hk_error *err);
 /* Groups, gid, uid and the five capability sets, in the order that keeps them. */
-int hk_process_set_user_and_caps(const struct hk_process *p, struct hk_error *err);
+int hk_process_set_user_and_caps(const struct hk_process *p, int last_cap, struct hk_error *err);
+/* The running kernel's highest capability number (/proc/sys/kernel/cap_last_cap). */
+int hk_process_cap_last(void);
 /*
  * Find args[0] as execvp(3) would, using PATH from the process's env, inside
  * the container. "executable file not found in $PATH" as runc says it.
