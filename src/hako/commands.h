@@ -10,6 +10,8 @@
 struct hako_globals {
 	const char *root;
 	bool debug;
+	/* --rootless, resolved: we lack the host's root (runc's "auto" rule). */
+	bool rootless;
 };
 
 /* Each command parses its own options from argv (argv[0] is its name). */

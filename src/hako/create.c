@@ -88,6 +88,7 @@ struct hk_create_opts hako_create_opts(const struct hako_globals *g, const char 
 	    .no_new_keyring = f->no_new_keyring,
 	    .preserve_fds = f->preserve_fds,
 	    .keep_terminal = foreground,
+	    .rootless = g->rootless,
 	};
 }
 

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,11 +41,37 @@ static void usage(FILE *f)
 		   "  --debug                narrate every kernel step\n"
 		   "  --systemd-cgroup       use systemd for cgroups (not supported yet)\n"
 		   "  --rootless auto|true|false\n"
+		   "                         without root, skip the cgroups we may not\n"
+		   "                         write (auto: when not root on the host)\n"
 		   "  --version, --help\n");
+}
+
+/*
+ * runc's --rootless auto: rootless when not root, or when root only inside
+ * a user namespace (the initial one maps all 2^32 ids onto themselves).
+ */
+static bool running_rootless(void)
+{
+	char map[128] = "";
+	unsigned inside, outside, count;
+	int fd;
+	ssize_t n;
+
+	if (geteuid() != 0)
+		return true;
+	fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, map, sizeof(map) - 1);
+	close(fd);
+	map[n > 0 ? n : 0] = '\0';
+	return sscanf(map, "%u %u %u", &inside, &outside, &count) != 3 || inside != 0 ||
+	       outside != 0 || count != 4294967295U;
 }
 
 int main(int argc, char **argv)
 {
+	static char rootless_root[4096];
 	static const struct option opts[] = {
 	    {"root", required_argument, NULL, 'r'},
 	    {"log", required_argument, NULL, 'l'},
@@ -58,7 +86,8 @@ int main(int argc, char **argv)
 	struct hako_globals g = {.root = "/run/hako"};
 	enum hk_log_format format = HK_LOG_TEXT;
 	const char *log_path = NULL;
-	bool systemd_cgroup = false;
+	bool systemd_cgroup = false, root_given = false;
+	const char *rootless = "auto";
 	struct hk_error err = {0};
 	int c, log_fd = -1, r;
 
@@ -67,6 +96,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'r':
 			g.root = optarg;
+			root_given = true;
 			break;
 		case 'l':
 			log_path = optarg;
@@ -91,6 +121,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "hako: --rootless: expected auto, true or false\n");
 				return 1;
 			}
+			rootless = optarg;
 			break;
 		case 'v':
 			printf("hako version %s\nspec: 1.2.0\n", HAKO_VERSION);
@@ -111,6 +142,12 @@ int main(int argc, char **argv)
 		}
 	}
 	hk_log_setup(log_fd >= 0 ? log_fd : STDERR_FILENO, format, g.debug);
+	g.rootless = strcmp(rootless, "auto") ? strcmp(rootless, "true") == 0 : running_rootless();
+	/* A user without root keeps its state where it may write, as runc does. */
+	if (g.rootless && !root_given && geteuid() != 0 && getenv("XDG_RUNTIME_DIR")) {
+		snprintf(rootless_root, sizeof(rootless_root), "%s/hako", getenv("XDG_RUNTIME_DIR"));
+		g.root = rootless_root;
+	}
 	if (optind >= argc) {
 		usage(stderr);
 		return 1;

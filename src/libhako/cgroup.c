@@ -268,8 +268,28 @@ int hk_cgroup_plan(const struct hk_spec *spec, const char *id, struct hk_cgroup_
 	return 0;
 }
 
+/* Create and join the container's cgroup on hierarchy m. */
+static int enter_one(const struct hk_cgroup_mount *m, const struct hk_spec *spec,
+		     const char *pidstr, bool default_path, char ***dirs, size_t *n_dirs,
+		     struct hk_error *err)
+{
+	char procs[PATH_MAX + 16];
+
+	if (mkdir_tracked(m->mountpoint, m->path + strlen(m->mountpoint) + 1,
+			  has_controller(m, "cpuset"), default_path, dirs, n_dirs, err) < 0)
+		return err->code;
+	if (has_controller(m, "devices") && apply_device_rules(spec, m->path, err) < 0)
+		return err->code;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", m->path);
+	if (hk_write_file(procs, pidstr, strlen(pidstr), err) < 0)
+		return hk_error_prefix(err, "join cgroup");
+	hk_debug("write(\"%s\", \"%s\") ok", procs, pidstr);
+	return 0;
+}
+
 int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
-		    const struct hk_spec *spec, pid_t pid, char ***ret_dirs, struct hk_error *err)
+		    const struct hk_spec *spec, pid_t pid, bool rootless, char ***ret_dirs,
+		    struct hk_error *err)
 {
 	size_t n_dirs = 0;
 	char **dirs = calloc(1, sizeof(char *));
@@ -279,25 +299,21 @@ int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
 
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
 	for (size_t i = 0; i < n_mounts && r >= 0; i++) {
-		const struct hk_cgroup_mount *m = &mounts[i];
-		char procs[PATH_MAX + 16];
+		bool devices = has_controller(&mounts[i], "devices");
 
-		r = mkdir_tracked(m->mountpoint, m->path + strlen(m->mountpoint) + 1,
-				  has_controller(m, "cpuset"), default_path, &dirs, &n_dirs, err);
-		if (r < 0)
-			break;
-		if (has_controller(m, "devices")) {
-			have_devices = true;
-			r = apply_device_rules(spec, m->path, err);
-			if (r < 0)
-				break;
+		r = enter_one(&mounts[i], spec, pidstr, default_path, &dirs, &n_dirs, err);
+		if (r == -EACCES || r == -EPERM || r == -EROFS) {
+			/* Rootless: a cgroup we may not write is no error, unless the
+			 * config asked for something in it. */
+			if (rootless && !(devices && spec->n_device_rules)) {
+				hk_debug("rootless: no cgroup on %s: %s", mounts[i].mountpoint,
+					 err->msg);
+				r = 0;
+				continue;
+			}
 		}
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", m->path);
-		r = hk_write_file(procs, pidstr, strlen(pidstr), err);
-		if (r < 0)
-			hk_error_prefix(err, "join cgroup");
-		else
-			hk_debug("write(\"%s\", \"%s\") ok", procs, pidstr);
+		if (r >= 0 && devices)
+			have_devices = true;
 	}
 	if (r >= 0 && spec->n_device_rules && !have_devices)
 		r = hk_error_setx(

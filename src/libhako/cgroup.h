@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -33,10 +34,13 @@ int hk_cgroup_plan(const struct hk_spec *spec, const char *id, struct hk_cgroup_
 /*
  * Create the container's cgroup on every hierarchy, apply the device rules,
  * and move pid in. ret_dirs gets the directories created, parents first.
+ * rootless skips a hierarchy we may not write, unless the config asks for
+ * something there (as runc does).
  * On failure everything created is removed again.
  */
 int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
-		    const struct hk_spec *spec, pid_t pid, char ***ret_dirs, struct hk_error *err);
+		    const struct hk_spec *spec, pid_t pid, bool rootless, char ***ret_dirs,
+		    struct hk_error *err);
 /* Send sig to every process in the container's cgroup. */
 int hk_cgroup_kill_all(char *const *dirs, int sig, struct hk_error *err);
 /* Remove dirs, deepest first; retries while the kernel still frees the cgroup. */

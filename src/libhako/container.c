@@ -217,7 +217,8 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	if (hk_proc_start_time(pid, &x->st.start_time) < 0)
 		return hk_error_setx(err, -ECHILD, "container init exited at once");
 	if (hk_ns_write_id_maps(x->spec, pid, err) < 0 ||
-	    hk_cgroup_enter(x->cgroups, x->n_cgroups, x->spec, pid, &x->st.cgroup_dirs, err) < 0)
+	    hk_cgroup_enter(x->cgroups, x->n_cgroups, x->spec, pid, o->rootless,
+			    &x->st.cgroup_dirs, err) < 0)
 		return err->code;
 	/* Record what exists so far: delete --force can clean up a crashed create. */
 	if (hk_state_save(x->dirfd, &x->st, err) < 0)

@@ -20,6 +20,7 @@ struct hk_create_opts {
 	bool no_new_keyring; /* keep the runtime's session keyring */
 	unsigned preserve_fds;
 	bool keep_terminal; /* run in the foreground: hand the pty master back */
+	bool rootless;	    /* skip the cgroups we may not write (--rootless) */
 };
 
 struct hk_container {

@@ -29,21 +29,47 @@ struct mount_attr_arg {
 	unsigned long long attr_set, attr_clr, propagation, userns_fd;
 };
 
+/*
+ * pivot_root(2) refuses a new root whose parent mount is shared. Walk up from
+ * the rootfs to the mount it sits on (mount(2) with MS_PRIVATE fails with
+ * EINVAL on a directory that is no mount point) and make that one private.
+ */
+static int make_parent_mount_private(const char *root_path, struct hk_error *err)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s", root_path);
+	for (char *slash; (slash = strrchr(path, '/'));) {
+		if (slash == path)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (mount(NULL, path, NULL, MS_PRIVATE, NULL) == 0) {
+			hk_debug("mount(\"\", \"%s\", \"\", MS_PRIVATE, \"\") ok", path);
+			return 0;
+		}
+		if (errno != EINVAL)
+			return hk_error_set(err, -errno, "make \"%s\" private", path);
+		if (slash == path)
+			break;
+	}
+	return hk_error_setx(err, -EINVAL, "no mount point above rootfs \"%s\"", root_path);
+}
+
 int hk_mount_prepare_rootfs(const struct hk_spec *spec, struct hk_error *err)
 {
 	unsigned long prop = spec->rootfs_propagation ? spec->rootfs_propagation : MS_PRIVATE;
 
-	/* Nothing we mount may propagate back to the host: make the whole tree
-	 * private (or a slave, when the config wants host mounts to reach us). */
-	if (hk_sys_mount(NULL, "/", NULL, MS_REC | (prop & MS_SHARED ? MS_SLAVE : prop & ~MS_REC),
-			 NULL, err) < 0)
+	/* By default nothing we mount may propagate back to the host: make the
+	 * whole tree private. A config may ask for slave (host mounts reach us)
+	 * or shared (ours reach the host too, under the host's shared mounts). */
+	if (hk_sys_mount(NULL, "/", NULL, MS_REC | prop, NULL, err) < 0)
 		return err->code;
+	if ((prop & MS_SHARED) && make_parent_mount_private(spec->root_path, err) < 0)
+		return hk_error_prefix(err, "linux.rootfsPropagation");
 	/* pivot_root(2) needs new_root to be a mount point: bind it onto itself. */
 	if (hk_sys_mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL, err) < 0)
 		return hk_error_prefix(err, "rootfs");
-	if ((prop & MS_SHARED) &&
-	    hk_sys_mount(NULL, spec->root_path, NULL, MS_SHARED | MS_REC, NULL, err) < 0)
-		return err->code;
 	return 0;
 }
 
@@ -228,9 +254,13 @@ int hk_mount_switch_root(const struct hk_spec *spec, bool no_pivot, struct hk_er
 	 * so that detaching it cannot propagate to the host, and detach it. */
 	if (hk_sys_pivot_root(".", ".", err) < 0 ||
 	    hk_sys_mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL, err) < 0 ||
-	    hk_sys_umount2(".", MNT_DETACH, err) < 0)
+	    hk_sys_umount2(".", MNT_DETACH, err) < 0 || hk_sys_chdir("/", err) < 0)
 		return err->code;
-	return hk_sys_chdir("/", err);
+	/* The new root was kept private for pivot_root: now share it as asked. */
+	if ((spec->rootfs_propagation & MS_SHARED) &&
+	    hk_sys_mount(NULL, "/", NULL, MS_SHARED | MS_REC, NULL, err) < 0)
+		return hk_error_prefix(err, "linux.rootfsPropagation");
+	return 0;
 }
 
 int hk_mount_finish_root(const struct hk_spec *spec, struct hk_error *err)

@@ -161,6 +161,14 @@ static int run_map_helper(const char *helper, pid_t pid, const struct hk_idmap *
 	return 0;
 }
 
+static bool helper_exists(const char *helper)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/usr/bin/%s", helper);
+	return access(path, X_OK) == 0;
+}
+
 static int write_map(pid_t pid, const char *file, const struct hk_idmap *m, size_t n,
 		     const char *helper, struct hk_error *err)
 {
@@ -172,9 +180,26 @@ static int write_map(pid_t pid, const char *file, const struct hk_idmap *m, size
 		hk_debug("write(\"%s\", \"%.*s\") ok", path, (int)strlen(buf) - 1, buf);
 		return 0;
 	}
-	/* Without CAP_SETUID over the parent namespace only the helpers may map. */
-	if (err->code == -EPERM &&
-	    access(helper[0] == '/' ? helper : "/usr/bin/newuidmap", X_OK) == 0)
+	if (err->code != -EPERM)
+		return err->code;
+	/*
+	 * Without CAP_SETGID an unprivileged user may map just its own gid, and
+	 * only once setgroups(2) is denied in the namespace (user_namespaces(7)).
+	 */
+	if (strcmp(file, "gid_map") == 0 && n == 1 && m[0].size == 1 &&
+	    m[0].host_id == getegid()) {
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+		if (hk_write_file(path, "deny", 4, err) < 0)
+			return err->code;
+		hk_debug("write(\"%s\", \"deny\") ok", path);
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+		if (hk_write_file(path, buf, strlen(buf), err) < 0)
+			return err->code;
+		hk_debug("write(\"%s\", \"%.*s\") ok", path, (int)strlen(buf) - 1, buf);
+		return 0;
+	}
+	/* Otherwise only the setuid helpers may map, for ids in /etc/subuid. */
+	if (helper_exists(helper))
 		return run_map_helper(helper, pid, m, n, err);
 	return err->code;
 }

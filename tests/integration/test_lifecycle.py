@@ -6,6 +6,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from conftest import HAKO
 
 
@@ -156,3 +158,30 @@ def test_debug_narrates_kernel_steps(hako, tmp_path):
                  'umount2(".", MNT_DETACH) ok', 'sethostname("hako") ok', "execve("):
         assert step in steps, step
     assert steps.index("clone3") < steps.index("pivot_root") < steps.index("execve")
+
+
+def test_session_keyring(hako, tmp_path):
+    """Each container gets a session keyring of its own, unless --no-new-keyring."""
+    cid = hako.new_id()
+    b = hako.bundle(tmp_path, ["/bin/hako-probe", "report"])
+    p = hako.cmd("run", "--bundle", b, cid, check=True)
+    assert json.loads(p.stdout)["keyring"].endswith(";_ses." + cid)
+    cid = hako.new_id()
+    p = hako.cmd("run", "--no-new-keyring", "--bundle", b, cid, check=True)
+    assert "_ses." + cid not in json.loads(p.stdout)["keyring"]
+
+
+def test_overlapping_containers_share_the_default_parent_cgroup(hako, tmp_path):
+    """The default parent hako/ goes away with the last container in it."""
+    parent = "/sys/fs/cgroup/pids/hako"
+    if not os.path.isdir("/sys/fs/cgroup/pids") or os.path.exists(parent):
+        pytest.skip("needs the v1 pids hierarchy and no other hako containers")
+    b = hako.bundle(tmp_path, ["/bin/hako-probe", "sleep", "60"])
+    a, c = hako.new_id(), hako.new_id()
+    hako.cmd("run", "-d", "--bundle", b, a, check=True)
+    hako.cmd("run", "-d", "--bundle", b, c, check=True)
+    assert os.path.isdir(f"{parent}/{a}") and os.path.isdir(f"{parent}/{c}")
+    hako.cmd("delete", "--force", a, check=True)
+    assert os.path.isdir(parent), "still used by the second container"
+    hako.cmd("delete", "--force", c, check=True)
+    assert not os.path.exists(parent)

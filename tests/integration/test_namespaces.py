@@ -1,8 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Each namespace kind, seen from inside the container by hako-probe."""
+import json
 import os
+import shutil
 import subprocess
+import tempfile
 import time
+
+from conftest import HAKO, cgroup_leftovers
 
 
 def host_ns(kind):
@@ -81,3 +86,42 @@ def test_join_namespace_of_another_container(hako, tmp_path):
         c.pop("hostname")
     r = hako.report(tmp_path, mutate)
     assert r["ns"]["uts"] == os.readlink(f"/proc/{pid}/ns/uts")
+
+
+def test_rootless_as_an_unprivileged_user(hako, tmp_path):
+    """`hako spec --rootless` run by a user without root: its own uid becomes
+    root in a user namespace, and the cgroups it may not write are skipped."""
+    nobody = 65534
+    top = tempfile.mkdtemp(prefix="hako-test-rootless-")
+    try:
+        os.chmod(top, 0o755)
+        bundle = os.path.join(top, "bundle")
+        os.mkdir(bundle)
+        shutil.copytree(os.path.join(os.path.dirname(HAKO), "busybox-bundle", "rootfs"),
+                        os.path.join(bundle, "rootfs"), symlinks=True)
+        for d, dirs, files in os.walk(top):
+            for n in [d] + [os.path.join(d, f) for f in dirs + files]:
+                os.lchown(n, nobody, nobody)
+        as_nobody = ["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups"]
+        subprocess.run(as_nobody + [HAKO, "spec", "--rootless"], cwd=bundle, check=True)
+        with open(os.path.join(bundle, "config.json")) as f:
+            config = json.load(f)
+        assert config["linux"]["uidMappings"] == [
+            {"containerID": 0, "hostID": nobody, "size": 1}]
+        config["process"]["terminal"] = False
+        config["process"]["args"] = ["/bin/hako-probe", "report"]
+        with open(os.path.join(bundle, "config.json"), "w") as f:
+            json.dump(config, f)
+        cid = "hako-test-rootless"
+        p = subprocess.run(as_nobody + [HAKO, "--root", os.path.join(top, "state"), "run",
+                                        "--bundle", bundle, cid],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        r = json.loads(p.stdout)
+        assert r["uid"] == 0 and r["pid"] == 1
+        assert r["uid_map"].split() == ["0", str(nobody), "1"]
+        assert r["ns"]["user"] != host_ns("user")
+        assert not cgroup_leftovers(cid)
+        assert os.listdir(os.path.join(top, "state")) == []
+    finally:
+        shutil.rmtree(top)
