@@ -753,12 +753,11 @@ static int parse_sysctl(struct ctx *c, struct hk_spec *s, const struct hk_json *
 		char p[300];
 
 		snprintf(p, sizeof(p), "linux.sysctl.%s", o->keys[i]);
-		if (want_type(c, o->items[i], p, HK_JSON_STRING) < 0 || strchr(o->keys[i], '/') ||
-		    strstr(o->keys[i], "..")) {
-			s->sysctl[i] = NULL;
-			return c->err->code ? -EINVAL
-					    : bad(c, o->items[i], p, "invalid sysctl name");
-		}
+		s->sysctl[i] = NULL;
+		if (want_type(c, o->items[i], p, HK_JSON_STRING) < 0)
+			return -EINVAL;
+		if (strchr(o->keys[i], '/') || strstr(o->keys[i], ".."))
+			return bad(c, o->items[i], p, "invalid sysctl name");
 		hk_buf_addf(&b, "%s=%s", o->keys[i], o->items[i]->text);
 		s->sysctl[i] = hk_buf_detach(&b);
 		s->sysctl[i + 1] = NULL;

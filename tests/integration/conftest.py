@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 BUILD = os.environ.get("HAKO_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
-HAKO = os.path.abspath(os.path.join(BUILD, "hako"))
+HAKO = os.path.abspath(os.environ.get("HAKO_BIN", os.path.join(BUILD, "hako")))
 BASE_BUNDLE = os.path.abspath(os.path.join(BUILD, "busybox-bundle"))
 
 

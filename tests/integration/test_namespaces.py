@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from conftest import HAKO, cgroup_leftovers
+from conftest import BASE_BUNDLE, HAKO, cgroup_leftovers
 
 
 def host_ns(kind):
@@ -97,7 +97,7 @@ def test_rootless_as_an_unprivileged_user(hako, tmp_path):
         os.chmod(top, 0o755)
         bundle = os.path.join(top, "bundle")
         os.mkdir(bundle)
-        shutil.copytree(os.path.join(os.path.dirname(HAKO), "busybox-bundle", "rootfs"),
+        shutil.copytree(os.path.join(BASE_BUNDLE, "rootfs"),
                         os.path.join(bundle, "rootfs"), symlinks=True)
         for d, dirs, files in os.walk(top):
             for n in [d] + [os.path.join(d, f) for f in dirs + files]:
