@@ -97,13 +97,16 @@ def test_rootless_as_an_unprivileged_user(hako, tmp_path):
         os.chmod(top, 0o755)
         bundle = os.path.join(top, "bundle")
         os.mkdir(bundle)
+        # The user may not reach the build tree (its parents can be 0700).
+        hako_bin = os.path.join(top, "hako")
+        shutil.copy(HAKO, hako_bin)
         shutil.copytree(os.path.join(BASE_BUNDLE, "rootfs"),
                         os.path.join(bundle, "rootfs"), symlinks=True)
         for d, dirs, files in os.walk(top):
             for n in [d] + [os.path.join(d, f) for f in dirs + files]:
                 os.lchown(n, nobody, nobody)
         as_nobody = ["setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups"]
-        subprocess.run(as_nobody + [HAKO, "spec", "--rootless"], cwd=bundle, check=True)
+        subprocess.run(as_nobody + [hako_bin, "spec", "--rootless"], cwd=bundle, check=True)
         with open(os.path.join(bundle, "config.json")) as f:
             config = json.load(f)
         assert config["linux"]["uidMappings"] == [
@@ -113,7 +116,7 @@ def test_rootless_as_an_unprivileged_user(hako, tmp_path):
         with open(os.path.join(bundle, "config.json"), "w") as f:
             json.dump(config, f)
         cid = "hako-test-rootless"
-        p = subprocess.run(as_nobody + [HAKO, "--root", os.path.join(top, "state"), "run",
+        p = subprocess.run(as_nobody + [hako_bin, "--root", os.path.join(top, "state"), "run",
                                         "--bundle", bundle, cid],
                            capture_output=True, text=True, timeout=30)
         assert p.returncode == 0, p.stderr
