@@ -145,7 +145,8 @@ int main(int argc, char **argv)
 	g.rootless = strcmp(rootless, "auto") ? strcmp(rootless, "true") == 0 : running_rootless();
 	/* A user without root keeps its state where it may write, as runc does. */
 	if (g.rootless && !root_given && geteuid() != 0 && getenv("XDG_RUNTIME_DIR")) {
-		snprintf(rootless_root, sizeof(rootless_root), "%s/hako", getenv("XDG_RUNTIME_DIR"));
+		snprintf(rootless_root, sizeof(rootless_root), "%s/hako",
+			 getenv("XDG_RUNTIME_DIR"));
 		g.root = rootless_root;
 	}
 	if (optind >= argc) {

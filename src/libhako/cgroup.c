@@ -2,11 +2,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cgroup-internal.h"
 #include "cgroup.h"
 #include "log.h"
 #include "util.h"
@@ -18,6 +21,7 @@ void hk_cgroup_mounts_free(struct hk_cgroup_mount *m, size_t n)
 		free(m[i].controllers);
 		free(m[i].root);
 		free(m[i].path);
+		free(m[i].v2_controllers);
 	}
 	free(m);
 }
@@ -64,6 +68,17 @@ int hk_cgroup_mounts(struct hk_cgroup_mount **ret, size_t *ret_n, struct hk_erro
 		m[n].root = hk_xstrdup(root);
 		m[n].controllers = strcmp(fstype, "cgroup") == 0 ? v1_controllers(superopts) : NULL;
 		m[n].path = NULL;
+		m[n].v2_controllers = NULL;
+		if (!m[n].controllers) {
+			/* What the unified hierarchy offers (all of it, or on a hybrid
+			 * host what v1 left over, often just hugetlb). */
+			char file[PATH_MAX + 32];
+			struct hk_error ignored;
+			snprintf(file, sizeof(file), "%s/cgroup.controllers", mnt);
+			if (hk_read_file_at(AT_FDCWD, file, 4096, &m[n].v2_controllers, NULL,
+					    &ignored) < 0)
+				m[n].v2_controllers = hk_xstrdup("");
+		}
 		n++;
 	}
 	*ret = m;
@@ -71,17 +86,47 @@ int hk_cgroup_mounts(struct hk_cgroup_mount **ret, size_t *ret_n, struct hk_erro
 	return 0;
 }
 
-static bool has_controller(const struct hk_cgroup_mount *m, const char *name)
+bool hk_cgroup_has(const struct hk_cgroup_mount *m, const char *name)
 {
 	size_t len = strlen(name);
+	const char *list = m->controllers ? m->controllers : m->v2_controllers;
+	char sep = m->controllers ? ',' : ' ';
 
-	for (const char *p = m->controllers; p && *p;) {
-		if (strncmp(p, name, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+	for (const char *p = list; p && *p;) {
+		if (strncmp(p, name, len) == 0 &&
+		    (p[len] == sep || p[len] == '\0' || p[len] == '\n'))
 			return true;
-		p = strchr(p, ',');
+		p = strchr(p, sep);
 		p = p ? p + 1 : NULL;
 	}
 	return false;
+}
+
+static const struct hk_cgroup_ops *ops(const struct hk_cgroup_mount *m)
+{
+	return m->controllers ? &hk_cgroup_v1_ops : &hk_cgroup_v2_ops;
+}
+
+int hk_cgroup_write(const struct hk_cgroup_mount *m, const char *file, const char *what,
+		    struct hk_error *err, const char *fmt, ...)
+{
+	char path[PATH_MAX + 64], value[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", m->path, file);
+	if (hk_write_file(path, value, strlen(value), err) < 0) {
+		if (err->code == -ENOENT)
+			return hk_error_setx(err, -ENOENT,
+					     "%s: %s has no %s (kernel or controller "
+					     "without this knob)",
+					     what, ops(m)->name, file);
+		return hk_error_prefix(err, "%s", what);
+	}
+	hk_debug("write(\"%s\", \"%s\") ok", path, value);
+	return 0;
 }
 
 static char *own_path(const struct hk_cgroup_mount *m)
@@ -169,52 +214,6 @@ static int mkdir_tracked(const char *base, const char *rel, bool cpuset, bool sh
 	return 0;
 }
 
-static void device_rule_str(const struct hk_device_rule *r, char *buf, size_t size)
-{
-	char major[24] = "*", minor[24] = "*";
-
-	if (r->type == 'a') {
-		snprintf(buf, size, "a");
-		return;
-	}
-	if (r->major >= 0)
-		snprintf(major, sizeof(major), "%lld", (long long)r->major);
-	if (r->minor >= 0)
-		snprintf(minor, sizeof(minor), "%lld", (long long)r->minor);
-	snprintf(buf, size, "%c %s:%s %s", r->type, major, minor, r->access);
-}
-
-/*
- * The devices every container may use, whatever the config says (as runc
- * allows them): mknod of anything, and the nodes created in /dev.
- */
-static const struct hk_device_rule default_device_rules[] = {
-    {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},	   {true, 'c', 1, 3, "rwm"},
-    {true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},	   {true, 'c', 1, 8, "rwm"},
-    {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 0, "rwm"},	   {true, 'c', 5, 1, "rwm"},
-    {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
-};
-
-static int apply_device_rules(const struct hk_spec *spec, const char *dir, struct hk_error *err)
-{
-	char allow[PATH_MAX * 2 + 32], deny[PATH_MAX * 2 + 32], rule[80];
-
-	if (!spec->n_device_rules)
-		return 0;
-	snprintf(allow, sizeof(allow), "%s/devices.allow", dir);
-	snprintf(deny, sizeof(deny), "%s/devices.deny", dir);
-	for (size_t i = 0; i < spec->n_device_rules + ARRAY_SIZE(default_device_rules); i++) {
-		const struct hk_device_rule *r =
-		    i < spec->n_device_rules ? &spec->device_rules[i]
-					     : &default_device_rules[i - spec->n_device_rules];
-		device_rule_str(r, rule, sizeof(rule));
-		hk_debug("write(\"%s\", \"%s\")", r->allow ? allow : deny, rule);
-		if (hk_write_file(r->allow ? allow : deny, rule, strlen(rule), err) < 0)
-			return hk_error_prefix(err, "linux.resources.devices");
-	}
-	return 0;
-}
-
 /*
  * The container's cgroup on hierarchy m. OCI: an absolute cgroupsPath is
  * taken from the hierarchy's root; a relative one, like runc, below the
@@ -268,7 +267,7 @@ int hk_cgroup_plan(const struct hk_spec *spec, const char *id, struct hk_cgroup_
 	return 0;
 }
 
-/* Create and join the container's cgroup on hierarchy m. */
+/* Create the container's cgroup on hierarchy m, set its limits, move pid in. */
 static int enter_one(const struct hk_cgroup_mount *m, const struct hk_spec *spec,
 		     const char *pidstr, bool default_path, char ***dirs, size_t *n_dirs,
 		     struct hk_error *err)
@@ -276,14 +275,93 @@ static int enter_one(const struct hk_cgroup_mount *m, const struct hk_spec *spec
 	char procs[PATH_MAX + 16];
 
 	if (mkdir_tracked(m->mountpoint, m->path + strlen(m->mountpoint) + 1,
-			  has_controller(m, "cpuset"), default_path, dirs, n_dirs, err) < 0)
+			  hk_cgroup_has(m, "cpuset"), default_path, dirs, n_dirs, err) < 0)
 		return err->code;
-	if (has_controller(m, "devices") && apply_device_rules(spec, m->path, err) < 0)
+	/* Limits before the process: nothing it does escapes them. */
+	if (ops(m)->apply(m, spec, &spec->resources, err) < 0)
 		return err->code;
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", m->path);
 	if (hk_write_file(procs, pidstr, strlen(pidstr), err) < 0)
 		return hk_error_prefix(err, "join cgroup");
 	hk_debug("write(\"%s\", \"%s\") ok", procs, pidstr);
+	return 0;
+}
+
+/* The host's shape, for errors: "cgroup v1", "cgroup v2" or "hybrid". */
+static const char *host_shape(const struct hk_cgroup_mount *m, size_t n)
+{
+	bool v1 = false, v2 = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!m[i].controllers)
+			v2 = true;
+		else if (strncmp(m[i].controllers, "name=", 5) != 0)
+			v1 = true;
+	}
+	return v1 && v2 ? "a hybrid host (cgroup v1 controllers and a cgroup v2 mount)"
+	       : v2	? "a cgroup v2 host"
+			: "a cgroup v1 host";
+}
+
+/*
+ * Every limit the config sets needs a hierarchy with its controller: say
+ * which, and what this host is, rather than drop the limit.
+ */
+static int check_controllers(const struct hk_cgroup_mount *m, size_t n, const struct hk_spec *spec,
+			     struct hk_error *err)
+{
+	const struct hk_resources *r = &spec->resources;
+	bool io = r->blkio_weight.set || r->blkio_leaf_weight.set || r->n_blkio_weight_devices;
+	const struct {
+		bool wanted;
+		const char *what, *v1, *v2; /* the controller's names (NULL: none) */
+	} needs[] = {
+	    {r->mem_limit.set || r->mem_reservation.set || r->mem_swap.set || r->mem_kernel.set ||
+		 r->mem_kernel_tcp.set || r->mem_swappiness.set || r->mem_disable_oom_killer.set ||
+		 r->mem_use_hierarchy.set,
+	     "linux.resources.memory", "memory", "memory"},
+	    {r->cpu_shares.set || r->cpu_quota.set || r->cpu_period.set || r->cpu_burst.set ||
+		 r->cpu_rt_runtime.set || r->cpu_rt_period.set || r->cpu_idle.set,
+	     "linux.resources.cpu", "cpu", "cpu"},
+	    {r->cpus || r->mems, "linux.resources.cpu.cpus/mems", "cpuset", "cpuset"},
+	    {r->pids_limit.set, "linux.resources.pids", "pids", "pids"},
+	    {io, "linux.resources.blockIO", "blkio", "io"},
+	    {r->n_hugepages > 0, "linux.resources.hugepageLimits", "hugetlb", "hugetlb"},
+	    {r->net_class_id.set, "linux.resources.network.classID", "net_cls", NULL},
+	    {r->n_net_prios > 0, "linux.resources.network.priorities", "net_prio", NULL},
+	    {spec->n_device_rules > 0, "linux.resources.devices", "devices", NULL},
+	};
+	bool have_v2 = false;
+
+	for (int t = 0; t < HK_THROTTLE_COUNT; t++)
+		io |= r->n_throttle[t] > 0;
+	for (size_t k = 0; k < ARRAY_SIZE(needs); k++) {
+		bool found = false;
+		if (!needs[k].wanted)
+			continue;
+		for (size_t i = 0; i < n && !found; i++)
+			found = m[i].controllers ? hk_cgroup_has(&m[i], needs[k].v1)
+						 : needs[k].v2 && hk_cgroup_has(&m[i], needs[k].v2);
+		if (found)
+			continue;
+		if (!needs[k].v2)
+			return hk_error_setx(err, -EOPNOTSUPP,
+					     "%s: needs the cgroup v1 %s controller, which %s does "
+					     "not have%s",
+					     needs[k].what, needs[k].v1, host_shape(m, n),
+					     strcmp(needs[k].v1, "devices")
+						 ? " (cgroup v2 has no such controller)"
+						 : " (cgroup v2 device programs are not supported "
+						   "yet)");
+		return hk_error_setx(err, -EOPNOTSUPP, "%s: %s has no %s controller mounted",
+				     needs[k].what, host_shape(m, n), needs[k].v1);
+	}
+	for (size_t i = 0; i < n; i++)
+		have_v2 |= !m[i].controllers;
+	if (r->unified && r->unified[0] && !have_v2)
+		return hk_error_setx(err, -EOPNOTSUPP,
+				     "linux.resources.unified: needs cgroup v2, and %s has none",
+				     host_shape(m, n));
 	return 0;
 }
 
@@ -293,33 +371,21 @@ int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
 {
 	size_t n_dirs = 0;
 	char **dirs = calloc(1, sizeof(char *));
-	bool have_devices = false, default_path = !spec->cgroups_path || !*spec->cgroups_path;
+	bool default_path = !spec->cgroups_path || !*spec->cgroups_path;
 	char pidstr[32];
-	int r = 0;
+	int r = check_controllers(mounts, n_mounts, spec, err);
 
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
 	for (size_t i = 0; i < n_mounts && r >= 0; i++) {
-		bool devices = has_controller(&mounts[i], "devices");
-
 		r = enter_one(&mounts[i], spec, pidstr, default_path, &dirs, &n_dirs, err);
-		if (r == -EACCES || r == -EPERM || r == -EROFS) {
-			/* Rootless: a cgroup we may not write is no error, unless the
-			 * config asked for something in it. */
-			if (rootless && !(devices && spec->n_device_rules)) {
-				hk_debug("rootless: no cgroup on %s: %s", mounts[i].mountpoint,
-					 err->msg);
-				r = 0;
-				continue;
-			}
+		/* Rootless: a cgroup we may not write is no error, unless the config
+		 * asked for a limit (or device rules). */
+		if ((r == -EACCES || r == -EPERM || r == -EROFS) && rootless &&
+		    !spec->resources.any && !spec->n_device_rules) {
+			hk_debug("rootless: no cgroup on %s: %s", mounts[i].mountpoint, err->msg);
+			r = 0;
 		}
-		if (r >= 0 && devices)
-			have_devices = true;
 	}
-	if (r >= 0 && spec->n_device_rules && !have_devices)
-		r = hk_error_setx(
-		    err, -EOPNOTSUPP,
-		    "linux.resources.devices: this host has no cgroup v1 devices "
-		    "controller, and cgroup v2 device programs are not supported yet");
 	if (r < 0) {
 		struct hk_error ignored;
 		hk_cgroup_remove(dirs, &ignored);
@@ -327,6 +393,27 @@ int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
 		return r;
 	}
 	*ret_dirs = dirs;
+	return 0;
+}
+
+long long hk_cgroup_oom_kills(const struct hk_cgroup_mount *mounts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX + 32];
+		_cleanup_free_ char *text = NULL;
+		struct hk_error ignored;
+		const char *kills;
+
+		if (!hk_cgroup_has(&mounts[i], "memory"))
+			continue;
+		/* v1 counts in memory.oom_control, v2 in memory.events. */
+		snprintf(path, sizeof(path), "%s/%s", mounts[i].path,
+			 mounts[i].controllers ? "memory.oom_control" : "memory.events");
+		if (hk_read_file_at(AT_FDCWD, path, 4096, &text, NULL, &ignored) < 0)
+			return 0;
+		kills = strstr(text, "oom_kill ");
+		return kills ? atoll(kills + 9) : 0;
+	}
 	return 0;
 }
 

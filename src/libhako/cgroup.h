@@ -14,10 +14,11 @@
 #include "spec.h"
 
 struct hk_cgroup_mount {
-	char *mountpoint;  /* /sys/fs/cgroup/memory */
-	char *controllers; /* "memory", "cpu,cpuacct", "name=systemd"; NULL for cgroup2 */
-	char *root;	   /* the mount's root inside the hierarchy, usually "/" */
-	char *path;	   /* the container's cgroup here, after hk_cgroup_plan() */
+	char *mountpoint;     /* /sys/fs/cgroup/memory */
+	char *controllers;    /* "memory", "cpu,cpuacct", "name=systemd"; NULL for cgroup2 */
+	char *root;	      /* the mount's root inside the hierarchy, usually "/" */
+	char *path;	      /* the container's cgroup here, after hk_cgroup_plan() */
+	char *v2_controllers; /* cgroup2: its cgroup.controllers ("cpu io memory ...") */
 };
 
 /* The cgroup hierarchies mounted on this host, from /proc/self/mountinfo. */
@@ -41,6 +42,8 @@ int hk_cgroup_plan(const struct hk_spec *spec, const char *id, struct hk_cgroup_
 int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
 		    const struct hk_spec *spec, pid_t pid, bool rootless, char ***ret_dirs,
 		    struct hk_error *err);
+/* How many processes the OOM killer ended in the container's memory cgroup. */
+long long hk_cgroup_oom_kills(const struct hk_cgroup_mount *mounts, size_t n);
 /* Send sig to every process in the container's cgroup. */
 int hk_cgroup_kill_all(char *const *dirs, int sig, struct hk_error *err);
 /* Remove dirs, deepest first; retries while the kernel still frees the cgroup. */

@@ -51,7 +51,8 @@ static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 	if (rootfd < 0)
 		return hk_error_set(err, -errno, "open rootfs \"%s\"", spec->root_path);
 	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (hk_mount_apply(spec, rootfd, &spec->mounts[i], a->cgroups, a->n_cgroups, err) < 0)
+		if (hk_mount_apply(spec, rootfd, &spec->mounts[i], a->cgroups, a->n_cgroups, err) <
+		    0)
 			return hk_error_prefix(err, "mounts[%zu]", i);
 	if (hk_devices_setup(spec, rootfd, in_userns, err) < 0)
 		return err->code;
@@ -81,7 +82,8 @@ static int join_session_keyring(const char *name, struct hk_error *err)
 	if (id < 0 && errno == ENOSYS)
 		return 0;
 	if (id < 0)
-		return hk_error_set(err, -errno, "keyctl(KEYCTL_JOIN_SESSION_KEYRING, \"%s\")", name);
+		return hk_error_set(err, -errno, "keyctl(KEYCTL_JOIN_SESSION_KEYRING, \"%s\")",
+				    name);
 	/* "keyring;uid;gid;perm;name": keep the permissions, add user search. */
 	n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof(desc) - 1);
 	if (n < 0 || n >= (long)sizeof(desc))
@@ -134,7 +136,8 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 			return hk_error_set(err, -EPIPE, "send the pty to the runtime");
 		close(master);
 	}
-	if (hk_process_set_rlimits(p, err) < 0 || hk_process_set_user_and_caps(p, a->cap_last, err) < 0)
+	if (hk_process_set_rlimits(p, err) < 0 ||
+	    hk_process_set_user_and_caps(p, a->cap_last, err) < 0)
 		return err->code;
 	if (hk_sys_chdir(p->cwd, err) < 0)
 		return hk_error_prefix(err, "process.cwd");

@@ -180,8 +180,6 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	    .state_dirfd = -1,
 	    .no_pivot = o->no_pivot,
 	    .preserve_fds = o->preserve_fds,
-	    .cgroups = x->cgroups,
-	    .n_cgroups = x->n_cgroups,
 	    .cap_last = hk_process_cap_last(),
 	    .keyring = o->no_new_keyring ? NULL : keyring,
 	};
@@ -198,6 +196,8 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	if (hk_cgroup_plan(x->spec, o->id, &x->cgroups, &x->n_cgroups, err) < 0 ||
 	    hk_ns_enter_for_children(x->spec, &x->plan, err) < 0)
 		return err->code;
+	args.cgroups = x->cgroups;
+	args.n_cgroups = x->n_cgroups;
 	pid = clone_init(x->plan.clone_flags, &c->pidfd, err);
 	if (pid < 0)
 		return err->code;
@@ -217,16 +217,25 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	if (hk_proc_start_time(pid, &x->st.start_time) < 0)
 		return hk_error_setx(err, -ECHILD, "container init exited at once");
 	if (hk_ns_write_id_maps(x->spec, pid, err) < 0 ||
-	    hk_cgroup_enter(x->cgroups, x->n_cgroups, x->spec, pid, o->rootless,
-			    &x->st.cgroup_dirs, err) < 0)
+	    hk_cgroup_enter(x->cgroups, x->n_cgroups, x->spec, pid, o->rootless, &x->st.cgroup_dirs,
+			    err) < 0)
 		return err->code;
 	/* Record what exists so far: delete --force can clean up a crashed create. */
 	if (hk_state_save(x->dirfd, &x->st, err) < 0)
 		return err->code;
 	if (hk_sync_send(x->socks[0], HK_SYNC_GO, NULL, -1) < 0)
 		return hk_error_setx(err, -ECHILD, "container init exited before it was set up");
-	if (wait_for_ready(o, x->socks[0], c, err) < 0)
+	if (wait_for_ready(o, x->socks[0], c, err) < 0) {
+		if (err->code == -ECHILD && x->spec->resources.mem_limit.set &&
+		    hk_cgroup_oom_kills(x->cgroups, x->n_cgroups) > 0)
+			return hk_error_setx(
+			    err, -ENOMEM,
+			    "linux.resources.memory.limit: %lld bytes is too small "
+			    "for the container to start (the OOM killer ended its "
+			    "init during setup)",
+			    (long long)x->spec->resources.mem_limit.v);
 		return err->code;
+	}
 	now_rfc3339(created, sizeof(created));
 	x->st.created = hk_xstrdup(created);
 	if (hk_state_save(x->dirfd, &x->st, err) < 0)

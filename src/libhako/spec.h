@@ -74,6 +74,58 @@ struct hk_device_rule {
 	char access[4];
 };
 
+/* A number a config may leave out: set says whether it gave one. */
+struct hk_opt {
+	bool set;
+	int64_t v;
+};
+
+/* A per-device blockIO value: a weight, or a rate for the throttles. */
+struct hk_blkio_dev {
+	int64_t major, minor;
+	struct hk_opt weight, leaf_weight; /* weightDevice */
+	uint64_t rate;			   /* throttle*Device */
+};
+
+enum hk_throttle {
+	HK_THROTTLE_READ_BPS,
+	HK_THROTTLE_WRITE_BPS,
+	HK_THROTTLE_READ_IOPS,
+	HK_THROTTLE_WRITE_IOPS,
+	HK_THROTTLE_COUNT,
+};
+
+/* linux.resources, but devices (which stay in hk_spec.device_rules). */
+struct hk_resources {
+	bool any; /* anything below is set */
+	/* memory, in bytes; -1 is unlimited. swap is memory + swap, as in v1. */
+	struct hk_opt mem_limit, mem_reservation, mem_swap, mem_kernel, mem_kernel_tcp,
+	    mem_swappiness, mem_disable_oom_killer, mem_use_hierarchy;
+	/* cpu */
+	struct hk_opt cpu_shares, cpu_quota, cpu_burst, cpu_period, cpu_rt_runtime, cpu_rt_period,
+	    cpu_idle;
+	char *cpus, *mems;
+	struct hk_opt pids_limit;
+	struct hk_opt blkio_weight, blkio_leaf_weight;
+	struct hk_blkio_dev *blkio_weight_devices;
+	size_t n_blkio_weight_devices;
+	struct hk_blkio_dev *throttle[HK_THROTTLE_COUNT];
+	size_t n_throttle[HK_THROTTLE_COUNT];
+	char **hugepage_sizes; /* "2MB", with the limit in bytes beside it */
+	uint64_t *hugepage_limits;
+	size_t n_hugepages;
+	struct hk_opt net_class_id;
+	char **net_prio_names;
+	uint32_t *net_prio_values;
+	size_t n_net_prios;
+	char **unified; /* "key=value", for cgroup v2 files */
+};
+
+void hk_resources_release(struct hk_resources *r);
+/* Parse a linux.resources object given as text (`update --resources`). */
+int hk_resources_parse(const char *text, size_t len, const char *file, struct hk_resources *ret,
+		       struct hk_error *err);
+
 enum hk_cap_set {
 	HK_CAP_BOUNDING,
 	HK_CAP_EFFECTIVE,
@@ -130,6 +182,7 @@ struct hk_spec {
 	size_t n_devices;
 	struct hk_device_rule *device_rules;
 	size_t n_device_rules;
+	struct hk_resources resources;
 	char *cgroups_path;
 	char **masked_paths;
 	char **readonly_paths;

@@ -9,6 +9,7 @@
  *   hako-probe signals         print each signal received; exit 100+sig on TERM/INT/HUP/USR1
  *   hako-probe cat PATH        print a file (for host-escape checks)
  *   hako-probe write PATH TEXT write to a file; exit 1 and print the error on failure
+ *   hako-probe alloc MIB       allocate and touch MIB MiB (to meet a memory limit)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -189,6 +190,16 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
-	fprintf(stderr, "usage: hako-probe report|exit N|sleep S|signals|cat P|write P T\n");
+	if (argc >= 3 && !strcmp(argv[1], "alloc")) {
+		/* Touch N MiB, one page at a time, so each is charged to our memcg. */
+		size_t n = (size_t)atoi(argv[2]) << 20;
+		char *p = malloc(n);
+		for (size_t i = 0; p && i < n; i += 4096)
+			p[i] = 1;
+		printf("allocated %s MiB\n", argv[2]);
+		return p ? 0 : 1;
+	}
+	fprintf(stderr,
+		"usage: hako-probe report|exit N|sleep S|signals|cat P|write P T|alloc MiB\n");
 	return 2;
 }

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * cgroup v1: one hierarchy per controller (or a few bound together, like
+ * cpu,cpuacct). Each limit is a file in the container's directory of the
+ * hierarchy that holds its controller.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cgroup-internal.h"
+#include "log.h"
+#include "util.h"
+
+static int apply_memory(const struct hk_cgroup_mount *m, const struct hk_resources *r,
+			struct hk_error *err)
+{
+	static const char w[] = "linux.resources.memory";
+
+	/* memsw (memory + swap) may never be below the memory limit: when the
+	 * limit grows past it, raise memsw first. */
+	if (r->mem_limit.set) {
+		int e = hk_cgroup_write(m, "memory.limit_in_bytes", "linux.resources.memory.limit",
+					err, "%" PRId64, r->mem_limit.v);
+		if (e == -EINVAL && r->mem_swap.set) {
+			if (hk_cgroup_write(m, "memory.memsw.limit_in_bytes",
+					    "linux.resources.memory.swap", err, "%" PRId64,
+					    r->mem_swap.v) < 0 ||
+			    hk_cgroup_write(m, "memory.limit_in_bytes",
+					    "linux.resources.memory.limit", err, "%" PRId64,
+					    r->mem_limit.v) < 0)
+				return err->code;
+		} else if (e < 0) {
+			return e;
+		}
+	}
+	if (r->mem_swap.set &&
+	    hk_cgroup_write(m, "memory.memsw.limit_in_bytes", "linux.resources.memory.swap", err,
+			    "%" PRId64, r->mem_swap.v) < 0)
+		return err->code;
+	if (r->mem_reservation.set &&
+	    hk_cgroup_write(m, "memory.soft_limit_in_bytes", "linux.resources.memory.reservation",
+			    err, "%" PRId64, r->mem_reservation.v) < 0)
+		return err->code;
+	if (r->mem_kernel.set &&
+	    hk_cgroup_write(m, "memory.kmem.limit_in_bytes", "linux.resources.memory.kernel", err,
+			    "%" PRId64, r->mem_kernel.v) < 0)
+		return err->code;
+	if (r->mem_kernel_tcp.set &&
+	    hk_cgroup_write(m, "memory.kmem.tcp.limit_in_bytes", "linux.resources.memory.kernelTCP",
+			    err, "%" PRId64, r->mem_kernel_tcp.v) < 0)
+		return err->code;
+	if (r->mem_swappiness.set &&
+	    hk_cgroup_write(m, "memory.swappiness", "linux.resources.memory.swappiness", err,
+			    "%" PRId64, r->mem_swappiness.v) < 0)
+		return err->code;
+	if (r->mem_disable_oom_killer.set &&
+	    hk_cgroup_write(m, "memory.oom_control", "linux.resources.memory.disableOOMKiller", err,
+			    "%d", r->mem_disable_oom_killer.v ? 1 : 0) < 0)
+		return err->code;
+	if (r->mem_use_hierarchy.set && hk_cgroup_write(m, "memory.use_hierarchy", w, err, "%d",
+							r->mem_use_hierarchy.v ? 1 : 0) < 0)
+		return err->code;
+	return 0;
+}
+
+static int apply_cpu(const struct hk_cgroup_mount *m, const struct hk_resources *r,
+		     struct hk_error *err)
+{
+	/* The period first: a quota is checked against the period in force. */
+	static const struct {
+		const char *file, *what;
+		size_t off;
+	} knobs[] = {
+	    {"cpu.shares", "linux.resources.cpu.shares", offsetof(struct hk_resources, cpu_shares)},
+	    {"cpu.cfs_period_us", "linux.resources.cpu.period",
+	     offsetof(struct hk_resources, cpu_period)},
+	    {"cpu.cfs_quota_us", "linux.resources.cpu.quota",
+	     offsetof(struct hk_resources, cpu_quota)},
+	    {"cpu.cfs_burst_us", "linux.resources.cpu.burst",
+	     offsetof(struct hk_resources, cpu_burst)},
+	    {"cpu.rt_period_us", "linux.resources.cpu.realtimePeriod",
+	     offsetof(struct hk_resources, cpu_rt_period)},
+	    {"cpu.rt_runtime_us", "linux.resources.cpu.realtimeRuntime",
+	     offsetof(struct hk_resources, cpu_rt_runtime)},
+	    {"cpu.idle", "linux.resources.cpu.idle", offsetof(struct hk_resources, cpu_idle)},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(knobs); i++) {
+		const struct hk_opt *o = (const void *)((const char *)r + knobs[i].off);
+		if (o->set &&
+		    hk_cgroup_write(m, knobs[i].file, knobs[i].what, err, "%" PRId64, o->v) < 0)
+			return err->code;
+	}
+	return 0;
+}
+
+static int apply_blkio(const struct hk_cgroup_mount *m, const struct hk_resources *r,
+		       struct hk_error *err)
+{
+	static const char *const throttle_files[] = {
+	    "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+	    "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"};
+
+	if (r->blkio_weight.set) {
+		/* Kernels with the BFQ scheduler name the file after it. */
+		int e = hk_cgroup_write(m, "blkio.weight", "linux.resources.blockIO.weight", err,
+					"%" PRId64, r->blkio_weight.v);
+		if (e == -ENOENT)
+			e = hk_cgroup_write(m, "blkio.bfq.weight", "linux.resources.blockIO.weight",
+					    err, "%" PRId64, r->blkio_weight.v);
+		if (e < 0)
+			return e;
+	}
+	if (r->blkio_leaf_weight.set &&
+	    hk_cgroup_write(m, "blkio.leaf_weight", "linux.resources.blockIO.leafWeight", err,
+			    "%" PRId64, r->blkio_leaf_weight.v) < 0)
+		return err->code;
+	for (size_t i = 0; i < r->n_blkio_weight_devices; i++) {
+		const struct hk_blkio_dev *d = &r->blkio_weight_devices[i];
+		if (d->weight.set && hk_cgroup_write(m, "blkio.weight_device",
+						     "linux.resources.blockIO.weightDevice", err,
+						     "%" PRId64 ":%" PRId64 " %" PRId64, d->major,
+						     d->minor, d->weight.v) < 0)
+			return err->code;
+		if (d->leaf_weight.set && hk_cgroup_write(m, "blkio.leaf_weight_device",
+							  "linux.resources.blockIO.weightDevice",
+							  err, "%" PRId64 ":%" PRId64 " %" PRId64,
+							  d->major, d->minor, d->leaf_weight.v) < 0)
+			return err->code;
+	}
+	for (int t = 0; t < HK_THROTTLE_COUNT; t++)
+		for (size_t i = 0; i < r->n_throttle[t]; i++) {
+			const struct hk_blkio_dev *d = &r->throttle[t][i];
+			if (hk_cgroup_write(m, throttle_files[t], "linux.resources.blockIO", err,
+					    "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
+					    d->rate) < 0)
+				return err->code;
+		}
+	return 0;
+}
+
+static void device_rule_str(const struct hk_device_rule *r, char *buf, size_t size)
+{
+	char major[24] = "*", minor[24] = "*";
+
+	if (r->type == 'a') {
+		snprintf(buf, size, "a");
+		return;
+	}
+	if (r->major >= 0)
+		snprintf(major, sizeof(major), "%lld", (long long)r->major);
+	if (r->minor >= 0)
+		snprintf(minor, sizeof(minor), "%lld", (long long)r->minor);
+	snprintf(buf, size, "%c %s:%s %s", r->type, major, minor, r->access);
+}
+
+/*
+ * The devices every container may use, whatever the config says (as runc
+ * allows them): mknod of anything, and the nodes created in /dev.
+ */
+static const struct hk_device_rule default_device_rules[] = {
+    {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},	   {true, 'c', 1, 3, "rwm"},
+    {true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},	   {true, 'c', 1, 8, "rwm"},
+    {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 0, "rwm"},	   {true, 'c', 5, 1, "rwm"},
+    {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
+};
+
+static int apply_devices(const struct hk_cgroup_mount *m, const struct hk_spec *spec,
+			 struct hk_error *err)
+{
+	char rule[80];
+
+	if (!spec->n_device_rules)
+		return 0;
+	for (size_t i = 0; i < spec->n_device_rules + ARRAY_SIZE(default_device_rules); i++) {
+		const struct hk_device_rule *r =
+		    i < spec->n_device_rules ? &spec->device_rules[i]
+					     : &default_device_rules[i - spec->n_device_rules];
+		device_rule_str(r, rule, sizeof(rule));
+		if (hk_cgroup_write(m, r->allow ? "devices.allow" : "devices.deny",
+				    "linux.resources.devices", err, "%s", rule) < 0)
+			return err->code;
+	}
+	return 0;
+}
+
+static int v1_apply(const struct hk_cgroup_mount *m, const struct hk_spec *spec,
+		    const struct hk_resources *r, struct hk_error *err)
+{
+	if (hk_cgroup_has(m, "devices") && apply_devices(m, spec, err) < 0)
+		return err->code;
+	if (hk_cgroup_has(m, "memory") && apply_memory(m, r, err) < 0)
+		return err->code;
+	if (hk_cgroup_has(m, "cpu") && apply_cpu(m, r, err) < 0)
+		return err->code;
+	if (hk_cgroup_has(m, "cpuset")) {
+		if (r->cpus && hk_cgroup_write(m, "cpuset.cpus", "linux.resources.cpu.cpus", err,
+					       "%s", r->cpus) < 0)
+			return err->code;
+		if (r->mems && hk_cgroup_write(m, "cpuset.mems", "linux.resources.cpu.mems", err,
+					       "%s", r->mems) < 0)
+			return err->code;
+	}
+	if (hk_cgroup_has(m, "pids") && r->pids_limit.set) {
+		/* 0 or less is no limit, as runc reads it. */
+		if ((r->pids_limit.v > 0
+			 ? hk_cgroup_write(m, "pids.max", "linux.resources.pids.limit", err,
+					   "%" PRId64, r->pids_limit.v)
+			 : hk_cgroup_write(m, "pids.max", "linux.resources.pids.limit", err,
+					   "max")) < 0)
+			return err->code;
+	}
+	if (hk_cgroup_has(m, "blkio") && apply_blkio(m, r, err) < 0)
+		return err->code;
+	if (hk_cgroup_has(m, "hugetlb"))
+		for (size_t i = 0; i < r->n_hugepages; i++) {
+			char file[64];
+			snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes",
+				 r->hugepage_sizes[i]);
+			if (hk_cgroup_write(m, file, "linux.resources.hugepageLimits", err,
+					    "%" PRIu64, r->hugepage_limits[i]) < 0)
+				return err->code;
+		}
+	if (hk_cgroup_has(m, "net_cls") && r->net_class_id.set &&
+	    hk_cgroup_write(m, "net_cls.classid", "linux.resources.network.classID", err,
+			    "%" PRId64, r->net_class_id.v) < 0)
+		return err->code;
+	if (hk_cgroup_has(m, "net_prio"))
+		for (size_t i = 0; i < r->n_net_prios; i++)
+			if (hk_cgroup_write(m, "net_prio.ifpriomap",
+					    "linux.resources.network.priorities", err, "%s %u",
+					    r->net_prio_names[i], r->net_prio_values[i]) < 0)
+				return err->code;
+	return 0;
+}
+
+static int v1_freeze(const struct hk_cgroup_mount *m, bool frozen, struct hk_error *err)
+{
+	if (!hk_cgroup_has(m, "freezer"))
+		return 0;
+	return hk_cgroup_write(m, "freezer.state", frozen ? "pause" : "resume", err, "%s",
+			       frozen ? "FROZEN" : "THAWED");
+}
+
+static bool v1_frozen(const struct hk_cgroup_mount *m)
+{
+	char path[PATH_MAX + 32];
+	_cleanup_free_ char *state = NULL;
+	struct hk_error ignored;
+
+	if (!hk_cgroup_has(m, "freezer"))
+		return false;
+	snprintf(path, sizeof(path), "%s/freezer.state", m->path);
+	return hk_read_file_at(AT_FDCWD, path, 64, &state, NULL, &ignored) == 0 &&
+	       strncmp(state, "FROZEN", 6) == 0;
+}
+
+const struct hk_cgroup_ops hk_cgroup_v1_ops = {
+    .name = "cgroup v1",
+    .apply = v1_apply,
+    .freeze = v1_freeze,
+    .frozen = v1_frozen,
+};
