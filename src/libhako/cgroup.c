@@ -149,8 +149,12 @@ static char *own_path(const struct hk_cgroup_mount *m)
 	return hk_xstrdup("/");
 }
 
-/* A new v1 cpuset cgroup is empty: copy cpus and mems from its parent. */
-static int cpuset_inherit(const char *dir, struct hk_error *err)
+/*
+ * A new v1 cpuset cgroup is empty: copy cpus and mems from its parent. Also
+ * done for a cgroup that exists, since a shared parent may have been made a
+ * moment ago by another container that has not filled it in yet.
+ */
+static int cpuset_ensure(const char *dir, struct hk_error *err)
 {
 	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
 	char parent[PATH_MAX], path[PATH_MAX + 32];
@@ -159,12 +163,20 @@ static int cpuset_inherit(const char *dir, struct hk_error *err)
 	*strrchr(parent, '/') = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		_cleanup_free_ char *value = NULL;
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (hk_read_file_at(AT_FDCWD, path, 65536, &value, NULL, err) < 0)
+			return err->code;
+		if (strspn(value, " \n") != strlen(value))
+			continue;
+		free(value);
+		value = NULL;
 		snprintf(path, sizeof(path), "%s/%s", parent, files[i]);
 		if (hk_read_file_at(AT_FDCWD, path, 65536, &value, NULL, err) < 0)
 			return err->code;
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		if (hk_write_file(path, value, strlen(value), err) < 0)
 			return err->code;
+		hk_debug("write(\"%s\", \"%.*s\") ok", path, (int)strcspn(value, "\n"), value);
 	}
 	return 0;
 }
@@ -179,7 +191,7 @@ static int mkdir_tracked(const char *base, const char *rel, bool cpuset, bool sh
 {
 	char path[PATH_MAX];
 	size_t blen = strlen(base);
-	int vanished = 0;
+	int vanished = 0, r;
 
 	if (snprintf(path, sizeof(path), "%s/%s", base, rel) >= (int)sizeof(path))
 		return hk_error_setx(err, -ENAMETOOLONG, "cgroup path \"%s\" is too long", rel);
@@ -190,23 +202,27 @@ static int mkdir_tracked(const char *base, const char *rel, bool cpuset, bool sh
 		bool made;
 		*p = '\0';
 		made = mkdir(path, 0755) == 0;
-		if (!made && errno == ENOENT && vanished++ < 3) {
+		if (!made && errno != EEXIST && errno != ENOENT)
+			return hk_error_set(err, -errno, "create cgroup \"%s\"", path);
+		if (made)
+			hk_debug("mkdir(\"%s\") ok", path);
+		if (made || (shared_parents && saved && errno == EEXIST)) {
+			*dirs = hk_xrealloc(*dirs, (*n + 2) * sizeof(char *));
+			(*dirs)[(*n)++] = hk_xstrdup(path);
+			(*dirs)[*n] = NULL;
+		}
+		r = made || errno == EEXIST ? 0 : -ENOENT;
+		if (r == 0 && cpuset)
+			r = cpuset_ensure(path, err);
+		if (r == -ENOENT && vanished++ < 5) {
 			/* Another container's delete removed the shared parent: again. */
 			*p = saved;
 			p = path + blen;
 			continue;
 		}
-		if (!made && errno != EEXIST)
-			return hk_error_set(err, -errno, "create cgroup \"%s\"", path);
-		if (made)
-			hk_debug("mkdir(\"%s\") ok", path);
-		if (made || (shared_parents && saved)) {
-			*dirs = hk_xrealloc(*dirs, (*n + 2) * sizeof(char *));
-			(*dirs)[(*n)++] = hk_xstrdup(path);
-			(*dirs)[*n] = NULL;
-		}
-		if (made && cpuset && cpuset_inherit(path, err) < 0)
-			return err->code;
+		if (r < 0)
+			return r == -ENOENT ? hk_error_set(err, -ENOENT, "create cgroup \"%s\"", path)
+					    : r;
 		*p = saved;
 		if (!saved)
 			break;

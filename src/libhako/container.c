@@ -354,9 +354,12 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 			      hk_status_name(status));
 		goto out;
 	}
-	/* Non-blocking, so that a dead init cannot leave us waiting forever. */
-	fifo = openat(dirfd, HK_EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* The pidfd first: once the fifo is open, the init may exec a process
+	 * that exits at once, and a zombie no longer passes the check. The fifo
+	 * non-blocking, so that a dead init cannot leave us waiting forever. */
 	pidfd = pidfd_open_checked(st.pid, st.start_time);
+	if (pidfd >= 0)
+		fifo = openat(dirfd, HK_EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fifo < 0 || pidfd < 0) {
 		hk_error_setx(err, -ESRCH, "container \"%s\": init exited before start", id);
 		goto out;

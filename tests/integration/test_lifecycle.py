@@ -185,3 +185,15 @@ def test_overlapping_containers_share_the_default_parent_cgroup(hako, tmp_path):
     assert os.path.isdir(parent), "still used by the second container"
     hako.cmd("delete", "--force", c, check=True)
     assert not os.path.exists(parent)
+
+
+def test_parallel_runs_share_the_default_parent_cleanly(hako, tmp_path):
+    """Containers that start and end at once race on the shared hako/ parent
+    (and, on v1, on filling in its cpuset): every run must still succeed."""
+    import concurrent.futures
+    b = hako.bundle(tmp_path, ["/bin/true"])
+    ids = [hako.new_id() for _ in range(24)]
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda cid: hako.cmd("run", "--bundle", b, cid), ids))
+    failed = [(p.returncode, p.stderr) for p in results if p.returncode != 0]
+    assert not failed, failed

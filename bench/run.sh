@@ -1,0 +1,27 @@
+#!/bin/sh
+# Benchmarks beside crun and runc: installs what it needs (Debian's crun, runc
+# and hyperfine), builds hako, and runs bench/bench.py in a private mount
+# namespace without the cgroup2 mount at /sys/fs/cgroup/unified, where crun
+# 1.8.1 runs on this hybrid host. An empty tmpfs covers the mount point rather
+# than nothing: crun then writes its idea of a cgroup there, into a tmpfs that
+# goes away with the namespace, not into the host's /sys/fs/cgroup.
+# Writes docs/benchmarks.md and the table in README.md.
+#   sudo bench/run.sh            # the full run, a few minutes
+#   sudo bench/run.sh --quick    # fewer rounds, to try it out
+set -eu
+cd "$(dirname "$0")/.."
+need=""
+for p in crun runc hyperfine; do
+	command -v "$p" >/dev/null 2>&1 || need="$need $p"
+done
+if [ -n "$need" ]; then
+	apt-get install -y $need >/dev/null
+fi
+sh scripts/deps.sh
+sh scripts/build.sh
+exec unshare --mount --propagation private sh -c '
+	if mountpoint -q /sys/fs/cgroup/unified; then
+		umount /sys/fs/cgroup/unified
+		mount -t tmpfs -o size=1m,mode=755 hako-bench-no-cgroup2 /sys/fs/cgroup/unified
+	fi
+	exec /usr/bin/python3 bench/bench.py "$@"' bench "$@"
