@@ -393,23 +393,25 @@ int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
 
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
 	for (size_t i = 0; i < n_mounts && r >= 0; i++) {
+		size_t before = n_dirs;
 		r = enter_one(&mounts[i], spec, pidstr, default_path, &dirs, &n_dirs, err);
 		/* Rootless: a cgroup we may not write is no error, unless the config
-		 * asked for a limit (or device rules). */
+		 * asked for a limit (or device rules). Forget the shared parents it
+		 * found there: they are not ours to remove. */
 		if ((r == -EACCES || r == -EPERM || r == -EROFS) && rootless &&
 		    !spec->resources.any && !spec->n_device_rules) {
 			hk_debug("rootless: no cgroup on %s: %s", mounts[i].mountpoint, err->msg);
+			while (n_dirs > before) {
+				free(dirs[--n_dirs]);
+				dirs[n_dirs] = NULL;
+			}
 			r = 0;
 		}
 	}
-	if (r < 0) {
-		struct hk_error ignored;
-		hk_cgroup_remove(dirs, &ignored);
-		hk_strv_free(dirs);
-		return r;
-	}
+	/* Also on failure: pid may sit in some of them already, so only the
+	 * caller, once it has killed pid, can remove them. */
 	*ret_dirs = dirs;
-	return 0;
+	return r;
 }
 
 long long hk_cgroup_oom_kills(const struct hk_cgroup_mount *mounts, size_t n)
@@ -470,7 +472,8 @@ int hk_cgroup_remove(char *const *dirs, struct hk_error *err)
 				hk_debug("rmdir(\"%s\") ok", dirs[i]);
 				break;
 			}
-			if (errno == ENOENT || (parent && (errno == EBUSY || errno == ENOTEMPTY)))
+			/* A shared parent is removed by whoever leaves it empty. */
+			if (errno == ENOENT || parent)
 				break;
 			if (errno != EBUSY || tries >= 200) {
 				r = hk_error_set(err, -errno, "remove cgroup \"%s\"", dirs[i]);

@@ -34,10 +34,10 @@ int hk_cgroup_plan(const struct hk_spec *spec, const char *id, struct hk_cgroup_
 
 /*
  * Create the container's cgroup on every hierarchy, apply the device rules,
- * and move pid in. ret_dirs gets the directories created, parents first.
+ * and move pid in. ret_dirs gets the directories created, parents first,
+ * also on failure: the caller removes them after it has killed pid.
  * rootless skips a hierarchy we may not write, unless the config asks for
  * something there (as runc does).
- * On failure everything created is removed again.
  */
 int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
 		    const struct hk_spec *spec, pid_t pid, bool rootless, char ***ret_dirs,

@@ -108,6 +108,8 @@ def test_limit_too_small_to_start_says_so(hako, tmp_path):
     ({"cpu": {"cpus": "0; rm -rf /"}}, "cpus and mems are lists"),
     ({"hugepageLimits": [{"pageSize": "../2MB", "limit": 1}]}, "is not like \"2MB\""),
     ({"unified": {"../../x": "1"}}, "not a cgroup v2 file name"),
+    # Fails on the last hierarchy, after the init joined the others.
+    ({"hugepageLimits": [{"pageSize": "3MB", "limit": 1 << 20}]}, "hugetlb.3MB"),
 ])
 def test_bad_or_unsupported_resources_are_refused(hako, tmp_path, resources, message):
     if "network" in resources and has_v1("net_cls"):
