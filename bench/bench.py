@@ -11,8 +11,8 @@ medians, min-max and ratios; absolute times drift, ratios hold.
 What is measured:
   run      `RT run` of /bin/true: wall and CPU (user+sys) time, via hyperfine,
            one run of each command per hyperfine call, round after round;
-           peak RSS (ru_maxrss from wait4: the largest process of the
-           runtime's tree, the container's /bin/true included)
+           peak RSS (ru_maxrss from wait4, through bench/maxrss.c: the largest
+           process of the runtime's tree, the container's /bin/true included)
   floor    unshare --fork --pid --mount --uts --ipc --net chroot ROOTFS /bin/true
   harness  /bin/true through the same harness; subtracted from every row
   cycle    create, start, wait for the process to exit, delete
@@ -40,6 +40,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 HAKO = os.path.join(ROOT, "build", "hako")
 BASE_ROOTFS = os.path.join(ROOT, "build", "busybox-bundle", "rootfs")
+MAXRSS = os.path.join(ROOT, "build", "bench-maxrss")
 RUNTIMES = {"hako": HAKO, "crun": shutil.which("crun") or "crun",
             "runc": shutil.which("runc") or "runc"}
 PREFIX = f"hako-test-bench-{os.getpid()}"
@@ -114,13 +115,13 @@ def hyperfine_round(cmds):
 
 
 def maxrss_kib(argv):
-    """Peak RSS of argv's process tree (the largest process), from wait4."""
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
-    _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
+    """Peak RSS of argv's process tree (its largest process), through the
+    tiny static bench/maxrss.c: a fork from this Python process would count
+    Python's own 15 MiB into the child's peak."""
+    p = subprocess.run([MAXRSS] + argv, stdout=subprocess.PIPE, text=True)
     if p.returncode != 0:
         raise SystemExit(f"failed: {argv}")
-    return ru.ru_maxrss
+    return int(p.stdout.splitlines()[-1])
 
 
 def median_range(xs):
@@ -266,10 +267,16 @@ def bench_list(b, count, rounds):
 
 def remove_cgroups():
     """Cgroups of this run's containers that a failure left behind."""
-    for top, dirs, _ in os.walk("/sys/fs/cgroup", topdown=False):
-        if top.count("/") > 8:
-            continue
-        if os.path.basename(top).startswith(PREFIX):
+    hierarchies = []
+    for line in open("/proc/self/mountinfo"):
+        fields = line.split()
+        fstype = fields[fields.index("-") + 1]
+        if fstype in ("cgroup", "cgroup2"):
+            hierarchies.append(fields[4])
+    for h in hierarchies:
+        for top, _, _ in os.walk(h, topdown=False):
+            if top.count("/") > 8 or not os.path.basename(top).startswith(PREFIX):
+                continue
             try:
                 os.rmdir(top)
             except OSError as e:

@@ -19,6 +19,7 @@ if [ -n "$need" ]; then
 fi
 sh scripts/deps.sh
 sh scripts/build.sh
+gcc -O2 -static -o build/bench-maxrss bench/maxrss.c
 exec unshare --mount --propagation private sh -c '
 	if mountpoint -q /sys/fs/cgroup/unified; then
 		umount /sys/fs/cgroup/unified

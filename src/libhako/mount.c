@@ -74,7 +74,7 @@ int hk_mount_prepare_rootfs(const struct hk_spec *spec, struct hk_error *err)
 }
 
 /* Reapply flags that a bind ignores, keeping the ones the kernel locked. */
-static int remount(int fd, const char *what, unsigned long flags, struct hk_error *err)
+static unsigned long locked_flags(int fd)
 {
 	struct statvfs sv;
 	unsigned long keep = 0;
@@ -89,8 +89,14 @@ static int remount(int fd, const char *what, unsigned long flags, struct hk_erro
 		if (sv.f_flag & ST_NOEXEC)
 			keep |= MS_NOEXEC;
 	}
+	return keep;
+}
+
+static int remount(int fd, const char *what, unsigned long flags, struct hk_error *err)
+{
 	return hk_sys_mount_fd(NULL, fd, what, NULL,
-			       MS_REMOUNT | MS_BIND | (flags & REMOUNT_FLAGS) | keep, NULL, err);
+			       MS_REMOUNT | MS_BIND | (flags & REMOUNT_FLAGS) | locked_flags(fd), NULL,
+			       err);
 }
 
 /* cgroup mounts: cgroup2 on a v2 host, else a tmpfs with each v1 hierarchy
@@ -272,5 +278,8 @@ int hk_mount_finish_root(const struct hk_spec *spec, struct hk_error *err)
 	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return hk_error_set(err, -errno, "open \"/\"");
-	return remount(fd, "/", MS_RDONLY, err);
+	/* By path: the container may have no /proc for a /proc/self/fd path, and
+	 * after pivot_root "/" can only be the new root. */
+	return hk_sys_mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(fd),
+			    NULL, err);
 }
