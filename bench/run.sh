@@ -23,6 +23,6 @@ gcc -O2 -static -o build/bench-maxrss bench/maxrss.c
 exec unshare --mount --propagation private sh -c '
 	if mountpoint -q /sys/fs/cgroup/unified; then
 		umount /sys/fs/cgroup/unified
-		mount -t tmpfs -o size=1m,mode=755 hako-bench-no-cgroup2 /sys/fs/cgroup/unified
+		mount -t tmpfs -o size=512m,nr_inodes=0,mode=755 hako-bench-no-cgroup2 /sys/fs/cgroup/unified
 	fi
 	exec /usr/bin/python3 bench/bench.py "$@"' bench "$@"

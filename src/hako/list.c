@@ -54,13 +54,14 @@ int cmd_list(const struct hako_globals *g, int argc, char **argv, struct hk_erro
 		if (hk_state_load(dirfd, *id, &st, err) < 0 && err->code != -ENOENT &&
 		    st.id == NULL)
 			continue;
-		status = hk_state_status(dirfd, &st);
+		status = hk_container_status(dirfd, &st);
 		if (json) {
 			char *s = hk_state_to_json(&st, status, false);
 			printf("%s%s", first ? "" : ",", s);
 			free(s);
 		} else {
-			bool alive = status == HK_STATUS_CREATED || status == HK_STATUS_RUNNING;
+			bool alive = status == HK_STATUS_CREATED || status == HK_STATUS_RUNNING ||
+				     status == HK_STATUS_PAUSED;
 			printf("%-20s %-8d %-10s %-40s %-30s %s\n", *id, alive ? (int)st.pid : 0,
 			       hk_status_name(status), st.bundle ? st.bundle : "",
 			       st.created ? st.created : "", "root");

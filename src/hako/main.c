@@ -23,6 +23,11 @@ static const struct {
     {"kill", cmd_kill, "send a signal to a container's init"},
     {"delete", cmd_delete, "delete a container and everything it had"},
     {"list", cmd_list, "list containers"},
+    {"pause", cmd_pause, "freeze every process of a container"},
+    {"resume", cmd_resume, "thaw a paused container"},
+    {"ps", cmd_ps, "list the processes of a container"},
+    {"update", cmd_update, "change a container's resource limits"},
+    {"events", cmd_events, "print a container's statistics and OOM events"},
     {"spec", cmd_spec, "write a default config.json"},
     {"features", cmd_features, "print the features hako supports, as JSON"},
 };

@@ -20,7 +20,16 @@ struct hk_cgroup_ops {
 	int (*freeze)(const struct hk_cgroup_mount *m, bool frozen, struct hk_error *err);
 	/* Is the container's cgroup frozen? (false when unknown) */
 	bool (*frozen)(const struct hk_cgroup_mount *m);
+	/* Fill in what this hierarchy counts. */
+	void (*stats)(const struct hk_cgroup_mount *m, struct hk_cgroup_stats *st);
 };
+
+/* A number from a cgroup file ("max" is UINT64_MAX); 0 when unreadable. */
+uint64_t hk_cgroup_read_u64(const struct hk_cgroup_mount *m, const char *file, bool *ok);
+/* The value of "key N" in a flat-keyed cgroup file, or 0. */
+uint64_t hk_cgroup_read_key(const struct hk_cgroup_mount *m, const char *file, const char *key);
+/* A whole cgroup file, or NULL. */
+char *hk_cgroup_read(const struct hk_cgroup_mount *m, const char *file);
 
 extern const struct hk_cgroup_ops hk_cgroup_v1_ops, hk_cgroup_v2_ops;
 

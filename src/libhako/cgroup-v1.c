@@ -10,7 +10,9 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup-internal.h"
 #include "log.h"
@@ -260,9 +262,57 @@ static bool v1_frozen(const struct hk_cgroup_mount *m)
 	       strncmp(state, "FROZEN", 6) == 0;
 }
 
+static void v1_stats(const struct hk_cgroup_mount *m, struct hk_cgroup_stats *st)
+{
+	bool ok;
+
+	if (hk_cgroup_has(m, "cpuacct")) {
+		_cleanup_free_ char *percpu = hk_cgroup_read(m, "cpuacct.usage_percpu");
+		long ticks = sysconf(_SC_CLK_TCK);
+		st->cpu_total = hk_cgroup_read_u64(m, "cpuacct.usage", &ok);
+		st->has_cpu |= ok;
+		/* cpuacct.stat counts in clock ticks. */
+		st->cpu_user = hk_cgroup_read_key(m, "cpuacct.stat", "user") * 1000000000ULL /
+			       (uint64_t)(ticks > 0 ? ticks : 100);
+		st->cpu_kernel = hk_cgroup_read_key(m, "cpuacct.stat", "system") * 1000000000ULL /
+				 (uint64_t)(ticks > 0 ? ticks : 100);
+		for (char *p = percpu, *end; p && *p; p = end) {
+			uint64_t v = strtoull(p, &end, 10);
+			if (end == p)
+				break;
+			st->cpu_percpu =
+			    hk_xrealloc(st->cpu_percpu, (st->n_percpu + 1) * sizeof(v));
+			st->cpu_percpu[st->n_percpu++] = v;
+		}
+	}
+	if (hk_cgroup_has(m, "cpu")) {
+		st->periods = hk_cgroup_read_key(m, "cpu.stat", "nr_periods");
+		st->throttled_periods = hk_cgroup_read_key(m, "cpu.stat", "nr_throttled");
+		st->throttled_time = hk_cgroup_read_key(m, "cpu.stat", "throttled_time");
+	}
+	if (hk_cgroup_has(m, "memory")) {
+		st->mem_usage = hk_cgroup_read_u64(m, "memory.usage_in_bytes", &ok);
+		st->has_memory = ok;
+		st->mem_max = hk_cgroup_read_u64(m, "memory.max_usage_in_bytes", NULL);
+		st->mem_limit = hk_cgroup_read_u64(m, "memory.limit_in_bytes", NULL);
+		st->mem_failcnt = hk_cgroup_read_u64(m, "memory.failcnt", NULL);
+		st->swap_usage = hk_cgroup_read_u64(m, "memory.memsw.usage_in_bytes", &ok);
+		st->has_swap = ok;
+		st->swap_max = hk_cgroup_read_u64(m, "memory.memsw.max_usage_in_bytes", NULL);
+		st->swap_limit = hk_cgroup_read_u64(m, "memory.memsw.limit_in_bytes", NULL);
+		st->mem_raw = hk_cgroup_read(m, "memory.stat");
+	}
+	if (hk_cgroup_has(m, "pids")) {
+		st->pids_current = hk_cgroup_read_u64(m, "pids.current", &ok);
+		st->has_pids = ok;
+		st->pids_limit = hk_cgroup_read_u64(m, "pids.max", NULL);
+	}
+}
+
 const struct hk_cgroup_ops hk_cgroup_v1_ops = {
     .name = "cgroup v1",
     .apply = v1_apply,
     .freeze = v1_freeze,
     .frozen = v1_frozen,
+    .stats = v1_stats,
 };

@@ -300,9 +300,46 @@ static bool v2_frozen(const struct hk_cgroup_mount *m)
 	       strstr(events, "frozen 1") != NULL;
 }
 
+static void v2_stats(const struct hk_cgroup_mount *m, struct hk_cgroup_stats *st)
+{
+	bool ok;
+
+	/* cpu.stat's usage is there without the cpu controller; throttling is not. */
+	if (!st->has_cpu) {
+		_cleanup_free_ char *cpu = hk_cgroup_read(m, "cpu.stat");
+		if (cpu) {
+			st->has_cpu = true;
+			st->cpu_total = hk_cgroup_read_key(m, "cpu.stat", "usage_usec") * 1000;
+			st->cpu_user = hk_cgroup_read_key(m, "cpu.stat", "user_usec") * 1000;
+			st->cpu_kernel = hk_cgroup_read_key(m, "cpu.stat", "system_usec") * 1000;
+			st->periods = hk_cgroup_read_key(m, "cpu.stat", "nr_periods");
+			st->throttled_periods = hk_cgroup_read_key(m, "cpu.stat", "nr_throttled");
+			st->throttled_time =
+			    hk_cgroup_read_key(m, "cpu.stat", "throttled_usec") * 1000;
+		}
+	}
+	if (hk_cgroup_has(m, "memory") && !st->has_memory) {
+		st->mem_usage = hk_cgroup_read_u64(m, "memory.current", &ok);
+		st->has_memory = ok;
+		st->mem_max = hk_cgroup_read_u64(m, "memory.peak", NULL);
+		st->mem_limit = hk_cgroup_read_u64(m, "memory.max", NULL);
+		st->mem_failcnt = hk_cgroup_read_key(m, "memory.events", "max");
+		st->swap_usage = hk_cgroup_read_u64(m, "memory.swap.current", &ok);
+		st->has_swap = ok;
+		st->swap_limit = hk_cgroup_read_u64(m, "memory.swap.max", NULL);
+		st->mem_raw = hk_cgroup_read(m, "memory.stat");
+	}
+	if (hk_cgroup_has(m, "pids") && !st->has_pids) {
+		st->pids_current = hk_cgroup_read_u64(m, "pids.current", &ok);
+		st->has_pids = ok;
+		st->pids_limit = hk_cgroup_read_u64(m, "pids.max", NULL);
+	}
+}
+
 const struct hk_cgroup_ops hk_cgroup_v2_ops = {
     .name = "cgroup v2",
     .apply = v2_apply,
     .freeze = v2_freeze,
     .frozen = v2_frozen,
+    .stats = v2_stats,
 };

@@ -214,15 +214,17 @@ static int mkdir_tracked(const char *base, const char *rel, bool cpuset, bool sh
 		r = made || errno == EEXIST ? 0 : -ENOENT;
 		if (r == 0 && cpuset)
 			r = cpuset_ensure(path, err);
-		if (r == -ENOENT && vanished++ < 5) {
+		/* A cgroup being removed answers ENODEV, a removed one ENOENT. */
+		if ((r == -ENOENT || r == -ENODEV) && vanished++ < 5) {
 			/* Another container's delete removed the shared parent: again. */
 			*p = saved;
 			p = path + blen;
 			continue;
 		}
 		if (r < 0)
-			return r == -ENOENT ? hk_error_set(err, -ENOENT, "create cgroup \"%s\"", path)
-					    : r;
+			return r == -ENOENT || r == -ENODEV
+				   ? hk_error_set(err, r, "create cgroup \"%s\"", path)
+				   : r;
 		*p = saved;
 		if (!saved)
 			break;
@@ -323,10 +325,10 @@ static const char *host_shape(const struct hk_cgroup_mount *m, size_t n)
  * Every limit the config sets needs a hierarchy with its controller: say
  * which, and what this host is, rather than drop the limit.
  */
-static int check_controllers(const struct hk_cgroup_mount *m, size_t n, const struct hk_spec *spec,
+static int check_controllers(const struct hk_cgroup_mount *m, size_t n,
+			     const struct hk_resources *r, size_t n_device_rules,
 			     struct hk_error *err)
 {
-	const struct hk_resources *r = &spec->resources;
 	bool io = r->blkio_weight.set || r->blkio_leaf_weight.set || r->n_blkio_weight_devices;
 	const struct {
 		bool wanted;
@@ -345,7 +347,7 @@ static int check_controllers(const struct hk_cgroup_mount *m, size_t n, const st
 	    {r->n_hugepages > 0, "linux.resources.hugepageLimits", "hugetlb", "hugetlb"},
 	    {r->net_class_id.set, "linux.resources.network.classID", "net_cls", NULL},
 	    {r->n_net_prios > 0, "linux.resources.network.priorities", "net_prio", NULL},
-	    {spec->n_device_rules > 0, "linux.resources.devices", "devices", NULL},
+	    {n_device_rules > 0, "linux.resources.devices", "devices", NULL},
 	};
 	bool have_v2 = false;
 
@@ -383,13 +385,13 @@ static int check_controllers(const struct hk_cgroup_mount *m, size_t n, const st
 
 int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
 		    const struct hk_spec *spec, pid_t pid, bool rootless, char ***ret_dirs,
-		    struct hk_error *err)
+		    char ***ret_paths, struct hk_error *err)
 {
-	size_t n_dirs = 0;
-	char **dirs = calloc(1, sizeof(char *));
+	size_t n_dirs = 0, n_paths = 0;
+	char **dirs = calloc(1, sizeof(char *)), **paths = calloc(n_mounts + 1, sizeof(char *));
 	bool default_path = !spec->cgroups_path || !*spec->cgroups_path;
 	char pidstr[32];
-	int r = check_controllers(mounts, n_mounts, spec, err);
+	int r = check_controllers(mounts, n_mounts, &spec->resources, spec->n_device_rules, err);
 
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
 	for (size_t i = 0; i < n_mounts && r >= 0; i++) {
@@ -406,11 +408,15 @@ int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
 				dirs[n_dirs] = NULL;
 			}
 			r = 0;
+			continue;
 		}
+		if (r >= 0)
+			paths[n_paths++] = hk_xstrdup(mounts[i].path);
 	}
 	/* Also on failure: pid may sit in some of them already, so only the
 	 * caller, once it has killed pid, can remove them. */
 	*ret_dirs = dirs;
+	*ret_paths = paths;
 	return r;
 }
 
@@ -483,4 +489,233 @@ int hk_cgroup_remove(char *const *dirs, struct hk_error *err)
 		}
 	}
 	return r;
+}
+
+int hk_cgroup_attach(char *const *paths, struct hk_cgroup_mount **ret, size_t *ret_n,
+		     struct hk_error *err)
+{
+	struct hk_cgroup_mount *m = NULL;
+	size_t n = 0, k = 0;
+
+	if (hk_cgroup_mounts(&m, &n, err) < 0)
+		return err->code;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(m[i].mountpoint);
+		for (size_t j = 0; paths && paths[j]; j++)
+			if (strncmp(paths[j], m[i].mountpoint, len) == 0 && paths[j][len] == '/') {
+				m[i].path = hk_xstrdup(paths[j]);
+				break;
+			}
+		if (!m[i].path) {
+			free(m[i].mountpoint);
+			free(m[i].controllers);
+			free(m[i].root);
+			free(m[i].v2_controllers);
+			continue;
+		}
+		m[k++] = m[i];
+	}
+	*ret = m;
+	*ret_n = k;
+	return 0;
+}
+
+/* The hierarchy that freezes: the v1 freezer, else cgroup v2. */
+static const struct hk_cgroup_mount *freezer(const struct hk_cgroup_mount *m, size_t n)
+{
+	const struct hk_cgroup_mount *v2 = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].controllers && hk_cgroup_has(&m[i], "freezer"))
+			return &m[i];
+		if (!m[i].controllers)
+			v2 = &m[i];
+	}
+	return v2;
+}
+
+bool hk_cgroup_frozen(const struct hk_cgroup_mount *m, size_t n)
+{
+	const struct hk_cgroup_mount *f = freezer(m, n);
+
+	return f && ops(f)->frozen(f);
+}
+
+int hk_cgroup_freeze(const struct hk_cgroup_mount *m, size_t n, bool frozen, struct hk_error *err)
+{
+	const struct hk_cgroup_mount *f = freezer(m, n);
+
+	if (!f)
+		return hk_error_setx(err, -EOPNOTSUPP,
+				     "%s: the container has no freezer cgroup (v1 freezer or v2)",
+				     frozen ? "pause" : "resume");
+	if (ops(f)->freeze(f, frozen, err) < 0)
+		return err->code;
+	/* Freezing takes a moment (v1 says FREEZING, v2 "frozen 0"): wait. */
+	for (int tries = 0; ops(f)->frozen(f) != frozen; tries++) {
+		if (tries >= 1000) {
+			if (frozen)
+				ops(f)->freeze(f, false, err);
+			return hk_error_setx(err, -ETIMEDOUT, "%s: the cgroup did not %s in 5 s",
+					     frozen ? "pause" : "resume",
+					     frozen ? "freeze" : "thaw");
+		}
+		nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+	}
+	return 0;
+}
+
+int hk_cgroup_update(const struct hk_cgroup_mount *m, size_t n, const struct hk_resources *r,
+		     struct hk_error *err)
+{
+	struct hk_spec none = {0};
+
+	if (check_controllers(m, n, r, 0, err) < 0)
+		return err->code;
+	for (size_t i = 0; i < n; i++)
+		if (ops(&m[i])->apply(&m[i], &none, r, err) < 0)
+			return err->code;
+	return 0;
+}
+
+int hk_cgroup_pids(const struct hk_cgroup_mount *m, size_t n, pid_t **ret, size_t *ret_n,
+		   struct hk_error *err)
+{
+	char path[PATH_MAX + 32];
+	_cleanup_free_ char *text = NULL;
+	pid_t *pids = NULL;
+	size_t k = 0;
+
+	if (!n)
+		return hk_error_setx(err, -ENOENT, "the container has no cgroup");
+	/* Any hierarchy holds every process; prefer one that is not name=systemd. */
+	snprintf(path, sizeof(path), "%s/cgroup.procs", m[0].path);
+	if (hk_read_file_at(AT_FDCWD, path, 4 << 20, &text, NULL, err) < 0)
+		return err->code;
+	for (char *save = NULL, *p = strtok_r(text, "\n", &save); p;
+	     p = strtok_r(NULL, "\n", &save)) {
+		pids = hk_xrealloc(pids, (k + 1) * sizeof(*pids));
+		pids[k++] = (pid_t)atoi(p);
+	}
+	*ret = pids;
+	*ret_n = k;
+	return 0;
+}
+
+char *hk_cgroup_read(const struct hk_cgroup_mount *m, const char *file)
+{
+	char path[PATH_MAX + 64];
+	char *text = NULL;
+	struct hk_error ignored;
+
+	snprintf(path, sizeof(path), "%s/%s", m->path, file);
+	if (hk_read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL, &ignored) < 0)
+		return NULL;
+	return text;
+}
+
+uint64_t hk_cgroup_read_u64(const struct hk_cgroup_mount *m, const char *file, bool *ok)
+{
+	_cleanup_free_ char *text = hk_cgroup_read(m, file);
+
+	if (ok)
+		*ok = text != NULL;
+	if (!text)
+		return 0;
+	if (strncmp(text, "max", 3) == 0)
+		return UINT64_MAX;
+	return strtoull(text, NULL, 10);
+}
+
+uint64_t hk_cgroup_read_key(const struct hk_cgroup_mount *m, const char *file, const char *key)
+{
+	_cleanup_free_ char *text = hk_cgroup_read(m, file);
+	size_t len = strlen(key);
+
+	for (char *p = text; p && *p;) {
+		if (strncmp(p, key, len) == 0 && p[len] == ' ')
+			return strtoull(p + len + 1, NULL, 10);
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return 0;
+}
+
+int hk_cgroup_stats(const struct hk_cgroup_mount *m, size_t n, struct hk_cgroup_stats *ret)
+{
+	*ret = (struct hk_cgroup_stats){0};
+	for (size_t i = 0; i < n; i++)
+		ops(&m[i])->stats(&m[i], ret);
+	ret->oom_kills = hk_cgroup_oom_kills(m, n);
+	return 0;
+}
+
+void hk_cgroup_stats_release(struct hk_cgroup_stats *st)
+{
+	free(st->cpu_percpu);
+	free(st->mem_raw);
+	*st = (struct hk_cgroup_stats){0};
+}
+
+static void add_u64(struct hk_buf *b, const char *key, uint64_t v, bool comma)
+{
+	hk_buf_addf(b, "\"%s\":%llu%s", key, (unsigned long long)v, comma ? "," : "");
+}
+
+void hk_cgroup_stats_json(const struct hk_cgroup_stats *st, struct hk_buf *b)
+{
+	hk_buf_adds(b, "{");
+	if (st->has_cpu) {
+		hk_buf_adds(b, "\"cpu\":{\"usage\":{");
+		add_u64(b, "total", st->cpu_total, true);
+		hk_buf_adds(b, "\"percpu\":[");
+		for (size_t i = 0; i < st->n_percpu; i++)
+			hk_buf_addf(b, "%s%llu", i ? "," : "",
+				    (unsigned long long)st->cpu_percpu[i]);
+		hk_buf_adds(b, "],");
+		add_u64(b, "kernel", st->cpu_kernel, true);
+		add_u64(b, "user", st->cpu_user, false);
+		hk_buf_adds(b, "},\"throttling\":{");
+		add_u64(b, "periods", st->periods, true);
+		add_u64(b, "throttled_periods", st->throttled_periods, true);
+		add_u64(b, "throttled_time", st->throttled_time, false);
+		hk_buf_adds(b, "}},");
+	}
+	if (st->has_memory) {
+		hk_buf_adds(b, "\"memory\":{\"usage\":{");
+		add_u64(b, "limit", st->mem_limit, true);
+		add_u64(b, "usage", st->mem_usage, true);
+		add_u64(b, "max", st->mem_max, true);
+		add_u64(b, "failcnt", st->mem_failcnt, false);
+		hk_buf_adds(b, "},");
+		if (st->has_swap) {
+			hk_buf_adds(b, "\"swap\":{");
+			add_u64(b, "limit", st->swap_limit, true);
+			add_u64(b, "usage", st->swap_usage, true);
+			add_u64(b, "max", st->swap_max, true);
+			add_u64(b, "failcnt", 0, false);
+			hk_buf_adds(b, "},");
+		}
+		hk_buf_adds(b, "\"raw\":{");
+		{
+			bool first = true;
+			for (char *p = st->mem_raw; p && *p;) {
+				char *nl = strchr(p, '\n'), *sp = strchr(p, ' ');
+				if (sp && (!nl || sp < nl)) {
+					hk_buf_addf(b, "%s\"%.*s\":%llu", first ? "" : ",",
+						    (int)(sp - p), p, strtoull(sp + 1, NULL, 10));
+					first = false;
+				}
+				p = nl ? nl + 1 : NULL;
+			}
+		}
+		hk_buf_adds(b, "}},");
+	}
+	if (st->has_pids) {
+		hk_buf_adds(b, "\"pids\":{");
+		add_u64(b, "current", st->pids_current, true);
+		add_u64(b, "limit", st->pids_limit == UINT64_MAX ? 0 : st->pids_limit, false);
+		hk_buf_adds(b, "},");
+	}
+	hk_buf_addf(b, "\"oom_kills\":%lld}", st->oom_kills);
 }

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
 #include "spec.h"
+#include "util.h"
 
 struct hk_cgroup_mount {
 	char *mountpoint;     /* /sys/fs/cgroup/memory */
@@ -36,12 +38,47 @@ int hk_cgroup_plan(const struct hk_spec *spec, const char *id, struct hk_cgroup_
  * Create the container's cgroup on every hierarchy, apply the device rules,
  * and move pid in. ret_dirs gets the directories created, parents first,
  * also on failure: the caller removes them after it has killed pid.
+ * ret_paths gets the container's cgroup on each hierarchy it joined.
  * rootless skips a hierarchy we may not write, unless the config asks for
  * something there (as runc does).
  */
 int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
 		    const struct hk_spec *spec, pid_t pid, bool rootless, char ***ret_dirs,
-		    struct hk_error *err);
+		    char ***ret_paths, struct hk_error *err);
+
+/*
+ * After create: the hierarchies of the paths a container joined (the state's
+ * cgroup_paths), each with its path, for the commands below.
+ */
+int hk_cgroup_attach(char *const *paths, struct hk_cgroup_mount **ret, size_t *ret_n,
+		     struct hk_error *err);
+/* pause/resume: freeze or thaw every process, and wait until it is done. */
+int hk_cgroup_freeze(const struct hk_cgroup_mount *m, size_t n, bool frozen, struct hk_error *err);
+bool hk_cgroup_frozen(const struct hk_cgroup_mount *m, size_t n);
+/* update: apply new limits (the same checks and translations as create). */
+int hk_cgroup_update(const struct hk_cgroup_mount *m, size_t n, const struct hk_resources *r,
+		     struct hk_error *err);
+/* events --stats: what the kernel counts for the container, in runc's shape. */
+struct hk_cgroup_stats {
+	bool has_cpu, has_memory, has_pids, has_swap;
+	uint64_t cpu_total, cpu_user, cpu_kernel; /* ns */
+	uint64_t *cpu_percpu;			  /* ns, v1 only */
+	size_t n_percpu;
+	uint64_t periods, throttled_periods, throttled_time;
+	uint64_t mem_usage, mem_max, mem_limit, mem_failcnt;
+	uint64_t swap_usage, swap_max, swap_limit;
+	char *mem_raw; /* memory.stat as "key value" lines */
+	uint64_t pids_current, pids_limit;
+	long long oom_kills;
+};
+int hk_cgroup_stats(const struct hk_cgroup_mount *m, size_t n, struct hk_cgroup_stats *ret);
+void hk_cgroup_stats_release(struct hk_cgroup_stats *st);
+/* runc's "data" object of a stats event. */
+void hk_cgroup_stats_json(const struct hk_cgroup_stats *st, struct hk_buf *b);
+
+/* The processes in the container's cgroup. */
+int hk_cgroup_pids(const struct hk_cgroup_mount *m, size_t n, pid_t **ret, size_t *ret_n,
+		   struct hk_error *err);
 /* How many processes the OOM killer ended in the container's memory cgroup. */
 long long hk_cgroup_oom_kills(const struct hk_cgroup_mount *mounts, size_t n);
 /* Send sig to every process in the container's cgroup. */

@@ -9,6 +9,8 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "spec.h"
+#include "state.h"
 
 struct hk_create_opts {
 	const char *root; /* state root, /run/hako by default */
@@ -41,11 +43,30 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err);
 int hk_container_kill(const char *root, const char *id, int sig, bool all, struct hk_error *err);
 /* Remove a stopped (or with force, any) container and all it had. */
 int hk_container_delete(const char *root, const char *id, bool force, struct hk_error *err);
+/* pause (freeze every process) or resume a running container. */
+int hk_container_pause(const char *root, const char *id, bool pause, struct hk_error *err);
+/* New limits for a created or running container. */
+int hk_container_update(const char *root, const char *id, const struct hk_resources *r,
+			struct hk_error *err);
+/* The processes in a container's cgroup. */
+int hk_container_pids(const char *root, const char *id, pid_t **ret, size_t *ret_n,
+		      struct hk_error *err);
+/*
+ * events: with once, one stats event; else stats every interval_ms and an
+ * "oom" event when the OOM killer strikes, until the container stops. Each
+ * event is one line of JSON given to emit.
+ */
+int hk_container_events(const char *root, const char *id, bool once, unsigned interval_ms,
+			void (*emit)(const char *json, void *data), void *data,
+			struct hk_error *err);
+/* The status from the kernel: hk_state_status(), and "paused" from the freezer. */
+enum hk_status hk_container_status(int dirfd, const struct hk_state *st);
 /* The OCI state of a container, as pretty JSON. */
 int hk_container_state(const char *root, const char *id, char **ret_json, struct hk_error *err);
 /*
  * Wait for the init to exit, forwarding to it the signals the runtime has
- * blocked (see hk_signals_block_forwarded()). Returns its exit status as a shell does: the code, or 128 + signal.
+ * blocked (see hk_signals_block_forwarded()). Returns its exit status as a shell does: the code, or
+ * 128 + signal.
  */
 int hk_container_wait(const struct hk_container *c);
 void hk_container_release(struct hk_container *c);

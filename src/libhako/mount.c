@@ -95,8 +95,8 @@ static unsigned long locked_flags(int fd)
 static int remount(int fd, const char *what, unsigned long flags, struct hk_error *err)
 {
 	return hk_sys_mount_fd(NULL, fd, what, NULL,
-			       MS_REMOUNT | MS_BIND | (flags & REMOUNT_FLAGS) | locked_flags(fd), NULL,
-			       err);
+			       MS_REMOUNT | MS_BIND | (flags & REMOUNT_FLAGS) | locked_flags(fd),
+			       NULL, err);
 }
 
 /* cgroup mounts: cgroup2 on a v2 host, else a tmpfs with each v1 hierarchy
@@ -124,7 +124,8 @@ static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m, bool cgro
 		 * cgroup: a fresh mount of the hierarchy shows just that subtree. */
 		if (!cgroupns)
 			/* No cgroup namespace: bind only our own cgroup's directory. */
-			r = hk_sys_mount_fd(cg[i].path, sub, dest, NULL, MS_BIND | MS_REC, NULL, err);
+			r = hk_sys_mount_fd(cg[i].path, sub, dest, NULL, MS_BIND | MS_REC, NULL,
+					    err);
 		else if (cg[i].controllers)
 			r = hk_sys_mount_fd("cgroup", sub, dest, "cgroup",
 					    MS_NOSUID | MS_NODEV | MS_NOEXEC, cg[i].controllers,

@@ -186,8 +186,7 @@ static int write_map(pid_t pid, const char *file, const struct hk_idmap *m, size
 	 * Without CAP_SETGID an unprivileged user may map just its own gid, and
 	 * only once setgroups(2) is denied in the namespace (user_namespaces(7)).
 	 */
-	if (strcmp(file, "gid_map") == 0 && n == 1 && m[0].size == 1 &&
-	    m[0].host_id == getegid()) {
+	if (strcmp(file, "gid_map") == 0 && n == 1 && m[0].size == 1 && m[0].host_id == getegid()) {
 		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
 		if (hk_write_file(path, "deny", 4, err) < 0)
 			return err->code;

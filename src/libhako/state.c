@@ -14,7 +14,7 @@
 
 const char *hk_status_name(enum hk_status s)
 {
-	static const char *const names[] = {"creating", "created", "running", "stopped"};
+	static const char *const names[] = {"creating", "created", "running", "paused", "stopped"};
 
 	return names[s];
 }
@@ -92,6 +92,29 @@ static void add_member(struct hk_buf *b, const char *key, const char *value)
 	hk_buf_adds(b, ",");
 }
 
+static void add_strv(struct hk_buf *b, const char *key, char *const *v)
+{
+	hk_buf_addf(b, "\"%s\":[", key);
+	for (size_t i = 0; v && v[i]; i++) {
+		if (i)
+			hk_buf_adds(b, ",");
+		hk_buf_add_json_string(b, v[i]);
+	}
+	hk_buf_adds(b, "],");
+}
+
+static char **dup_strv(const struct hk_json *o, const char *key)
+{
+	const struct hk_json *v = hk_json_get(o, key);
+	bool array = v && v->type == HK_JSON_ARRAY;
+	char **ret = calloc(array ? v->n + 1 : 1, sizeof(char *));
+
+	for (size_t i = 0, k = 0; array && i < v->n; i++)
+		if (v->items[i]->type == HK_JSON_STRING)
+			ret[k++] = hk_xstrdup(v->items[i]->text);
+	return ret;
+}
+
 int hk_state_save(int dirfd, const struct hk_state *st, struct hk_error *err)
 {
 	struct hk_buf b = HK_BUF_INIT;
@@ -103,13 +126,9 @@ int hk_state_save(int dirfd, const struct hk_state *st, struct hk_error *err)
 	add_member(&b, "bundle", st->bundle);
 	add_member(&b, "rootfs", st->rootfs);
 	add_member(&b, "created", st->created);
-	hk_buf_adds(&b, "\"cgroup_dirs\":[");
-	for (size_t i = 0; st->cgroup_dirs && st->cgroup_dirs[i]; i++) {
-		if (i)
-			hk_buf_adds(&b, ",");
-		hk_buf_add_json_string(&b, st->cgroup_dirs[i]);
-	}
-	hk_buf_addf(&b, "],\"annotations\":%s}\n", st->annotations ? st->annotations : "{}");
+	add_strv(&b, "cgroup_dirs", st->cgroup_dirs);
+	add_strv(&b, "cgroup_paths", st->cgroup_paths);
+	hk_buf_addf(&b, "\"annotations\":%s}\n", st->annotations ? st->annotations : "{}");
 	r = hk_write_atomic_at(dirfd, "state.json", b.buf, b.len, err);
 	hk_buf_release(&b);
 	return r;
@@ -154,11 +173,8 @@ int hk_state_load(int dirfd, const char *id, struct hk_state *st, struct hk_erro
 		hk_json_write(&b, v);
 		st->annotations = hk_buf_detach(&b);
 	}
-	v = hk_json_get(doc, "cgroup_dirs");
-	st->cgroup_dirs = calloc(v && v->type == HK_JSON_ARRAY ? v->n + 1 : 1, sizeof(char *));
-	for (size_t i = 0, k = 0; v && v->type == HK_JSON_ARRAY && i < v->n; i++)
-		if (v->items[i]->type == HK_JSON_STRING)
-			st->cgroup_dirs[k++] = hk_xstrdup(v->items[i]->text);
+	st->cgroup_dirs = dup_strv(doc, "cgroup_dirs");
+	st->cgroup_paths = dup_strv(doc, "cgroup_paths");
 	return 0;
 }
 
@@ -170,6 +186,7 @@ void hk_state_release(struct hk_state *st)
 	free(st->created);
 	free(st->annotations);
 	hk_strv_free(st->cgroup_dirs);
+	hk_strv_free(st->cgroup_paths);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -286,7 +303,8 @@ char *hk_state_to_json(const struct hk_state *st, enum hk_status status, bool pr
 {
 	struct hk_buf b = HK_BUF_INIT;
 	const char *nl = pretty ? "\n  " : "", *sp = pretty ? " " : "";
-	bool alive = status == HK_STATUS_CREATED || status == HK_STATUS_RUNNING;
+	bool alive = status == HK_STATUS_CREATED || status == HK_STATUS_RUNNING ||
+		     status == HK_STATUS_PAUSED;
 
 	hk_buf_addf(&b, "{%s\"ociVersion\":%s\"1.2.0\",%s\"id\":%s", nl, sp, nl, sp);
 	hk_buf_add_json_string(&b, st->id);

@@ -17,6 +17,7 @@ enum hk_status {
 	HK_STATUS_CREATING,
 	HK_STATUS_CREATED,
 	HK_STATUS_RUNNING,
+	HK_STATUS_PAUSED,
 	HK_STATUS_STOPPED,
 };
 
@@ -26,9 +27,10 @@ struct hk_state {
 	unsigned long long start_time; /* field 22 of /proc/<pid>/stat */
 	char *bundle;
 	char *rootfs;
-	char *created;	    /* RFC 3339 */
-	char *annotations;  /* JSON object text, or NULL */
-	char **cgroup_dirs; /* host directories to remove on delete, deepest last */
+	char *created;	     /* RFC 3339 */
+	char *annotations;   /* JSON object text, or NULL */
+	char **cgroup_dirs;  /* host directories to remove on delete, deepest last */
+	char **cgroup_paths; /* the container's cgroup on each hierarchy it joined */
 };
 
 #define HK_EXEC_FIFO "exec.fifo"

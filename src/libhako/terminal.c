@@ -121,10 +121,8 @@ void hk_terminal_proxy(int master, int pidfd, int sfd)
 {
 	struct termios saved, raw;
 	bool tty = tcgetattr(STDIN_FILENO, &saved) == 0;
-	struct pollfd fds[4] = {{STDIN_FILENO, POLLIN, 0},
-				{master, POLLIN, 0},
-				{pidfd, POLLIN, 0},
-				{sfd, POLLIN, 0}};
+	struct pollfd fds[4] = {
+	    {STDIN_FILENO, POLLIN, 0}, {master, POLLIN, 0}, {pidfd, POLLIN, 0}, {sfd, POLLIN, 0}};
 
 	if (tty) {
 		struct winsize ws;

@@ -120,3 +120,80 @@ def test_bad_or_unsupported_resources_are_refused(hako, tmp_path, resources, mes
     p = hako.run(tmp_path, ["/bin/true"], mutate)
     assert p.returncode != 0 and message in p.stderr, p.stderr
     assert os.listdir(hako.root) == []
+
+
+def run_detached(hako, tmp_path, args, mutate=None):
+    cid = hako.new_id()
+    hako.cmd("run", "-d", "--bundle", hako.bundle(tmp_path, args, mutate), cid, check=True)
+    return cid
+
+
+def status(hako, cid):
+    return json.loads(hako.cmd("state", cid, check=True).stdout)["status"]
+
+
+def test_pause_and_resume(hako, tmp_path):
+    skip_unless_v1("freezer")
+    cid = run_detached(hako, tmp_path, ["/bin/hako-probe", "sleep", "60"])
+    pid = json.loads(hako.cmd("state", cid).stdout)["pid"]
+    hako.cmd("pause", cid, check=True)
+    assert status(hako, cid) == "paused"
+    assert open(f"{V1}/freezer/hako/{cid}/freezer.state").read().strip() == "FROZEN"
+    assert "paused" in hako.cmd("list").stdout
+    p = hako.cmd("pause", cid)
+    assert p.returncode != 0 and "is paused, not running" in p.stderr
+    hako.cmd("resume", cid, check=True)
+    assert status(hako, cid) == "running"
+    p = hako.cmd("resume", cid)
+    assert p.returncode != 0 and "is running, not paused" in p.stderr
+    # A paused container can be deleted by force: it is thawed to die.
+    hako.cmd("pause", cid, check=True)
+    hako.cmd("delete", "--force", cid, check=True)
+    assert not os.path.exists(f"/proc/{pid}/status") or \
+        "zombie" in open(f"/proc/{pid}/status").read()
+
+
+def test_update_with_flags_and_resources_file(hako, tmp_path):
+    skip_unless_v1("memory", "pids", "cpu")
+    cid = run_detached(hako, tmp_path, ["/bin/hako-probe", "sleep", "60"])
+    hako.cmd("update", "--memory", "64m", "--pids-limit", "10", "--cpu-quota", "20000",
+             "--cpu-period", "100000", cid, check=True)
+    assert open(f"{V1}/memory/hako/{cid}/memory.limit_in_bytes").read().strip() == str(64 << 20)
+    assert open(f"{V1}/pids/hako/{cid}/pids.max").read().strip() == "10"
+    assert open(f"{V1}/cpu/hako/{cid}/cpu.cfs_quota_us").read().strip() == "20000"
+    p = hako.cmd("update", "--resources", "-", cid,
+                 input='{"memory": {"limit": 33554432}, "pids": {"limit": 5}}')
+    assert p.returncode == 0, p.stderr
+    assert open(f"{V1}/memory/hako/{cid}/memory.limit_in_bytes").read().strip() == str(32 << 20)
+    assert open(f"{V1}/pids/hako/{cid}/pids.max").read().strip() == "5"
+    p = hako.cmd("update", "--memory", "lots", cid)
+    assert p.returncode != 0 and "--memory: bad value \"lots\"" in p.stderr
+    p = hako.cmd("update", "--resources", "-", cid, input='{"memory": {"limit": "x"}}')
+    assert p.returncode != 0 and "(stdin):1:" in p.stderr and "memory.limit" in p.stderr
+
+
+def test_ps_and_events_stats(hako, tmp_path):
+    skip_unless_v1("memory", "pids")
+    cid = run_detached(hako, tmp_path, ["/bin/sh", "-c", "sleep 60 & exec sleep 61"])
+    init = json.loads(hako.cmd("state", cid).stdout)["pid"]
+    pids = json.loads(hako.cmd("ps", "--format", "json", cid, check=True).stdout)
+    assert init in pids and len(pids) == 2
+    table = hako.cmd("ps", cid, check=True).stdout.splitlines()
+    assert "PID" in table[0] and len(table) == 3 and any("sleep 61" in l for l in table)
+    ev = json.loads(hako.cmd("events", "--stats", cid, check=True).stdout)
+    assert ev["type"] == "stats" and ev["id"] == cid
+    assert ev["data"]["pids"]["current"] == 2
+    assert ev["data"]["memory"]["usage"]["usage"] > 0
+    assert ev["data"]["cpu"]["usage"]["total"] > 0
+
+
+def test_events_reports_an_oom_kill(hako, tmp_path):
+    skip_unless_v1("memory")
+
+    def mutate(c):
+        c["linux"]["resources"]["memory"] = {"limit": 16 << 20, "swap": 16 << 20}
+    cid = run_detached(hako, tmp_path, ["/bin/sh", "-c", "sleep 1; /bin/hako-probe alloc 64"],
+                       mutate)
+    p = hako.cmd("events", "--interval", "10s", cid, timeout=20)
+    events = [json.loads(l) for l in p.stdout.splitlines()]
+    assert {"type": "oom", "id": cid} in events, p.stdout

@@ -97,3 +97,15 @@ def test_absolute_symlink_resolves_inside_rootfs(hako, tmp_path):
     p = hako.cmd("run", "--bundle", b, hako.new_id())
     assert p.returncode == 0, p.stderr
     assert os.listdir(target) == [], "the mount landed inside the rootfs, not on the host"
+
+
+def test_read_only_root_without_proc(hako, tmp_path):
+    """The root is remounted read-only by path: without a /proc in the
+    container there is no /proc/self/fd to go through."""
+    def mutate(c):
+        c["root"]["readonly"] = True
+        c["mounts"] = []
+        c["linux"]["maskedPaths"] = []
+        c["linux"]["readonlyPaths"] = []
+    p = hako.run(tmp_path, ["/bin/hako-probe", "write", "/hako-test-file", "x"], mutate)
+    assert p.returncode == 1 and "Read-only file system" in p.stdout, (p.stdout, p.stderr)
