@@ -329,11 +329,6 @@ static void v2_stats(const struct hk_cgroup_mount *m, struct hk_cgroup_stats *st
 		st->swap_limit = hk_cgroup_read_u64(m, "memory.swap.max", NULL);
 		st->mem_raw = hk_cgroup_read(m, "memory.stat");
 	}
-	if (hk_cgroup_has(m, "pids") && !st->has_pids) {
-		st->pids_current = hk_cgroup_read_u64(m, "pids.current", &ok);
-		st->has_pids = ok;
-		st->pids_limit = hk_cgroup_read_u64(m, "pids.max", NULL);
-	}
 }
 
 const struct hk_cgroup_ops hk_cgroup_v2_ops = {

@@ -644,8 +644,14 @@ uint64_t hk_cgroup_read_key(const struct hk_cgroup_mount *m, const char *file, c
 int hk_cgroup_stats(const struct hk_cgroup_mount *m, size_t n, struct hk_cgroup_stats *ret)
 {
 	*ret = (struct hk_cgroup_stats){0};
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		ops(&m[i])->stats(&m[i], ret);
+		/* pids has the same files in both versions. */
+		if (hk_cgroup_has(&m[i], "pids") && !ret->has_pids) {
+			ret->pids_current = hk_cgroup_read_u64(&m[i], "pids.current", &ret->has_pids);
+			ret->pids_limit = hk_cgroup_read_u64(&m[i], "pids.max", NULL);
+		}
+	}
 	ret->oom_kills = hk_cgroup_oom_kills(m, n);
 	return 0;
 }
