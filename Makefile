@@ -1,9 +1,10 @@
 # The test command: installs what is missing, builds, runs the unit tests
 # (TAP, through meson) and the integration tests (pytest, as root), first
-# with the normal build, then with hako built with ASan and UBSan.
+# with hako built with ASan and UBSan, then with the normal build (which
+# also boots the cgroup v2 lane in qemu).
 .PHONY: check build sanitize
 build:
-	sh scripts/deps.sh
+	sh scripts/deps.sh test
 	sh scripts/build.sh
 sanitize: build
 	sh scripts/build.sh sanitize

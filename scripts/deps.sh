@@ -1,7 +1,14 @@
 #!/bin/sh
-# Install the Debian packages hako needs to build and test, only those missing.
+# Install the Debian packages hako needs to build (and, with "test", to run
+# the whole test suite), only those missing.
+#   scripts/deps.sh          gcc, meson, busybox-static, ...
+#   scripts/deps.sh test     also qemu and Debian's cloud kernel, for the
+#                            cgroup v2 lane (tests/v2lane)
 set -eu
 pkgs="gcc libc6-dev meson ninja-build pkg-config busybox-static python3 python3-pytest iproute2"
+if [ "${1:-}" = test ]; then
+	pkgs="$pkgs cpio qemu-system-x86 linux-image-cloud-amd64"
+fi
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -9,5 +16,5 @@ done
 if [ -n "$missing" ]; then
 	echo "installing:$missing"
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi

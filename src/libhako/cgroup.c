@@ -292,8 +292,10 @@ static int enter_one(const struct hk_cgroup_mount *m, const struct hk_spec *spec
 {
 	char procs[PATH_MAX + 16];
 
+	/* Only a v1 cpuset starts empty; v2's cpuset.cpus is inherited. */
 	if (mkdir_tracked(m->mountpoint, m->path + strlen(m->mountpoint) + 1,
-			  hk_cgroup_has(m, "cpuset"), default_path, dirs, n_dirs, err) < 0)
+			  m->controllers && hk_cgroup_has(m, "cpuset"), default_path, dirs, n_dirs,
+			  err) < 0)
 		return err->code;
 	/* Limits before the process: nothing it does escapes them. */
 	if (ops(m)->apply(m, spec, &spec->resources, err) < 0)
@@ -648,7 +650,8 @@ int hk_cgroup_stats(const struct hk_cgroup_mount *m, size_t n, struct hk_cgroup_
 		ops(&m[i])->stats(&m[i], ret);
 		/* pids has the same files in both versions. */
 		if (hk_cgroup_has(&m[i], "pids") && !ret->has_pids) {
-			ret->pids_current = hk_cgroup_read_u64(&m[i], "pids.current", &ret->has_pids);
+			ret->pids_current =
+			    hk_cgroup_read_u64(&m[i], "pids.current", &ret->has_pids);
 			ret->pids_limit = hk_cgroup_read_u64(&m[i], "pids.max", NULL);
 		}
 	}

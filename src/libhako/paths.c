@@ -63,8 +63,7 @@ static int create_missing(int dirfd, const char *name, bool as_file)
 	return 0;
 }
 
-static int walk_in_root(int rootfd, const char *path, int flags, int *ret_fd,
-			struct hk_error *err);
+static int walk_in_root(int rootfd, const char *path, int flags, int *ret_fd, struct hk_error *err);
 
 int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd, struct hk_error *err)
 {
@@ -79,8 +78,8 @@ int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd, s
 	    .flags = O_PATH | O_CLOEXEC,
 	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
-	int fd = (int)syscall(SYS_openat2, rootfd, path[0] == '/' ? path + 1 : path, &how,
-			      sizeof(how));
+	int fd =
+	    (int)syscall(SYS_openat2, rootfd, path[0] == '/' ? path + 1 : path, &how, sizeof(how));
 
 	if (fd >= 0 && path[strspn(path, "/")]) {
 		*ret_fd = fd;
@@ -91,8 +90,7 @@ int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd, s
 	return walk_in_root(rootfd, path, flags, ret_fd, err);
 }
 
-static int walk_in_root(int rootfd, const char *path, int flags, int *ret_fd,
-			struct hk_error *err)
+static int walk_in_root(int rootfd, const char *path, int flags, int *ret_fd, struct hk_error *err)
 {
 	char todo[PATH_MAX], done[PATH_MAX] = "", tmp[PATH_MAX];
 	int dirfd, links = 0;

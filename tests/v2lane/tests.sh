@@ -1,0 +1,140 @@
+#!/bin/sh
+# The cgroup v2 lane: hako's cgroup tests on a pure cgroup v2 kernel, run by
+# tests/v2lane/init in a qemu guest, as TAP. Each test names itself with
+# `t NAME` and ends with `ok` or `fail WHY`; the host's pytest reads the TAP.
+HAKO=/usr/bin/hako
+ROOT=/run/hako
+ROOTFS=/lane/rootfs
+CG=/sys/fs/cgroup
+n=0
+failed=0
+current=""
+
+t() { current=$1; n=$((n + 1)); }
+ok() { echo "ok $n - $current"; }
+fail() { echo "not ok $n - $current: $*"; failed=$((failed + 1)); }
+
+# bundle NAME ARGS-JSON RESOURCES-JSON: a bundle from the base config, with
+# process.args and linux.resources replaced.
+bundle() {
+	b=/tmp/bundle-$1
+	mkdir -p $b
+	sed -e "s#@ARGS@#$2#" -e "s#@RESOURCES@#$3#" -e "s#@ROOTFS@#$ROOTFS#" \
+		/lane/config.json.in > $b/config.json
+	echo $b
+}
+
+expect_eq() { [ "$1" = "$2" ] || { fail "expected \"$2\", got \"$1\""; return 1; }; }
+
+t "run /bin/true, and its cgroup goes away"
+b=$(bundle true '"/bin/true"' '{}')
+if $HAKO --root $ROOT run --bundle $b c1 && [ ! -e $CG/hako/c1 ]; then ok; else fail "run failed or $CG/hako/c1 left"; fi
+
+t "memory limit and swap (memory.swap.max is swap minus limit)"
+b=$(bundle mem '"/bin/sh","-c","cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory.swap.max"' \
+	'{"memory":{"limit":33554432,"swap":67108864}}')
+out=$($HAKO --root $ROOT run --bundle $b c2 | tr '\n' ' ')
+expect_eq "$out" "33554432 33554432 " && ok
+
+t "cpu shares become cpu.weight; quota and period cpu.max"
+b=$(bundle cpu '"/bin/sh","-c","cat /sys/fs/cgroup/cpu.weight /sys/fs/cgroup/cpu.max"' \
+	'{"cpu":{"shares":1024,"quota":50000,"period":100000}}')
+out=$($HAKO --root $ROOT run --bundle $b c3 | tr '\n' ' ')
+expect_eq "$out" "39 50000 100000 " && ok
+
+t "pids limit and cpuset"
+b=$(bundle pids '"/bin/sh","-c","cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/cpuset.cpus"' \
+	'{"pids":{"limit":20},"cpu":{"cpus":"0"}}')
+out=$($HAKO --root $ROOT run --bundle $b c4 | tr '\n' ' ')
+expect_eq "$out" "20 0 " && ok
+
+t "unified key/values"
+b=$(bundle unified '"/bin/cat","/sys/fs/cgroup/memory.high"' '{"unified":{"memory.high":"50003968"}}')
+out=$($HAKO --root $ROOT run --bundle $b c5)
+expect_eq "$out" "50003968" && ok
+
+t "blkio weight becomes io weight"
+b=$(bundle io '"/bin/sh","-c","cat /sys/fs/cgroup/io.bfq.weight 2>/dev/null || cat /sys/fs/cgroup/io.weight"' \
+	'{"blockIO":{"weight":500}}')
+out=$($HAKO --root $ROOT run --bundle $b c6 2>&1 | head -1)
+case "$out" in
+"default 4950" | "default 500" | "500") ok ;;
+*) fail "io weight: $out" ;;
+esac
+
+t "a v1-only knob is refused, naming it and cgroup v2"
+b=$(bundle swappiness '"/bin/true"' '{"memory":{"swappiness":10}}')
+out=$($HAKO --root $ROOT run --bundle $b c7 2>&1)
+case "$out" in
+*"linux.resources.memory.swappiness"*"cgroup v2"*) [ ! -e $ROOT/c7 ] && ok || fail "state left" ;;
+*) fail "$out" ;;
+esac
+
+t "network classID is refused on a cgroup v2 host"
+b=$(bundle net '"/bin/true"' '{"network":{"classID":5}}')
+out=$($HAKO --root $ROOT run --bundle $b c8 2>&1)
+case "$out" in
+*"net_cls"*"cgroup v2 host"*) ok ;;
+*) fail "$out" ;;
+esac
+
+t "OOM kill exits 137"
+b=$(bundle oom '"/bin/hako-probe","alloc","64"' '{"memory":{"limit":16777216,"swap":16777216}}')
+$HAKO --root $ROOT run --bundle $b c9 >/dev/null 2>&1
+expect_eq "$?" "137" && ok
+
+t "a limit too small to start says so"
+b=$(bundle tiny '"/bin/true"' '{"memory":{"limit":8192}}')
+out=$($HAKO --root $ROOT run --bundle $b c10 2>&1)
+case "$out" in
+*"too small"*) ok ;;
+*) fail "$out" ;;
+esac
+
+t "pause and resume through cgroup.freeze"
+b=$(bundle sleep '"/bin/sleep","60"' '{}')
+$HAKO --root $ROOT run -d --bundle $b c11
+$HAKO --root $ROOT pause c11
+s1=$($HAKO --root $ROOT state c11 | grep -c '"paused"')
+f=$(cat $CG/hako/c11/cgroup.freeze)
+$HAKO --root $ROOT resume c11
+s2=$($HAKO --root $ROOT state c11 | grep -c '"running"')
+expect_eq "$s1$f$s2" "111" && ok
+
+t "update and events --stats"
+$HAKO --root $ROOT update --memory 64m --pids-limit 7 c11
+m=$(cat $CG/hako/c11/memory.max)
+p=$(cat $CG/hako/c11/pids.max)
+ev=$($HAKO --root $ROOT events --stats c11)
+case "$m $p $ev" in
+"67108864 7 "*'"memory"'*'"pids":{"current":1'*) ok ;;
+*) fail "$m $p $ev" ;;
+esac
+
+t "ps lists the container's process"
+out=$($HAKO --root $ROOT ps --format json c11)
+case "$out" in
+"["[0-9]*"]") ok ;;
+*) fail "$out" ;;
+esac
+$HAKO --root $ROOT delete --force c11
+
+t "the cgroup namespace shows the container's cgroup as /"
+b=$(bundle cgns '"/bin/cat","/proc/self/cgroup"' '{}')
+out=$($HAKO --root $ROOT run --bundle $b c12)
+expect_eq "$out" "0::/" && ok
+
+t "device rules are refused clearly until the eBPF program exists"
+b=$(bundle dev '"/bin/true"' '{"devices":[{"allow":false,"access":"rwm"}]}')
+out=$($HAKO --root $ROOT run --bundle $b c13 2>&1)
+case "$out" in
+*"linux.resources.devices"*) ok ;;
+*) fail "$out" ;;
+esac
+
+t "nothing is left behind"
+left=$(ls $ROOT 2>/dev/null; ls -d $CG/hako 2>/dev/null)
+expect_eq "$left" "" && ok
+
+echo "1..$n"
+echo "v2lane: $((n - failed)) passed, $failed failed"
