@@ -27,7 +27,8 @@ for lib in $(ldd build/hako | awk '/=> \//{print $3} /^\t\/lib/{print $1}'); do
 	cp -L "$lib" "$stage$lib"
 done
 cp -a build/busybox-bundle/rootfs "$stage/lane/rootfs"
-# The base config: process.args and linux.resources become placeholders.
+# The base config: process.args, linux.resources and linux.devices become
+# placeholders.
 /usr/bin/python3 - "$stage/lane/config.json.in" <<'PY'
 import json, sys
 c = json.load(open("build/busybox-bundle/config.json"))
@@ -35,7 +36,10 @@ c["root"]["path"] = "@ROOTFS@"
 c["process"]["terminal"] = False
 c["process"]["args"] = "@ARGS@"
 c["linux"]["resources"] = "@RESOURCES@"
-text = json.dumps(c).replace('"@ARGS@"', '[@ARGS@]').replace('"@RESOURCES@"', '@RESOURCES@')
+c["linux"]["devices"] = "@DEVICES@"
+text = json.dumps(c).replace('"@ARGS@"', '[@ARGS@]')
+for key in ("@RESOURCES@", "@DEVICES@"):
+    text = text.replace(f'"{key}"', key)
 open(sys.argv[1], "w").write(text)
 PY
 (cd "$stage" && find . | cpio --quiet -o -H newc) | gzip -1 > "$out/initramfs.gz"

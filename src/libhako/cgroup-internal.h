@@ -33,6 +33,15 @@ char *hk_cgroup_read(const struct hk_cgroup_mount *m, const char *file);
 
 extern const struct hk_cgroup_ops hk_cgroup_v1_ops, hk_cgroup_v2_ops;
 
+/* The devices every container may use, applied after the config's rules. */
+extern const struct hk_device_rule hk_cgroup_default_devices[];
+extern const size_t hk_cgroup_n_default_devices;
+
+/* cgroup v2 device rules: load an eBPF program and attach it to m's cgroup. */
+int hk_cgroup_bpf_devices(const struct hk_cgroup_mount *m, const struct hk_device_rule *rules,
+			  size_t n, const struct hk_device_rule *defaults, size_t n_defaults,
+			  struct hk_error *err);
+
 /* Does hierarchy m hold controller name ("memory", "io", "name=systemd")? */
 bool hk_cgroup_has(const struct hk_cgroup_mount *m, const char *name);
 

@@ -161,17 +161,6 @@ static void device_rule_str(const struct hk_device_rule *r, char *buf, size_t si
 	snprintf(buf, size, "%c %s:%s %s", r->type, major, minor, r->access);
 }
 
-/*
- * The devices every container may use, whatever the config says (as runc
- * allows them): mknod of anything, and the nodes created in /dev.
- */
-static const struct hk_device_rule default_device_rules[] = {
-    {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},	   {true, 'c', 1, 3, "rwm"},
-    {true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},	   {true, 'c', 1, 8, "rwm"},
-    {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 0, "rwm"},	   {true, 'c', 5, 1, "rwm"},
-    {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
-};
-
 static int apply_devices(const struct hk_cgroup_mount *m, const struct hk_spec *spec,
 			 struct hk_error *err)
 {
@@ -179,10 +168,10 @@ static int apply_devices(const struct hk_cgroup_mount *m, const struct hk_spec *
 
 	if (!spec->n_device_rules)
 		return 0;
-	for (size_t i = 0; i < spec->n_device_rules + ARRAY_SIZE(default_device_rules); i++) {
+	for (size_t i = 0; i < spec->n_device_rules + hk_cgroup_n_default_devices; i++) {
 		const struct hk_device_rule *r =
 		    i < spec->n_device_rules ? &spec->device_rules[i]
-					     : &default_device_rules[i - spec->n_device_rules];
+					     : &hk_cgroup_default_devices[i - spec->n_device_rules];
 		device_rule_str(r, rule, sizeof(rule));
 		if (hk_cgroup_write(m, r->allow ? "devices.allow" : "devices.deny",
 				    "linux.resources.devices", err, "%s", rule) < 0)

@@ -231,7 +231,10 @@ static int v2_apply(const struct hk_cgroup_mount *m, const struct hk_spec *spec,
 	    {"io", wants_io(r), apply_io},
 	};
 
-	(void)spec; /* device rules need an eBPF program on v2: cgroup.c refuses them */
+	if (spec->n_device_rules && m->device_program &&
+	    hk_cgroup_bpf_devices(m, spec->device_rules, spec->n_device_rules,
+				  hk_cgroup_default_devices, hk_cgroup_n_default_devices, err) < 0)
+		return err->code;
 	for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {
 		if (!groups[i].wanted || !hk_cgroup_has(m, groups[i].ctrl))
 			continue;

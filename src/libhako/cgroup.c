@@ -86,6 +86,19 @@ int hk_cgroup_mounts(struct hk_cgroup_mount **ret, size_t *ret_n, struct hk_erro
 	return 0;
 }
 
+/*
+ * The devices every container may use, whatever the config says (as runc
+ * allows them): mknod of anything, and the nodes created in /dev.
+ */
+const struct hk_device_rule hk_cgroup_default_devices[] = {
+    {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},	   {true, 'c', 1, 3, "rwm"},
+    {true, 'c', 1, 5, "rwm"}, {true, 'c', 1, 7, "rwm"},	   {true, 'c', 1, 8, "rwm"},
+    {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 0, "rwm"},	   {true, 'c', 5, 1, "rwm"},
+    {true, 'c', 5, 2, "rwm"}, {true, 'c', 136, -1, "rwm"},
+};
+
+const size_t hk_cgroup_n_default_devices = ARRAY_SIZE(hk_cgroup_default_devices);
+
 bool hk_cgroup_has(const struct hk_cgroup_mount *m, const char *name)
 {
 	size_t len = strlen(name);
@@ -361,7 +374,9 @@ static int check_controllers(const struct hk_cgroup_mount *m, size_t n,
 			continue;
 		for (size_t i = 0; i < n && !found; i++)
 			found = m[i].controllers ? hk_cgroup_has(&m[i], needs[k].v1)
-						 : needs[k].v2 && hk_cgroup_has(&m[i], needs[k].v2);
+				: needs[k].v2
+				    ? hk_cgroup_has(&m[i], needs[k].v2)
+				    : !strcmp(needs[k].v1, "devices") && m[i].device_program;
 		if (found)
 			continue;
 		if (!needs[k].v2)
@@ -369,10 +384,7 @@ static int check_controllers(const struct hk_cgroup_mount *m, size_t n,
 					     "%s: needs the cgroup v1 %s controller, which %s does "
 					     "not have%s",
 					     needs[k].what, needs[k].v1, host_shape(m, n),
-					     strcmp(needs[k].v1, "devices")
-						 ? " (cgroup v2 has no such controller)"
-						 : " (cgroup v2 device programs are not supported "
-						   "yet)");
+					     " (cgroup v2 has no such controller)");
 		return hk_error_setx(err, -EOPNOTSUPP, "%s: %s has no %s controller mounted",
 				     needs[k].what, host_shape(m, n), needs[k].v1);
 	}

@@ -21,6 +21,7 @@ struct hk_cgroup_mount {
 	char *root;	      /* the mount's root inside the hierarchy, usually "/" */
 	char *path;	      /* the container's cgroup here, after hk_cgroup_plan() */
 	char *v2_controllers; /* cgroup2: its cgroup.controllers ("cpu io memory ...") */
+	bool device_program;  /* cgroup2 enforces device rules (no v1 devices here) */
 };
 
 /* The cgroup hierarchies mounted on this host, from /proc/self/mountinfo. */

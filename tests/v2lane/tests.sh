@@ -14,12 +14,13 @@ t() { current=$1; n=$((n + 1)); }
 ok() { echo "ok $n - $current"; }
 fail() { echo "not ok $n - $current: $*"; failed=$((failed + 1)); }
 
-# bundle NAME ARGS-JSON RESOURCES-JSON: a bundle from the base config, with
-# process.args and linux.resources replaced.
+# bundle NAME ARGS-JSON RESOURCES-JSON [DEVICES-JSON]: a bundle from the base
+# config, with process.args, linux.resources and linux.devices replaced.
 bundle() {
 	b=/tmp/bundle-$1
 	mkdir -p $b
 	sed -e "s#@ARGS@#$2#" -e "s#@RESOURCES@#$3#" -e "s#@ROOTFS@#$ROOTFS#" \
+		-e "s#@DEVICES@#${4:-[]}#" \
 		/lane/config.json.in > $b/config.json
 	echo $b
 }
@@ -124,13 +125,24 @@ b=$(bundle cgns '"/bin/cat","/proc/self/cgroup"' '{}')
 out=$($HAKO --root $ROOT run --bundle $b c12)
 expect_eq "$out" "0::/" && ok
 
-t "device rules are refused clearly until the eBPF program exists"
-b=$(bundle dev '"/bin/true"' '{"devices":[{"allow":false,"access":"rwm"}]}')
+kmsg='[{"path":"/dev/hako-kmsg","type":"c","major":1,"minor":11}]'
+# Writing /dev/kmsg needs no capability (reading it needs CAP_SYSLOG).
+probe='"/bin/sh","-c","echo x > /dev/null \&\& if echo hako-v2lane 2>/dev/null > /dev/hako-kmsg; then echo open; else echo denied; fi"'
+
+t "device rules through eBPF: the default devices work, others are denied"
+b=$(bundle dev1 "$probe" '{"devices":[{"allow":false,"access":"rwm"}]}' "$kmsg")
 out=$($HAKO --root $ROOT run --bundle $b c13 2>&1)
-case "$out" in
-*"linux.resources.devices"*) ok ;;
-*) fail "$out" ;;
-esac
+expect_eq "$out" "denied" && ok
+
+t "device rules through eBPF: a later allow rule opens a device"
+b=$(bundle dev2 "$probe" '{"devices":[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":11,"access":"w"}]}' "$kmsg")
+out=$($HAKO --root $ROOT run --bundle $b c14 2>&1)
+expect_eq "$out" "open" && ok
+
+t "device rules through eBPF: the default hako spec config runs"
+b=$(bundle dev3 '"/bin/sh","-c","echo x > /dev/null \&\& echo fine"' '{"devices":[{"allow":false,"access":"rwm"}]}')
+out=$($HAKO --root $ROOT run --bundle $b c15 2>&1)
+expect_eq "$out" "fine" && ok
 
 t "nothing is left behind"
 left=$(ls $ROOT 2>/dev/null; ls -d $CG/hako 2>/dev/null)
