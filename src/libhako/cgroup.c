@@ -69,6 +69,7 @@ int hk_cgroup_mounts(struct hk_cgroup_mount **ret, size_t *ret_n, struct hk_erro
 		m[n].controllers = strcmp(fstype, "cgroup") == 0 ? v1_controllers(superopts) : NULL;
 		m[n].path = NULL;
 		m[n].v2_controllers = NULL;
+		m[n].device_program = false;
 		if (!m[n].controllers) {
 			/* What the unified hierarchy offers (all of it, or on a hybrid
 			 * host what v1 left over, often just hugetlb). */
@@ -80,6 +81,14 @@ int hk_cgroup_mounts(struct hk_cgroup_mount **ret, size_t *ret_n, struct hk_erro
 				m[n].v2_controllers = hk_xstrdup("");
 		}
 		n++;
+	}
+	/* Without a v1 devices hierarchy, device rules go to cgroup2 as eBPF. */
+	{
+		bool v1_devices = false;
+		for (size_t k = 0; k < n; k++)
+			v1_devices |= m[k].controllers && hk_cgroup_has(&m[k], "devices");
+		for (size_t k = 0; k < n; k++)
+			m[k].device_program = !m[k].controllers && !v1_devices;
 	}
 	*ret = m;
 	*ret_n = n;

@@ -23,7 +23,7 @@ def lane():
     if p.returncode == 77:
         pytest.skip(p.stderr.strip())
     results = {}
-    for m in re.finditer(r"^(ok|not ok) \d+ - (.*?)(?:: (.*))?\r?$", p.stdout, re.M):
+    for m in re.finditer(r"^(ok|not ok) \d+ - (.*?)(?: # (.*))?\r?$", p.stdout, re.M):
         results[m.group(2)] = (m.group(1) == "ok", m.group(3) or "")
     assert "v2lane: done" in p.stdout, p.stdout[-3000:] + p.stderr[-2000:]
     return results, p.stdout

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The cgroup v2 lane: hako's cgroup tests on a pure cgroup v2 kernel, run by
 # tests/v2lane/init in a qemu guest, as TAP. Each test names itself with
-# `t NAME` and ends with `ok` or `fail WHY`; the host's pytest reads the TAP.
+# `t NAME` and ends with `ok` or `fail WHY` ("not ok N - NAME # WHY"); the
+# host's pytest reads the TAP.
 HAKO=/usr/bin/hako
 ROOT=/run/hako
 ROOTFS=/lane/rootfs
@@ -12,7 +13,7 @@ current=""
 
 t() { current=$1; n=$((n + 1)); }
 ok() { echo "ok $n - $current"; }
-fail() { echo "not ok $n - $current: $*"; failed=$((failed + 1)); }
+fail() { echo "not ok $n - $current # $*"; failed=$((failed + 1)); }
 
 # bundle NAME ARGS-JSON RESOURCES-JSON [DEVICES-JSON]: a bundle from the base
 # config, with process.args, linux.resources and linux.devices replaced.
