@@ -216,6 +216,15 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	x->st.pid = pid;
 	if (hk_proc_start_time(pid, &x->st.start_time) < 0)
 		return hk_error_setx(err, -ECHILD, "container init exited at once");
+	/* Before any cgroup exists, record where they will be: if we are killed
+	 * while making them, delete --force still finds and removes them. */
+	x->st.cgroup_dirs = calloc(x->n_cgroups + 1, sizeof(char *));
+	for (size_t i = 0; i < x->n_cgroups; i++)
+		x->st.cgroup_dirs[i] = hk_xstrdup(x->cgroups[i].path);
+	if (hk_state_save(x->dirfd, &x->st, err) < 0)
+		return err->code;
+	hk_strv_free(x->st.cgroup_dirs);
+	x->st.cgroup_dirs = NULL;
 	if (hk_ns_write_id_maps(x->spec, pid, err) < 0 ||
 	    hk_cgroup_enter(x->cgroups, x->n_cgroups, x->spec, pid, o->rootless, &x->st.cgroup_dirs,
 			    &x->st.cgroup_paths, err) < 0)

@@ -197,3 +197,21 @@ def test_parallel_runs_share_the_default_parent_cleanly(hako, tmp_path):
         results = list(pool.map(lambda cid: hako.cmd("run", "--bundle", b, cid), ids))
     failed = [(p.returncode, p.stderr) for p in results if p.returncode != 0]
     assert not failed, failed
+
+
+def test_delete_force_after_the_runtime_was_killed(hako, tmp_path):
+    """kill -9 of a foreground `run`: the container lives on, orphaned;
+    delete --force ends it and removes its cgroups and state."""
+    cid = hako.new_id()
+    b = hako.bundle(tmp_path, ["/bin/hako-probe", "signals"])
+    p = subprocess.Popen([HAKO, "--root", hako.root, "run", "--bundle", b, cid],
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "ready\n"
+    p.kill()
+    p.wait()
+    init = state(hako, cid)["pid"]
+    assert state(hako, cid)["status"] == "running"
+    hako.cmd("delete", "--force", cid, check=True)
+    assert not os.path.exists(os.path.join(hako.root, cid))
+    assert not os.path.exists(f"/proc/{init}/status") or \
+        "zombie" in open(f"/proc/{init}/status").read()
