@@ -26,6 +26,7 @@ int cmd_delete(const struct hako_globals *g, int argc, char **argv, struct hk_er
 int cmd_run(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
 int cmd_list(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
 int cmd_spec(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
+int cmd_exec(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
 int cmd_pause(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
 int cmd_resume(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);
 int cmd_ps(const struct hako_globals *g, int argc, char **argv, struct hk_error *err);

@@ -19,6 +19,7 @@ static const struct {
     {"create", cmd_create, "create a container"},
     {"start", cmd_start, "start a created container"},
     {"run", cmd_run, "create and start a container"},
+    {"exec", cmd_exec, "run a new process in a running container"},
     {"state", cmd_state, "print the state of a container"},
     {"kill", cmd_kill, "send a signal to a container's init"},
     {"delete", cmd_delete, "delete a container and everything it had"},
@@ -177,7 +178,8 @@ int main(int argc, char **argv)
 			hk_log_write("error", "%s", err.msg);
 		if (log_fd >= 0 || format == HK_LOG_TEXT)
 			fprintf(stderr, "hako: %s\n", err.msg);
-		return 1;
+		/* exec's own status is the process's: hako's failure is 255, as runc. */
+		return strcmp(commands[i].name, "exec") ? 1 : 255;
 	}
 	fprintf(stderr, "hako: unknown command \"%s\"\n", argv[optind]);
 	return 1;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -130,7 +131,8 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 
 	if (p->terminal) {
 		int master;
-		if (hk_terminal_setup_child(p->console_height, p->console_width, &master, err) < 0)
+		if (hk_terminal_setup_child(p->console_height, p->console_width, a->exec_pidfd < 0,
+					    &master, err) < 0)
 			return err->code;
 		if (hk_sync_send(a->sync_fd, HK_SYNC_PTY, NULL, master) < 0)
 			return hk_error_set(err, -EPIPE, "send the pty to the runtime");
@@ -153,10 +155,35 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 	return hk_process_close_fds(a->preserve_fds, err);
 }
 
+/*
+ * exec: the container exists. Join all its namespaces at once through its
+ * init's pidfd (setns(2) with a pidfd, Linux 5.8), the user namespace first,
+ * which also puts us at the root of its filesystem; then the process steps.
+ */
+static int setup_exec(const struct hk_child_args *a, char *exe, size_t exe_size,
+		      struct hk_error *err)
+{
+	struct hk_sync_msg msg;
+	int r = hk_sync_recv(a->sync_fd, &msg, NULL);
+
+	if (r < 0 || msg.type != HK_SYNC_GO)
+		return hk_error_setx(err, r < 0 ? r : -EPROTO, "waiting for the runtime failed");
+	if (a->exec_ns_flags && setns(a->exec_pidfd, a->exec_ns_flags) < 0)
+		return hk_error_set(err, -errno, "setns(pidfd of the container's init, %#x)",
+				    (unsigned)a->exec_ns_flags);
+	hk_debug("setns(pidfd, %#x) ok: in the container's namespaces", (unsigned)a->exec_ns_flags);
+	close(a->exec_pidfd);
+	if (hk_process_set_oom_score_adj(&a->spec->process, err) < 0)
+		return err->code;
+	return setup_process(a, exe, exe_size, err);
+}
+
 static int setup(const struct hk_child_args *a, char *exe, size_t exe_size, struct hk_error *err)
 {
 	const struct hk_spec *spec = a->spec;
 
+	if (a->exec_pidfd >= 0)
+		return setup_exec(a, exe, exe_size, err);
 	if (wait_for_go(a, err) < 0)
 		return err->code;
 	if (hk_ns_join_and_unshare(spec, a->plan, err) < 0)
@@ -194,7 +221,9 @@ _Noreturn void hk_child_main(const struct hk_child_args *a)
 	}
 	if (hk_sync_send(a->sync_fd, HK_SYNC_READY, NULL, -1) < 0)
 		_exit(1);
-	wait_for_start(a);
+	/* create waits for `start`; exec runs at once. */
+	if (a->exec_pidfd < 0)
+		wait_for_start(a);
 	/* A foreground run blocked signals to forward them; the process gets none blocked. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

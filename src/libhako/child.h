@@ -24,6 +24,10 @@ struct hk_child_args {
 	size_t n_cgroups;
 	int cap_last;	     /* the running kernel's last capability */
 	const char *keyring; /* "_ses.<id>", or NULL for --no-new-keyring */
+	/* exec: the running init's pidfd and the namespaces to join through it;
+	 * exec_pidfd is -1 for create. */
+	int exec_pidfd;
+	int exec_ns_flags;
 };
 
 /* Set up the container and execve() its process. Never returns. */

@@ -43,6 +43,25 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err);
 int hk_container_kill(const char *root, const char *id, int sig, bool all, struct hk_error *err);
 /* Remove a stopped (or with force, any) container and all it had. */
 int hk_container_delete(const char *root, const char *id, bool force, struct hk_error *err);
+/* exec: a new process in a running container, as runc exec. */
+struct hk_exec_opts {
+	const char *root;
+	const char *id;
+	const char *process_file; /* --process: the whole process as JSON */
+	char **args;		  /* else: these args, on the config's process */
+	char **env;		  /* -e KEY=VALUE, added or replacing */
+	const char *cwd;	  /* --cwd */
+	const char *user;	  /* -u UID[:GID] */
+	char **caps;		  /* --cap CAP_X, added */
+	bool tty, no_new_privs;
+	const char *console_socket;
+	const char *pid_file;
+	unsigned preserve_fds;
+	bool keep_terminal; /* in the foreground: hand the pty master back */
+};
+int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *ret,
+		      struct hk_error *err);
+
 /* pause (freeze every process) or resume a running container. */
 int hk_container_pause(const char *root, const char *id, bool pause, struct hk_error *err);
 /* New limits for a created or running container. */

@@ -490,17 +490,13 @@ static int parse_user(struct ctx *c, struct hk_process *pr, const struct hk_json
 	return 0;
 }
 
-static int parse_process(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
+/* The members of a process object, in config.json or in `exec --process`. */
+static int parse_process_fields(struct ctx *c, struct hk_process *pr, const struct hk_json *proc)
 {
-	struct hk_process *pr = &s->process;
-	int r;
-	struct hk_json *proc = get_typed(c, root, "process", "", HK_JSON_OBJECT, &r);
 	struct hk_json *cs;
 	long long v;
+	int r;
 
-	if (!proc)
-		return r;
-	s->has_process = true;
 	if (get_bool(c, proc, "terminal", "process", &pr->terminal) < 0 ||
 	    get_strv(c, proc, "args", "process", &pr->args) < 0 ||
 	    get_strv(c, proc, "env", "process", &pr->env) < 0 ||
@@ -536,6 +532,51 @@ static int parse_process(struct ctx *c, struct hk_spec *s, const struct hk_json 
 	if (!pr->env)
 		pr->env = calloc(1, sizeof(char *));
 	return 0;
+}
+
+static int parse_process(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
+{
+	int r;
+	struct hk_json *proc = get_typed(c, root, "process", "", HK_JSON_OBJECT, &r);
+
+	if (!proc)
+		return r;
+	s->has_process = true;
+	return parse_process_fields(c, &s->process, proc);
+}
+
+void hk_process_release(struct hk_process *p)
+{
+	free(p->additional_gids);
+	hk_strv_free(p->args);
+	hk_strv_free(p->env);
+	free(p->cwd);
+	free(p->rlimits);
+	memset(p, 0, sizeof(*p));
+}
+
+int hk_process_parse(const char *text, size_t len, const char *file, struct hk_process *ret,
+		     struct hk_error *err)
+{
+	struct ctx c = {file, err};
+	struct hk_json *doc = NULL;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (memchr(text, '\0', len))
+		return hk_error_setx(err, -EINVAL, "%s: contains a NUL byte", file);
+	if (hk_json_parse(text, len, &doc, err) < 0) {
+		char where[HK_ERROR_MSG_MAX];
+		memcpy(where, err->msg, sizeof(where));
+		return hk_error_setx(err, -EINVAL, "%s:%.900s", file, where);
+	}
+	r = want_type(&c, doc, "process", HK_JSON_OBJECT);
+	if (r == 0)
+		r = parse_process_fields(&c, ret, doc);
+	hk_json_free(doc);
+	if (r < 0)
+		hk_process_release(ret);
+	return r;
 }
 
 /* ---- lx ---- */
@@ -1227,11 +1268,7 @@ void hk_spec_free(struct hk_spec *s)
 	free(s->root_path);
 	free(s->hostname);
 	free(s->domainname);
-	free(s->process.additional_gids);
-	hk_strv_free(s->process.args);
-	hk_strv_free(s->process.env);
-	free(s->process.cwd);
-	free(s->process.rlimits);
+	hk_process_release(&s->process);
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		free(s->mounts[i].destination);
 		free(s->mounts[i].source);

@@ -122,6 +122,7 @@ struct hk_resources {
 };
 
 void hk_resources_release(struct hk_resources *r);
+
 /* Parse a linux.resources object given as text (`update --resources`). */
 int hk_resources_parse(const char *text, size_t len, const char *file, struct hk_resources *ret,
 		       struct hk_error *err);
@@ -155,6 +156,11 @@ struct hk_process {
 	bool has_capabilities;
 	uint64_t caps[HK_CAP_SET_COUNT];
 };
+
+void hk_process_release(struct hk_process *p);
+/* Parse a process object given as text (`exec --process FILE`). */
+int hk_process_parse(const char *text, size_t len, const char *file, struct hk_process *ret,
+		     struct hk_error *err);
 
 struct hk_time_offset {
 	int64_t secs;

@@ -17,7 +17,8 @@
 #include "terminal.h"
 #include "util.h"
 
-int hk_terminal_setup_child(unsigned rows, unsigned cols, int *ret_master, struct hk_error *err)
+int hk_terminal_setup_child(unsigned rows, unsigned cols, bool console, int *ret_master,
+			    struct hk_error *err)
 {
 	char slave_name[64];
 	int master, slave, n, unlock = 0;
@@ -50,7 +51,7 @@ int hk_terminal_setup_child(unsigned rows, unsigned cols, int *ret_master, struc
 	}
 	hk_debug("open(\"/dev/ptmx\") = pty %s, setsid, TIOCSCTTY ok", slave_name);
 	/* /dev/console is the pty, as console(4) is for init. */
-	{
+	if (console) {
 		int c = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (c >= 0)
 			close(c);
