@@ -5,7 +5,7 @@
 #   scripts/deps.sh test     also qemu and Debian's cloud kernel, for the
 #                            cgroup v2 lane (tests/v2lane)
 set -eu
-pkgs="gcc libc6-dev meson ninja-build pkg-config busybox-static python3 python3-pytest iproute2"
+pkgs="gcc libc6-dev meson ninja-build pkg-config libseccomp-dev busybox-static python3 python3-pytest iproute2"
 if [ "${1:-}" = test ]; then
 	pkgs="$pkgs cpio qemu-system-x86 linux-image-cloud-amd64"
 fi

@@ -138,8 +138,13 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 			return hk_error_set(err, -EPIPE, "send the pty to the runtime");
 		close(master);
 	}
-	if (hk_process_set_rlimits(p, err) < 0 ||
-	    hk_process_set_user_and_caps(p, a->cap_last, err) < 0)
+	if (hk_process_set_rlimits(p, err) < 0)
+		return err->code;
+	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+	 * while we still have it. With it, as late as possible (before execve). */
+	if (!p->no_new_privileges && hk_seccomp_load(a->seccomp, err) < 0)
+		return hk_error_prefix(err, "linux.seccomp");
+	if (hk_process_set_user_and_caps(p, a->cap_last, err) < 0)
 		return err->code;
 	if (hk_sys_chdir(p->cwd, err) < 0)
 		return hk_error_prefix(err, "process.cwd");
@@ -224,6 +229,11 @@ _Noreturn void hk_child_main(const struct hk_child_args *a)
 	/* create waits for `start`; exec runs at once. */
 	if (a->exec_pidfd < 0)
 		wait_for_start(a);
+	if (a->spec->process.no_new_privileges && hk_seccomp_load(a->seccomp, &err) < 0) {
+		/* Nobody reads the sync socket any more: tell the container's stderr. */
+		dprintf(STDERR_FILENO, "hako: %s\n", err.msg);
+		_exit(1);
+	}
 	/* A foreground run blocked signals to forward them; the process gets none blocked. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

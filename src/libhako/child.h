@@ -10,6 +10,7 @@
 
 #include "cgroup.h"
 #include "namespaces.h"
+#include "seccomp-filter.h"
 #include "spec.h"
 
 struct hk_child_args {
@@ -28,6 +29,7 @@ struct hk_child_args {
 	 * exec_pidfd is -1 for create. */
 	int exec_pidfd;
 	int exec_ns_flags;
+	const struct hk_seccomp_prog *seccomp; /* compiled by the parent */
 };
 
 /* Set up the container and execve() its process. Never returns. */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "namespaces.h"
 #include "process.h"
+#include "seccomp-filter.h"
 #include "signals.h"
 #include "spec.h"
 #include "state.h"
@@ -167,11 +168,13 @@ struct create_ctx {
 	struct hk_state st;
 	struct hk_cgroup_mount *cgroups;
 	size_t n_cgroups;
+	struct hk_seccomp_prog seccomp;
 };
 
 static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk_container *c,
 		 struct hk_error *err)
 {
+	char seccomp_cache[PATH_MAX];
 	char keyring[128];
 	struct hk_child_args args = {
 	    .spec = x->spec,
@@ -191,14 +194,17 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	if (fifo_dirfd < 0)
 		return hk_error_set(err, -errno, "open the state directory");
 	snprintf(keyring, sizeof(keyring), "_ses.%s", o->id);
+	snprintf(seccomp_cache, sizeof(seccomp_cache), "%s/%s", o->root, HK_SECCOMP_CACHE);
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x->socks) < 0)
 		return hk_error_set(err, -errno, "socketpair");
-	if (hk_cgroup_plan(x->spec, o->id, &x->cgroups, &x->n_cgroups, err) < 0 ||
+	if (hk_seccomp_compile(&x->spec->seccomp, seccomp_cache, &x->seccomp, err) < 0 ||
+	    hk_cgroup_plan(x->spec, o->id, &x->cgroups, &x->n_cgroups, err) < 0 ||
 	    hk_ns_enter_for_children(x->spec, &x->plan, err) < 0)
 		return err->code;
 	args.cgroups = x->cgroups;
 	args.n_cgroups = x->n_cgroups;
+	args.seccomp = &x->seccomp;
 	pid = clone_init(x->plan.clone_flags, &c->pidfd, err);
 	if (pid < 0)
 		return err->code;
@@ -293,6 +299,7 @@ int hk_container_create(const struct hk_create_opts *o, struct hk_container *c,
 		goto fail;
 	hk_ns_plan_release(&x.plan);
 	hk_cgroup_mounts_free(x.cgroups, x.n_cgroups);
+	hk_seccomp_prog_release(&x.seccomp);
 	close(x.socks[0]);
 	close(x.dirfd);
 	hk_state_release(&x.st);
@@ -312,6 +319,7 @@ fail:
 	hk_container_release(c);
 	hk_ns_plan_release(&x.plan);
 	hk_cgroup_mounts_free(x.cgroups, x.n_cgroups);
+	hk_seccomp_prog_release(&x.seccomp);
 	for (int i = 0; i < 2; i++)
 		if (x.socks[i] >= 0)
 			close(x.socks[i]);
@@ -828,11 +836,14 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	_cleanup_close_ int pidfd = -1, own_pid = -1, own_time = -1;
 	struct hk_state st;
 	struct hk_ns_plan plan = {0};
+	struct hk_seccomp_prog seccomp = {0};
 	enum hk_status status;
 	int socks[2] = {-1, -1}, ns, r;
 	struct hk_child_args args;
+	char seccomp_cache[PATH_MAX];
 	pid_t pid;
 
+	snprintf(seccomp_cache, sizeof(seccomp_cache), "%s/%s", o->root, HK_SECCOMP_CACHE);
 	*c = (struct hk_container){.pid = 0, .pidfd = -1, .master = -1};
 	{
 		/* Not under the lock: the process may run for as long as the container. */
@@ -845,7 +856,8 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 				  hk_status_name(status));
 		goto out;
 	}
-	if (hk_spec_load(st.bundle, NULL, &spec, err) < 0 || exec_process(o, spec, err) < 0) {
+	if (hk_spec_load(st.bundle, NULL, &spec, err) < 0 || exec_process(o, spec, err) < 0 ||
+	    hk_seccomp_compile(&spec->seccomp, seccomp_cache, &seccomp, err) < 0) {
 		r = err->code;
 		goto out;
 	}
@@ -877,6 +889,7 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	    .cap_last = hk_process_cap_last(),
 	    .exec_pidfd = pidfd,
 	    .exec_ns_flags = ns & ~(CLONE_NEWPID | CLONE_NEWTIME),
+	    .seccomp = &seccomp,
 	};
 	pid = clone_init(0, &c->pidfd, err);
 	if (pid == 0) {
@@ -930,6 +943,7 @@ out:
 	for (int i = 0; i < 2; i++)
 		if (socks[i] >= 0)
 			close(socks[i]);
+	hk_seccomp_prog_release(&seccomp);
 	hk_state_release(&st);
 	return r;
 }

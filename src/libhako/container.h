@@ -59,8 +59,7 @@ struct hk_exec_opts {
 	unsigned preserve_fds;
 	bool keep_terminal; /* in the foreground: hand the pty master back */
 };
-int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *ret,
-		      struct hk_error *err);
+int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *ret, struct hk_error *err);
 
 /* pause (freeze every process) or resume a running container. */
 int hk_container_pause(const char *root, const char *id, bool pause, struct hk_error *err);

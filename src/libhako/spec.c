@@ -1116,12 +1116,160 @@ static int parse_sysctl(struct ctx *c, struct hk_spec *s, const struct hk_json *
 	return 0;
 }
 
+static int seccomp_action(struct ctx *c, const struct hk_json *v, const char *p,
+			  enum hk_seccomp_action *ret)
+{
+	static const char *const names[] = {
+	    [HK_SCMP_KILL] = "SCMP_ACT_KILL",
+	    [HK_SCMP_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
+	    [HK_SCMP_KILL_THREAD] = "SCMP_ACT_KILL_THREAD",
+	    [HK_SCMP_TRAP] = "SCMP_ACT_TRAP",
+	    [HK_SCMP_ERRNO] = "SCMP_ACT_ERRNO",
+	    [HK_SCMP_TRACE] = "SCMP_ACT_TRACE",
+	    [HK_SCMP_ALLOW] = "SCMP_ACT_ALLOW",
+	    [HK_SCMP_LOG] = "SCMP_ACT_LOG",
+	    [HK_SCMP_NOTIFY] = "SCMP_ACT_NOTIFY",
+	};
+
+	if (!v)
+		return bad(c, NULL, p, "an action is required");
+	if (want_type(c, v, p, HK_JSON_STRING) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(v->text, names[i])) {
+			*ret = (enum hk_seccomp_action)i;
+			return 0;
+		}
+	return bad(c, v, p, "unknown action \"%s\"", v->text);
+}
+
+static int parse_seccomp_args(struct ctx *c, struct hk_seccomp_rule *rule, const struct hk_json *a,
+			      const char *path)
+{
+	static const char *const ops[] = {
+	    [HK_SCMP_NE] = "SCMP_CMP_NE",
+	    [HK_SCMP_LT] = "SCMP_CMP_LT",
+	    [HK_SCMP_LE] = "SCMP_CMP_LE",
+	    [HK_SCMP_EQ] = "SCMP_CMP_EQ",
+	    [HK_SCMP_GE] = "SCMP_CMP_GE",
+	    [HK_SCMP_GT] = "SCMP_CMP_GT",
+	    [HK_SCMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
+	};
+
+	rule->args = calloc(a->n ? a->n : 1, sizeof(*rule->args));
+	for (size_t i = 0; i < a->n; i++) {
+		struct hk_seccomp_arg *arg = &rule->args[rule->n_args++];
+		_cleanup_free_ char *op = NULL;
+		long long index = -1, value = 0, two = 0;
+		char p[160];
+		size_t k = 0;
+
+		snprintf(p, sizeof(p), "%s.args[%zu]", path, i);
+		if (want_type(c, a->items[i], p, HK_JSON_OBJECT) < 0 ||
+		    get_int(c, a->items[i], "index", p, 0, 5, &index) < 0 ||
+		    get_int(c, a->items[i], "value", p, 0, UINT64_MAX, &value) < 0 ||
+		    get_int(c, a->items[i], "valueTwo", p, 0, UINT64_MAX, &two) < 0 ||
+		    get_string(c, a->items[i], "op", p, &op) < 0)
+			return -EINVAL;
+		if (index < 0 || !op)
+			return bad(c, a->items[i], p, "\"index\" and \"op\" are required");
+		while (k < ARRAY_SIZE(ops) && strcmp(ops[k], op))
+			k++;
+		if (k == ARRAY_SIZE(ops))
+			return bad(c, a->items[i], p, "unknown op \"%s\"", op);
+		*arg = (struct hk_seccomp_arg){(unsigned)index, (uint64_t)value, (uint64_t)two,
+					       (enum hk_seccomp_op)k};
+	}
+	return 0;
+}
+
+static int parse_seccomp(struct ctx *c, struct hk_seccomp *sc, const struct hk_json *lx)
+{
+	static const char p[] = "linux.seccomp";
+	int r;
+	struct hk_json *o = get_typed(c, lx, "seccomp", "linux", HK_JSON_OBJECT, &r);
+	struct hk_json *a;
+	char **flags = NULL;
+
+	if (!o)
+		return r;
+	sc->present = true;
+	sc->json = o;
+	if (seccomp_action(c, hk_json_get(o, "defaultAction"), "linux.seccomp.defaultAction",
+			   &sc->default_action) < 0 ||
+	    get_opt(c, o, "defaultErrnoRet", p, 0, 4095, &sc->default_errno_ret) < 0 ||
+	    get_strv(c, o, "architectures", p, &sc->architectures) < 0 ||
+	    get_strv(c, o, "flags", p, &flags) < 0 ||
+	    get_string(c, o, "listenerPath", p, &sc->listener_path) < 0 ||
+	    get_string(c, o, "listenerMetadata", p, &sc->listener_metadata) < 0) {
+		hk_strv_free(flags);
+		return -EINVAL;
+	}
+	for (char **f = flags; f && *f; f++) {
+		if (!strcmp(*f, "SECCOMP_FILTER_FLAG_TSYNC"))
+			sc->flag_tsync = true;
+		else if (!strcmp(*f, "SECCOMP_FILTER_FLAG_LOG"))
+			sc->flag_log = true;
+		else if (!strcmp(*f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
+			sc->flag_spec_allow = true;
+		else {
+			r = bad(c, hk_json_get(o, "flags"), "linux.seccomp.flags",
+				"unknown flag \"%s\"", *f);
+			hk_strv_free(flags);
+			return r;
+		}
+	}
+	hk_strv_free(flags);
+	a = get_typed(c, o, "syscalls", p, HK_JSON_ARRAY, &r);
+	if (!a)
+		return r;
+	sc->rules = calloc(a->n ? a->n : 1, sizeof(*sc->rules));
+	for (size_t i = 0; i < a->n; i++) {
+		struct hk_seccomp_rule *rule = &sc->rules[sc->n_rules++];
+		struct hk_json *args;
+		char q[64];
+
+		snprintf(q, sizeof(q), "linux.seccomp.syscalls[%zu]", i);
+		if (want_type(c, a->items[i], q, HK_JSON_OBJECT) < 0 ||
+		    get_strv(c, a->items[i], "names", q, &rule->names) < 0)
+			return -EINVAL;
+		if (!rule->names || !rule->names[0])
+			return bad(c, a->items[i], q, "\"names\" must list at least one syscall");
+		{
+			char ap[80];
+			snprintf(ap, sizeof(ap), "%s.action", q);
+			if (seccomp_action(c, hk_json_get(a->items[i], "action"), ap,
+					   &rule->action) < 0)
+				return -EINVAL;
+		}
+		if (get_opt(c, a->items[i], "errnoRet", q, 0, 4095, &rule->errno_ret) < 0)
+			return -EINVAL;
+		args = get_typed(c, a->items[i], "args", q, HK_JSON_ARRAY, &r);
+		if (r < 0 || (args && parse_seccomp_args(c, rule, args, q) < 0))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+void hk_seccomp_release(struct hk_seccomp *sc)
+{
+	for (size_t i = 0; i < sc->n_rules; i++) {
+		hk_strv_free(sc->rules[i].names);
+		free(sc->rules[i].args);
+	}
+	free(sc->rules);
+	hk_strv_free(sc->architectures);
+	free(sc->listener_path);
+	free(sc->listener_metadata);
+	memset(sc, 0, sizeof(*sc));
+}
+
 static int parse_linux(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
 {
 	int r;
 	struct hk_json *lx = get_typed(c, root, "linux", "", HK_JSON_OBJECT, &r);
 	_cleanup_free_ char *prop = NULL;
-	static const char *const unsupported[] = {"seccomp", "intelRdt", "personality"};
+	static const char *const unsupported[] = {"intelRdt", "personality"};
 
 	if (!lx)
 		return r;
@@ -1135,7 +1283,8 @@ static int parse_linux(struct ctx *c, struct hk_spec *s, const struct hk_json *r
 	    parse_idmaps(c, lx, "uidMappings", &s->uid_mappings, &s->n_uid_mappings) < 0 ||
 	    parse_idmaps(c, lx, "gidMappings", &s->gid_mappings, &s->n_gid_mappings) < 0 ||
 	    parse_devices(c, s, lx) < 0 || parse_resources(c, s, lx) < 0 ||
-	    parse_time_offsets(c, s, lx) < 0 || parse_sysctl(c, s, lx) < 0 ||
+	    parse_seccomp(c, &s->seccomp, lx) < 0 || parse_time_offsets(c, s, lx) < 0 ||
+	    parse_sysctl(c, s, lx) < 0 ||
 	    get_string(c, lx, "cgroupsPath", "linux", &s->cgroups_path) < 0 ||
 	    get_strv(c, lx, "maskedPaths", "linux", &s->masked_paths) < 0 ||
 	    get_strv(c, lx, "readonlyPaths", "linux", &s->readonly_paths) < 0 ||
@@ -1285,6 +1434,7 @@ void hk_spec_free(struct hk_spec *s)
 	free(s->devices);
 	free(s->device_rules);
 	hk_resources_release(&s->resources);
+	hk_seccomp_release(&s->seccomp);
 	free(s->cgroups_path);
 	hk_strv_free(s->masked_paths);
 	hk_strv_free(s->readonly_paths);

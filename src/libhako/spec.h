@@ -127,6 +127,59 @@ void hk_resources_release(struct hk_resources *r);
 int hk_resources_parse(const char *text, size_t len, const char *file, struct hk_resources *ret,
 		       struct hk_error *err);
 
+/* linux.seccomp, parsed; seccomp.c turns it into a BPF program. */
+struct hk_json;
+
+enum hk_seccomp_action {
+	HK_SCMP_KILL, /* SCMP_ACT_KILL, which is KILL_THREAD */
+	HK_SCMP_KILL_PROCESS,
+	HK_SCMP_KILL_THREAD,
+	HK_SCMP_TRAP,
+	HK_SCMP_ERRNO,
+	HK_SCMP_TRACE,
+	HK_SCMP_ALLOW,
+	HK_SCMP_LOG,
+	HK_SCMP_NOTIFY,
+};
+
+enum hk_seccomp_op {
+	HK_SCMP_NE,
+	HK_SCMP_LT,
+	HK_SCMP_LE,
+	HK_SCMP_EQ,
+	HK_SCMP_GE,
+	HK_SCMP_GT,
+	HK_SCMP_MASKED_EQ
+};
+
+struct hk_seccomp_arg {
+	unsigned index;
+	uint64_t value, value_two;
+	enum hk_seccomp_op op;
+};
+
+struct hk_seccomp_rule {
+	char **names;
+	enum hk_seccomp_action action;
+	struct hk_opt errno_ret; /* for ERRNO (default EPERM) and TRACE */
+	struct hk_seccomp_arg *args;
+	size_t n_args;
+};
+
+struct hk_seccomp {
+	bool present;
+	enum hk_seccomp_action default_action;
+	struct hk_opt default_errno_ret;
+	char **architectures; /* "SCMP_ARCH_X86_64", ... */
+	bool flag_tsync, flag_log, flag_spec_allow;
+	char *listener_path, *listener_metadata;
+	struct hk_seccomp_rule *rules;
+	size_t n_rules;
+	const struct hk_json *json; /* the section as written, for the BPF cache */
+};
+
+void hk_seccomp_release(struct hk_seccomp *sc);
+
 enum hk_cap_set {
 	HK_CAP_BOUNDING,
 	HK_CAP_EFFECTIVE,
@@ -189,6 +242,7 @@ struct hk_spec {
 	struct hk_device_rule *device_rules;
 	size_t n_device_rules;
 	struct hk_resources resources;
+	struct hk_seccomp seccomp;
 	char *cgroups_path;
 	char **masked_paths;
 	char **readonly_paths;
