@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "selfexe.h"
 
 static const struct {
 	const char *name;
@@ -162,6 +163,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(commands[i].name, argv[optind]) != 0)
 			continue;
+		/* These leave a hako process in a container: never the host's binary. */
+		if ((!strcmp(commands[i].name, "create") || !strcmp(commands[i].name, "run") ||
+		     !strcmp(commands[i].name, "exec")) &&
+		    hk_selfexe_reexec_sealed(argv, &err) < 0) {
+			fprintf(stderr, "hako: %s\n", err.msg);
+			return 1;
+		}
 		/* Only the commands that make cgroups care about the driver. */
 		if (systemd_cgroup &&
 		    (!strcmp(argv[optind], "create") || !strcmp(argv[optind], "run")))

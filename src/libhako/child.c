@@ -173,6 +173,9 @@ static int setup_exec(const struct hk_child_args *a, char *exe, size_t exe_size,
 
 	if (r < 0 || msg.type != HK_SYNC_GO)
 		return hk_error_setx(err, r < 0 ? r : -EPROTO, "waiting for the runtime failed");
+	/* Not to be ptraced or read through /proc by the container until execve. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return hk_error_set(err, -errno, "prctl(PR_SET_DUMPABLE, 0)");
 	if (a->exec_ns_flags && setns(a->exec_pidfd, a->exec_ns_flags) < 0)
 		return hk_error_set(err, -errno, "setns(pidfd of the container's init, %#x)",
 				    (unsigned)a->exec_ns_flags);
@@ -191,6 +194,10 @@ static int setup(const struct hk_child_args *a, char *exe, size_t exe_size, stru
 		return setup_exec(a, exe, exe_size, err);
 	if (wait_for_go(a, err) < 0)
 		return err->code;
+	/* The maps are written: from now until execve nobody but root on the host
+	 * may ptrace us or open our /proc files (/proc/<pid>/exe among them). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return hk_error_set(err, -errno, "prctl(PR_SET_DUMPABLE, 0)");
 	if (hk_ns_join_and_unshare(spec, a->plan, err) < 0)
 		return err->code;
 	/* Lowering the score needs the host's CAP_SYS_RESOURCE: do it while we have it. */
