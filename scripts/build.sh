@@ -6,7 +6,8 @@ set -eu
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = sanitize ]; then
 	[ -f build-sanitize/build.ninja ] ||
-		meson setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+		meson setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false \
+			-Dstatic=false >/dev/null
 	ninja -C build-sanitize hako test-json test-spec test-paths >/dev/null
 	exit 0
 fi
