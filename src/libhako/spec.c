@@ -1116,6 +1116,15 @@ static int parse_sysctl(struct ctx *c, struct hk_spec *s, const struct hk_json *
 	return 0;
 }
 
+/* The index of s in a table of names, or -1. */
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], s))
+			return (int)i;
+	return -1;
+}
+
 static int seccomp_action(struct ctx *c, const struct hk_json *v, const char *p,
 			  enum hk_seccomp_action *ret)
 {
@@ -1131,16 +1140,17 @@ static int seccomp_action(struct ctx *c, const struct hk_json *v, const char *p,
 	    [HK_SCMP_NOTIFY] = "SCMP_ACT_NOTIFY",
 	};
 
+	int i;
+
 	if (!v)
 		return bad(c, NULL, p, "an action is required");
 	if (want_type(c, v, p, HK_JSON_STRING) < 0)
 		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (!strcmp(v->text, names[i])) {
-			*ret = (enum hk_seccomp_action)i;
-			return 0;
-		}
-	return bad(c, v, p, "unknown action \"%s\"", v->text);
+	i = name_index(names, ARRAY_SIZE(names), v->text);
+	if (i < 0)
+		return bad(c, v, p, "unknown action \"%s\"", v->text);
+	*ret = (enum hk_seccomp_action)i;
+	return 0;
 }
 
 static int parse_seccomp_args(struct ctx *c, struct hk_seccomp_rule *rule, const struct hk_json *a,
@@ -1162,7 +1172,7 @@ static int parse_seccomp_args(struct ctx *c, struct hk_seccomp_rule *rule, const
 		_cleanup_free_ char *op = NULL;
 		long long index = -1, value = 0, two = 0;
 		char p[160];
-		size_t k = 0;
+		int k;
 
 		snprintf(p, sizeof(p), "%s.args[%zu]", path, i);
 		if (want_type(c, a->items[i], p, HK_JSON_OBJECT) < 0 ||
@@ -1173,9 +1183,8 @@ static int parse_seccomp_args(struct ctx *c, struct hk_seccomp_rule *rule, const
 			return -EINVAL;
 		if (index < 0 || !op)
 			return bad(c, a->items[i], p, "\"index\" and \"op\" are required");
-		while (k < ARRAY_SIZE(ops) && strcmp(ops[k], op))
-			k++;
-		if (k == ARRAY_SIZE(ops))
+		k = name_index(ops, ARRAY_SIZE(ops), op);
+		if (k < 0)
 			return bad(c, a->items[i], p, "unknown op \"%s\"", op);
 		*arg = (struct hk_seccomp_arg){(unsigned)index, (uint64_t)value, (uint64_t)two,
 					       (enum hk_seccomp_op)k};
