@@ -7,7 +7,7 @@
 set -eu
 pkgs="gcc libc6-dev meson ninja-build pkg-config libseccomp-dev busybox-static python3 python3-pytest iproute2"
 if [ "${1:-}" = test ]; then
-	pkgs="$pkgs cpio qemu-system-x86 linux-image-cloud-amd64 podman conmon uidmap fuse-overlayfs"
+	pkgs="$pkgs cpio qemu-system-x86 linux-image-cloud-amd64 podman conmon uidmap fuse-overlayfs containerd"
 fi
 missing=""
 for p in $pkgs; do

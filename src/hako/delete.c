@@ -21,5 +21,9 @@ int cmd_delete(const struct hako_globals *g, int argc, char **argv, struct hk_er
 	i = hako_want_id(argc, argv, optind, "hako delete [--force] ID", err);
 	if (i < 0)
 		return i;
-	return hk_container_delete(g->root, argv[i], force, err);
+	/* As runc: --force of a container that is gone already is no error
+	 * (containerd's shim deletes once more when it cleans up). */
+	if (hk_container_delete(g->root, argv[i], force, err) < 0)
+		return force && err->code == -ENOENT ? 0 : err->code;
+	return 0;
 }
