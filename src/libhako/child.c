@@ -63,6 +63,15 @@ static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 		return hk_error_prefix(err, "process.cwd");
 	if (hk_mount_mask_paths(spec, rootfd, err) < 0)
 		return err->code;
+	/* The container exists but for its root: the runtime's create hooks
+	 * (createRuntime, createContainer) run now, while we wait. */
+	if (spec->n_hooks[HK_HOOK_PRESTART] || spec->n_hooks[HK_HOOK_CREATE_RUNTIME] ||
+	    spec->n_hooks[HK_HOOK_CREATE_CONTAINER]) {
+		struct hk_sync_msg msg;
+		if (hk_sync_send(a->sync_fd, HK_SYNC_HOOKS, NULL, -1) < 0 ||
+		    hk_sync_recv(a->sync_fd, &msg, NULL) < 0 || msg.type != HK_SYNC_GO)
+			return hk_error_setx(err, -ECANCELED, "the create hooks failed");
+	}
 	if (hk_mount_switch_root(spec, a->no_pivot, err) < 0)
 		return err->code;
 	return hk_mount_finish_root(spec, err);

@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "child.h"
 #include "container.h"
+#include "hooks.h"
 #include "log.h"
 #include "namespaces.h"
 #include "process.h"
@@ -124,9 +125,31 @@ static int check_bundle(const struct hk_create_opts *o, const struct hk_spec *sp
 	return 0;
 }
 
+/* For the create hooks: the spec and the state so far. */
+struct hook_ctx {
+	const struct hk_spec *spec;
+	const struct hk_state *st;
+};
+
+static int differing_namespaces(pid_t pid);
+
+/* prestart and createRuntime in our namespaces, createContainer in the init's. */
+static int run_create_hooks(const struct hook_ctx *h, const struct hk_container *c,
+			    struct hk_error *err)
+{
+	_cleanup_free_ char *state = hk_state_to_json(h->st, HK_STATUS_CREATING, false);
+	int ns = differing_namespaces(c->pid) & ~(CLONE_NEWPID | CLONE_NEWTIME);
+
+	if (hk_hooks_run(h->spec, HK_HOOK_PRESTART, state, -1, 0, err) < 0 ||
+	    hk_hooks_run(h->spec, HK_HOOK_CREATE_RUNTIME, state, -1, 0, err) < 0 ||
+	    hk_hooks_run(h->spec, HK_HOOK_CREATE_CONTAINER, state, c->pidfd, ns, err) < 0)
+		return err->code;
+	return 0;
+}
+
 /* Wait for the init to be ready, passing its pty on; fills c->master. */
 static int wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_container *c,
-			  struct hk_error *err)
+			  const struct hook_ctx *hooks, struct hk_error *err)
 {
 	for (;;) {
 		struct hk_sync_msg msg;
@@ -141,6 +164,15 @@ static int wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_co
 		case HK_SYNC_ERROR:
 			*err = msg.err;
 			return err->code ? err->code : -EIO;
+		case HK_SYNC_HOOKS:
+			if (!hooks)
+				return hk_error_setx(err, -EPROTO, "unexpected hooks message");
+			if (run_create_hooks(hooks, c, err) < 0)
+				return err->code;
+			if (hk_sync_send(sock, HK_SYNC_GO, NULL, -1) < 0)
+				return hk_error_setx(err, -ECHILD,
+						     "container init exited before it was set up");
+			break;
 		case HK_SYNC_PTY:
 			if (o->console_socket) {
 				r = hk_terminal_send_to_socket(o->console_socket, fd, err);
@@ -241,7 +273,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 		return err->code;
 	if (hk_sync_send(x->socks[0], HK_SYNC_GO, NULL, -1) < 0)
 		return hk_error_setx(err, -ECHILD, "container init exited before it was set up");
-	if (wait_for_ready(o, x->socks[0], c, err) < 0) {
+	if (wait_for_ready(o, x->socks[0], c, &(struct hook_ctx){x->spec, &x->st}, err) < 0) {
 		if (err->code == -ECHILD && x->spec->resources.mem_limit.set &&
 		    hk_cgroup_oom_kills(x->cgroups, x->n_cgroups) > 0)
 			return hk_error_setx(
@@ -371,9 +403,38 @@ static int load(const char *root, const char *id, int *ret_dirfd, struct hk_stat
 	return 0;
 }
 
+/* The bundle's config, for its hooks; NULL (and a debug line) if it is gone. */
+static struct hk_spec *load_hooks(const struct hk_state *st)
+{
+	struct hk_spec *spec = NULL;
+	struct hk_error e;
+
+	if (hk_spec_load(st->bundle, NULL, &spec, &e) < 0) {
+		hk_debug("no hooks: %s", e.msg);
+		return NULL;
+	}
+	return spec;
+}
+
+/* poststart and poststop: a failure is a warning, and the rest go on. */
+static void run_hooks_warn(const struct hk_spec *spec, enum hk_hook_phase ph, const char *state)
+{
+	struct hk_error e;
+
+	for (size_t i = 0; spec && i < spec->n_hooks[ph]; i++) {
+		struct hk_spec one = *spec;
+		memset(one.n_hooks, 0, sizeof(one.n_hooks));
+		one.hooks[ph] = &spec->hooks[ph][i];
+		one.n_hooks[ph] = 1;
+		if (hk_hooks_run(&one, ph, state, -1, 0, &e) < 0)
+			hk_log_write("warning", "%s", e.msg);
+	}
+}
+
 int hk_container_start(const char *root, const char *id, struct hk_error *err)
 {
 	_cleanup_close_ int dirfd = -1, fifo = -1, pidfd = -1;
+	_cleanup_(hk_spec_freep) struct hk_spec *spec = NULL;
 	struct hk_state st;
 	enum hk_status status;
 	struct pollfd fds[2];
@@ -393,6 +454,17 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 	 * that exits at once, and a zombie no longer passes the check. The fifo
 	 * non-blocking, so that a dead init cannot leave us waiting forever. */
 	pidfd = pidfd_open_checked(st.pid, st.start_time);
+	spec = load_hooks(&st);
+	if (pidfd >= 0 && spec && spec->n_hooks[HK_HOOK_START_CONTAINER]) {
+		/* startContainer: in the container, before its process runs. */
+		_cleanup_free_ char *state = hk_state_to_json(&st, status, false);
+		int ns = differing_namespaces(st.pid) & ~(CLONE_NEWPID | CLONE_NEWTIME);
+		if (hk_hooks_run(spec, HK_HOOK_START_CONTAINER, state, pidfd, ns, err) < 0) {
+			/* The container does not start: it is stopped, as the spec says. */
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			goto out;
+		}
+	}
 	if (pidfd >= 0)
 		fifo = openat(dirfd, HK_EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fifo < 0 || pidfd < 0) {
@@ -410,6 +482,10 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 	unlinkat(dirfd, HK_EXEC_FIFO, 0);
 	hk_debug("opened the exec fifo: container \"%s\" (pid %d) runs its process", id,
 		 (int)st.pid);
+	if (spec && spec->n_hooks[HK_HOOK_POSTSTART]) {
+		_cleanup_free_ char *state = hk_state_to_json(&st, HK_STATUS_RUNNING, false);
+		run_hooks_warn(spec, HK_HOOK_POSTSTART, state);
+	}
 	err->code = 0;
 out:
 	hk_state_release(&st);
@@ -678,6 +754,15 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 		goto out;
 	}
 	r = hk_state_remove(root, id, err);
+	/* poststop: the container is gone, delete has not returned yet. */
+	if (r >= 0) {
+		_cleanup_(hk_spec_freep) struct hk_spec *spec = load_hooks(&st);
+		if (spec && spec->n_hooks[HK_HOOK_POSTSTOP]) {
+			_cleanup_free_ char *state =
+			    hk_state_to_json(&st, HK_STATUS_STOPPED, false);
+			run_hooks_warn(spec, HK_HOOK_POSTSTOP, state);
+		}
+	}
 out:
 	hk_state_release(&st);
 	return r;
@@ -924,7 +1009,7 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	}
 	{
 		struct hk_create_opts co = {.console_socket = o->console_socket};
-		if (wait_for_ready(&co, socks[0], c, err) < 0) {
+		if (wait_for_ready(&co, socks[0], c, NULL, err) < 0) {
 			r = err->code;
 			goto fail;
 		}

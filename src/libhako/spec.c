@@ -1116,6 +1116,44 @@ static int parse_sysctl(struct ctx *c, struct hk_spec *s, const struct hk_json *
 	return 0;
 }
 
+const char *const hk_hook_phase_names[HK_HOOK_PHASES] = {
+    "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+};
+
+static int parse_hooks(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
+{
+	int r;
+	struct hk_json *o = get_typed(c, root, "hooks", "", HK_JSON_OBJECT, &r);
+
+	if (!o)
+		return r;
+	for (int ph = 0; ph < HK_HOOK_PHASES; ph++) {
+		struct hk_json *a =
+		    get_typed(c, o, hk_hook_phase_names[ph], "hooks", HK_JSON_ARRAY, &r);
+		if (r < 0)
+			return r;
+		if (!a)
+			continue;
+		s->hooks[ph] = calloc(a->n ? a->n : 1, sizeof(struct hk_hook));
+		for (size_t i = 0; i < a->n; i++) {
+			struct hk_hook *h = &s->hooks[ph][s->n_hooks[ph]++];
+			long long timeout = 0;
+			char p[64];
+			snprintf(p, sizeof(p), "hooks.%s[%zu]", hk_hook_phase_names[ph], i);
+			if (want_type(c, a->items[i], p, HK_JSON_OBJECT) < 0 ||
+			    get_string(c, a->items[i], "path", p, &h->path) < 0 ||
+			    get_strv(c, a->items[i], "args", p, &h->args) < 0 ||
+			    get_strv(c, a->items[i], "env", p, &h->env) < 0 ||
+			    get_int(c, a->items[i], "timeout", p, 1, 86400, &timeout) < 0)
+				return -EINVAL;
+			if (!h->path || h->path[0] != '/')
+				return bad(c, a->items[i], p, "\"path\" must be an absolute path");
+			h->timeout = (int)timeout;
+		}
+	}
+	return 0;
+}
+
 /* The index of s in a table of names, or -1. */
 static int name_index(const char *const *names, size_t n, const char *s)
 {
@@ -1380,9 +1418,8 @@ int hk_spec_parse(const char *text, size_t len, const char *file, const char *bu
 	if (get_string(&c, s->doc, "hostname", "", &s->hostname) < 0 ||
 	    get_string(&c, s->doc, "domainname", "", &s->domainname) < 0)
 		return -EINVAL;
-	if (hk_json_get(s->doc, "hooks") && hk_json_get(s->doc, "hooks")->type != HK_JSON_NULL)
-		return bad(&c, hk_json_get(s->doc, "hooks"), "hooks",
-			   "hooks are not supported by this version of hako");
+	if (parse_hooks(&c, s, s->doc) < 0)
+		return -EINVAL;
 	s->annotations = get_typed(&c, s->doc, "annotations", "", HK_JSON_OBJECT, &r);
 	if (r < 0)
 		return r;
@@ -1444,6 +1481,14 @@ void hk_spec_free(struct hk_spec *s)
 	free(s->device_rules);
 	hk_resources_release(&s->resources);
 	hk_seccomp_release(&s->seccomp);
+	for (int ph = 0; ph < HK_HOOK_PHASES; ph++) {
+		for (size_t i = 0; i < s->n_hooks[ph]; i++) {
+			free(s->hooks[ph][i].path);
+			hk_strv_free(s->hooks[ph][i].args);
+			hk_strv_free(s->hooks[ph][i].env);
+		}
+		free(s->hooks[ph]);
+	}
 	free(s->cgroups_path);
 	hk_strv_free(s->masked_paths);
 	hk_strv_free(s->readonly_paths);

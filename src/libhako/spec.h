@@ -180,6 +180,26 @@ struct hk_seccomp {
 
 void hk_seccomp_release(struct hk_seccomp *sc);
 
+/* OCI hooks, by the phase of the lifecycle that runs them. */
+enum hk_hook_phase {
+	HK_HOOK_PRESTART, /* deprecated: as createRuntime */
+	HK_HOOK_CREATE_RUNTIME,
+	HK_HOOK_CREATE_CONTAINER,
+	HK_HOOK_START_CONTAINER,
+	HK_HOOK_POSTSTART,
+	HK_HOOK_POSTSTOP,
+	HK_HOOK_PHASES,
+};
+
+struct hk_hook {
+	char *path;
+	char **args; /* NULL: just the path */
+	char **env;
+	int timeout; /* seconds; 0 for none */
+};
+
+extern const char *const hk_hook_phase_names[HK_HOOK_PHASES];
+
 enum hk_cap_set {
 	HK_CAP_BOUNDING,
 	HK_CAP_EFFECTIVE,
@@ -243,6 +263,8 @@ struct hk_spec {
 	size_t n_device_rules;
 	struct hk_resources resources;
 	struct hk_seccomp seccomp;
+	struct hk_hook *hooks[HK_HOOK_PHASES];
+	size_t n_hooks[HK_HOOK_PHASES];
 	char *cgroups_path;
 	char **masked_paths;
 	char **readonly_paths;

@@ -304,7 +304,7 @@ char *hk_state_to_json(const struct hk_state *st, enum hk_status status, bool pr
 	struct hk_buf b = HK_BUF_INIT;
 	const char *nl = pretty ? "\n  " : "", *sp = pretty ? " " : "";
 	bool alive = status == HK_STATUS_CREATED || status == HK_STATUS_RUNNING ||
-		     status == HK_STATUS_PAUSED;
+		     status == HK_STATUS_PAUSED || (status == HK_STATUS_CREATING && st->pid > 0);
 
 	hk_buf_addf(&b, "{%s\"ociVersion\":%s\"1.2.0\",%s\"id\":%s", nl, sp, nl, sp);
 	hk_buf_add_json_string(&b, st->id);

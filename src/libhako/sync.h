@@ -9,6 +9,8 @@
  *   child  -> parent  HK_SYNC_PTY    here is the terminal's master (with fd)
  *   child  -> parent  HK_SYNC_READY  set up; now waiting on the exec fifo
  *   child  -> parent  HK_SYNC_ERROR  a step failed; the message says which
+ *   child  -> parent  HK_SYNC_HOOKS  about to pivot_root: run the create
+ *                                    hooks, then send GO again
  */
 #pragma once
 
@@ -19,6 +21,7 @@ enum hk_sync_type {
 	HK_SYNC_PTY,
 	HK_SYNC_READY,
 	HK_SYNC_ERROR,
+	HK_SYNC_HOOKS,
 };
 
 struct hk_sync_msg {
