@@ -28,6 +28,15 @@ def cgroup_leftovers(cid):
     return found
 
 
+def remove_cgroup_tree(name):
+    """Remove /sys/fs/cgroup/*/NAME and what is below it (an engine's parent)."""
+    for h in os.listdir("/sys/fs/cgroup"):
+        top = os.path.join("/sys/fs/cgroup", h, name)
+        if os.path.isdir(top):
+            for d, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
+                os.rmdir(d)
+
+
 class Hako:
     def __init__(self, root):
         self.root = root

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from conftest import BASE_BUNDLE, HAKO
+from conftest import BASE_BUNDLE, HAKO, remove_cgroup_tree
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +70,7 @@ state = "{top}/state"
     daemon.send_signal(signal.SIGTERM)
     daemon.wait(10)
     log.close()
-    for h in os.listdir("/sys/fs/cgroup"):
-        top_cg = os.path.join("/sys/fs/cgroup", h, tag)
-        if os.path.isdir(top_cg):
-            for d, _, _ in sorted(os.walk(top_cg), key=lambda w: -len(w[0])):
-                os.rmdir(d)
+    remove_cgroup_tree(tag)
     shutil.rmtree(top, ignore_errors=True)
 
 

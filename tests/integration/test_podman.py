@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import BASE_BUNDLE, HAKO, cgroup_leftovers
+from conftest import BASE_BUNDLE, HAKO, cgroup_leftovers, remove_cgroup_tree
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +59,7 @@ runroot = "{top}/run"
     run("rm", "-af", check=False)
     run("system", "reset", "-f", check=False)
     # conmon's and the containers' cgroups sit under our parent.
-    for h in os.listdir("/sys/fs/cgroup"):
-        top_cg = os.path.join("/sys/fs/cgroup", h, tag)
-        if os.path.isdir(top_cg):
-            for d, _, _ in sorted(os.walk(top_cg), key=lambda w: -len(w[0])):
-                os.rmdir(d)
+    remove_cgroup_tree(tag)
     shutil.rmtree(top, ignore_errors=True)
 
 
