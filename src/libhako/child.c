@@ -39,6 +39,30 @@ static int wait_for_go(const struct hk_child_args *a, struct hk_error *err)
 	return 0;
 }
 
+/*
+ * linux.sysctl, through the container's /proc/sys: below rootfd before
+ * pivot_root (and before /proc/sys is made read-only), or by path with -1.
+ */
+static int write_sysctls(const struct hk_spec *spec, int rootfd, struct hk_error *err)
+{
+	for (char **s = spec->sysctl; s && *s; s++) {
+		char path[PATH_MAX], fdpath[32];
+		const char *eq = strchr(*s, '=');
+		size_t o = (size_t)snprintf(path, sizeof(path), "/proc/sys/");
+		_cleanup_close_ int fd = -1;
+		for (const char *k = *s; k < eq && o + 1 < sizeof(path); k++)
+			path[o++] = *k == '.' ? '/' : *k;
+		path[o] = '\0';
+		if (rootfd >= 0 && hk_path_open_in_root(rootfd, path, 0, &fd, err) < 0)
+			return hk_error_prefix(err, "linux.sysctl");
+		if (hk_write_proc(fd >= 0 ? hk_fd_path(fd, fdpath) : path, path, eq + 1,
+				  strlen(eq + 1), err) < 0)
+			return hk_error_prefix(err, "linux.sysctl");
+		hk_debug("write(\"%s\", \"%s\") ok", path, eq + 1);
+	}
+	return 0;
+}
+
 /* Step 2: the filesystem, from the rootfs bind to pivot_root. */
 static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 {
@@ -61,6 +85,8 @@ static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 	if (hk_path_open_in_root(rootfd, spec->process.cwd, HK_RESOLVE_MKDIR, &cwd, err) < 0 &&
 	    err->code != -EROFS)
 		return hk_error_prefix(err, "process.cwd");
+	if (write_sysctls(spec, rootfd, err) < 0)
+		return err->code;
 	if (hk_mount_mask_paths(spec, rootfd, err) < 0)
 		return err->code;
 	/* The container exists but for its root: the runtime's create hooks
@@ -108,7 +134,7 @@ static int join_session_keyring(const char *name, struct hk_error *err)
 	return 0;
 }
 
-/* Step 3: what the uts and ipc namespaces and /proc/sys are for, and the keyring. */
+/* Step 3: what the uts namespace is for, and the keyring. */
 static int setup_identity(const struct hk_spec *spec, const char *keyring, struct hk_error *err)
 {
 	if (keyring && join_session_keyring(keyring, err) < 0)
@@ -118,17 +144,9 @@ static int setup_identity(const struct hk_spec *spec, const char *keyring, struc
 	if (spec->domainname && *spec->domainname &&
 	    hk_sys_setdomainname(spec->domainname, err) < 0)
 		return err->code;
-	for (char **s = spec->sysctl; s && *s; s++) {
-		char path[PATH_MAX];
-		const char *eq = strchr(*s, '=');
-		size_t o = (size_t)snprintf(path, sizeof(path), "/proc/sys/");
-		for (const char *k = *s; k < eq && o + 1 < sizeof(path); k++)
-			path[o++] = *k == '.' ? '/' : *k;
-		path[o] = '\0';
-		if (hk_write_file(path, eq + 1, strlen(eq + 1), err) < 0)
-			return hk_error_prefix(err, "linux.sysctl");
-		hk_debug("write(\"%s\", \"%s\") ok", path, eq + 1);
-	}
+	/* A joined mount namespace got no rootfs setup: its /proc, by path. */
+	if (spec->ns[HK_NS_MOUNT].path && write_sysctls(spec, -1, err) < 0)
+		return err->code;
 	return 0;
 }
 

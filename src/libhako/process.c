@@ -40,7 +40,8 @@ int hk_process_set_oom_score_adj(const struct hk_process *p, struct hk_error *er
 		return 0;
 	snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
 	/* Lowering it needs CAP_SYS_RESOURCE (proc(5)). */
-	if (hk_write_file("/proc/self/oom_score_adj", buf, strlen(buf), err) < 0)
+	if (hk_write_proc("/proc/self/oom_score_adj", "/proc/self/oom_score_adj", buf, strlen(buf),
+			  err) < 0)
 		return hk_error_prefix(err, "process.oomScoreAdj %d", p->oom_score_adj);
 	hk_debug("write(\"/proc/self/oom_score_adj\", \"%s\") ok", buf);
 	return 0;

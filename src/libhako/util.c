@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include "util.h"
 
@@ -183,6 +185,29 @@ int hk_write_file(const char *path, const char *data, size_t len, struct hk_erro
 		return hk_error_set(err, -errno, "write \"%s\"", path);
 	if ((size_t)n != len)
 		return hk_error_setx(err, -EIO, "write \"%s\": short write", path);
+	return 0;
+}
+
+int hk_write_proc(const char *path, const char *name, const char *data, size_t len,
+		  struct hk_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	struct statfs sfs;
+	ssize_t n;
+
+	if (fd < 0)
+		return hk_error_set(err, -errno, "open \"%s\"", name);
+	/* A mount over /proc (from the image or the config) must not take the
+	 * write: a fake file there would make a setting silently not apply. */
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+		return hk_error_setx(
+		    err, -EXDEV,
+		    "\"%s\" is not on procfs (a mount covers it): refusing to write it", name);
+	n = write(fd, data, len);
+	if (n < 0)
+		return hk_error_set(err, -errno, "write \"%s\"", name);
+	if ((size_t)n != len)
+		return hk_error_setx(err, -EIO, "write \"%s\": short write", name);
 	return 0;
 }
 

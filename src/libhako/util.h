@@ -83,6 +83,9 @@ int hk_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t 
 		    struct hk_error *err);
 /* Write data to an existing file, in one write(2), without creating it. */
 int hk_write_file(const char *path, const char *data, size_t len, struct hk_error *err);
+/* hk_write_file() for /proc files, refusing any that is not on procfs; name is for errors. */
+int hk_write_proc(const char *path, const char *name, const char *data, size_t len,
+		  struct hk_error *err);
 /*
  * Replace dirfd/name with data atomically: write a temporary file in the same
  * directory, fsync-free (state lives on tmpfs), then rename(2) over the name.

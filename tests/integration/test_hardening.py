@@ -33,3 +33,29 @@ def test_no_host_fd_leaks_into_the_container(hako, tmp_path):
     r = hako.report(tmp_path)
     assert r["fds"] == [0, 1, 2]
     assert r["cwd"] == "/"
+
+
+def test_sysctls_apply_with_the_default_read_only_proc_sys(hako, tmp_path):
+    """linux.sysctl is written before /proc/sys is made read-only, in the
+    container's own namespaces."""
+    def mutate(c):
+        c["linux"]["sysctl"] = {"kernel.shmmni": "1234", "net.ipv4.ip_forward": "1"}
+    p = hako.run(tmp_path, ["/bin/cat", "/proc/sys/kernel/shmmni",
+                            "/proc/sys/net/ipv4/ip_forward"], mutate)
+    assert p.returncode == 0 and p.stdout.split() == ["1234", "1"], p.stderr
+
+
+def test_procfs_writes_refuse_a_fake_file(hako, tmp_path):
+    """A mount over a /proc file must not take a write meant for procfs."""
+    fake = tmp_path / "fake-shmmni"
+    fake.write_text("0\n")
+
+    def mutate(c):
+        c["linux"]["sysctl"] = {"kernel.shmmni": "1234"}
+        c["mounts"].append({"destination": "/proc/sys/kernel/shmmni", "type": "bind",
+                            "source": str(fake), "options": ["bind"]})
+    p = hako.run(tmp_path, ["/bin/true"], mutate)
+    assert p.returncode != 0
+    assert '"/proc/sys/kernel/shmmni" is not on procfs' in p.stderr, p.stderr
+    assert fake.read_text() == "0\n"
+    assert os.listdir(hako.root) == []
