@@ -24,6 +24,10 @@ struct hk_cgroup_ops {
 	void (*stats)(const struct hk_cgroup_mount *m, struct hk_cgroup_stats *st);
 };
 
+/* pids.max, the same file in both versions; 0 or less is no limit, as runc reads it. */
+int hk_cgroup_write_pids(const struct hk_cgroup_mount *m, const struct hk_resources *r,
+			 struct hk_error *err);
+
 /* A number from a cgroup file ("max" is UINT64_MAX); 0 when unreadable. */
 uint64_t hk_cgroup_read_u64(const struct hk_cgroup_mount *m, const char *file, bool *ok);
 /* The value of "key N" in a flat-keyed cgroup file, or 0. */

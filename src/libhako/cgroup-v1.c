@@ -197,15 +197,8 @@ static int v1_apply(const struct hk_cgroup_mount *m, const struct hk_spec *spec,
 					       "%s", r->mems) < 0)
 			return err->code;
 	}
-	if (hk_cgroup_has(m, "pids") && r->pids_limit.set) {
-		/* 0 or less is no limit, as runc reads it. */
-		if ((r->pids_limit.v > 0
-			 ? hk_cgroup_write(m, "pids.max", "linux.resources.pids.limit", err,
-					   "%" PRId64, r->pids_limit.v)
-			 : hk_cgroup_write(m, "pids.max", "linux.resources.pids.limit", err,
-					   "max")) < 0)
-			return err->code;
-	}
+	if (hk_cgroup_has(m, "pids") && r->pids_limit.set && hk_cgroup_write_pids(m, r, err) < 0)
+		return err->code;
 	if (hk_cgroup_has(m, "blkio") && apply_blkio(m, r, err) < 0)
 		return err->code;
 	if (hk_cgroup_has(m, "hugetlb"))

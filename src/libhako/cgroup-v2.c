@@ -252,11 +252,7 @@ static int v2_apply(const struct hk_cgroup_mount *m, const struct hk_spec *spec,
 	}
 	if (hk_cgroup_has(m, "pids") && r->pids_limit.set) {
 		if (enable_controller(m, "pids", "linux.resources.pids", err) < 0 ||
-		    (r->pids_limit.v > 0
-			 ? hk_cgroup_write(m, "pids.max", "linux.resources.pids.limit", err,
-					   "%" PRId64, r->pids_limit.v)
-			 : hk_cgroup_write(m, "pids.max", "linux.resources.pids.limit", err,
-					   "max")) < 0)
+		    hk_cgroup_write_pids(m, r, err) < 0)
 			return err->code;
 	}
 	if (hk_cgroup_has(m, "hugetlb") && r->n_hugepages) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -307,13 +308,23 @@ int hk_cgroup_plan(const struct hk_spec *spec, const char *id, struct hk_cgroup_
 	return 0;
 }
 
+/* Move pid (as text) into the cgroup at path. */
+static int join(const char *path, const char *pidstr, struct hk_error *err)
+{
+	char procs[PATH_MAX + 16];
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	if (hk_write_file(procs, pidstr, strlen(pidstr), err) < 0)
+		return hk_error_prefix(err, "join cgroup");
+	hk_debug("write(\"%s\", \"%s\") ok", procs, pidstr);
+	return 0;
+}
+
 /* Create the container's cgroup on hierarchy m, set its limits, move pid in. */
 static int enter_one(const struct hk_cgroup_mount *m, const struct hk_spec *spec,
 		     const char *pidstr, bool default_path, char ***dirs, size_t *n_dirs,
 		     struct hk_error *err)
 {
-	char procs[PATH_MAX + 16];
-
 	/* Only a v1 cpuset starts empty; v2's cpuset.cpus is inherited. */
 	if (mkdir_tracked(m->mountpoint, m->path + strlen(m->mountpoint) + 1,
 			  m->controllers && hk_cgroup_has(m, "cpuset"), default_path, dirs, n_dirs,
@@ -322,10 +333,26 @@ static int enter_one(const struct hk_cgroup_mount *m, const struct hk_spec *spec
 	/* Limits before the process: nothing it does escapes them. */
 	if (ops(m)->apply(m, spec, &spec->resources, err) < 0)
 		return err->code;
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", m->path);
-	if (hk_write_file(procs, pidstr, strlen(pidstr), err) < 0)
-		return hk_error_prefix(err, "join cgroup");
-	hk_debug("write(\"%s\", \"%s\") ok", procs, pidstr);
+	return join(m->path, pidstr, err);
+}
+
+int hk_cgroup_write_pids(const struct hk_cgroup_mount *m, const struct hk_resources *r,
+			 struct hk_error *err)
+{
+	if (r->pids_limit.v > 0)
+		return hk_cgroup_write(m, "pids.max", "linux.resources.pids.limit", err, "%" PRId64,
+				       r->pids_limit.v);
+	return hk_cgroup_write(m, "pids.max", "linux.resources.pids.limit", err, "max");
+}
+
+int hk_cgroup_join(char *const *paths, pid_t pid, struct hk_error *err)
+{
+	char pidstr[16];
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	for (size_t i = 0; paths && paths[i]; i++)
+		if (join(paths[i], pidstr, err) < 0)
+			return err->code;
 	return 0;
 }
 
@@ -692,6 +719,18 @@ static void add_u64(struct hk_buf *b, const char *key, uint64_t v, bool comma)
 	hk_buf_addf(b, "\"%s\":%llu%s", key, (unsigned long long)v, comma ? "," : "");
 }
 
+/* runc's {"limit", "usage", "max", "failcnt"} object, and a comma. */
+static void add_usage(struct hk_buf *b, const char *key, uint64_t limit, uint64_t usage,
+		      uint64_t max, uint64_t failcnt)
+{
+	hk_buf_addf(b, "\"%s\":{", key);
+	add_u64(b, "limit", limit, true);
+	add_u64(b, "usage", usage, true);
+	add_u64(b, "max", max, true);
+	add_u64(b, "failcnt", failcnt, false);
+	hk_buf_adds(b, "},");
+}
+
 void hk_cgroup_stats_json(const struct hk_cgroup_stats *st, struct hk_buf *b)
 {
 	hk_buf_adds(b, "{");
@@ -712,20 +751,10 @@ void hk_cgroup_stats_json(const struct hk_cgroup_stats *st, struct hk_buf *b)
 		hk_buf_adds(b, "}},");
 	}
 	if (st->has_memory) {
-		hk_buf_adds(b, "\"memory\":{\"usage\":{");
-		add_u64(b, "limit", st->mem_limit, true);
-		add_u64(b, "usage", st->mem_usage, true);
-		add_u64(b, "max", st->mem_max, true);
-		add_u64(b, "failcnt", st->mem_failcnt, false);
-		hk_buf_adds(b, "},");
-		if (st->has_swap) {
-			hk_buf_adds(b, "\"swap\":{");
-			add_u64(b, "limit", st->swap_limit, true);
-			add_u64(b, "usage", st->swap_usage, true);
-			add_u64(b, "max", st->swap_max, true);
-			add_u64(b, "failcnt", 0, false);
-			hk_buf_adds(b, "},");
-		}
+		hk_buf_adds(b, "\"memory\":{");
+		add_usage(b, "usage", st->mem_limit, st->mem_usage, st->mem_max, st->mem_failcnt);
+		if (st->has_swap)
+			add_usage(b, "swap", st->swap_limit, st->swap_usage, st->swap_max, 0);
 		hk_buf_adds(b, "\"raw\":{");
 		{
 			bool first = true;

@@ -53,6 +53,8 @@ int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
  */
 int hk_cgroup_attach(char *const *paths, struct hk_cgroup_mount **ret, size_t *ret_n,
 		     struct hk_error *err);
+/* exec: move pid into each of the container's cgroups (the state's cgroup_paths). */
+int hk_cgroup_join(char *const *paths, pid_t pid, struct hk_error *err);
 /* pause/resume: freeze or thaw every process, and wait until it is done. */
 int hk_cgroup_freeze(const struct hk_cgroup_mount *m, size_t n, bool frozen, struct hk_error *err);
 bool hk_cgroup_frozen(const struct hk_cgroup_mount *m, size_t n);

@@ -993,15 +993,9 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	socks[1] = -1;
 	c->pid = pid;
 	/* Into the container's cgroups, before it runs anything. */
-	for (char **path = st.cgroup_paths; path && *path; path++) {
-		char procs[PATH_MAX + 16], pidstr[16];
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", *path);
-		snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
-		if (hk_write_file(procs, pidstr, strlen(pidstr), err) < 0) {
-			r = hk_error_prefix(err, "exec: join cgroup");
-			goto fail;
-		}
-		hk_debug("write(\"%s\", \"%s\") ok", procs, pidstr);
+	if (hk_cgroup_join(st.cgroup_paths, pid, err) < 0) {
+		r = hk_error_prefix(err, "exec");
+		goto fail;
 	}
 	if (hk_sync_send(socks[0], HK_SYNC_GO, NULL, -1) < 0) {
 		r = hk_error_setx(err, -ECHILD, "exec: the process exited before it was set up");
