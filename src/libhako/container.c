@@ -322,6 +322,8 @@ int hk_container_create(const struct hk_create_opts *o, struct hk_container *c,
 	x.st.id = hk_xstrdup(o->id);
 	x.st.bundle = hk_xstrdup(spec->bundle);
 	x.st.rootfs = hk_xstrdup(spec->root_path);
+	x.st.later_hooks = spec->n_hooks[HK_HOOK_START_CONTAINER] ||
+			   spec->n_hooks[HK_HOOK_POSTSTART] || spec->n_hooks[HK_HOOK_POSTSTOP];
 	if (spec->annotations) {
 		hk_json_write(&ann, spec->annotations);
 		x.st.annotations = hk_buf_detach(&ann);
@@ -403,12 +405,18 @@ static int load(const char *root, const char *id, int *ret_dirfd, struct hk_stat
 	return 0;
 }
 
-/* The bundle's config, for its hooks; NULL (and a debug line) if it is gone. */
+/*
+ * The bundle's config, for the hooks that run after create; NULL (and a
+ * debug line) if it is gone. Read only when create saw such hooks: start and
+ * delete do not parse config.json otherwise.
+ */
 static struct hk_spec *load_hooks(const struct hk_state *st)
 {
 	struct hk_spec *spec = NULL;
 	struct hk_error e;
 
+	if (!st->later_hooks)
+		return NULL;
 	if (hk_spec_load(st->bundle, NULL, &spec, &e) < 0) {
 		hk_debug("no hooks: %s", e.msg);
 		return NULL;

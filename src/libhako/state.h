@@ -31,6 +31,7 @@ struct hk_state {
 	char *annotations;   /* JSON object text, or NULL */
 	char **cgroup_dirs;  /* host directories to remove on delete, deepest last */
 	char **cgroup_paths; /* the container's cgroup on each hierarchy it joined */
+	bool later_hooks;    /* the config has startContainer, poststart or poststop hooks */
 };
 
 #define HK_EXEC_FIFO "exec.fifo"
