@@ -30,8 +30,9 @@
 #include "sys.h"
 #include "terminal.h"
 #include "util.h"
+#include "container-internal.h"
 
-static int pidfd_open_checked(pid_t pid, unsigned long long start_time)
+int hk_pidfd_open_checked(pid_t pid, unsigned long long start_time)
 {
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
@@ -47,7 +48,7 @@ static int pidfd_open_checked(pid_t pid, unsigned long long start_time)
  * clone3(2) with the namespaces to create. Without CLONE_VM it returns twice
  * like fork(2); the child gets a copy of our memory, the parsed spec included.
  */
-static pid_t clone_init(int flags, int *ret_pidfd, struct hk_error *err)
+pid_t hk_clone_init(int flags, int *ret_pidfd, struct hk_error *err)
 {
 	struct clone_args args = {
 	    .flags = (unsigned)flags | CLONE_PIDFD,
@@ -78,7 +79,7 @@ static void now_rfc3339(char *buf, size_t size)
 	snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct hk_error *err)
+int hk_write_pid_file(const char *path, pid_t pid, struct hk_error *err)
 {
 	char abs[PATH_MAX], dir[PATH_MAX * 2], buf[32];
 	const char *name;
@@ -125,20 +126,35 @@ static int check_bundle(const struct hk_create_opts *o, const struct hk_spec *sp
 	return 0;
 }
 
-/* For the create hooks: the spec and the state so far. */
-struct hook_ctx {
-	const struct hk_spec *spec;
-	const struct hk_state *st;
-};
+/* The namespaces of pid that differ from ours, as CLONE_NEW* flags. */
+int hk_differing_namespaces(pid_t pid)
+{
+	static const struct {
+		const char *name;
+		int flag;
+	} kinds[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},   {"uts", CLONE_NEWUTS},
+		     {"ipc", CLONE_NEWIPC},   {"net", CLONE_NEWNET},  {"cgroup", CLONE_NEWCGROUP},
+		     {"pid", CLONE_NEWPID},   {"time", CLONE_NEWTIME}};
+	int flags = 0;
 
-static int differing_namespaces(pid_t pid);
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		char theirs[64], ours[64];
+		struct stat a, b;
+		snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", (int)pid, kinds[i].name);
+		snprintf(ours, sizeof(ours), "/proc/self/ns/%s", kinds[i].name);
+		if (stat(theirs, &a) == 0 && stat(ours, &b) == 0 &&
+		    (a.st_ino != b.st_ino || a.st_dev != b.st_dev))
+			flags |= kinds[i].flag;
+	}
+	return flags;
+}
 
 /* prestart and createRuntime in our namespaces, createContainer in the init's. */
 static int run_create_hooks(const struct hook_ctx *h, const struct hk_container *c,
 			    struct hk_error *err)
 {
 	_cleanup_free_ char *state = hk_state_to_json(h->st, HK_STATUS_CREATING, false);
-	int ns = differing_namespaces(c->pid) & ~(CLONE_NEWPID | CLONE_NEWTIME);
+	int ns = hk_differing_namespaces(c->pid) & ~(CLONE_NEWPID | CLONE_NEWTIME);
 
 	if (hk_hooks_run(h->spec, HK_HOOK_PRESTART, state, -1, 0, err) < 0 ||
 	    hk_hooks_run(h->spec, HK_HOOK_CREATE_RUNTIME, state, -1, 0, err) < 0 ||
@@ -148,8 +164,8 @@ static int run_create_hooks(const struct hook_ctx *h, const struct hk_container 
 }
 
 /* Wait for the init to be ready, passing its pty on; fills c->master. */
-static int wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_container *c,
-			  const struct hook_ctx *hooks, struct hk_error *err)
+int hk_wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_container *c,
+		      const struct hook_ctx *hooks, struct hk_error *err)
 {
 	for (;;) {
 		struct hk_sync_msg msg;
@@ -237,7 +253,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	args.cgroups = x->cgroups;
 	args.n_cgroups = x->n_cgroups;
 	args.seccomp = &x->seccomp;
-	pid = clone_init(x->plan.clone_flags, &c->pidfd, err);
+	pid = hk_clone_init(x->plan.clone_flags, &c->pidfd, err);
 	if (pid < 0)
 		return err->code;
 	if (pid == 0) {
@@ -273,7 +289,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 		return err->code;
 	if (hk_sync_send(x->socks[0], HK_SYNC_GO, NULL, -1) < 0)
 		return hk_error_setx(err, -ECHILD, "container init exited before it was set up");
-	if (wait_for_ready(o, x->socks[0], c, &(struct hook_ctx){x->spec, &x->st}, err) < 0) {
+	if (hk_wait_for_ready(o, x->socks[0], c, &(struct hook_ctx){x->spec, &x->st}, err) < 0) {
 		if (err->code == -ECHILD && x->spec->resources.mem_limit.set &&
 		    hk_cgroup_oom_kills(x->cgroups, x->n_cgroups) > 0)
 			return hk_error_setx(
@@ -288,7 +304,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	x->st.created = hk_xstrdup(created);
 	if (hk_state_save(x->dirfd, &x->st, err) < 0)
 		return err->code;
-	if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0)
+	if (o->pid_file && hk_write_pid_file(o->pid_file, pid, err) < 0)
 		return err->code;
 	return 0;
 }
@@ -389,8 +405,8 @@ enum hk_status hk_container_status(int dirfd, const struct hk_state *st)
 }
 
 /* Open and lock the state, load it, and compute the status from the kernel. */
-static int load(const char *root, const char *id, int *ret_dirfd, struct hk_state *st,
-		enum hk_status *status, struct hk_error *err)
+int hk_container_load(const char *root, const char *id, int *ret_dirfd, struct hk_state *st,
+		      enum hk_status *status, struct hk_error *err)
 {
 	int r;
 
@@ -448,7 +464,7 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 	struct pollfd fds[2];
 	char byte;
 
-	if (load(root, id, &dirfd, &st, &status, err) < 0)
+	if (hk_container_load(root, id, &dirfd, &st, &status, err) < 0)
 		return err->code;
 	if (status != HK_STATUS_CREATED) {
 		hk_error_setx(err, -EINVAL,
@@ -461,12 +477,12 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 	/* The pidfd first: once the fifo is open, the init may exec a process
 	 * that exits at once, and a zombie no longer passes the check. The fifo
 	 * non-blocking, so that a dead init cannot leave us waiting forever. */
-	pidfd = pidfd_open_checked(st.pid, st.start_time);
+	pidfd = hk_pidfd_open_checked(st.pid, st.start_time);
 	spec = load_hooks(&st);
 	if (pidfd >= 0 && spec && spec->n_hooks[HK_HOOK_START_CONTAINER]) {
 		/* startContainer: in the container, before its process runs. */
 		_cleanup_free_ char *state = hk_state_to_json(&st, status, false);
-		int ns = differing_namespaces(st.pid) & ~(CLONE_NEWPID | CLONE_NEWTIME);
+		int ns = hk_differing_namespaces(st.pid) & ~(CLONE_NEWPID | CLONE_NEWTIME);
 		if (hk_hooks_run(spec, HK_HOOK_START_CONTAINER, state, pidfd, ns, err) < 0) {
 			/* The container does not start: it is stopped, as the spec says. */
 			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
@@ -507,7 +523,7 @@ int hk_container_kill(const char *root, const char *id, int sig, bool all, struc
 	enum hk_status status;
 	int r = 0;
 
-	if (load(root, id, &dirfd, &st, &status, err) < 0)
+	if (hk_container_load(root, id, &dirfd, &st, &status, err) < 0)
 		return err->code;
 	if (status != HK_STATUS_CREATED && status != HK_STATUS_RUNNING &&
 	    status != HK_STATUS_PAUSED) {
@@ -519,213 +535,13 @@ int hk_container_kill(const char *root, const char *id, int sig, bool all, struc
 		goto out;
 	}
 	/* pidfd_send_signal(2) cannot hit a recycled pid. */
-	pidfd = pidfd_open_checked(st.pid, st.start_time);
+	pidfd = hk_pidfd_open_checked(st.pid, st.start_time);
 	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
 		r = hk_error_set(err, pidfd < 0 ? pidfd : -errno, "kill container \"%s\"", id);
 		goto out;
 	}
 	hk_debug("pidfd_send_signal(%d, %d) ok", (int)st.pid, sig);
 out:
-	hk_state_release(&st);
-	return r;
-}
-
-/* Run fn on the hierarchies of the container's cgroups. */
-static int with_cgroups(const struct hk_state *st,
-			int (*fn)(const struct hk_cgroup_mount *, size_t, void *,
-				  struct hk_error *),
-			void *data, struct hk_error *err)
-{
-	struct hk_cgroup_mount *m = NULL;
-	size_t n = 0;
-	int r;
-
-	if (hk_cgroup_attach(st->cgroup_paths, &m, &n, err) < 0)
-		return err->code;
-	r = fn(m, n, data, err);
-	hk_cgroup_mounts_free(m, n);
-	return r;
-}
-
-static int thaw(const struct hk_cgroup_mount *m, size_t n, void *data, struct hk_error *err)
-{
-	(void)data;
-	return hk_cgroup_freeze(m, n, false, err);
-}
-
-static int freeze(const struct hk_cgroup_mount *m, size_t n, void *data, struct hk_error *err)
-{
-	(void)data;
-	return hk_cgroup_freeze(m, n, true, err);
-}
-
-int hk_container_pause(const char *root, const char *id, bool pause, struct hk_error *err)
-{
-	_cleanup_close_ int dirfd = -1;
-	struct hk_state st;
-	enum hk_status status;
-	int r;
-
-	if (load(root, id, &dirfd, &st, &status, err) < 0)
-		return err->code;
-	if (status != (pause ? HK_STATUS_RUNNING : HK_STATUS_PAUSED))
-		r = hk_error_setx(err, -EINVAL, "container \"%s\" is %s, not %s", id,
-				  hk_status_name(status), pause ? "running" : "paused");
-	else
-		r = with_cgroups(&st, pause ? freeze : thaw, NULL, err);
-	if (r >= 0)
-		hk_debug("container \"%s\" %s", id, pause ? "paused" : "resumed");
-	hk_state_release(&st);
-	return r;
-}
-
-static int update(const struct hk_cgroup_mount *m, size_t n, void *data, struct hk_error *err)
-{
-	return hk_cgroup_update(m, n, data, err);
-}
-
-int hk_container_update(const char *root, const char *id, const struct hk_resources *r,
-			struct hk_error *err)
-{
-	_cleanup_close_ int dirfd = -1;
-	struct hk_state st;
-	enum hk_status status;
-	int e;
-
-	if (load(root, id, &dirfd, &st, &status, err) < 0)
-		return err->code;
-	if (status == HK_STATUS_STOPPED || status == HK_STATUS_CREATING)
-		e = hk_error_setx(err, -EINVAL, "container \"%s\" is %s: nothing to update", id,
-				  hk_status_name(status));
-	else
-		e = with_cgroups(&st, update, (void *)r, err);
-	hk_state_release(&st);
-	return e;
-}
-
-struct pids {
-	pid_t *v;
-	size_t n;
-};
-
-static int list_pids(const struct hk_cgroup_mount *m, size_t n, void *data, struct hk_error *err)
-{
-	struct pids *p = data;
-
-	return hk_cgroup_pids(m, n, &p->v, &p->n, err);
-}
-
-int hk_container_pids(const char *root, const char *id, pid_t **ret, size_t *ret_n,
-		      struct hk_error *err)
-{
-	_cleanup_close_ int dirfd = -1;
-	struct hk_state st;
-	enum hk_status status;
-	struct pids p = {NULL, 0};
-	int e = 0;
-
-	if (load(root, id, &dirfd, &st, &status, err) < 0)
-		return err->code;
-	if (status == HK_STATUS_STOPPED)
-		e = hk_error_setx(err, -ESRCH, "container not running");
-	else
-		e = with_cgroups(&st, list_pids, &p, err);
-	hk_state_release(&st);
-	*ret = p.v;
-	*ret_n = p.n;
-	return e;
-}
-
-struct events {
-	const char *id;
-	unsigned interval_ms;
-	bool once;
-	void (*emit)(const char *json, void *data);
-	void *data;
-	pid_t pid;
-	unsigned long long start_time;
-};
-
-static void emit_stats(const struct hk_cgroup_mount *m, size_t n, struct events *e)
-{
-	struct hk_cgroup_stats st;
-	struct hk_buf b = HK_BUF_INIT;
-
-	hk_cgroup_stats(m, n, &st);
-	hk_buf_adds(&b, "{\"type\":\"stats\",\"id\":");
-	hk_buf_add_json_string(&b, e->id);
-	hk_buf_adds(&b, ",\"data\":");
-	hk_cgroup_stats_json(&st, &b);
-	hk_buf_adds(&b, "}");
-	e->emit(b.buf, e->data);
-	hk_buf_release(&b);
-	hk_cgroup_stats_release(&st);
-}
-
-static void emit_oom(struct events *e)
-{
-	struct hk_buf b = HK_BUF_INIT;
-
-	hk_buf_adds(&b, "{\"type\":\"oom\",\"id\":");
-	hk_buf_add_json_string(&b, e->id);
-	hk_buf_adds(&b, "}");
-	e->emit(b.buf, e->data);
-	hk_buf_release(&b);
-}
-
-/* Stats every interval, and an "oom" event as soon as the OOM killer strikes. */
-static int watch(const struct hk_cgroup_mount *m, size_t n, void *data, struct hk_error *err)
-{
-	struct events *e = data;
-	long long ooms = hk_cgroup_oom_kills(m, n);
-	unsigned waited = 0;
-
-	(void)err;
-	if (e->once) {
-		emit_stats(m, n, e);
-		return 0;
-	}
-	while (hk_proc_alive(e->pid, e->start_time)) {
-		long long now = hk_cgroup_oom_kills(m, n);
-		if (now > ooms) {
-			emit_oom(e);
-			ooms = now;
-		}
-		if (waited >= e->interval_ms) {
-			emit_stats(m, n, e);
-			waited = 0;
-		}
-		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
-		waited += 100;
-	}
-	/* The last OOM may be what ended it. */
-	if (hk_cgroup_oom_kills(m, n) > ooms)
-		emit_oom(e);
-	return 0;
-}
-
-int hk_container_events(const char *root, const char *id, bool once, unsigned interval_ms,
-			void (*emit)(const char *json, void *data), void *data,
-			struct hk_error *err)
-{
-	struct hk_state st;
-	enum hk_status status;
-	struct events e = {id, interval_ms, once, emit, data, 0, 0};
-	int r;
-
-	{
-		/* Not under the lock: events runs as long as the container does. */
-		_cleanup_close_ int dirfd = -1;
-		if (load(root, id, &dirfd, &st, &status, err) < 0)
-			return err->code;
-	}
-	if (status == HK_STATUS_STOPPED || status == HK_STATUS_CREATING) {
-		r = hk_error_setx(err, -ESRCH, "container not running");
-	} else {
-		e.pid = st.pid;
-		e.start_time = st.start_time;
-		r = with_cgroups(&st, watch, &e, err);
-	}
 	hk_state_release(&st);
 	return r;
 }
@@ -737,7 +553,7 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 	enum hk_status status;
 	int r = 0;
 
-	if (load(root, id, &dirfd, &st, &status, err) < 0)
+	if (hk_container_load(root, id, &dirfd, &st, &status, err) < 0)
 		return err->code;
 	if ((status == HK_STATUS_RUNNING || status == HK_STATUS_PAUSED) && !force) {
 		r = hk_error_setx(err, -EBUSY, "cannot delete container %s that is not stopped: %s",
@@ -746,10 +562,10 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 	}
 	/* A frozen v1 task does not die of SIGKILL until it is thawed. */
 	if (status == HK_STATUS_PAUSED)
-		with_cgroups(&st, thaw, NULL, err);
+		hk_container_thaw(&st, err);
 	/* A created (or half-created) container is killed, as runc does. */
 	if (status != HK_STATUS_STOPPED && st.pid > 0) {
-		pidfd = pidfd_open_checked(st.pid, st.start_time);
+		pidfd = hk_pidfd_open_checked(st.pid, st.start_time);
 		if (pidfd >= 0) {
 			struct pollfd p = {pidfd, POLLIN, 0};
 			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
@@ -782,7 +598,7 @@ int hk_container_state(const char *root, const char *id, char **ret_json, struct
 	struct hk_state st;
 	enum hk_status status;
 
-	if (load(root, id, &dirfd, &st, &status, err) < 0)
+	if (hk_container_load(root, id, &dirfd, &st, &status, err) < 0)
 		return err->code;
 	*ret_json = hk_state_to_json(&st, status, true);
 	hk_state_release(&st);
@@ -814,223 +630,4 @@ int hk_container_wait(const struct hk_container *c)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
-}
-
-/* The process exec runs: --process, or the config's with the flags applied. */
-static int exec_process(const struct hk_exec_opts *o, struct hk_spec *spec, struct hk_error *err)
-{
-	struct hk_process *p = &spec->process;
-
-	if (o->process_file) {
-		_cleanup_free_ char *text = NULL;
-		struct hk_process np;
-		size_t len;
-		if (hk_read_file_at(AT_FDCWD, o->process_file, 4 << 20, &text, &len, err) < 0)
-			return hk_error_prefix(err, "--process");
-		if (hk_process_parse(text, len, o->process_file, &np, err) < 0)
-			return err->code;
-		hk_process_release(p);
-		*p = np;
-	} else if (o->args && o->args[0]) {
-		hk_strv_free(p->args);
-		p->args = calloc(hk_strv_len(o->args) + 1, sizeof(char *));
-		for (size_t i = 0; o->args[i]; i++)
-			p->args[i] = hk_xstrdup(o->args[i]);
-		p->terminal = o->tty;
-	} else {
-		return hk_error_setx(err, -EINVAL, "exec: give the command to run, or --process");
-	}
-	for (char **e = o->env; e && *e; e++) {
-		size_t key = strcspn(*e, "=");
-		size_t i = 0, n = hk_strv_len(p->env);
-		if (!(*e)[key] || key == 0)
-			return hk_error_setx(err, -EINVAL, "exec: --env \"%s\" is not KEY=VALUE",
-					     *e);
-		while (i < n && !(strncmp(p->env[i], *e, key) == 0 && p->env[i][key] == '='))
-			i++;
-		if (i == n) {
-			p->env = hk_xrealloc(p->env, (n + 2) * sizeof(char *));
-			p->env[n + 1] = NULL;
-		} else {
-			free(p->env[i]);
-		}
-		p->env[i] = hk_xstrdup(*e);
-	}
-	if (o->cwd) {
-		if (o->cwd[0] != '/')
-			return hk_error_setx(err, -EINVAL, "exec: --cwd \"%s\" is not absolute",
-					     o->cwd);
-		free(p->cwd);
-		p->cwd = hk_xstrdup(o->cwd);
-	}
-	if (o->user) {
-		char *end;
-		unsigned long uid = strtoul(o->user, &end, 10), gid = p->gid;
-		if (end == o->user || (*end && *end != ':'))
-			return hk_error_setx(err, -EINVAL,
-					     "exec: --user \"%s\": give UID or UID:GID as numbers",
-					     o->user);
-		if (*end == ':') {
-			char *g = end + 1;
-			gid = strtoul(g, &end, 10);
-			if (end == g || *end)
-				return hk_error_setx(err, -EINVAL, "exec: --user \"%s\": bad GID",
-						     o->user);
-		}
-		p->uid = (uid_t)uid;
-		p->gid = (gid_t)gid;
-	}
-	for (char **c = o->caps; c && *c; c++) {
-		int cap = hk_cap_from_name(*c);
-		if (cap < 0)
-			return hk_error_setx(err, -EINVAL, "exec: --cap: unknown capability \"%s\"",
-					     *c);
-		p->has_capabilities = true;
-		p->caps[HK_CAP_BOUNDING] |= 1ULL << cap;
-		p->caps[HK_CAP_EFFECTIVE] |= 1ULL << cap;
-		p->caps[HK_CAP_PERMITTED] |= 1ULL << cap;
-	}
-	if (o->no_new_privs)
-		p->no_new_privileges = true;
-	if (p->terminal && !o->console_socket && !o->keep_terminal)
-		return hk_error_setx(err, -EINVAL,
-				     "exec: a terminal needs --console-socket when detached");
-	if (!p->terminal && o->console_socket)
-		return hk_error_setx(err, -EINVAL, "exec: --console-socket needs a terminal (-t)");
-	return 0;
-}
-
-/* The namespaces of pid that differ from ours, as CLONE_NEW* flags. */
-static int differing_namespaces(pid_t pid)
-{
-	static const struct {
-		const char *name;
-		int flag;
-	} kinds[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},   {"uts", CLONE_NEWUTS},
-		     {"ipc", CLONE_NEWIPC},   {"net", CLONE_NEWNET},  {"cgroup", CLONE_NEWCGROUP},
-		     {"pid", CLONE_NEWPID},   {"time", CLONE_NEWTIME}};
-	int flags = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		char theirs[64], ours[64];
-		struct stat a, b;
-		snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", (int)pid, kinds[i].name);
-		snprintf(ours, sizeof(ours), "/proc/self/ns/%s", kinds[i].name);
-		if (stat(theirs, &a) == 0 && stat(ours, &b) == 0 &&
-		    (a.st_ino != b.st_ino || a.st_dev != b.st_dev))
-			flags |= kinds[i].flag;
-	}
-	return flags;
-}
-
-int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, struct hk_error *err)
-{
-	_cleanup_(hk_spec_freep) struct hk_spec *spec = NULL;
-	_cleanup_close_ int pidfd = -1, own_pid = -1, own_time = -1;
-	struct hk_state st;
-	struct hk_ns_plan plan = {0};
-	struct hk_seccomp_prog seccomp = {0};
-	enum hk_status status;
-	int socks[2] = {-1, -1}, ns, r;
-	struct hk_child_args args;
-	char seccomp_cache[PATH_MAX];
-	pid_t pid;
-
-	snprintf(seccomp_cache, sizeof(seccomp_cache), "%s/%s", o->root, HK_SECCOMP_CACHE);
-	*c = (struct hk_container){.pid = 0, .pidfd = -1, .master = -1};
-	{
-		/* Not under the lock: the process may run for as long as the container. */
-		_cleanup_close_ int dirfd = -1;
-		if (load(o->root, o->id, &dirfd, &st, &status, err) < 0)
-			return err->code;
-	}
-	if (status != HK_STATUS_RUNNING && status != HK_STATUS_CREATED) {
-		r = hk_error_setx(err, -EINVAL, "cannot exec in a %s container",
-				  hk_status_name(status));
-		goto out;
-	}
-	if (hk_spec_load(st.bundle, NULL, &spec, err) < 0 || exec_process(o, spec, err) < 0 ||
-	    hk_seccomp_compile(&spec->seccomp, seccomp_cache, &seccomp, err) < 0) {
-		r = err->code;
-		goto out;
-	}
-	pidfd = pidfd_open_checked(st.pid, st.start_time);
-	if (pidfd < 0) {
-		r = hk_error_setx(err, -ESRCH, "container not running");
-		goto out;
-	}
-	ns = differing_namespaces(st.pid);
-	/* pid and time namespaces take effect for our children: join them here,
-	 * for the clone below, and go back to ours right after it. */
-	own_pid = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-	own_time = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
-	if ((ns & (CLONE_NEWPID | CLONE_NEWTIME)) &&
-	    setns(pidfd, ns & (CLONE_NEWPID | CLONE_NEWTIME)) < 0) {
-		r = hk_error_set(err, -errno, "setns(pidfd, pid and time namespaces)");
-		goto out;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0) {
-		r = hk_error_set(err, -errno, "socketpair");
-		goto out;
-	}
-	args = (struct hk_child_args){
-	    .spec = spec,
-	    .plan = &plan,
-	    .sync_fd = socks[1],
-	    .state_dirfd = -1,
-	    .preserve_fds = o->preserve_fds,
-	    .cap_last = hk_process_cap_last(),
-	    .exec_pidfd = pidfd,
-	    .exec_ns_flags = ns & ~(CLONE_NEWPID | CLONE_NEWTIME),
-	    .seccomp = &seccomp,
-	};
-	pid = clone_init(0, &c->pidfd, err);
-	if (pid == 0) {
-		close(socks[0]);
-		hk_child_main(&args);
-	}
-	if ((ns & CLONE_NEWPID) && own_pid >= 0)
-		setns(own_pid, CLONE_NEWPID);
-	if ((ns & CLONE_NEWTIME) && own_time >= 0)
-		setns(own_time, CLONE_NEWTIME);
-	if (pid < 0) {
-		r = err->code;
-		goto out;
-	}
-	close(socks[1]);
-	socks[1] = -1;
-	c->pid = pid;
-	/* Into the container's cgroups, before it runs anything. */
-	if (hk_cgroup_join(st.cgroup_paths, pid, err) < 0) {
-		r = hk_error_prefix(err, "exec");
-		goto fail;
-	}
-	if (hk_sync_send(socks[0], HK_SYNC_GO, NULL, -1) < 0) {
-		r = hk_error_setx(err, -ECHILD, "exec: the process exited before it was set up");
-		goto fail;
-	}
-	{
-		struct hk_create_opts co = {.console_socket = o->console_socket};
-		if (wait_for_ready(&co, socks[0], c, NULL, err) < 0) {
-			r = err->code;
-			goto fail;
-		}
-	}
-	if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0) {
-		r = err->code;
-		goto fail;
-	}
-	r = 0;
-	goto out;
-fail:
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	hk_container_release(c);
-out:
-	for (int i = 0; i < 2; i++)
-		if (socks[i] >= 0)
-			close(socks[i]);
-	hk_seccomp_prog_release(&seccomp);
-	hk_state_release(&st);
-	return r;
 }
