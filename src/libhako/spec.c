@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 
+#include "spec-internal.h"
 #include "spec.h"
 #include "util.h"
 
@@ -33,71 +34,9 @@ const struct hk_ns_info hk_ns_table[HK_NS_COUNT] = {
     [HK_NS_TIME] = {"time", "time", CLONE_NEWTIME},
 };
 
-/* Numbered as in <lx/capability.h>. */
-const char *const hk_cap_names[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-const unsigned hk_cap_count = ARRAY_SIZE(hk_cap_names);
-
-int hk_cap_from_name(const char *name)
-{
-	for (unsigned i = 0; i < hk_cap_count; i++)
-		if (strcmp(hk_cap_names[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
 /* ---- typed access with file:line:col and JSON path in every error ---- */
 
-struct ctx {
-	const char *file;
-	struct hk_error *err;
-};
-
-static int bad(struct ctx *c, const struct hk_json *v, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int bad(struct ctx *c, const struct hk_json *v, const char *path, const char *fmt, ...)
+int spec_bad(struct spec_ctx *c, const struct hk_json *v, const char *path, const char *fmt, ...)
 {
 	char what[512];
 	va_list ap;
@@ -109,17 +48,18 @@ static int bad(struct ctx *c, const struct hk_json *v, const char *path, const c
 			     v ? v->col : 1, path, what);
 }
 
-static int want_type(struct ctx *c, const struct hk_json *v, const char *path, enum hk_json_type t)
+int spec_want_type(struct spec_ctx *c, const struct hk_json *v, const char *path,
+		   enum hk_json_type t)
 {
 	static const char *const article[] = {"null",	  "a boolean", "a number",
 					      "a string", "an array",  "an object"};
 	if (v->type == t)
 		return 0;
-	return bad(c, v, path, "expected %s, got %s", article[t], hk_json_type_name(v->type));
+	return spec_bad(c, v, path, "expected %s, got %s", article[t], hk_json_type_name(v->type));
 }
 
-static int get_string(struct ctx *c, const struct hk_json *obj, const char *key, const char *path,
-		      char **ret)
+int spec_get_string(struct spec_ctx *c, const struct hk_json *obj, const char *key,
+		    const char *path, char **ret)
 {
 	struct hk_json *v = hk_json_get(obj, key);
 	char p[256];
@@ -127,15 +67,15 @@ static int get_string(struct ctx *c, const struct hk_json *obj, const char *key,
 	if (!v)
 		return 0;
 	snprintf(p, sizeof(p), "%s.%s", path, key);
-	if (want_type(c, v, p, HK_JSON_STRING) < 0)
+	if (spec_want_type(c, v, p, HK_JSON_STRING) < 0)
 		return -EINVAL;
 	free(*ret);
 	*ret = hk_xstrdup(v->text);
 	return 1;
 }
 
-static int get_bool(struct ctx *c, const struct hk_json *obj, const char *key, const char *path,
-		    bool *ret)
+int spec_get_bool(struct spec_ctx *c, const struct hk_json *obj, const char *key, const char *path,
+		  bool *ret)
 {
 	struct hk_json *v = hk_json_get(obj, key);
 	char p[256];
@@ -143,39 +83,39 @@ static int get_bool(struct ctx *c, const struct hk_json *obj, const char *key, c
 	if (!v)
 		return 0;
 	snprintf(p, sizeof(p), "%s.%s", path, key);
-	if (want_type(c, v, p, HK_JSON_BOOL) < 0)
+	if (spec_want_type(c, v, p, HK_JSON_BOOL) < 0)
 		return -EINVAL;
 	*ret = v->boolean;
 	return 1;
 }
 
 /* An integer in [min, max]; fractions and exponents are refused. */
-static int to_int(struct ctx *c, const struct hk_json *v, const char *p, long long min,
-		  unsigned long long max, long long *ret)
+static int spec_to_int(struct spec_ctx *c, const struct hk_json *v, const char *p, long long min,
+		       unsigned long long max, long long *ret)
 {
 	char *end;
 
-	if (want_type(c, v, p, HK_JSON_NUMBER) < 0)
+	if (spec_want_type(c, v, p, HK_JSON_NUMBER) < 0)
 		return -EINVAL;
 	errno = 0;
 	if (v->text[0] == '-') {
 		long long x = strtoll(v->text, &end, 10);
 		if (*end || errno || x < min)
-			return bad(c, v, p, "expected an integer from %lld to %llu, got %s", min,
-				   max, v->text);
+			return spec_bad(c, v, p, "expected an integer from %lld to %llu, got %s",
+					min, max, v->text);
 		*ret = x;
 	} else {
 		unsigned long long x = strtoull(v->text, &end, 10);
 		if (*end || errno || x > max)
-			return bad(c, v, p, "expected an integer from %lld to %llu, got %s", min,
-				   max, v->text);
+			return spec_bad(c, v, p, "expected an integer from %lld to %llu, got %s",
+					min, max, v->text);
 		*ret = (long long)x;
 	}
 	return 0;
 }
 
-static int get_int(struct ctx *c, const struct hk_json *obj, const char *key, const char *path,
-		   long long min, unsigned long long max, long long *ret)
+int spec_get_int(struct spec_ctx *c, const struct hk_json *obj, const char *key, const char *path,
+		 long long min, unsigned long long max, long long *ret)
 {
 	struct hk_json *v = hk_json_get(obj, key);
 	char p[256];
@@ -183,13 +123,13 @@ static int get_int(struct ctx *c, const struct hk_json *obj, const char *key, co
 	if (!v)
 		return 0;
 	snprintf(p, sizeof(p), "%s.%s", path, key);
-	if (to_int(c, v, p, min, max, ret) < 0)
+	if (spec_to_int(c, v, p, min, max, ret) < 0)
 		return -EINVAL;
 	return 1;
 }
 
-static struct hk_json *get_typed(struct ctx *c, const struct hk_json *obj, const char *key,
-				 const char *path, enum hk_json_type t, int *r)
+struct hk_json *spec_get_typed(struct spec_ctx *c, const struct hk_json *obj, const char *key,
+			       const char *path, enum hk_json_type t, int *r)
 {
 	struct hk_json *v = hk_json_get(obj, key);
 	char p[256];
@@ -198,7 +138,7 @@ static struct hk_json *get_typed(struct ctx *c, const struct hk_json *obj, const
 	if (!v || (v->type == HK_JSON_NULL && t != HK_JSON_NULL))
 		return NULL;
 	snprintf(p, sizeof(p), "%s.%s", path, key);
-	if (want_type(c, v, p, t) < 0) {
+	if (spec_want_type(c, v, p, t) < 0) {
 		*r = -EINVAL;
 		return NULL;
 	}
@@ -206,11 +146,11 @@ static struct hk_json *get_typed(struct ctx *c, const struct hk_json *obj, const
 }
 
 /* A string array into a NULL-terminated strv. */
-static int get_strv(struct ctx *c, const struct hk_json *obj, const char *key, const char *path,
-		    char ***ret)
+int spec_get_strv(struct spec_ctx *c, const struct hk_json *obj, const char *key, const char *path,
+		  char ***ret)
 {
 	int r;
-	struct hk_json *a = get_typed(c, obj, key, path, HK_JSON_ARRAY, &r);
+	struct hk_json *a = spec_get_typed(c, obj, key, path, HK_JSON_ARRAY, &r);
 	char **v;
 
 	if (!a)
@@ -219,7 +159,7 @@ static int get_strv(struct ctx *c, const struct hk_json *obj, const char *key, c
 	for (size_t i = 0; i < a->n; i++) {
 		char p[256];
 		snprintf(p, sizeof(p), "%s.%s[%zu]", path, key, i);
-		if (want_type(c, a->items[i], p, HK_JSON_STRING) < 0) {
+		if (spec_want_type(c, a->items[i], p, HK_JSON_STRING) < 0) {
 			v[i] = NULL;
 			hk_strv_free(v);
 			return -EINVAL;
@@ -311,10 +251,10 @@ static void parse_mount_option(struct hk_mount *m, const char *opt, struct hk_bu
 	hk_buf_adds(data, opt);
 }
 
-static int parse_mounts(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
+static int parse_mounts(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *root)
 {
 	int r;
-	struct hk_json *a = get_typed(c, root, "mounts", "", HK_JSON_ARRAY, &r);
+	struct hk_json *a = spec_get_typed(c, root, "mounts", "", HK_JSON_ARRAY, &r);
 
 	if (!a)
 		return r;
@@ -329,18 +269,18 @@ static int parse_mounts(struct ctx *c, struct hk_spec *s, const struct hk_json *
 		char p[64];
 
 		snprintf(p, sizeof(p), "mounts[%zu]", i);
-		if (want_type(c, v, p, HK_JSON_OBJECT) < 0)
+		if (spec_want_type(c, v, p, HK_JSON_OBJECT) < 0)
 			return -EINVAL;
-		if (get_string(c, v, "destination", p, &m->destination) < 0 ||
-		    get_string(c, v, "source", p, &m->source) < 0 ||
-		    get_string(c, v, "type", p, &m->type) < 0 ||
-		    get_strv(c, v, "options", p, &opts) < 0)
+		if (spec_get_string(c, v, "destination", p, &m->destination) < 0 ||
+		    spec_get_string(c, v, "source", p, &m->source) < 0 ||
+		    spec_get_string(c, v, "type", p, &m->type) < 0 ||
+		    spec_get_strv(c, v, "options", p, &opts) < 0)
 			return -EINVAL;
 		if (!m->destination)
-			return bad(c, v, p, "\"destination\" is required");
+			return spec_bad(c, v, p, "\"destination\" is required");
 		if (m->destination[0] != '/')
-			return bad(c, v, p, "destination \"%s\" is not an absolute path",
-				   m->destination);
+			return spec_bad(c, v, p, "destination \"%s\" is not an absolute path",
+					m->destination);
 		for (char **o = opts; o && *o; o++)
 			parse_mount_option(m, *o, &data);
 		hk_strv_free(opts);
@@ -351,7 +291,7 @@ static int parse_mounts(struct ctx *c, struct hk_spec *s, const struct hk_json *
 		if (strcmp(m->type, "bind") == 0)
 			m->flags |= MS_BIND;
 		if ((m->flags & MS_BIND) && !m->source)
-			return bad(c, v, p, "a bind mount needs a \"source\"");
+			return spec_bad(c, v, p, "a bind mount needs a \"source\"");
 		if (!m->source)
 			m->source = hk_xstrdup(m->type);
 	}
@@ -382,10 +322,10 @@ static const struct {
     {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
-static int parse_rlimits(struct ctx *c, struct hk_process *pr, const struct hk_json *proc)
+static int parse_rlimits(struct spec_ctx *c, struct hk_process *pr, const struct hk_json *proc)
 {
 	int r;
-	struct hk_json *a = get_typed(c, proc, "rlimits", "process", HK_JSON_ARRAY, &r);
+	struct hk_json *a = spec_get_typed(c, proc, "rlimits", "process", HK_JSON_ARRAY, &r);
 
 	if (!a)
 		return r;
@@ -399,18 +339,18 @@ static int parse_rlimits(struct ctx *c, struct hk_process *pr, const struct hk_j
 		size_t k;
 
 		snprintf(p, sizeof(p), "process.rlimits[%zu]", i);
-		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
-		    get_string(c, v, "type", p, &type) < 0 ||
-		    get_int(c, v, "soft", p, 0, UINT64_MAX, &soft) < 0 ||
-		    get_int(c, v, "hard", p, 0, UINT64_MAX, &hard) < 0)
+		if (spec_want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
+		    spec_get_string(c, v, "type", p, &type) < 0 ||
+		    spec_get_int(c, v, "soft", p, 0, UINT64_MAX, &soft) < 0 ||
+		    spec_get_int(c, v, "hard", p, 0, UINT64_MAX, &hard) < 0)
 			return -EINVAL;
 		if (!type)
-			return bad(c, v, p, "\"type\" is required");
+			return spec_bad(c, v, p, "\"type\" is required");
 		for (k = 0; k < ARRAY_SIZE(rlimit_names); k++)
 			if (strcmp(rlimit_names[k].name, type) == 0)
 				break;
 		if (k == ARRAY_SIZE(rlimit_names))
-			return bad(c, v, p, "unknown rlimit type \"%s\"", type);
+			return spec_bad(c, v, p, "unknown rlimit type \"%s\"", type);
 		rl->resource = rlimit_names[k].resource;
 		rl->soft = (uint64_t)soft;
 		rl->hard = (uint64_t)hard;
@@ -418,12 +358,13 @@ static int parse_rlimits(struct ctx *c, struct hk_process *pr, const struct hk_j
 	return 0;
 }
 
-static int parse_caps(struct ctx *c, struct hk_process *pr, const struct hk_json *proc)
+static int parse_caps(struct spec_ctx *c, struct hk_process *pr, const struct hk_json *proc)
 {
 	static const char *const sets[HK_CAP_SET_COUNT] = {"bounding", "effective", "permitted",
 							   "inheritable", "ambient"};
 	int r;
-	struct hk_json *caps = get_typed(c, proc, "capabilities", "process", HK_JSON_OBJECT, &r);
+	struct hk_json *caps =
+	    spec_get_typed(c, proc, "capabilities", "process", HK_JSON_OBJECT, &r);
 
 	if (!caps)
 		return r;
@@ -433,57 +374,57 @@ static int parse_caps(struct ctx *c, struct hk_process *pr, const struct hk_json
 		struct hk_json *a;
 
 		snprintf(p, sizeof(p), "process.capabilities");
-		a = get_typed(c, caps, sets[s], p, HK_JSON_ARRAY, &r);
+		a = spec_get_typed(c, caps, sets[s], p, HK_JSON_ARRAY, &r);
 		if (r < 0)
 			return r;
 		for (size_t i = 0; a && i < a->n; i++) {
 			int cap;
 			snprintf(p, sizeof(p), "process.capabilities.%s[%zu]", sets[s], i);
-			if (want_type(c, a->items[i], p, HK_JSON_STRING) < 0)
+			if (spec_want_type(c, a->items[i], p, HK_JSON_STRING) < 0)
 				return -EINVAL;
 			cap = hk_cap_from_name(a->items[i]->text);
 			if (cap < 0)
-				return bad(c, a->items[i], p, "unknown capability \"%s\"",
-					   a->items[i]->text);
+				return spec_bad(c, a->items[i], p, "unknown capability \"%s\"",
+						a->items[i]->text);
 			pr->caps[s] |= 1ULL << cap;
 		}
 	}
 	return 0;
 }
 
-static int parse_user(struct ctx *c, struct hk_process *pr, const struct hk_json *proc)
+static int parse_user(struct spec_ctx *c, struct hk_process *pr, const struct hk_json *proc)
 {
 	int r;
-	struct hk_json *u = get_typed(c, proc, "user", "process", HK_JSON_OBJECT, &r);
+	struct hk_json *u = spec_get_typed(c, proc, "user", "process", HK_JSON_OBJECT, &r);
 	struct hk_json *g;
 	long long v;
 
 	if (!u)
 		return r;
-	if ((r = get_int(c, u, "uid", "process.user", 0, UINT32_MAX - 1, &v)) < 0)
+	if ((r = spec_get_int(c, u, "uid", "process.user", 0, UINT32_MAX - 1, &v)) < 0)
 		return r;
 	if (r)
 		pr->uid = (uid_t)v;
-	if ((r = get_int(c, u, "gid", "process.user", 0, UINT32_MAX - 1, &v)) < 0)
+	if ((r = spec_get_int(c, u, "gid", "process.user", 0, UINT32_MAX - 1, &v)) < 0)
 		return r;
 	if (r)
 		pr->gid = (gid_t)v;
-	if ((r = get_int(c, u, "umask", "process.user", 0, 0777, &v)) < 0)
+	if ((r = spec_get_int(c, u, "umask", "process.user", 0, 0777, &v)) < 0)
 		return r;
 	if (r) {
 		pr->has_umask = true;
 		pr->umask = (mode_t)v;
 	}
-	g = get_typed(c, u, "additionalGids", "process.user", HK_JSON_ARRAY, &r);
+	g = spec_get_typed(c, u, "additionalGids", "process.user", HK_JSON_ARRAY, &r);
 	if (r < 0)
 		return r;
 	if (g && g->n > 65536)
-		return bad(c, g, "process.user.additionalGids", "more than 65536 groups");
+		return spec_bad(c, g, "process.user.additionalGids", "more than 65536 groups");
 	pr->additional_gids = calloc(g && g->n ? g->n : 1, sizeof(gid_t));
 	for (size_t i = 0; g && i < g->n; i++) {
 		char p[64];
 		snprintf(p, sizeof(p), "process.user.additionalGids[%zu]", i);
-		if (to_int(c, g->items[i], p, 0, UINT32_MAX - 1, &v) < 0)
+		if (spec_to_int(c, g->items[i], p, 0, UINT32_MAX - 1, &v) < 0)
 			return -EINVAL;
 		pr->additional_gids[pr->n_additional_gids++] = (gid_t)v;
 	}
@@ -491,53 +432,54 @@ static int parse_user(struct ctx *c, struct hk_process *pr, const struct hk_json
 }
 
 /* The members of a process object, in config.json or in `exec --process`. */
-static int parse_process_fields(struct ctx *c, struct hk_process *pr, const struct hk_json *proc)
+static int parse_process_fields(struct spec_ctx *c, struct hk_process *pr,
+				const struct hk_json *proc)
 {
 	struct hk_json *cs;
 	long long v;
 	int r;
 
-	if (get_bool(c, proc, "terminal", "process", &pr->terminal) < 0 ||
-	    get_strv(c, proc, "args", "process", &pr->args) < 0 ||
-	    get_strv(c, proc, "env", "process", &pr->env) < 0 ||
-	    get_string(c, proc, "cwd", "process", &pr->cwd) < 0 ||
-	    get_bool(c, proc, "noNewPrivileges", "process", &pr->no_new_privileges) < 0 ||
+	if (spec_get_bool(c, proc, "terminal", "process", &pr->terminal) < 0 ||
+	    spec_get_strv(c, proc, "args", "process", &pr->args) < 0 ||
+	    spec_get_strv(c, proc, "env", "process", &pr->env) < 0 ||
+	    spec_get_string(c, proc, "cwd", "process", &pr->cwd) < 0 ||
+	    spec_get_bool(c, proc, "noNewPrivileges", "process", &pr->no_new_privileges) < 0 ||
 	    parse_user(c, pr, proc) < 0 || parse_rlimits(c, pr, proc) < 0 ||
 	    parse_caps(c, pr, proc) < 0)
 		return -EINVAL;
-	if ((r = get_int(c, proc, "oomScoreAdj", "process", -1000, 1000, &v)) < 0)
+	if ((r = spec_get_int(c, proc, "oomScoreAdj", "process", -1000, 1000, &v)) < 0)
 		return r;
 	if (r) {
 		pr->has_oom_score_adj = true;
 		pr->oom_score_adj = (int)v;
 	}
-	cs = get_typed(c, proc, "consoleSize", "process", HK_JSON_OBJECT, &r);
+	cs = spec_get_typed(c, proc, "consoleSize", "process", HK_JSON_OBJECT, &r);
 	if (r < 0)
 		return r;
 	if (cs) {
-		if (get_int(c, cs, "height", "process.consoleSize", 0, 65535, &v) < 0)
+		if (spec_get_int(c, cs, "height", "process.consoleSize", 0, 65535, &v) < 0)
 			return -EINVAL;
 		pr->console_height = (unsigned)v;
-		if (get_int(c, cs, "width", "process.consoleSize", 0, 65535, &v) < 0)
+		if (spec_get_int(c, cs, "width", "process.consoleSize", 0, 65535, &v) < 0)
 			return -EINVAL;
 		pr->console_width = (unsigned)v;
 	}
 	if (!pr->args || !pr->args[0])
-		return bad(c, proc, "process.args", "at least one argument is required");
+		return spec_bad(c, proc, "process.args", "at least one argument is required");
 	if (!pr->cwd)
-		return bad(c, proc, "process.cwd", "is required");
+		return spec_bad(c, proc, "process.cwd", "is required");
 	if (pr->cwd[0] != '/')
-		return bad(c, hk_json_get(proc, "cwd"), "process.cwd",
-			   "\"%s\" is not an absolute path", pr->cwd);
+		return spec_bad(c, hk_json_get(proc, "cwd"), "process.cwd",
+				"\"%s\" is not an absolute path", pr->cwd);
 	if (!pr->env)
 		pr->env = calloc(1, sizeof(char *));
 	return 0;
 }
 
-static int parse_process(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
+static int parse_process(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *root)
 {
 	int r;
-	struct hk_json *proc = get_typed(c, root, "process", "", HK_JSON_OBJECT, &r);
+	struct hk_json *proc = spec_get_typed(c, root, "process", "", HK_JSON_OBJECT, &r);
 
 	if (!proc)
 		return r;
@@ -558,7 +500,7 @@ void hk_process_release(struct hk_process *p)
 int hk_process_parse(const char *text, size_t len, const char *file, struct hk_process *ret,
 		     struct hk_error *err)
 {
-	struct ctx c = {file, err};
+	struct spec_ctx c = {file, err};
 	struct hk_json *doc = NULL;
 	int r;
 
@@ -570,7 +512,7 @@ int hk_process_parse(const char *text, size_t len, const char *file, struct hk_p
 		memcpy(where, err->msg, sizeof(where));
 		return hk_error_setx(err, -EINVAL, "%s:%.900s", file, where);
 	}
-	r = want_type(&c, doc, "process", HK_JSON_OBJECT);
+	r = spec_want_type(&c, doc, "process", HK_JSON_OBJECT);
 	if (r == 0)
 		r = parse_process_fields(&c, ret, doc);
 	hk_json_free(doc);
@@ -581,10 +523,10 @@ int hk_process_parse(const char *text, size_t len, const char *file, struct hk_p
 
 /* ---- lx ---- */
 
-static int parse_namespaces(struct ctx *c, struct hk_spec *s, const struct hk_json *lx)
+static int parse_namespaces(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *lx)
 {
 	int r;
-	struct hk_json *a = get_typed(c, lx, "namespaces", "linux", HK_JSON_ARRAY, &r);
+	struct hk_json *a = spec_get_typed(c, lx, "namespaces", "linux", HK_JSON_ARRAY, &r);
 
 	if (!a)
 		return r;
@@ -595,37 +537,37 @@ static int parse_namespaces(struct ctx *c, struct hk_spec *s, const struct hk_js
 		int k;
 
 		snprintf(p, sizeof(p), "linux.namespaces[%zu]", i);
-		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
-		    get_string(c, v, "type", p, &type) < 0 ||
-		    get_string(c, v, "path", p, &path) < 0)
+		if (spec_want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
+		    spec_get_string(c, v, "type", p, &type) < 0 ||
+		    spec_get_string(c, v, "path", p, &path) < 0)
 			return -EINVAL;
 		if (!type)
-			return bad(c, v, p, "\"type\" is required");
+			return spec_bad(c, v, p, "\"type\" is required");
 		for (k = 0; k < HK_NS_COUNT; k++)
 			if (strcmp(hk_ns_table[k].spec_name, type) == 0)
 				break;
 		if (k == HK_NS_COUNT)
-			return bad(c, v, p, "unsupported namespace type \"%s\"", type);
+			return spec_bad(c, v, p, "unsupported namespace type \"%s\"", type);
 		if (s->ns[k].enabled)
-			return bad(c, v, p, "namespace \"%s\" given twice", type);
+			return spec_bad(c, v, p, "namespace \"%s\" given twice", type);
 		if (path && path[0] != '/')
-			return bad(c, v, p, "namespace path \"%s\" is not absolute", path);
+			return spec_bad(c, v, p, "namespace path \"%s\" is not absolute", path);
 		s->ns[k].enabled = true;
 		s->ns[k].path = (path && *path) ? TAKE_PTR(path) : NULL;
 	}
 	return 0;
 }
 
-static int parse_idmaps(struct ctx *c, const struct hk_json *lx, const char *key,
+static int parse_idmaps(struct spec_ctx *c, const struct hk_json *lx, const char *key,
 			struct hk_idmap **ret, size_t *ret_n)
 {
 	int r;
-	struct hk_json *a = get_typed(c, lx, key, "linux", HK_JSON_ARRAY, &r);
+	struct hk_json *a = spec_get_typed(c, lx, key, "linux", HK_JSON_ARRAY, &r);
 
 	if (!a)
 		return r;
 	if (a->n > 340) /* the kernel's limit on lines in uid_map */
-		return bad(c, a, key, "more than 340 mappings");
+		return spec_bad(c, a, key, "more than 340 mappings");
 	*ret = calloc(a->n ? a->n : 1, sizeof(**ret));
 	for (size_t i = 0; i < a->n; i++) {
 		struct hk_json *v = a->items[i];
@@ -633,23 +575,23 @@ static int parse_idmaps(struct ctx *c, const struct hk_json *lx, const char *key
 		char p[64];
 
 		snprintf(p, sizeof(p), "linux.%s[%zu]", key, i);
-		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
-		    get_int(c, v, "containerID", p, 0, UINT32_MAX - 1, &cid) < 0 ||
-		    get_int(c, v, "hostID", p, 0, UINT32_MAX - 1, &hid) < 0 ||
-		    get_int(c, v, "size", p, 1, UINT32_MAX, &size) < 0)
+		if (spec_want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
+		    spec_get_int(c, v, "containerID", p, 0, UINT32_MAX - 1, &cid) < 0 ||
+		    spec_get_int(c, v, "hostID", p, 0, UINT32_MAX - 1, &hid) < 0 ||
+		    spec_get_int(c, v, "size", p, 1, UINT32_MAX, &size) < 0)
 			return -EINVAL;
 		if (cid < 0 || hid < 0 || size < 0)
-			return bad(c, v, p, "containerID, hostID and size are required");
+			return spec_bad(c, v, p, "containerID, hostID and size are required");
 		(*ret)[(*ret_n)++] =
 		    (struct hk_idmap){(uint32_t)cid, (uint32_t)hid, (uint32_t)size};
 	}
 	return 0;
 }
 
-static int parse_devices(struct ctx *c, struct hk_spec *s, const struct hk_json *lx)
+static int parse_devices(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *lx)
 {
 	int r;
-	struct hk_json *a = get_typed(c, lx, "devices", "linux", HK_JSON_ARRAY, &r);
+	struct hk_json *a = spec_get_typed(c, lx, "devices", "linux", HK_JSON_ARRAY, &r);
 
 	if (!a)
 		return r;
@@ -662,71 +604,34 @@ static int parse_devices(struct ctx *c, struct hk_spec *s, const struct hk_json 
 		char p[64];
 
 		snprintf(p, sizeof(p), "linux.devices[%zu]", i);
-		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
-		    get_string(c, v, "path", p, &d->path) < 0 ||
-		    get_string(c, v, "type", p, &type) < 0 ||
-		    get_int(c, v, "major", p, 0, 0xfff, &major) < 0 ||
-		    get_int(c, v, "minor", p, 0, 0xfffff, &minor) < 0)
+		if (spec_want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
+		    spec_get_string(c, v, "path", p, &d->path) < 0 ||
+		    spec_get_string(c, v, "type", p, &type) < 0 ||
+		    spec_get_int(c, v, "major", p, 0, 0xfff, &major) < 0 ||
+		    spec_get_int(c, v, "minor", p, 0, 0xfffff, &minor) < 0)
 			return -EINVAL;
 		d->major = major;
 		d->minor = minor;
 		if (!d->path || d->path[0] != '/')
-			return bad(c, v, p, "\"path\" must be an absolute path");
+			return spec_bad(c, v, p, "\"path\" must be an absolute path");
 		if (!type || strlen(type) != 1 || !strchr("cbup", type[0]))
-			return bad(c, v, p, "\"type\" must be one of c, b, u, p");
+			return spec_bad(c, v, p, "\"type\" must be one of c, b, u, p");
 		d->type = type[0];
-		if ((r = get_int(c, v, "fileMode", p, 0, 07777, &x)) < 0)
+		if ((r = spec_get_int(c, v, "fileMode", p, 0, 07777, &x)) < 0)
 			return r;
 		d->has_mode = r > 0;
 		d->mode = (mode_t)x;
-		if (get_int(c, v, "uid", p, 0, UINT32_MAX - 1, &x) > 0)
+		if (spec_get_int(c, v, "uid", p, 0, UINT32_MAX - 1, &x) > 0)
 			d->uid = (uid_t)x;
-		if (get_int(c, v, "gid", p, 0, UINT32_MAX - 1, &x) > 0)
+		if (spec_get_int(c, v, "gid", p, 0, UINT32_MAX - 1, &x) > 0)
 			d->gid = (gid_t)x;
 	}
 	return 0;
 }
 
-static int parse_device_rules(struct ctx *c, struct hk_spec *s, const struct hk_json *res)
-{
-	int r;
-	struct hk_json *a = get_typed(c, res, "devices", "linux.resources", HK_JSON_ARRAY, &r);
-
-	if (!a)
-		return r;
-	s->device_rules = calloc(a->n ? a->n : 1, sizeof(*s->device_rules));
-	for (size_t i = 0; i < a->n; i++) {
-		struct hk_json *v = a->items[i];
-		struct hk_device_rule *d = &s->device_rules[s->n_device_rules++];
-		_cleanup_free_ char *type = NULL, *access = NULL;
-		long long major = -1, minor = -1;
-		char p[64];
-
-		snprintf(p, sizeof(p), "linux.resources.devices[%zu]", i);
-		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
-		    get_bool(c, v, "allow", p, &d->allow) < 0 ||
-		    get_string(c, v, "type", p, &type) < 0 ||
-		    get_string(c, v, "access", p, &access) < 0 ||
-		    get_int(c, v, "major", p, -1, 0xfff, &major) < 0 ||
-		    get_int(c, v, "minor", p, -1, 0xfffff, &minor) < 0)
-			return -EINVAL;
-		d->major = major;
-		d->minor = minor;
-		if (!hk_json_get(v, "allow"))
-			return bad(c, v, p, "\"allow\" is required");
-		d->type = type ? type[0] : 'a';
-		if (type && (strlen(type) != 1 || !strchr("acb", type[0])))
-			return bad(c, v, p, "\"type\" must be one of a, c, b");
-		snprintf(d->access, sizeof(d->access), "%s", access ? access : "rwm");
-		if (access && (strlen(access) > 3 || strspn(access, "rwm") != strlen(access)))
-			return bad(c, v, p, "\"access\" must be made of r, w and m");
-	}
-	return 0;
-}
-
 /* An optional integer member into an hk_opt. */
-static int get_opt(struct ctx *c, const struct hk_json *obj, const char *key, const char *path,
-		   long long min, unsigned long long max, struct hk_opt *ret)
+int spec_get_opt(struct spec_ctx *c, const struct hk_json *obj, const char *key, const char *path,
+		 long long min, unsigned long long max, struct hk_opt *ret)
 {
 	long long x;
 	int r;
@@ -734,326 +639,27 @@ static int get_opt(struct ctx *c, const struct hk_json *obj, const char *key, co
 
 	if (v && v->type == HK_JSON_NULL)
 		return 0;
-	r = get_int(c, obj, key, path, min, max, &x);
+	r = spec_get_int(c, obj, key, path, min, max, &x);
 	if (r > 0)
 		*ret = (struct hk_opt){true, x};
 	return r;
 }
 
-static int get_opt_bool(struct ctx *c, const struct hk_json *obj, const char *key, const char *path,
-			struct hk_opt *ret)
+int spec_get_opt_bool(struct spec_ctx *c, const struct hk_json *obj, const char *key,
+		      const char *path, struct hk_opt *ret)
 {
 	bool b;
-	int r = get_bool(c, obj, key, path, &b);
+	int r = spec_get_bool(c, obj, key, path, &b);
 
 	if (r > 0)
 		*ret = (struct hk_opt){true, b};
 	return r;
 }
 
-static int parse_memory(struct ctx *c, struct hk_resources *r, const struct hk_json *res)
-{
-	static const char p[] = "linux.resources.memory";
-	int e;
-	bool check = false;
-	struct hk_json *m = get_typed(c, res, "memory", "linux.resources", HK_JSON_OBJECT, &e);
-
-	if (!m)
-		return e;
-	if (get_opt(c, m, "limit", p, -1, INT64_MAX, &r->mem_limit) < 0 ||
-	    get_opt(c, m, "reservation", p, -1, INT64_MAX, &r->mem_reservation) < 0 ||
-	    get_opt(c, m, "swap", p, -1, INT64_MAX, &r->mem_swap) < 0 ||
-	    get_opt(c, m, "kernel", p, -1, INT64_MAX, &r->mem_kernel) < 0 ||
-	    get_opt(c, m, "kernelTCP", p, -1, INT64_MAX, &r->mem_kernel_tcp) < 0 ||
-	    get_opt(c, m, "swappiness", p, 0, 100, &r->mem_swappiness) < 0 ||
-	    get_opt_bool(c, m, "disableOOMKiller", p, &r->mem_disable_oom_killer) < 0 ||
-	    get_opt_bool(c, m, "useHierarchy", p, &r->mem_use_hierarchy) < 0 ||
-	    get_bool(c, m, "checkBeforeUpdate", p, &check) < 0)
-		return -EINVAL;
-	if (check)
-		return bad(c, hk_json_get(m, "checkBeforeUpdate"), p,
-			   "checkBeforeUpdate is not supported by this version of hako");
-	return 0;
-}
-
-static int parse_cpu(struct ctx *c, struct hk_resources *r, const struct hk_json *res)
-{
-	static const char p[] = "linux.resources.cpu";
-	int e;
-	struct hk_json *v = get_typed(c, res, "cpu", "linux.resources", HK_JSON_OBJECT, &e);
-
-	if (!v)
-		return e;
-	if (get_opt(c, v, "shares", p, 0, UINT32_MAX, &r->cpu_shares) < 0 ||
-	    get_opt(c, v, "quota", p, -1, INT64_MAX, &r->cpu_quota) < 0 ||
-	    get_opt(c, v, "burst", p, 0, INT64_MAX, &r->cpu_burst) < 0 ||
-	    get_opt(c, v, "period", p, 0, INT64_MAX, &r->cpu_period) < 0 ||
-	    get_opt(c, v, "realtimeRuntime", p, -1, INT64_MAX, &r->cpu_rt_runtime) < 0 ||
-	    get_opt(c, v, "realtimePeriod", p, 0, INT64_MAX, &r->cpu_rt_period) < 0 ||
-	    get_opt(c, v, "idle", p, -1, 1, &r->cpu_idle) < 0 ||
-	    get_string(c, v, "cpus", p, &r->cpus) < 0 || get_string(c, v, "mems", p, &r->mems) < 0)
-		return -EINVAL;
-	/* A cpuset is written to the kernel as it is: allow only its syntax. */
-	if ((r->cpus && strspn(r->cpus, "0123456789,-") != strlen(r->cpus)) ||
-	    (r->mems && strspn(r->mems, "0123456789,-") != strlen(r->mems)))
-		return bad(c, v, p, "cpus and mems are lists like \"0-2,4\"");
-	return 0;
-}
-
-/* An array of {major, minor, ...} objects; rate for the throttles, weights else. */
-static int parse_blkio_devs(struct ctx *c, const struct hk_json *bio, const char *key,
-			    bool throttle, struct hk_blkio_dev **ret, size_t *ret_n)
-{
-	int e;
-	struct hk_json *a = get_typed(c, bio, key, "linux.resources.blockIO", HK_JSON_ARRAY, &e);
-
-	if (!a)
-		return e;
-	*ret = calloc(a->n ? a->n : 1, sizeof(**ret));
-	for (size_t i = 0; i < a->n; i++) {
-		struct hk_json *v = a->items[i];
-		struct hk_blkio_dev *d = &(*ret)[(*ret_n)++];
-		long long major = -1, minor = -1, rate = 0;
-		char p[128];
-
-		snprintf(p, sizeof(p), "linux.resources.blockIO.%s[%zu]", key, i);
-		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
-		    get_int(c, v, "major", p, 0, 0xfff, &major) < 0 ||
-		    get_int(c, v, "minor", p, 0, 0xfffff, &minor) < 0)
-			return -EINVAL;
-		if (major < 0 || minor < 0)
-			return bad(c, v, p, "\"major\" and \"minor\" are required");
-		d->major = major;
-		d->minor = minor;
-		if (throttle) {
-			if (get_int(c, v, "rate", p, 0, INT64_MAX, &rate) < 0)
-				return -EINVAL;
-			d->rate = (uint64_t)rate;
-		} else if (get_opt(c, v, "weight", p, 10, 1000, &d->weight) < 0 ||
-			   get_opt(c, v, "leafWeight", p, 10, 1000, &d->leaf_weight) < 0) {
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-static int parse_block_io(struct ctx *c, struct hk_resources *r, const struct hk_json *res)
-{
-	static const char p[] = "linux.resources.blockIO";
-	static const char *const throttles[] = {"throttleReadBpsDevice", "throttleWriteBpsDevice",
-						"throttleReadIOPSDevice",
-						"throttleWriteIOPSDevice"};
-	int e;
-	struct hk_json *v = get_typed(c, res, "blockIO", "linux.resources", HK_JSON_OBJECT, &e);
-
-	if (!v)
-		return e;
-	if (get_opt(c, v, "weight", p, 10, 1000, &r->blkio_weight) < 0 ||
-	    get_opt(c, v, "leafWeight", p, 10, 1000, &r->blkio_leaf_weight) < 0 ||
-	    parse_blkio_devs(c, v, "weightDevice", false, &r->blkio_weight_devices,
-			     &r->n_blkio_weight_devices) < 0)
-		return -EINVAL;
-	for (int t = 0; t < HK_THROTTLE_COUNT; t++)
-		if (parse_blkio_devs(c, v, throttles[t], true, &r->throttle[t], &r->n_throttle[t]) <
-		    0)
-			return -EINVAL;
-	return 0;
-}
-
-static int parse_hugepages(struct ctx *c, struct hk_resources *r, const struct hk_json *res)
-{
-	int e;
-	struct hk_json *a =
-	    get_typed(c, res, "hugepageLimits", "linux.resources", HK_JSON_ARRAY, &e);
-
-	if (!a)
-		return e;
-	r->hugepage_sizes = calloc(a->n + 1, sizeof(char *));
-	r->hugepage_limits = calloc(a->n ? a->n : 1, sizeof(uint64_t));
-	for (size_t i = 0; i < a->n; i++) {
-		struct hk_json *v = a->items[i];
-		_cleanup_free_ char *size = NULL;
-		long long limit = -1;
-		char p[64];
-
-		snprintf(p, sizeof(p), "linux.resources.hugepageLimits[%zu]", i);
-		if (want_type(c, v, p, HK_JSON_OBJECT) < 0 ||
-		    get_string(c, v, "pageSize", p, &size) < 0 ||
-		    get_int(c, v, "limit", p, 0, INT64_MAX, &limit) < 0)
-			return -EINVAL;
-		if (!size || limit < 0)
-			return bad(c, v, p, "\"pageSize\" and \"limit\" are required");
-		/* "2MB", "1GB", "64KB": it becomes part of a file name. */
-		if (strspn(size, "0123456789") == 0 ||
-		    (strcmp(size + strspn(size, "0123456789"), "KB") &&
-		     strcmp(size + strspn(size, "0123456789"), "MB") &&
-		     strcmp(size + strspn(size, "0123456789"), "GB")))
-			return bad(c, v, p, "pageSize \"%s\" is not like \"2MB\"", size);
-		r->hugepage_sizes[i] = TAKE_PTR(size);
-		r->hugepage_limits[i] = (uint64_t)limit;
-		r->n_hugepages++;
-	}
-	return 0;
-}
-
-static int parse_network(struct ctx *c, struct hk_resources *r, const struct hk_json *res)
-{
-	static const char p[] = "linux.resources.network";
-	int e;
-	struct hk_json *v = get_typed(c, res, "network", "linux.resources", HK_JSON_OBJECT, &e);
-	struct hk_json *a;
-
-	if (!v)
-		return e;
-	if (get_opt(c, v, "classID", p, 0, UINT32_MAX, &r->net_class_id) < 0)
-		return -EINVAL;
-	a = get_typed(c, v, "priorities", p, HK_JSON_ARRAY, &e);
-	if (!a)
-		return e;
-	r->net_prio_names = calloc(a->n + 1, sizeof(char *));
-	r->net_prio_values = calloc(a->n ? a->n : 1, sizeof(uint32_t));
-	for (size_t i = 0; i < a->n; i++) {
-		_cleanup_free_ char *name = NULL;
-		long long prio = -1;
-		char q[64];
-
-		snprintf(q, sizeof(q), "%s.priorities[%zu]", p, i);
-		if (want_type(c, a->items[i], q, HK_JSON_OBJECT) < 0 ||
-		    get_string(c, a->items[i], "name", q, &name) < 0 ||
-		    get_int(c, a->items[i], "priority", q, 0, UINT32_MAX, &prio) < 0)
-			return -EINVAL;
-		if (!name || prio < 0 || !*name || strpbrk(name, " \n/"))
-			return bad(c, a->items[i], q, "a \"name\" and a \"priority\" are required");
-		r->net_prio_names[i] = TAKE_PTR(name);
-		r->net_prio_values[i] = (uint32_t)prio;
-		r->n_net_prios++;
-	}
-	return 0;
-}
-
-static int parse_unified(struct ctx *c, struct hk_resources *r, const struct hk_json *res)
-{
-	int e;
-	struct hk_json *o = get_typed(c, res, "unified", "linux.resources", HK_JSON_OBJECT, &e);
-
-	if (!o)
-		return e;
-	r->unified = calloc(o->n + 1, sizeof(char *));
-	for (size_t i = 0; i < o->n; i++) {
-		struct hk_buf b = HK_BUF_INIT;
-		char p[300];
-
-		snprintf(p, sizeof(p), "linux.resources.unified.%s", o->keys[i]);
-		if (want_type(c, o->items[i], p, HK_JSON_STRING) < 0)
-			return -EINVAL;
-		/* A file name in the container's cgroup: "memory.high", not a path. */
-		if (!*o->keys[i] || strchr(o->keys[i], '/') || o->keys[i][0] == '.' ||
-		    !strchr(o->keys[i], '.'))
-			return bad(c, o->items[i], p, "not a cgroup v2 file name");
-		hk_buf_addf(&b, "%s=%s", o->keys[i], o->items[i]->text);
-		r->unified[i] = hk_buf_detach(&b);
-	}
-	return 0;
-}
-
-/* Everything in linux.resources but devices. */
-static int parse_resource_limits(struct ctx *c, struct hk_resources *r, const struct hk_json *res)
-{
-	static const char *const known[] = {"devices", "memory",  "cpu",
-					    "pids",    "blockIO", "hugepageLimits",
-					    "network", "unified", "rdma"};
-	struct hk_json *pids;
-	int e;
-
-	for (size_t i = 0; i < res->n; i++) {
-		size_t k = 0;
-		while (k < ARRAY_SIZE(known) && strcmp(known[k], res->keys[i]))
-			k++;
-		if (res->items[i]->type == HK_JSON_NULL)
-			continue;
-		/* Never silently drop a limit. */
-		if (k == ARRAY_SIZE(known) || !strcmp(res->keys[i], "rdma"))
-			return bad(c, res->items[i], "linux.resources",
-				   "\"%s\" limits are not supported by this version of hako",
-				   res->keys[i]);
-	}
-	if (parse_memory(c, r, res) < 0 || parse_cpu(c, r, res) < 0 ||
-	    parse_block_io(c, r, res) < 0 || parse_hugepages(c, r, res) < 0 ||
-	    parse_network(c, r, res) < 0 || parse_unified(c, r, res) < 0)
-		return -EINVAL;
-	pids = get_typed(c, res, "pids", "linux.resources", HK_JSON_OBJECT, &e);
-	if (e < 0 || (pids && get_opt(c, pids, "limit", "linux.resources.pids", INT64_MIN,
-				      INT64_MAX, &r->pids_limit) < 0))
-		return -EINVAL;
-	r->any = r->mem_limit.set || r->mem_reservation.set || r->mem_swap.set ||
-		 r->mem_kernel.set || r->mem_kernel_tcp.set || r->mem_swappiness.set ||
-		 r->mem_disable_oom_killer.set || r->mem_use_hierarchy.set || r->cpu_shares.set ||
-		 r->cpu_quota.set || r->cpu_burst.set || r->cpu_period.set ||
-		 r->cpu_rt_runtime.set || r->cpu_rt_period.set || r->cpu_idle.set || r->cpus ||
-		 r->mems || r->pids_limit.set || r->blkio_weight.set || r->blkio_leaf_weight.set ||
-		 r->n_blkio_weight_devices || r->n_hugepages || r->net_class_id.set ||
-		 r->n_net_prios || (r->unified && r->unified[0]);
-	for (int t = 0; t < HK_THROTTLE_COUNT; t++)
-		r->any |= r->n_throttle[t] > 0;
-	return 0;
-}
-
-static int parse_resources(struct ctx *c, struct hk_spec *s, const struct hk_json *lx)
+static int parse_time_offsets(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *lx)
 {
 	int r;
-	struct hk_json *res = get_typed(c, lx, "resources", "linux", HK_JSON_OBJECT, &r);
-
-	if (!res)
-		return r;
-	if (parse_resource_limits(c, &s->resources, res) < 0)
-		return -EINVAL;
-	return parse_device_rules(c, s, res);
-}
-
-void hk_resources_release(struct hk_resources *r)
-{
-	free(r->cpus);
-	free(r->mems);
-	free(r->blkio_weight_devices);
-	for (int t = 0; t < HK_THROTTLE_COUNT; t++)
-		free(r->throttle[t]);
-	hk_strv_free(r->hugepage_sizes);
-	free(r->hugepage_limits);
-	hk_strv_free(r->net_prio_names);
-	free(r->net_prio_values);
-	hk_strv_free(r->unified);
-	*r = (struct hk_resources){0};
-}
-
-int hk_resources_parse(const char *text, size_t len, const char *file, struct hk_resources *ret,
-		       struct hk_error *err)
-{
-	struct ctx c = {file, err};
-	struct hk_json *doc = NULL;
-	int r;
-
-	*ret = (struct hk_resources){0};
-	if (memchr(text, '\0', len))
-		return hk_error_setx(err, -EINVAL, "%s: contains a NUL byte", file);
-	if (hk_json_parse(text, len, &doc, err) < 0) {
-		char where[HK_ERROR_MSG_MAX];
-		memcpy(where, err->msg, sizeof(where));
-		return hk_error_setx(err, -EINVAL, "%s:%.900s", file, where);
-	}
-	if (want_type(&c, doc, "resources", HK_JSON_OBJECT) < 0)
-		r = -EINVAL;
-	else
-		r = parse_resource_limits(&c, ret, doc);
-	hk_json_free(doc);
-	if (r < 0)
-		hk_resources_release(ret);
-	return r;
-}
-
-static int parse_time_offsets(struct ctx *c, struct hk_spec *s, const struct hk_json *lx)
-{
-	int r;
-	struct hk_json *t = get_typed(c, lx, "timeOffsets", "linux", HK_JSON_OBJECT, &r);
+	struct hk_json *t = spec_get_typed(c, lx, "timeOffsets", "linux", HK_JSON_OBJECT, &r);
 	static const char *const clocks[] = {"monotonic", "boottime"};
 
 	if (!t)
@@ -1062,7 +668,7 @@ static int parse_time_offsets(struct ctx *c, struct hk_spec *s, const struct hk_
 	for (int i = 0; i < 2; i++) {
 		struct hk_time_offset *o = i == 0 ? &s->monotonic : &s->boottime;
 		struct hk_json *v =
-		    get_typed(c, t, clocks[i], "linux.timeOffsets", HK_JSON_OBJECT, &r);
+		    spec_get_typed(c, t, clocks[i], "linux.timeOffsets", HK_JSON_OBJECT, &r);
 		char p[64];
 		long long x;
 
@@ -1071,11 +677,11 @@ static int parse_time_offsets(struct ctx *c, struct hk_spec *s, const struct hk_
 		if (!v)
 			continue;
 		snprintf(p, sizeof(p), "linux.timeOffsets.%s", clocks[i]);
-		if (get_int(c, v, "secs", p, INT64_MIN / 2, INT64_MAX / 2, &x) < 0)
+		if (spec_get_int(c, v, "secs", p, INT64_MIN / 2, INT64_MAX / 2, &x) < 0)
 			return -EINVAL;
 		o->secs = x;
 		x = 0;
-		if (get_int(c, v, "nanosecs", p, 0, 999999999, &x) < 0)
+		if (spec_get_int(c, v, "nanosecs", p, 0, 999999999, &x) < 0)
 			return -EINVAL;
 		o->nanosecs = x;
 	}
@@ -1090,10 +696,10 @@ static unsigned long parse_propagation(const char *name)
 	return 0;
 }
 
-static int parse_sysctl(struct ctx *c, struct hk_spec *s, const struct hk_json *lx)
+static int parse_sysctl(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *lx)
 {
 	int r;
-	struct hk_json *o = get_typed(c, lx, "sysctl", "linux", HK_JSON_OBJECT, &r);
+	struct hk_json *o = spec_get_typed(c, lx, "sysctl", "linux", HK_JSON_OBJECT, &r);
 
 	if (!o)
 		return r;
@@ -1104,10 +710,10 @@ static int parse_sysctl(struct ctx *c, struct hk_spec *s, const struct hk_json *
 
 		snprintf(p, sizeof(p), "linux.sysctl.%s", o->keys[i]);
 		s->sysctl[i] = NULL;
-		if (want_type(c, o->items[i], p, HK_JSON_STRING) < 0)
+		if (spec_want_type(c, o->items[i], p, HK_JSON_STRING) < 0)
 			return -EINVAL;
 		if (strchr(o->keys[i], '/') || strstr(o->keys[i], ".."))
-			return bad(c, o->items[i], p, "invalid sysctl name");
+			return spec_bad(c, o->items[i], p, "invalid sysctl name");
 		hk_buf_addf(&b, "%s=%s", o->keys[i], o->items[i]->text);
 		s->sysctl[i] = hk_buf_detach(&b);
 		s->sysctl[i + 1] = NULL;
@@ -1120,16 +726,16 @@ const char *const hk_hook_phase_names[HK_HOOK_PHASES] = {
     "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 };
 
-static int parse_hooks(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
+static int parse_hooks(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *root)
 {
 	int r;
-	struct hk_json *o = get_typed(c, root, "hooks", "", HK_JSON_OBJECT, &r);
+	struct hk_json *o = spec_get_typed(c, root, "hooks", "", HK_JSON_OBJECT, &r);
 
 	if (!o)
 		return r;
 	for (int ph = 0; ph < HK_HOOK_PHASES; ph++) {
 		struct hk_json *a =
-		    get_typed(c, o, hk_hook_phase_names[ph], "hooks", HK_JSON_ARRAY, &r);
+		    spec_get_typed(c, o, hk_hook_phase_names[ph], "hooks", HK_JSON_ARRAY, &r);
 		if (r < 0)
 			return r;
 		if (!a)
@@ -1140,181 +746,25 @@ static int parse_hooks(struct ctx *c, struct hk_spec *s, const struct hk_json *r
 			long long timeout = 0;
 			char p[64];
 			snprintf(p, sizeof(p), "hooks.%s[%zu]", hk_hook_phase_names[ph], i);
-			if (want_type(c, a->items[i], p, HK_JSON_OBJECT) < 0 ||
-			    get_string(c, a->items[i], "path", p, &h->path) < 0 ||
-			    get_strv(c, a->items[i], "args", p, &h->args) < 0 ||
-			    get_strv(c, a->items[i], "env", p, &h->env) < 0 ||
-			    get_int(c, a->items[i], "timeout", p, 1, 86400, &timeout) < 0)
+			if (spec_want_type(c, a->items[i], p, HK_JSON_OBJECT) < 0 ||
+			    spec_get_string(c, a->items[i], "path", p, &h->path) < 0 ||
+			    spec_get_strv(c, a->items[i], "args", p, &h->args) < 0 ||
+			    spec_get_strv(c, a->items[i], "env", p, &h->env) < 0 ||
+			    spec_get_int(c, a->items[i], "timeout", p, 1, 86400, &timeout) < 0)
 				return -EINVAL;
 			if (!h->path || h->path[0] != '/')
-				return bad(c, a->items[i], p, "\"path\" must be an absolute path");
+				return spec_bad(c, a->items[i], p,
+						"\"path\" must be an absolute path");
 			h->timeout = (int)timeout;
 		}
 	}
 	return 0;
 }
 
-/* The index of s in a table of names, or -1. */
-static int name_index(const char *const *names, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (names[i] && !strcmp(names[i], s))
-			return (int)i;
-	return -1;
-}
-
-static int seccomp_action(struct ctx *c, const struct hk_json *v, const char *p,
-			  enum hk_seccomp_action *ret)
-{
-	static const char *const names[] = {
-	    [HK_SCMP_KILL] = "SCMP_ACT_KILL",
-	    [HK_SCMP_KILL_PROCESS] = "SCMP_ACT_KILL_PROCESS",
-	    [HK_SCMP_KILL_THREAD] = "SCMP_ACT_KILL_THREAD",
-	    [HK_SCMP_TRAP] = "SCMP_ACT_TRAP",
-	    [HK_SCMP_ERRNO] = "SCMP_ACT_ERRNO",
-	    [HK_SCMP_TRACE] = "SCMP_ACT_TRACE",
-	    [HK_SCMP_ALLOW] = "SCMP_ACT_ALLOW",
-	    [HK_SCMP_LOG] = "SCMP_ACT_LOG",
-	    [HK_SCMP_NOTIFY] = "SCMP_ACT_NOTIFY",
-	};
-
-	int i;
-
-	if (!v)
-		return bad(c, NULL, p, "an action is required");
-	if (want_type(c, v, p, HK_JSON_STRING) < 0)
-		return -EINVAL;
-	i = name_index(names, ARRAY_SIZE(names), v->text);
-	if (i < 0)
-		return bad(c, v, p, "unknown action \"%s\"", v->text);
-	*ret = (enum hk_seccomp_action)i;
-	return 0;
-}
-
-static int parse_seccomp_args(struct ctx *c, struct hk_seccomp_rule *rule, const struct hk_json *a,
-			      const char *path)
-{
-	static const char *const ops[] = {
-	    [HK_SCMP_NE] = "SCMP_CMP_NE",
-	    [HK_SCMP_LT] = "SCMP_CMP_LT",
-	    [HK_SCMP_LE] = "SCMP_CMP_LE",
-	    [HK_SCMP_EQ] = "SCMP_CMP_EQ",
-	    [HK_SCMP_GE] = "SCMP_CMP_GE",
-	    [HK_SCMP_GT] = "SCMP_CMP_GT",
-	    [HK_SCMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
-	};
-
-	rule->args = calloc(a->n ? a->n : 1, sizeof(*rule->args));
-	for (size_t i = 0; i < a->n; i++) {
-		struct hk_seccomp_arg *arg = &rule->args[rule->n_args++];
-		_cleanup_free_ char *op = NULL;
-		long long index = -1, value = 0, two = 0;
-		char p[160];
-		int k;
-
-		snprintf(p, sizeof(p), "%s.args[%zu]", path, i);
-		if (want_type(c, a->items[i], p, HK_JSON_OBJECT) < 0 ||
-		    get_int(c, a->items[i], "index", p, 0, 5, &index) < 0 ||
-		    get_int(c, a->items[i], "value", p, 0, UINT64_MAX, &value) < 0 ||
-		    get_int(c, a->items[i], "valueTwo", p, 0, UINT64_MAX, &two) < 0 ||
-		    get_string(c, a->items[i], "op", p, &op) < 0)
-			return -EINVAL;
-		if (index < 0 || !op)
-			return bad(c, a->items[i], p, "\"index\" and \"op\" are required");
-		k = name_index(ops, ARRAY_SIZE(ops), op);
-		if (k < 0)
-			return bad(c, a->items[i], p, "unknown op \"%s\"", op);
-		*arg = (struct hk_seccomp_arg){(unsigned)index, (uint64_t)value, (uint64_t)two,
-					       (enum hk_seccomp_op)k};
-	}
-	return 0;
-}
-
-static int parse_seccomp(struct ctx *c, struct hk_seccomp *sc, const struct hk_json *lx)
-{
-	static const char p[] = "linux.seccomp";
-	int r;
-	struct hk_json *o = get_typed(c, lx, "seccomp", "linux", HK_JSON_OBJECT, &r);
-	struct hk_json *a;
-	char **flags = NULL;
-
-	if (!o)
-		return r;
-	sc->present = true;
-	sc->json = o;
-	if (seccomp_action(c, hk_json_get(o, "defaultAction"), "linux.seccomp.defaultAction",
-			   &sc->default_action) < 0 ||
-	    get_opt(c, o, "defaultErrnoRet", p, 0, 4095, &sc->default_errno_ret) < 0 ||
-	    get_strv(c, o, "architectures", p, &sc->architectures) < 0 ||
-	    get_strv(c, o, "flags", p, &flags) < 0 ||
-	    get_string(c, o, "listenerPath", p, &sc->listener_path) < 0 ||
-	    get_string(c, o, "listenerMetadata", p, &sc->listener_metadata) < 0) {
-		hk_strv_free(flags);
-		return -EINVAL;
-	}
-	for (char **f = flags; f && *f; f++) {
-		if (!strcmp(*f, "SECCOMP_FILTER_FLAG_TSYNC"))
-			sc->flag_tsync = true;
-		else if (!strcmp(*f, "SECCOMP_FILTER_FLAG_LOG"))
-			sc->flag_log = true;
-		else if (!strcmp(*f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
-			sc->flag_spec_allow = true;
-		else {
-			r = bad(c, hk_json_get(o, "flags"), "linux.seccomp.flags",
-				"unknown flag \"%s\"", *f);
-			hk_strv_free(flags);
-			return r;
-		}
-	}
-	hk_strv_free(flags);
-	a = get_typed(c, o, "syscalls", p, HK_JSON_ARRAY, &r);
-	if (!a)
-		return r;
-	sc->rules = calloc(a->n ? a->n : 1, sizeof(*sc->rules));
-	for (size_t i = 0; i < a->n; i++) {
-		struct hk_seccomp_rule *rule = &sc->rules[sc->n_rules++];
-		struct hk_json *args;
-		char q[64];
-
-		snprintf(q, sizeof(q), "linux.seccomp.syscalls[%zu]", i);
-		if (want_type(c, a->items[i], q, HK_JSON_OBJECT) < 0 ||
-		    get_strv(c, a->items[i], "names", q, &rule->names) < 0)
-			return -EINVAL;
-		if (!rule->names || !rule->names[0])
-			return bad(c, a->items[i], q, "\"names\" must list at least one syscall");
-		{
-			char ap[80];
-			snprintf(ap, sizeof(ap), "%s.action", q);
-			if (seccomp_action(c, hk_json_get(a->items[i], "action"), ap,
-					   &rule->action) < 0)
-				return -EINVAL;
-		}
-		if (get_opt(c, a->items[i], "errnoRet", q, 0, 4095, &rule->errno_ret) < 0)
-			return -EINVAL;
-		args = get_typed(c, a->items[i], "args", q, HK_JSON_ARRAY, &r);
-		if (r < 0 || (args && parse_seccomp_args(c, rule, args, q) < 0))
-			return -EINVAL;
-	}
-	return 0;
-}
-
-void hk_seccomp_release(struct hk_seccomp *sc)
-{
-	for (size_t i = 0; i < sc->n_rules; i++) {
-		hk_strv_free(sc->rules[i].names);
-		free(sc->rules[i].args);
-	}
-	free(sc->rules);
-	hk_strv_free(sc->architectures);
-	free(sc->listener_path);
-	free(sc->listener_metadata);
-	memset(sc, 0, sizeof(*sc));
-}
-
-static int parse_linux(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
+static int parse_linux(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *root)
 {
 	int r;
-	struct hk_json *lx = get_typed(c, root, "linux", "", HK_JSON_OBJECT, &r);
+	struct hk_json *lx = spec_get_typed(c, root, "linux", "", HK_JSON_OBJECT, &r);
 	_cleanup_free_ char *prop = NULL;
 	static const char *const unsupported[] = {"intelRdt", "personality"};
 
@@ -1323,61 +773,64 @@ static int parse_linux(struct ctx *c, struct hk_spec *s, const struct hk_json *r
 	for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++) {
 		struct hk_json *v = hk_json_get(lx, unsupported[i]);
 		if (v && v->type != HK_JSON_NULL)
-			return bad(c, v, "linux", "\"%s\" is not supported by this version of hako",
-				   unsupported[i]);
+			return spec_bad(c, v, "linux",
+					"\"%s\" is not supported by this version of hako",
+					unsupported[i]);
 	}
 	if (parse_namespaces(c, s, lx) < 0 ||
 	    parse_idmaps(c, lx, "uidMappings", &s->uid_mappings, &s->n_uid_mappings) < 0 ||
 	    parse_idmaps(c, lx, "gidMappings", &s->gid_mappings, &s->n_gid_mappings) < 0 ||
-	    parse_devices(c, s, lx) < 0 || parse_resources(c, s, lx) < 0 ||
-	    parse_seccomp(c, &s->seccomp, lx) < 0 || parse_time_offsets(c, s, lx) < 0 ||
+	    parse_devices(c, s, lx) < 0 || spec_parse_resources(c, s, lx) < 0 ||
+	    spec_parse_seccomp(c, &s->seccomp, lx) < 0 || parse_time_offsets(c, s, lx) < 0 ||
 	    parse_sysctl(c, s, lx) < 0 ||
-	    get_string(c, lx, "cgroupsPath", "linux", &s->cgroups_path) < 0 ||
-	    get_strv(c, lx, "maskedPaths", "linux", &s->masked_paths) < 0 ||
-	    get_strv(c, lx, "readonlyPaths", "linux", &s->readonly_paths) < 0 ||
-	    get_string(c, lx, "rootfsPropagation", "linux", &prop) < 0)
+	    spec_get_string(c, lx, "cgroupsPath", "linux", &s->cgroups_path) < 0 ||
+	    spec_get_strv(c, lx, "maskedPaths", "linux", &s->masked_paths) < 0 ||
+	    spec_get_strv(c, lx, "readonlyPaths", "linux", &s->readonly_paths) < 0 ||
+	    spec_get_string(c, lx, "rootfsPropagation", "linux", &prop) < 0)
 		return -EINVAL;
 	if (prop) {
 		s->rootfs_propagation = parse_propagation(prop);
 		if (!s->rootfs_propagation)
-			return bad(c, hk_json_get(lx, "rootfsPropagation"),
-				   "linux.rootfsPropagation", "unknown propagation \"%s\"", prop);
+			return spec_bad(c, hk_json_get(lx, "rootfsPropagation"),
+					"linux.rootfsPropagation", "unknown propagation \"%s\"",
+					prop);
 	}
 	return 0;
 }
 
 /* ---- cross-field checks ---- */
 
-static int validate(struct ctx *c, struct hk_spec *s, const struct hk_json *root)
+static int validate(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *root)
 {
 	const struct hk_json *lx = hk_json_get(root, "linux");
 	bool userns = s->ns[HK_NS_USER].enabled;
 
 	if ((s->n_uid_mappings || s->n_gid_mappings) && !userns)
-		return bad(c, lx, "linux.uidMappings",
-			   "id mappings need a user namespace in linux.namespaces");
+		return spec_bad(c, lx, "linux.uidMappings",
+				"id mappings need a user namespace in linux.namespaces");
 	if (userns && !s->ns[HK_NS_USER].path && (!s->n_uid_mappings || !s->n_gid_mappings))
-		return bad(c, lx, "linux.namespaces",
-			   "a new user namespace needs uidMappings and gidMappings");
+		return spec_bad(c, lx, "linux.namespaces",
+				"a new user namespace needs uidMappings and gidMappings");
 	if (s->has_time_offsets && (!s->ns[HK_NS_TIME].enabled || s->ns[HK_NS_TIME].path))
-		return bad(c, lx, "linux.timeOffsets", "offsets need a new time namespace");
+		return spec_bad(c, lx, "linux.timeOffsets", "offsets need a new time namespace");
 	if (s->hostname && *s->hostname && (!s->ns[HK_NS_UTS].enabled || s->ns[HK_NS_UTS].path))
-		return bad(c, hk_json_get(root, "hostname"), "hostname",
-			   "setting the hostname needs a new uts namespace");
+		return spec_bad(c, hk_json_get(root, "hostname"), "hostname",
+				"setting the hostname needs a new uts namespace");
 	if (!s->ns[HK_NS_MOUNT].enabled)
-		return bad(c, lx, "linux.namespaces",
-			   "hako needs a mount namespace to set up the root filesystem");
+		return spec_bad(c, lx, "linux.namespaces",
+				"hako needs a mount namespace to set up the root filesystem");
 	return 0;
 }
 
-static int check_version(struct ctx *c, const struct hk_json *root, const char *version)
+static int check_version(struct spec_ctx *c, const struct hk_json *root, const char *version)
 {
 	unsigned major, minor;
 
 	/* Accept 1.0.0 through 1.2.x, with any pre-release suffix ("1.0.2-dev"). */
 	if (sscanf(version, "%u.%u.", &major, &minor) != 2 || major != 1 || minor > 2)
-		return bad(c, hk_json_get(root, "ociVersion"), "ociVersion",
-			   "unsupported version \"%s\" (hako supports 1.0.0 to 1.2.x)", version);
+		return spec_bad(c, hk_json_get(root, "ociVersion"), "ociVersion",
+				"unsupported version \"%s\" (hako supports 1.0.0 to 1.2.x)",
+				version);
 	return 0;
 }
 
@@ -1385,7 +838,7 @@ int hk_spec_parse(const char *text, size_t len, const char *file, const char *bu
 		  struct hk_spec **ret, struct hk_error *err)
 {
 	_cleanup_(hk_spec_freep) struct hk_spec *s = calloc(1, sizeof(*s));
-	struct ctx c = {.file = file, .err = err};
+	struct spec_ctx c = {.file = file, .err = err};
 	struct hk_json *root_obj;
 	_cleanup_free_ char *root_path = NULL;
 	int r;
@@ -1397,30 +850,30 @@ int hk_spec_parse(const char *text, size_t len, const char *file, const char *bu
 		memcpy(where, err->msg, sizeof(where));
 		return hk_error_setx(err, -EINVAL, "%s:%.900s", file, where);
 	}
-	if (want_type(&c, s->doc, "(top level)", HK_JSON_OBJECT) < 0)
+	if (spec_want_type(&c, s->doc, "(top level)", HK_JSON_OBJECT) < 0)
 		return -EINVAL;
-	if (get_string(&c, s->doc, "ociVersion", "", &s->oci_version) < 0)
+	if (spec_get_string(&c, s->doc, "ociVersion", "", &s->oci_version) < 0)
 		return -EINVAL;
 	if (!s->oci_version)
-		return bad(&c, s->doc, "ociVersion", "is required");
+		return spec_bad(&c, s->doc, "ociVersion", "is required");
 	if (check_version(&c, s->doc, s->oci_version) < 0)
 		return -EINVAL;
-	root_obj = get_typed(&c, s->doc, "root", "", HK_JSON_OBJECT, &r);
+	root_obj = spec_get_typed(&c, s->doc, "root", "", HK_JSON_OBJECT, &r);
 	if (r < 0)
 		return r;
 	if (!root_obj)
-		return bad(&c, s->doc, "root", "is required on Linux");
-	if (get_string(&c, root_obj, "path", "root", &root_path) < 0 ||
-	    get_bool(&c, root_obj, "readonly", "root", &s->root_readonly) < 0)
+		return spec_bad(&c, s->doc, "root", "is required on Linux");
+	if (spec_get_string(&c, root_obj, "path", "root", &root_path) < 0 ||
+	    spec_get_bool(&c, root_obj, "readonly", "root", &s->root_readonly) < 0)
 		return -EINVAL;
 	if (!root_path || !*root_path)
-		return bad(&c, root_obj, "root.path", "is required");
-	if (get_string(&c, s->doc, "hostname", "", &s->hostname) < 0 ||
-	    get_string(&c, s->doc, "domainname", "", &s->domainname) < 0)
+		return spec_bad(&c, root_obj, "root.path", "is required");
+	if (spec_get_string(&c, s->doc, "hostname", "", &s->hostname) < 0 ||
+	    spec_get_string(&c, s->doc, "domainname", "", &s->domainname) < 0)
 		return -EINVAL;
 	if (parse_hooks(&c, s, s->doc) < 0)
 		return -EINVAL;
-	s->annotations = get_typed(&c, s->doc, "annotations", "", HK_JSON_OBJECT, &r);
+	s->annotations = spec_get_typed(&c, s->doc, "annotations", "", HK_JSON_OBJECT, &r);
 	if (r < 0)
 		return r;
 	if (parse_process(&c, s, s->doc) < 0 || parse_mounts(&c, s, s->doc) < 0 ||
