@@ -27,6 +27,8 @@ int spec_get_string(struct spec_ctx *c, const struct hk_json *obj, const char *k
 int spec_get_bool(struct spec_ctx *c, const struct hk_json *obj, const char *key, const char *path,
 		  bool *ret);
 /* An integer in [min, max]; fractions and exponents are refused. */
+int spec_to_int(struct spec_ctx *c, const struct hk_json *v, const char *p, long long min,
+		unsigned long long max, long long *ret);
 int spec_get_int(struct spec_ctx *c, const struct hk_json *obj, const char *key, const char *path,
 		 long long min, unsigned long long max, long long *ret);
 int spec_get_opt(struct spec_ctx *c, const struct hk_json *obj, const char *key, const char *path,
@@ -40,6 +42,8 @@ struct hk_json *spec_get_typed(struct spec_ctx *c, const struct hk_json *obj, co
 int spec_get_strv(struct spec_ctx *c, const struct hk_json *obj, const char *key, const char *path,
 		  char ***ret);
 
+/* process (which spec->has_process says was there). */
+int spec_parse_process(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *root);
 /* linux.resources (the device rules into spec, the rest into spec->resources). */
 int spec_parse_resources(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *lx);
 /* linux.seccomp into *sc. */
