@@ -89,13 +89,10 @@ int cmd_exec(const struct hako_globals *g, int argc, char **argv, struct hk_erro
 						     optarg);
 			break;
 		case APPARMOR:
+			o.apparmor = optarg;
+			break;
 		case LABEL:
-			/* Never silently run a process without the label it asked for. */
-			if (*optarg)
-				return hk_error_setx(err, -EOPNOTSUPP,
-						     "exec: --%s is not supported by this version "
-						     "of hako",
-						     ch == APPARMOR ? "apparmor" : "process-label");
+			o.process_label = optarg;
 			break;
 		default:
 			return hk_error_setx(err, -EINVAL,

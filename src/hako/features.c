@@ -29,7 +29,8 @@ int cmd_features(const struct hako_globals *g, int argc, char **argv, struct hk_
 	(void)argv;
 	(void)err;
 	hk_buf_adds(&b, "{\n  \"ociVersionMin\": \"1.0.0\",\n  \"ociVersionMax\": \"1.2.1\",\n"
-			"  \"hooks\": [],\n  \"mountOptions\": [");
+			"  \"hooks\": [\"prestart\", \"createRuntime\", \"createContainer\", "
+			"\"startContainer\", \"poststart\", \"poststop\"],\n  \"mountOptions\": [");
 	for (size_t i = 0; i < ARRAY_SIZE(mount_options); i++)
 		hk_buf_addf(&b, "%s\"%s\"", i ? ", " : "", mount_options[i]);
 	hk_buf_adds(&b, "],\n  \"linux\": {\n    \"namespaces\": [");
@@ -40,9 +41,19 @@ int cmd_features(const struct hako_globals *g, int argc, char **argv, struct hk_
 		hk_buf_addf(&b, "%s\"%s\"", i ? ", " : "", hk_cap_names[i]);
 	hk_buf_adds(&b, "],\n    \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": false, "
 			"\"systemdUser\": false, \"rdma\": false},\n"
-			"    \"seccomp\": {\"enabled\": false},\n"
-			"    \"apparmor\": {\"enabled\": false},\n"
-			"    \"selinux\": {\"enabled\": false},\n"
+			"    \"seccomp\": {\"enabled\": true, \"actions\": [\"SCMP_ACT_ALLOW\", "
+			"\"SCMP_ACT_ERRNO\", \"SCMP_ACT_KILL\", \"SCMP_ACT_KILL_PROCESS\", "
+			"\"SCMP_ACT_KILL_THREAD\", \"SCMP_ACT_LOG\", \"SCMP_ACT_NOTIFY\", "
+			"\"SCMP_ACT_TRACE\", \"SCMP_ACT_TRAP\"], \"operators\": [\"SCMP_CMP_EQ\", "
+			"\"SCMP_CMP_GE\", \"SCMP_CMP_GT\", \"SCMP_CMP_LE\", \"SCMP_CMP_LT\", "
+			"\"SCMP_CMP_MASKED_EQ\", \"SCMP_CMP_NE\"], \"archs\": [\"SCMP_ARCH_X86\", "
+			"\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X32\"], \"knownFlags\": "
+			"[\"SECCOMP_FILTER_FLAG_TSYNC\", \"SECCOMP_FILTER_FLAG_LOG\", "
+			"\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"], \"supportedFlags\": "
+			"[\"SECCOMP_FILTER_FLAG_TSYNC\", \"SECCOMP_FILTER_FLAG_LOG\", "
+			"\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"]},\n"
+			"    \"apparmor\": {\"enabled\": true},\n"
+			"    \"selinux\": {\"enabled\": true},\n"
 			"    \"intelRdt\": {\"enabled\": false},\n"
 			"    \"mountExtensions\": {\"idmap\": {\"enabled\": false}}\n  },\n"
 			"  \"annotations\": {\"org.opencontainers.runc.checkpoint.enabled\": "

@@ -94,9 +94,17 @@ static int apply_cpu(const struct hk_cgroup_mount *m, const struct hk_resources 
 
 	for (size_t i = 0; i < ARRAY_SIZE(knobs); i++) {
 		const struct hk_opt *o = (const void *)((const char *)r + knobs[i].off);
-		if (o->set &&
-		    hk_cgroup_write(m, knobs[i].file, knobs[i].what, err, "%" PRId64, o->v) < 0)
-			return err->code;
+		if (!o->set ||
+		    hk_cgroup_write(m, knobs[i].file, knobs[i].what, err, "%" PRId64, o->v) == 0)
+			continue;
+		/* Real-time time is handed down: a cgroup gets at most what its
+		 * parent has not given to its other children. */
+		if (err->code == -EINVAL && strcmp(knobs[i].file, "cpu.rt_runtime_us") == 0)
+			return hk_error_setx(err, -EINVAL,
+					     "%s %" PRId64 ": more than the parent cgroup's "
+					     "cpu.rt_runtime_us leaves (%s/..)",
+					     knobs[i].what, o->v, m->path);
+		return err->code;
 	}
 	return 0;
 }

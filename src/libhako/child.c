@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -14,6 +15,7 @@
 
 #include "child.h"
 #include "log.h"
+#include "lsm.h"
 #include "mount.h"
 #include "paths.h"
 #include "process.h"
@@ -165,7 +167,12 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 			return hk_error_set(err, -EPIPE, "send the pty to the runtime");
 		close(master);
 	}
-	if (hk_process_set_rlimits(p, err) < 0)
+	if (hk_process_set_rlimits(p, err) < 0 || hk_process_set_scheduling(p, err) < 0)
+		return err->code;
+	if (a->spec->has_personality && personality(a->spec->personality) < 0)
+		return hk_error_set(err, -errno, "linux.personality: personality(%#lx)",
+				    a->spec->personality);
+	if (hk_lsm_set_exec_labels(p, a->lsms, err) < 0)
 		return err->code;
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
 	 * while we still have it. With it, as late as possible (before execve). */

@@ -21,6 +21,7 @@
 #include "container.h"
 #include "hooks.h"
 #include "log.h"
+#include "lsm.h"
 #include "namespaces.h"
 #include "process.h"
 #include "seccomp-filter.h"
@@ -109,11 +110,41 @@ static int exec_process(const struct hk_exec_opts *o, struct hk_spec *spec, stru
 	}
 	if (o->no_new_privs)
 		p->no_new_privileges = true;
+	if (o->apparmor) {
+		free(p->apparmor_profile);
+		p->apparmor_profile = hk_xstrdup(o->apparmor);
+	}
+	if (o->process_label) {
+		free(p->selinux_label);
+		p->selinux_label = hk_xstrdup(o->process_label);
+	}
 	if (p->terminal && !o->console_socket && !o->keep_terminal)
 		return hk_error_setx(err, -EINVAL,
 				     "exec: a terminal needs --console-socket when detached");
 	if (!p->terminal && o->console_socket)
 		return hk_error_setx(err, -EINVAL, "exec: --console-socket needs a terminal (-t)");
+	return 0;
+}
+
+/*
+ * process.execCPUAffinity: pin pid to the cpus in list. "" is the cpus it
+ * would have had without an initial list: ours, which a cpuset cgroup narrows.
+ */
+static int set_affinity(pid_t pid, const char *list, const char *which, struct hk_error *err)
+{
+	cpu_set_t set;
+
+	if (!list)
+		return 0;
+	if (*list ? hk_parse_cpu_list(list, &set) < 0 : sched_getaffinity(0, sizeof(set), &set) < 0)
+		return hk_error_setx(err, -EINVAL, "process.execCPUAffinity.%s \"%s\"", which,
+				     list);
+	if (sched_setaffinity(pid, sizeof(set), &set) < 0)
+		return hk_error_set(err, -errno,
+				    "process.execCPUAffinity.%s: sched_setaffinity(%s)", which,
+				    *list ? list : "the runtime's cpus");
+	hk_debug("sched_setaffinity(%d, %s) ok: execCPUAffinity.%s", (int)pid,
+		 *list ? list : "the runtime's cpus", which);
 	return 0;
 }
 
@@ -128,6 +159,8 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	int socks[2] = {-1, -1}, ns, r;
 	struct hk_child_args args;
 	char seccomp_cache[PATH_MAX];
+	unsigned lsms = hk_lsm_enabled();
+	int cap_last = hk_process_cap_last();
 	pid_t pid;
 
 	snprintf(seccomp_cache, sizeof(seccomp_cache), "%s/%s", o->root, HK_SECCOMP_CACHE);
@@ -144,10 +177,12 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 		goto out;
 	}
 	if (hk_spec_load(st.bundle, NULL, &spec, err) < 0 || exec_process(o, spec, err) < 0 ||
+	    hk_lsm_prepare(spec, &spec->process, lsms, err) < 0 ||
 	    hk_seccomp_compile(&spec->seccomp, seccomp_cache, &seccomp, err) < 0) {
 		r = err->code;
 		goto out;
 	}
+	hk_process_drop_unknown_caps(&spec->process, cap_last);
 	pidfd = hk_pidfd_open_checked(st.pid, st.start_time);
 	if (pidfd < 0) {
 		r = hk_error_setx(err, -ESRCH, "container not running");
@@ -173,7 +208,8 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	    .sync_fd = socks[1],
 	    .state_dirfd = -1,
 	    .preserve_fds = o->preserve_fds,
-	    .cap_last = hk_process_cap_last(),
+	    .cap_last = cap_last,
+	    .lsms = lsms,
 	    .exec_pidfd = pidfd,
 	    .exec_ns_flags = ns & ~(CLONE_NEWPID | CLONE_NEWTIME),
 	    .seccomp = &seccomp,
@@ -194,8 +230,15 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	close(socks[1]);
 	socks[1] = -1;
 	c->pid = pid;
-	/* Into the container's cgroups, before it runs anything. */
-	if (hk_cgroup_join(st.cgroup_paths, pid, err) < 0) {
+	/* Into the container's cgroups, before it runs anything, on the cpus
+	 * execCPUAffinity gives for before and after. */
+	if (set_affinity(pid, spec->process.exec_cpus_initial, "initial", err) < 0 ||
+	    hk_cgroup_join(st.cgroup_paths, pid, err) < 0 ||
+	    set_affinity(pid,
+			 spec->process.exec_cpus_final	   ? spec->process.exec_cpus_final
+			 : spec->process.exec_cpus_initial ? ""
+							   : NULL,
+			 "final", err) < 0) {
 		r = hk_error_prefix(err, "exec");
 		goto fail;
 	}

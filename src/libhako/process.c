@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,73 @@ int hk_process_set_rlimits(const struct hk_process *p, struct hk_error *err)
 			 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
 	}
 	return 0;
+}
+
+/* struct sched_attr of sched_setattr(2); glibc 2.36 has no wrapper. */
+struct hk_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+	uint32_t sched_util_min, sched_util_max;
+};
+
+int hk_process_set_scheduling(const struct hk_process *p, struct hk_error *err)
+{
+	if (p->has_scheduler) {
+		const struct hk_scheduler *sc = &p->scheduler;
+		struct hk_sched_attr attr = {
+		    .size = sizeof(attr),
+		    .sched_policy = sc->policy,
+		    .sched_flags = sc->flags,
+		    .sched_nice = sc->nice,
+		    .sched_priority = sc->priority,
+		    .sched_runtime = sc->runtime,
+		    .sched_deadline = sc->deadline,
+		    .sched_period = sc->period,
+		};
+		if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) {
+			/* A real-time policy in a cgroup v1 cpu cgroup needs a budget there. */
+			bool rt = sc->policy == SCHED_FIFO || sc->policy == SCHED_RR;
+			return hk_error_set(
+			    err, -errno,
+			    "process.scheduler: sched_setattr(policy %u, nice %d, "
+			    "priority %u, flags %#llx)%s",
+			    sc->policy, sc->nice, sc->priority, (unsigned long long)sc->flags,
+			    errno == EPERM && rt ? " (a real-time policy needs "
+						   "linux.resources.cpu.realtimeRuntime)"
+						 : "");
+		}
+		hk_debug("sched_setattr(policy %u, nice %d, priority %u) ok", sc->policy, sc->nice,
+			 sc->priority);
+	}
+	if (p->has_io_priority) {
+		/* IOPRIO_WHO_PROCESS 0: us; our children inherit it. */
+		if (syscall(SYS_ioprio_set, 1, 0, p->io_priority) < 0)
+			return hk_error_set(err, -errno, "process.ioPriority: ioprio_set(%#x)",
+					    (unsigned)p->io_priority);
+		hk_debug("ioprio_set(IOPRIO_WHO_PROCESS, 0, %#x) ok", (unsigned)p->io_priority);
+	}
+	return 0;
+}
+
+void hk_process_drop_unknown_caps(struct hk_process *p, int last_cap)
+{
+	uint64_t known = last_cap >= 63 ? ~0ULL : (1ULL << (last_cap + 1)) - 1, unknown = 0;
+
+	if (!p->has_capabilities)
+		return;
+	for (int s = 0; s < HK_CAP_SET_COUNT; s++) {
+		unknown |= p->caps[s] & ~known;
+		p->caps[s] &= known;
+	}
+	for (int cap = last_cap + 1; cap < 64; cap++)
+		if (unknown & (1ULL << cap))
+			hk_warn("process.capabilities: %s is not known to the running kernel "
+				"(its last is %d): skipped",
+				(unsigned)cap < hk_cap_count ? hk_cap_names[cap] : "?", last_cap);
 }
 
 int hk_process_set_oom_score_adj(const struct hk_process *p, struct hk_error *err)

@@ -8,6 +8,10 @@
 #include "spec.h"
 
 int hk_process_set_rlimits(const struct hk_process *p, struct hk_error *err);
+/* process.scheduler and process.ioPriority, for this process and its children. */
+int hk_process_set_scheduling(const struct hk_process *p, struct hk_error *err);
+/* In the runtime: clear, with a warning, the capabilities the kernel does not know. */
+void hk_process_drop_unknown_caps(struct hk_process *p, int last_cap);
 int hk_process_set_oom_score_adj(const struct hk_process *p, struct hk_error *err);
 /* Groups, gid, uid and the five capability sets, in the order that keeps them. */
 int hk_process_set_user_and_caps(const struct hk_process *p, int last_cap, struct hk_error *err);

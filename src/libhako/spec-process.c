@@ -64,6 +64,9 @@ static int parse_rlimits(struct spec_ctx *c, struct hk_process *pr, const struct
 				break;
 		if (k == ARRAY_SIZE(rlimit_names))
 			return spec_bad(c, v, p, "unknown rlimit type \"%s\"", type);
+		for (size_t j = 0; j + 1 < pr->n_rlimits; j++)
+			if (pr->rlimits[j].resource == rlimit_names[k].resource)
+				return spec_bad(c, v, p, "\"%s\" is given twice", type);
 		rl->resource = rlimit_names[k].resource;
 		rl->soft = (uint64_t)soft;
 		rl->hard = (uint64_t)hard;
@@ -144,6 +147,133 @@ static int parse_user(struct spec_ctx *c, struct hk_process *pr, const struct hk
 	return 0;
 }
 
+/* Find key in a table of {name, value} pairs; -1 when it is not there. */
+#define LOOKUP(tbl, key)                                                                           \
+	({                                                                                         \
+		ssize_t _i = (ssize_t)ARRAY_SIZE(tbl) - 1;                                         \
+		while (_i >= 0 && strcmp((tbl)[_i].name, (key)) != 0)                              \
+			_i--;                                                                      \
+		_i;                                                                                \
+	})
+
+static const struct {
+	const char *name;
+	uint64_t value;
+} sched_policies[] =
+    {
+	{"SCHED_OTHER", 0}, {"SCHED_FIFO", 1}, {"SCHED_RR", 2},	      {"SCHED_BATCH", 3},
+	{"SCHED_ISO", 4},   {"SCHED_IDLE", 5}, {"SCHED_DEADLINE", 6},
+},
+  sched_flags[] =
+      {
+	  {"SCHED_FLAG_RESET_ON_FORK", 0x01},  {"SCHED_FLAG_RECLAIM", 0x02},
+	  {"SCHED_FLAG_DL_OVERRUN", 0x04},     {"SCHED_FLAG_KEEP_POLICY", 0x08},
+	  {"SCHED_FLAG_KEEP_PARAMS", 0x10},    {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+	  {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
+},
+  io_classes[] = {
+      {"IOPRIO_CLASS_RT", 1},
+      {"IOPRIO_CLASS_BE", 2},
+      {"IOPRIO_CLASS_IDLE", 3},
+};
+
+/* process.scheduler: sched_setattr(2)'s fields, by their names in sched(7). */
+static int parse_scheduler(struct spec_ctx *c, struct hk_process *pr, const struct hk_json *proc)
+{
+	static const char path[] = "process.scheduler";
+	int r;
+	struct hk_json *o = spec_get_typed(c, proc, "scheduler", "process", HK_JSON_OBJECT, &r);
+	struct hk_scheduler *sc = &pr->scheduler;
+	_cleanup_free_ char *policy = NULL;
+	_cleanup_strv_free_ char **flags = NULL;
+	long long nice = 0, prio = 0, runtime = 0, deadline = 0, period = 0;
+	ssize_t k;
+
+	if (!o)
+		return r;
+	if (spec_get_string(c, o, "policy", path, &policy) < 0 ||
+	    spec_get_int(c, o, "nice", path, -20, 19, &nice) < 0 ||
+	    spec_get_int(c, o, "priority", path, 0, 99, &prio) < 0 ||
+	    spec_get_strv(c, o, "flags", path, &flags) < 0 ||
+	    spec_get_int(c, o, "runtime", path, 0, INT64_MAX, &runtime) < 0 ||
+	    spec_get_int(c, o, "deadline", path, 0, INT64_MAX, &deadline) < 0 ||
+	    spec_get_int(c, o, "period", path, 0, INT64_MAX, &period) < 0)
+		return -EINVAL;
+	if (!policy)
+		return spec_bad(c, o, path, "\"policy\" is required");
+	if ((k = LOOKUP(sched_policies, policy)) < 0)
+		return spec_bad(c, hk_json_get(o, "policy"), "process.scheduler.policy",
+				"unknown policy \"%s\"", policy);
+	sc->policy = (uint32_t)sched_policies[k].value;
+	for (size_t i = 0; flags && flags[i]; i++) {
+		if ((k = LOOKUP(sched_flags, flags[i])) < 0)
+			return spec_bad(c, hk_json_get(o, "flags"), "process.scheduler.flags",
+					"unknown flag \"%s\"", flags[i]);
+		sc->flags |= sched_flags[k].value;
+	}
+	sc->nice = (int32_t)nice;
+	sc->priority = (uint32_t)prio;
+	sc->runtime = (uint64_t)runtime;
+	sc->deadline = (uint64_t)deadline;
+	sc->period = (uint64_t)period;
+	pr->has_scheduler = true;
+	return 0;
+}
+
+static int parse_io_priority(struct spec_ctx *c, struct hk_process *pr, const struct hk_json *proc)
+{
+	static const char path[] = "process.ioPriority";
+	int r;
+	struct hk_json *o = spec_get_typed(c, proc, "ioPriority", "process", HK_JSON_OBJECT, &r);
+	_cleanup_free_ char *class = NULL;
+	long long level = -1;
+	ssize_t k;
+
+	if (!o)
+		return r;
+	if (spec_get_string(c, o, "class", path, &class) < 0 ||
+	    spec_get_int(c, o, "priority", path, 0, 7, &level) < 0)
+		return -EINVAL;
+	if (!class || level < 0)
+		return spec_bad(c, o, path, "\"class\" and \"priority\" are required");
+	if ((k = LOOKUP(io_classes, class)) < 0)
+		return spec_bad(c, hk_json_get(o, "class"), "process.ioPriority.class",
+				"unknown class \"%s\"", class);
+	/* IOPRIO_PRIO_VALUE(class, data) of linux/ioprio.h */
+	pr->io_priority = (int)(io_classes[k].value << 13 | (uint64_t)level);
+	pr->has_io_priority = true;
+	return 0;
+}
+
+static int parse_exec_cpu_affinity(struct spec_ctx *c, struct hk_process *pr,
+				   const struct hk_json *proc)
+{
+	static const char path[] = "process.execCPUAffinity";
+	int r;
+	struct hk_json *o =
+	    spec_get_typed(c, proc, "execCPUAffinity", "process", HK_JSON_OBJECT, &r);
+	char **lists[] = {&pr->exec_cpus_initial, &pr->exec_cpus_final};
+	static const char *const keys[] = {"initial", "final"};
+	cpu_set_t set;
+
+	if (!o)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (spec_get_string(c, o, keys[i], path, lists[i]) < 0)
+			return -EINVAL;
+		/* "If omitted or empty": the container's own cpus. */
+		if (*lists[i] && !**lists[i]) {
+			free(*lists[i]);
+			*lists[i] = NULL;
+		}
+		if (*lists[i] && hk_parse_cpu_list(*lists[i], &set) < 0)
+			return spec_bad(c, hk_json_get(o, keys[i]), path,
+					"\"%s\" is not a cpu list like \"0-3,7\" below %d",
+					*lists[i], CPU_SETSIZE);
+	}
+	return 0;
+}
+
 /* The members of a process object, in config.json or in `exec --process`. */
 static int parse_process_fields(struct spec_ctx *c, struct hk_process *pr,
 				const struct hk_json *proc)
@@ -157,8 +287,11 @@ static int parse_process_fields(struct spec_ctx *c, struct hk_process *pr,
 	    spec_get_strv(c, proc, "env", "process", &pr->env) < 0 ||
 	    spec_get_string(c, proc, "cwd", "process", &pr->cwd) < 0 ||
 	    spec_get_bool(c, proc, "noNewPrivileges", "process", &pr->no_new_privileges) < 0 ||
+	    spec_get_string(c, proc, "apparmorProfile", "process", &pr->apparmor_profile) < 0 ||
+	    spec_get_string(c, proc, "selinuxLabel", "process", &pr->selinux_label) < 0 ||
 	    parse_user(c, pr, proc) < 0 || parse_rlimits(c, pr, proc) < 0 ||
-	    parse_caps(c, pr, proc) < 0)
+	    parse_caps(c, pr, proc) < 0 || parse_scheduler(c, pr, proc) < 0 ||
+	    parse_io_priority(c, pr, proc) < 0 || parse_exec_cpu_affinity(c, pr, proc) < 0)
 		return -EINVAL;
 	if ((r = spec_get_int(c, proc, "oomScoreAdj", "process", -1000, 1000, &v)) < 0)
 		return r;
@@ -207,6 +340,10 @@ void hk_process_release(struct hk_process *p)
 	hk_strv_free(p->env);
 	free(p->cwd);
 	free(p->rlimits);
+	free(p->exec_cpus_initial);
+	free(p->exec_cpus_final);
+	free(p->apparmor_profile);
+	free(p->selinux_label);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 
 #include "spec-internal.h"
@@ -298,7 +299,6 @@ static int parse_mounts(struct spec_ctx *c, struct hk_spec *s, const struct hk_j
 	return 0;
 }
 
-
 /* ---- lx ---- */
 
 static int parse_namespaces(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *lx)
@@ -539,12 +539,42 @@ static int parse_hooks(struct spec_ctx *c, struct hk_spec *s, const struct hk_js
 	return 0;
 }
 
+/* linux.personality: the execution domain; no flags are defined yet. */
+static int parse_personality(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *lx)
+{
+	static const char path[] = "linux.personality";
+	int r;
+	struct hk_json *o = spec_get_typed(c, lx, "personality", "linux", HK_JSON_OBJECT, &r);
+	_cleanup_free_ char *domain = NULL;
+	_cleanup_strv_free_ char **flags = NULL;
+
+	if (!o)
+		return r;
+	if (spec_get_string(c, o, "domain", path, &domain) < 0 ||
+	    spec_get_strv(c, o, "flags", path, &flags) < 0)
+		return -EINVAL;
+	if (!domain)
+		return spec_bad(c, o, path, "\"domain\" is required");
+	if (strcmp(domain, "LINUX") == 0)
+		s->personality = PER_LINUX;
+	else if (strcmp(domain, "LINUX32") == 0)
+		s->personality = PER_LINUX32;
+	else
+		return spec_bad(c, hk_json_get(o, "domain"), "linux.personality.domain",
+				"unknown domain \"%s\" (LINUX or LINUX32)", domain);
+	if (flags && flags[0])
+		return spec_bad(c, hk_json_get(o, "flags"), "linux.personality.flags",
+				"unknown flag \"%s\": the runtime spec defines none", flags[0]);
+	s->has_personality = true;
+	return 0;
+}
+
 static int parse_linux(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *root)
 {
 	int r;
 	struct hk_json *lx = spec_get_typed(c, root, "linux", "", HK_JSON_OBJECT, &r);
 	_cleanup_free_ char *prop = NULL;
-	static const char *const unsupported[] = {"intelRdt", "personality"};
+	static const char *const unsupported[] = {"intelRdt"};
 
 	if (!lx)
 		return r;
@@ -560,7 +590,8 @@ static int parse_linux(struct spec_ctx *c, struct hk_spec *s, const struct hk_js
 	    parse_idmaps(c, lx, "gidMappings", &s->gid_mappings, &s->n_gid_mappings) < 0 ||
 	    parse_devices(c, s, lx) < 0 || spec_parse_resources(c, s, lx) < 0 ||
 	    spec_parse_seccomp(c, &s->seccomp, lx) < 0 || parse_time_offsets(c, s, lx) < 0 ||
-	    parse_sysctl(c, s, lx) < 0 ||
+	    parse_sysctl(c, s, lx) < 0 || parse_personality(c, s, lx) < 0 ||
+	    spec_get_string(c, lx, "mountLabel", "linux", &s->mount_label) < 0 ||
 	    spec_get_string(c, lx, "cgroupsPath", "linux", &s->cgroups_path) < 0 ||
 	    spec_get_strv(c, lx, "maskedPaths", "linux", &s->masked_paths) < 0 ||
 	    spec_get_strv(c, lx, "readonlyPaths", "linux", &s->readonly_paths) < 0 ||
@@ -721,6 +752,7 @@ void hk_spec_free(struct hk_spec *s)
 		free(s->hooks[ph]);
 	}
 	free(s->cgroups_path);
+	free(s->mount_label);
 	hk_strv_free(s->masked_paths);
 	hk_strv_free(s->readonly_paths);
 	hk_strv_free(s->sysctl);

@@ -209,6 +209,15 @@ enum hk_cap_set {
 	HK_CAP_SET_COUNT,
 };
 
+/* process.scheduler, for sched_setattr(2). */
+struct hk_scheduler {
+	uint32_t policy; /* SCHED_* */
+	int32_t nice;
+	uint32_t priority;
+	uint64_t flags; /* SCHED_FLAG_* */
+	uint64_t runtime, deadline, period;
+};
+
 struct hk_process {
 	bool terminal;
 	unsigned console_height, console_width;
@@ -228,6 +237,14 @@ struct hk_process {
 	int oom_score_adj;
 	bool has_capabilities;
 	uint64_t caps[HK_CAP_SET_COUNT];
+	bool has_scheduler;
+	struct hk_scheduler scheduler;
+	bool has_io_priority;
+	int io_priority; /* IOPRIO_PRIO_VALUE(class, level), for ioprio_set(2) */
+	/* execCPUAffinity, cpu lists ("0-3,7") checked by hk_parse_cpu_list() */
+	char *exec_cpus_initial, *exec_cpus_final;
+	char *apparmor_profile;
+	char *selinux_label;
 };
 
 void hk_process_release(struct hk_process *p);
@@ -270,6 +287,9 @@ struct hk_spec {
 	char **readonly_paths;
 	unsigned long rootfs_propagation; /* 0 means the default, MS_REC|MS_PRIVATE */
 	char **sysctl;			  /* "key=value" */
+	bool has_personality;
+	unsigned long personality; /* PER_LINUX or PER_LINUX32, for personality(2) */
+	char *mount_label;	   /* SELinux context= for the container's mounts */
 
 	struct hk_json *doc;	     /* the parsed file, kept for annotations */
 	struct hk_json *annotations; /* points into doc, or NULL */

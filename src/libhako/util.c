@@ -272,3 +272,33 @@ int hk_parse_int64(const char *s, long long *ret)
 	*ret = v;
 	return 0;
 }
+
+int hk_parse_cpu_list(const char *s, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	if (!s || !*s)
+		return -EINVAL;
+	while (*s) {
+		char *end;
+		unsigned long lo, hi;
+
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		lo = hi = strtoul(s, &end, 10);
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return -EINVAL;
+			hi = strtoul(end + 1, &end, 10);
+		}
+		if (lo > hi || hi >= CPU_SETSIZE)
+			return -ERANGE;
+		for (unsigned long cpu = lo; cpu <= hi; cpu++)
+			CPU_SET(cpu, set);
+		if (*end == ',' && end[1])
+			end++;
+		else if (*end)
+			return -EINVAL;
+		s = end;
+	}
+	return 0;
+}

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <errno.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -77,6 +78,11 @@ char *hk_xstrdup(const char *s);
 /* Free a NULL-terminated array of strings and the array itself. NULL is fine. */
 void hk_strv_free(char **v);
 size_t hk_strv_len(char *const *v);
+static inline void hk_strv_freep(char ***v)
+{
+	hk_strv_free(*v);
+}
+#define _cleanup_strv_free_ _cleanup_(hk_strv_freep)
 
 /* Read a whole file (at most max bytes) into a NUL-terminated buffer. */
 int hk_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,
@@ -98,3 +104,5 @@ int hk_mkdir_p(const char *path, mode_t mode, struct hk_error *err);
 
 /* Parse a decimal integer of the whole string into ret; -EINVAL or -ERANGE. */
 int hk_parse_int64(const char *s, long long *ret);
+/* A cpu list as in cpuset(7), "0-3,7"; -EINVAL or -ERANGE when it is not one. */
+int hk_parse_cpu_list(const char *s, cpu_set_t *set);

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -136,6 +138,26 @@ static int report(void)
 		printf(",\"keyring\":");
 		json_str(key);
 	}
+	{
+		/* sched_getattr(2): policy, nice and real-time priority. */
+		unsigned attr[14] = {0}; /* struct sched_attr, 56 bytes */
+		cpu_set_t set;
+		int first = 1;
+		if (syscall(SYS_sched_getattr, 0, attr, sizeof(attr), 0) == 0)
+			printf(",\"sched\":{\"policy\":%u,\"nice\":%d,\"priority\":%u}", attr[1],
+			       (int)attr[4], attr[5]);
+		printf(",\"ioprio\":%ld", syscall(SYS_ioprio_get, 1, 0));
+		printf(",\"personality\":%d", personality(0xffffffff));
+		printf(",\"cpus\":[");
+		if (sched_getaffinity(0, sizeof(set), &set) == 0)
+			for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+				if (CPU_ISSET(cpu, &set)) {
+					printf("%s%d", first ? "" : ",", cpu);
+					first = 0;
+				}
+		printf("]");
+	}
+	file_member("attr_current", "/proc/self/attr/current");
 	printf("}\n");
 	return 0;
 }
