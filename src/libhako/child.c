@@ -19,6 +19,7 @@
 #include "mount.h"
 #include "paths.h"
 #include "process.h"
+#include "seccomp-filter.h"
 #include "state.h"
 #include "sync.h"
 #include "sys.h"
@@ -152,6 +153,22 @@ static int setup_identity(const struct hk_spec *spec, const char *keyring, struc
 	return 0;
 }
 
+/* Install the filter; a listener for SCMP_ACT_NOTIFY goes to the runtime. */
+static int load_seccomp(const struct hk_child_args *a, struct hk_error *err)
+{
+	int listener, r;
+
+	if (hk_seccomp_load(a->seccomp, &listener, err) < 0)
+		return hk_error_prefix(err, "linux.seccomp");
+	if (listener < 0)
+		return 0;
+	r = hk_sync_send(a->sync_fd, HK_SYNC_SECCOMP, NULL, listener);
+	close(listener);
+	if (r < 0)
+		return hk_error_setx(err, -EPIPE, "send the seccomp listener to the runtime");
+	return 0;
+}
+
 /* Step 4: the terminal, limits, user and capabilities, and the program to run. */
 static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_size,
 			 struct hk_error *err)
@@ -176,8 +193,8 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 		return err->code;
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
 	 * while we still have it. With it, as late as possible (before execve). */
-	if (!p->no_new_privileges && hk_seccomp_load(a->seccomp, err) < 0)
-		return hk_error_prefix(err, "linux.seccomp");
+	if (!p->no_new_privileges && load_seccomp(a, err) < 0)
+		return err->code;
 	if (hk_process_set_user_and_caps(p, a->cap_last, err) < 0)
 		return err->code;
 	if (hk_sys_chdir(p->cwd, err) < 0)
@@ -188,6 +205,9 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			return hk_error_set(err, -errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 		hk_debug("prctl(PR_SET_NO_NEW_PRIVS, 1) ok");
+		/* A listener must reach the runtime before READY: load it now. */
+		if (a->seccomp->notify && load_seccomp(a, err) < 0)
+			return err->code;
 	}
 	if (p->has_umask)
 		umask(p->umask);
@@ -270,7 +290,8 @@ _Noreturn void hk_child_main(const struct hk_child_args *a)
 	/* create waits for `start`; exec runs at once. */
 	if (a->exec_pidfd < 0)
 		wait_for_start(a);
-	if (a->spec->process.no_new_privileges && hk_seccomp_load(a->seccomp, &err) < 0) {
+	if (a->spec->process.no_new_privileges && !a->seccomp->notify &&
+	    hk_seccomp_load(a->seccomp, NULL, &err) < 0) {
 		/* Nobody reads the sync socket any more: tell the container's stderr. */
 		dprintf(STDERR_FILENO, "hako: %s\n", err.msg);
 		_exit(1);

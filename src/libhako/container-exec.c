@@ -248,7 +248,8 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	}
 	{
 		struct hk_create_opts co = {.console_socket = o->console_socket};
-		if (hk_wait_for_ready(&co, socks[0], c, NULL, err) < 0) {
+		if (hk_wait_for_ready(&co, socks[0], c, &(struct ready_ctx){spec, &st, true}, err) <
+		    0) {
 			r = err->code;
 			goto fail;
 		}

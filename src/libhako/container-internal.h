@@ -15,9 +15,11 @@
 #include "state.h"
 
 /* For the create hooks: the spec and the state so far. */
-struct hook_ctx {
+/* What hk_wait_for_ready() needs for the hooks and the seccomp agent. */
+struct ready_ctx {
 	const struct hk_spec *spec;
 	const struct hk_state *st;
+	bool exec; /* an exec'd process: no create hooks, and the container runs */
 };
 
 /* Open and lock the state, load it, and compute the status from the kernel. */
@@ -30,7 +32,7 @@ pid_t hk_clone_init(int flags, int *ret_pidfd, struct hk_error *err);
 int hk_write_pid_file(const char *path, pid_t pid, struct hk_error *err);
 /* Wait for the child's READY, passing its pty on and running the create hooks. */
 int hk_wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_container *c,
-		      const struct hook_ctx *hooks, struct hk_error *err);
+		      const struct ready_ctx *x, struct hk_error *err);
 /* The namespaces of pid that differ from ours, as CLONE_NEW* flags. */
 int hk_differing_namespaces(pid_t pid);
 /* Run fn on the hierarchies of the container's cgroups. */

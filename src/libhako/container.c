@@ -151,7 +151,7 @@ int hk_differing_namespaces(pid_t pid)
 }
 
 /* prestart and createRuntime in our namespaces, createContainer in the init's. */
-static int run_create_hooks(const struct hook_ctx *h, const struct hk_container *c,
+static int run_create_hooks(const struct ready_ctx *h, const struct hk_container *c,
 			    struct hk_error *err)
 {
 	_cleanup_free_ char *state = hk_state_to_json(h->st, HK_STATUS_CREATING, false);
@@ -165,8 +165,18 @@ static int run_create_hooks(const struct hook_ctx *h, const struct hk_container 
 }
 
 /* Wait for the init to be ready, passing its pty on; fills c->master. */
+/* The seccomp listener of c's process, to the agent, with the container's state. */
+static int send_listener(const struct ready_ctx *x, const struct hk_container *c, int fd,
+			 struct hk_error *err)
+{
+	_cleanup_free_ char *state =
+	    hk_state_to_json(x->st, x->exec ? HK_STATUS_RUNNING : HK_STATUS_CREATING, false);
+
+	return hk_seccomp_send_listener(&x->spec->seccomp, fd, state, c->pid, err);
+}
+
 int hk_wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_container *c,
-		      const struct hook_ctx *hooks, struct hk_error *err)
+		      const struct ready_ctx *x, struct hk_error *err)
 {
 	for (;;) {
 		struct hk_sync_msg msg;
@@ -181,10 +191,18 @@ int hk_wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_contai
 		case HK_SYNC_ERROR:
 			*err = msg.err;
 			return err->code ? err->code : -EIO;
+		case HK_SYNC_SECCOMP:
+			r = fd < 0 ? hk_error_setx(err, -EPROTO, "no seccomp listener fd")
+				   : send_listener(x, c, fd, err);
+			if (fd >= 0)
+				close(fd);
+			if (r < 0)
+				return r;
+			break;
 		case HK_SYNC_HOOKS:
-			if (!hooks)
+			if (x->exec)
 				return hk_error_setx(err, -EPROTO, "unexpected hooks message");
-			if (run_create_hooks(hooks, c, err) < 0)
+			if (run_create_hooks(x, c, err) < 0)
 				return err->code;
 			if (hk_sync_send(sock, HK_SYNC_GO, NULL, -1) < 0)
 				return hk_error_setx(err, -ECHILD,
@@ -295,7 +313,8 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 		return err->code;
 	if (hk_sync_send(x->socks[0], HK_SYNC_GO, NULL, -1) < 0)
 		return hk_error_setx(err, -ECHILD, "container init exited before it was set up");
-	if (hk_wait_for_ready(o, x->socks[0], c, &(struct hook_ctx){x->spec, &x->st}, err) < 0) {
+	if (hk_wait_for_ready(o, x->socks[0], c, &(struct ready_ctx){x->spec, &x->st, false}, err) <
+	    0) {
 		if (err->code == -ECHILD && x->spec->resources.mem_limit.set &&
 		    hk_cgroup_oom_kills(x->cgroups, x->n_cgroups) > 0)
 			return hk_error_setx(

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/filter.h>
@@ -180,6 +182,7 @@ static int compile(const struct hk_seccomp *sc, struct hk_seccomp_prog *ret, str
 		return hk_error_set(err, -errno, "linux.seccomp: read BPF");
 	}
 	ret->n = (size_t)size / sizeof(struct sock_filter);
+	ret->notify = sc->notify;
 	ret->flags = (sc->flag_tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0) |
 		     (sc->flag_log ? SECCOMP_FILTER_FLAG_LOG : 0) |
 		     (sc->flag_spec_allow ? SECCOMP_FILTER_FLAG_SPEC_ALLOW : 0);
@@ -193,17 +196,91 @@ void hk_seccomp_prog_release(struct hk_seccomp_prog *p)
 	*p = (struct hk_seccomp_prog){0};
 }
 
-int hk_seccomp_load(const struct hk_seccomp_prog *p, struct hk_error *err)
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
+
+int hk_seccomp_load(const struct hk_seccomp_prog *p, int *ret_listener, struct hk_error *err)
 {
 	struct sock_fprog prog = {(unsigned short)p->n, p->insns};
+	unsigned flags = p->flags;
+	long r;
 
+	if (ret_listener)
+		*ret_listener = -1;
 	if (!p->n)
 		return 0;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->flags, &prog) < 0)
+	/* A new listener and TSYNC go together only when TSYNC fails with ESRCH. */
+	if (p->notify)
+		flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER |
+			 (flags & SECCOMP_FILTER_FLAG_TSYNC ? SECCOMP_FILTER_FLAG_TSYNC_ESRCH : 0);
+	r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (r < 0)
 		return hk_error_set(err, -errno,
 				    "seccomp(SECCOMP_SET_MODE_FILTER, %zu instructions)", p->n);
-	hk_debug("seccomp(SECCOMP_SET_MODE_FILTER) ok: %zu instructions", p->n);
+	if (p->notify && ret_listener)
+		*ret_listener = (int)r;
+	hk_debug("seccomp(SECCOMP_SET_MODE_FILTER, %#x) = %ld: %zu instructions", flags, r, p->n);
 	return 0;
+}
+
+int hk_seccomp_send_listener(const struct hk_seccomp *sc, int fd, const char *state, pid_t pid,
+			     struct hk_error *err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	_cleanup_close_ int sock = -1;
+	struct hk_buf b = HK_BUF_INIT;
+	char control[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	size_t off = 0;
+	int r = 0;
+
+	if (strlen(sc->listener_path) >= sizeof(addr.sun_path))
+		return hk_error_setx(err, -ENAMETOOLONG,
+				     "linux.seccomp.listenerPath \"%s\" is too long for a socket",
+				     sc->listener_path);
+	strcpy(addr.sun_path, sc->listener_path);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return hk_error_set(err, -errno, "linux.seccomp.listenerPath: connect \"%s\"",
+				    sc->listener_path);
+	hk_buf_addf(&b, "{\"ociVersion\":\"1.2.0\",\"fds\":[\"seccompFd\"],\"pid\":%d,", (int)pid);
+	if (sc->listener_metadata) {
+		hk_buf_adds(&b, "\"metadata\":");
+		hk_buf_add_json_string(&b, sc->listener_metadata);
+		hk_buf_adds(&b, ",");
+	}
+	hk_buf_addf(&b, "\"state\":%s}", state);
+	/* The fd rides with the first bytes; the rest follows if the socket is full. */
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof(control);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	while (off < b.len) {
+		ssize_t n;
+		iov = (struct iovec){b.buf + off, b.len - off};
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = hk_error_set(err, -errno, "linux.seccomp.listenerPath: send to \"%s\"",
+					 sc->listener_path);
+			break;
+		}
+		off += (size_t)n;
+		msg.msg_control = NULL;
+		msg.msg_controllen = 0;
+	}
+	if (r == 0)
+		hk_debug("sent the seccomp listener fd of pid %d to \"%s\"", (int)pid,
+			 sc->listener_path);
+	hk_buf_release(&b);
+	return r;
 }
 
 /* The cache's key: the profile as written, and what compiled it. */
@@ -286,15 +363,12 @@ int hk_seccomp_compile(const struct hk_seccomp *sc, const char *cache_dir,
 	*ret = (struct hk_seccomp_prog){0};
 	if (!sc->present)
 		return 0;
-	if (sc->listener_path)
-		return hk_error_setx(err, -EOPNOTSUPP,
-				     "linux.seccomp.listenerPath is not supported by this version "
-				     "of hako");
 	if (cache_dir && sc->json) {
 		key = cache_key(sc);
 		snprintf(name, sizeof(name), "%016llx.bpf", (unsigned long long)fnv1a(key));
 		dirfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dirfd >= 0 && cache_read(dirfd, name, key, ret)) {
+			ret->notify = sc->notify;
 			warn_unknown(sc);
 			hk_debug("seccomp: %zu BPF instructions from the cache (%s/%s)", ret->n,
 				 cache_dir, name);

@@ -124,10 +124,10 @@ int spec_parse_seccomp(struct spec_ctx *c, struct hk_seccomp *sc, const struct h
 	}
 	hk_strv_free(flags);
 	a = spec_get_typed(c, o, "syscalls", p, HK_JSON_ARRAY, &r);
-	if (!a)
+	if (r < 0)
 		return r;
-	sc->rules = calloc(a->n ? a->n : 1, sizeof(*sc->rules));
-	for (size_t i = 0; i < a->n; i++) {
+	sc->rules = calloc(a && a->n ? a->n : 1, sizeof(*sc->rules));
+	for (size_t i = 0; a && i < a->n; i++) {
 		struct hk_seccomp_rule *rule = &sc->rules[sc->n_rules++];
 		struct hk_json *args;
 		char q[64];
@@ -151,7 +151,31 @@ int spec_parse_seccomp(struct spec_ctx *c, struct hk_seccomp *sc, const struct h
 		args = spec_get_typed(c, a->items[i], "args", q, HK_JSON_ARRAY, &r);
 		if (r < 0 || (args && parse_seccomp_args(c, rule, args, q) < 0))
 			return -EINVAL;
+		if (rule->action == HK_SCMP_NOTIFY) {
+			sc->notify = true;
+			/* The init calls these after it loaded the filter, to hand
+			 * the listener over: no agent could answer yet. */
+			for (char **n = rule->names; *n; n++)
+				if (strcmp(*n, "write") == 0 || strcmp(*n, "sendmsg") == 0)
+					return spec_bad(c, a->items[i], q,
+							"SCMP_ACT_NOTIFY cannot be used for "
+							"\"%s\": the runtime needs it to hand "
+							"the listener over",
+							*n);
+		}
 	}
+	if (sc->default_action == HK_SCMP_NOTIFY)
+		return spec_bad(c, hk_json_get(o, "defaultAction"), "linux.seccomp.defaultAction",
+				"SCMP_ACT_NOTIFY would stop the runtime itself: use it in "
+				"syscalls only");
+	if (sc->notify && !sc->listener_path)
+		return spec_bad(c, o, p, "SCMP_ACT_NOTIFY needs \"listenerPath\"");
+	if (sc->listener_metadata && !sc->listener_path)
+		return spec_bad(c, hk_json_get(o, "listenerMetadata"), "linux.seccomp",
+				"\"listenerMetadata\" needs \"listenerPath\"");
+	if (sc->listener_path && sc->listener_path[0] != '/')
+		return spec_bad(c, hk_json_get(o, "listenerPath"), "linux.seccomp.listenerPath",
+				"\"%s\" is not an absolute path", sc->listener_path);
 	return 0;
 }
 

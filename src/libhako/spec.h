@@ -173,6 +173,7 @@ struct hk_seccomp {
 	char **architectures; /* "SCMP_ARCH_X86_64", ... */
 	bool flag_tsync, flag_log, flag_spec_allow;
 	char *listener_path, *listener_metadata;
+	bool notify; /* a rule is SCMP_ACT_NOTIFY: the listener gets the fd */
 	struct hk_seccomp_rule *rules;
 	size_t n_rules;
 	const struct hk_json *json; /* the section as written, for the BPF cache */

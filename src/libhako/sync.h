@@ -11,6 +11,8 @@
  *   child  -> parent  HK_SYNC_ERROR  a step failed; the message says which
  *   child  -> parent  HK_SYNC_HOOKS  about to pivot_root: run the create
  *                                    hooks, then send GO again
+ *   child  -> parent  HK_SYNC_SECCOMP the seccomp listener (with fd), for
+ *                                    the agent at linux.seccomp.listenerPath
  */
 #pragma once
 
@@ -22,6 +24,7 @@ enum hk_sync_type {
 	HK_SYNC_READY,
 	HK_SYNC_ERROR,
 	HK_SYNC_HOOKS,
+	HK_SYNC_SECCOMP,
 };
 
 struct hk_sync_msg {
