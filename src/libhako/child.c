@@ -153,6 +153,29 @@ static int setup_identity(const struct hk_spec *spec, const char *keyring, struc
 	return 0;
 }
 
+/*
+ * CVE-2024-21626: a cwd like /proc/self/fd/7 would land on whatever a runtime
+ * fd names, on the host. Resolve it inside the root with magic links refused,
+ * then check that the kernel sees the new cwd below our root.
+ */
+static int chdir_in_root(const char *cwd, struct hk_error *err)
+{
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -1;
+	char buf[PATH_MAX];
+
+	if (root < 0)
+		return hk_error_set(err, -errno, "open \"/\"");
+	if (hk_path_open_in_root(root, cwd, 0, &fd, err) < 0)
+		return err->code;
+	if (fchdir(fd) < 0)
+		return hk_error_set(err, -errno, "chdir(\"%s\")", cwd);
+	/* The raw syscall: it says "(unreachable)" where glibc would say ENOENT. */
+	if (syscall(SYS_getcwd, buf, sizeof(buf)) < 0 || buf[0] != '/')
+		return hk_error_setx(err, -EXDEV, "\"%s\" is outside the container's root", cwd);
+	hk_debug("chdir(\"%s\") ok", cwd);
+	return 0;
+}
+
 /* Install the filter; a listener for SCMP_ACT_NOTIFY goes to the runtime. */
 static int load_seccomp(const struct hk_child_args *a, struct hk_error *err)
 {
@@ -197,7 +220,7 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 		return err->code;
 	if (hk_process_set_user_and_caps(p, a->cap_last, err) < 0)
 		return err->code;
-	if (hk_sys_chdir(p->cwd, err) < 0)
+	if (chdir_in_root(p->cwd, err) < 0)
 		return hk_error_prefix(err, "process.cwd");
 	if (hk_process_find_executable(p, exe, exe_size, err) < 0)
 		return err->code;

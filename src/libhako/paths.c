@@ -5,7 +5,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 
 #include "paths.h"
@@ -64,6 +66,13 @@ static int create_missing(int dirfd, const char *name, bool as_file)
 }
 
 static int walk_in_root(int rootfd, const char *path, int flags, int *ret_fd, struct hk_error *err);
+
+static bool is_procfs(int fd)
+{
+	struct statfs sfs;
+
+	return fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
 
 int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd, struct hk_error *err)
 {
@@ -177,6 +186,16 @@ static int walk_in_root(int rootfd, const char *path, int flags, int *ret_fd, st
 						    path, done, *done ? "/" : "", comp);
 			}
 			target[n] = '\0';
+			/* procfs's own symlinks are relative ("self" -> "1"); an absolute
+			 * or "socket:[N]" target there is a magic link (fd/N, cwd, exe,
+			 * root), which jumps to whatever it names, on the host too. */
+			if (is_procfs(dirfd) && (target[0] == '/' || strchr(target, ':'))) {
+				close(dirfd);
+				return hk_error_setx(err, -ELOOP,
+						     "path \"%s\": \"/%s%s%s\" is a /proc magic link, "
+						     "which is not followed",
+						     path, done, *done ? "/" : "", comp);
+			}
 			/* Check the symlink's target lexically from where it stands. */
 			if (target[0] != '/') {
 				int depth = 0;

@@ -10,6 +10,11 @@
  *   hako-probe cat PATH        print a file (for host-escape checks)
  *   hako-probe write PATH TEXT write to a file; exit 1 and print the error on failure
  *   hako-probe alloc MIB       allocate and touch MIB MiB (to meet a memory limit)
+ *   hako-probe try WHAT [ARG]  attempt one escape; print "refused: <error>" and exit 1,
+ *                              or print "ESCAPED" and exit 0. WHAT is module, mount,
+ *                              unshare NS, ptrace PID, seccomp DIR (mkdir DIR after
+ *                              installing an allow-all filter), chdir DIR
+ *   hako-probe trap            call uname(2); print the syscall a SIGSYS names
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -162,6 +171,66 @@ static int report(void)
 	return 0;
 }
 
+static int try_escape(const char *what, const char *arg)
+{
+	static const struct {
+		const char *name;
+		int flag;
+	} ns[] = {{"mnt", CLONE_NEWNS},	  {"net", CLONE_NEWNET}, {"uts", CLONE_NEWUTS},
+		  {"ipc", CLONE_NEWIPC},  {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
+		  {"time", 0x80}};
+	long r = -1;
+
+	errno = EINVAL;
+	if (!strcmp(what, "module")) {
+		/* Without CAP_SYS_MODULE: EPERM before the fd is even looked at. */
+		r = syscall(SYS_finit_module, -1, "", 0);
+		if (r < 0 && errno == EBADF)
+			r = 0; /* the capability check passed */
+	} else if (!strcmp(what, "mount")) {
+		r = mount("none", "/tmp", "tmpfs", 0, NULL);
+	} else if (!strcmp(what, "unshare") && arg) {
+		for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
+			if (!strcmp(arg, ns[i].name))
+				r = unshare(ns[i].flag);
+	} else if (!strcmp(what, "ptrace") && arg) {
+		r = ptrace(PTRACE_ATTACH, atoi(arg), NULL, NULL);
+	} else if (!strcmp(what, "seccomp") && arg) {
+		/* Stack an allow-all filter: the stricter one must still win. */
+		struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		struct sock_fprog prog = {1, &allow};
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+			printf("(seccomp: %s)\n", strerror(errno));
+		r = mkdir(arg, 0755);
+	} else if (!strcmp(what, "chdir") && arg) {
+		char cwd[4096] = "";
+		r = chdir(arg);
+		if (r == 0 && (syscall(SYS_getcwd, cwd, sizeof(cwd)) < 0 || cwd[0] != '/')) {
+			printf("cwd %s\n", cwd);
+			r = 0; /* outside our root */
+		} else if (r == 0) {
+			r = -1;
+			errno = 0;
+			printf("cwd %s (inside)\n", cwd);
+		}
+	}
+	if (r < 0) {
+		printf("refused: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("ESCAPED\n");
+	return 0;
+}
+
+static void on_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	(void)ctx;
+	printf("SIGSYS syscall %d\n", si->si_syscall);
+	fflush(stdout);
+	_exit(0);
+}
+
 static void on_signal(int sig)
 {
 	char buf[32];
@@ -220,6 +289,15 @@ int main(int argc, char **argv)
 			p[i] = 1;
 		printf("allocated %s MiB\n", argv[2]);
 		return p ? 0 : 1;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "try"))
+		return try_escape(argv[2], argc >= 4 ? argv[3] : NULL);
+	if (argc >= 2 && !strcmp(argv[1], "trap")) {
+		struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
+		struct utsname u;
+		sigaction(SIGSYS, &sa, NULL);
+		printf("uname: %ld\n", syscall(SYS_uname, &u));
+		return 1;
 	}
 	fprintf(stderr,
 		"usage: hako-probe report|exit N|sleep S|signals|cat P|write P T|alloc MiB\n");
