@@ -145,6 +145,37 @@ b=$(bundle dev3 '"/bin/sh","-c","echo x > /dev/null \&\& echo fine"' '{"devices"
 out=$($HAKO --root $ROOT run --bundle $b c15 2>&1)
 expect_eq "$out" "fine" && ok
 
+t "no kernel module loading without CAP_SYS_MODULE"
+b=$(bundle mod '"/bin/hako-probe","try","module"' '{}')
+out=$($HAKO --root $ROOT run --bundle $b c16 2>&1)
+expect_eq "$out" "refused: Operation not permitted" && ok
+
+# with_profile BUNDLE PROFILE: set process.apparmorProfile.
+with_profile() { sed -i "s#\"cwd\"#\"apparmorProfile\":\"$2\",\"cwd\"#" $1/config.json; }
+
+t "AppArmor: process.apparmorProfile is applied at execve"
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ]; then
+	echo "ok $((n)) - $current # SKIP AppArmor is not enabled in this kernel"
+else
+	b=$(bundle aa1 '"/bin/cat","/proc/self/attr/current"' '{}')
+	with_profile $b unconfined
+	out=$($HAKO --root $ROOT run --bundle $b c17 2>&1)
+	expect_eq "$out" "unconfined" && ok
+fi
+
+t "AppArmor: a profile the kernel does not have is a clear error"
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ]; then
+	echo "ok $((n)) - $current # SKIP AppArmor is not enabled in this kernel"
+else
+	b=$(bundle aa2 '"/bin/true"' '{}')
+	with_profile $b hako-test-no-such-profile
+	out=$($HAKO --root $ROOT run --bundle $b c18 2>&1)
+	case "$out" in
+	*'process.apparmorProfile "hako-test-no-such-profile"'*) ok ;;
+	*) fail "got: $out" ;;
+	esac
+fi
+
 t "nothing is left behind"
 left=$(ls $ROOT 2>/dev/null; ls -d $CG/hako 2>/dev/null)
 expect_eq "$left" "" && ok
