@@ -597,6 +597,15 @@ static int parse_linux(struct spec_ctx *c, struct hk_spec *s, const struct hk_js
 	    spec_get_strv(c, lx, "readonlyPaths", "linux", &s->readonly_paths) < 0 ||
 	    spec_get_string(c, lx, "rootfsPropagation", "linux", &prop) < 0)
 		return -EINVAL;
+	for (int k = 0; k < 2; k++) {
+		char **v = k ? s->readonly_paths : s->masked_paths;
+		const char *key = k ? "readonlyPaths" : "maskedPaths";
+		for (size_t i = 0; v && v[i]; i++)
+			if (v[i][0] != '/')
+				return spec_bad(c, hk_json_get(lx, key), "linux",
+						"%s[%zu]: \"%s\" is not an absolute path", key, i,
+						v[i]);
+	}
 	if (prop) {
 		s->rootfs_propagation = parse_propagation(prop);
 		if (!s->rootfs_propagation)

@@ -109,3 +109,88 @@ def test_systemd_cgroup_refused_clearly(hako, tmp_path):
     p = hako.cmd("--systemd-cgroup", "run", "--bundle", hako.bundle(tmp_path, ["/bin/true"]), cid)
     assert p.returncode != 0 and "systemd cgroup driver is not supported" in p.stderr
     assert_nothing_left(hako, cid)
+
+
+def write_config_text(bundle, text):
+    with open(os.path.join(bundle, "config.json"), "w") as f:
+        f.write(text)
+
+
+def config_text_with(hako, tmp_path, key_path, raw):
+    """The base config's text with the member at key_path replaced by raw JSON text."""
+    b = hako.bundle(tmp_path, ["/bin/true"])
+    config = json.load(open(os.path.join(b, "config.json")))
+    node = config
+    for k in key_path[:-1]:
+        node = node.setdefault(k, {})
+    node[key_path[-1]] = "@RAW@"
+    write_config_text(b, json.dumps(config).replace('"@RAW@"', raw))
+    return b
+
+
+@pytest.mark.parametrize("key_path, raw, message", [
+    # huge arrays: each element checked, the error names the first bad one
+    (["process", "args"], json.dumps(["/bin/true"] * 200000 + [1]),
+     "process.args[200000]: expected a string"),
+    (["process", "env"], "[" + ",".join(['"A=1"'] * 100000) + ",null]",
+     "process.env[100000]"),
+    (["linux", "maskedPaths"], json.dumps(["/proc/kcore"] * 50000 + ["relative"]),
+     "maskedPaths[50000]: \"relative\" is not an absolute path"),
+    # deep nesting
+    (["annotations"], '{"a":' * 100000 + "1" + "}" * 100000, "nesting too deep"),
+    (["process", "args"], "[" * 5000 + "]" * 5000, "nesting too deep"),
+    # negative and out-of-range numbers
+    (["process", "user", "uid"], "-1", "process.user.uid"),
+    (["process", "user", "uid"], "4294967296", "process.user.uid"),
+    (["process", "user", "gid"], "1e3", "process.user.gid"),
+    (["process", "oomScoreAdj"], "1001", "process.oomScoreAdj"),
+    (["process", "consoleSize", "height"], "-5", "process.consoleSize"),
+    (["linux", "resources", "pids", "limit"], "99999999999999999999999",
+     "linux.resources.pids.limit"),
+    (["linux", "resources", "memory", "limit"], "-2", "linux.resources.memory.limit"),
+    (["linux", "resources", "cpu", "shares"], "-1", "linux.resources.cpu.shares"),
+    (["process", "rlimits"], '[{"type":"RLIMIT_NOFILE","soft":-1,"hard":1}]',
+     "process.rlimits[0]"),
+    (["linux", "uidMappings"], '[{"containerID":0,"hostID":-1,"size":1}]', "linux.uidMappings[0]"),
+    (["linux", "timeOffsets", "monotonic", "secs"], "1.5", "linux.timeOffsets"),
+    # NUL bytes inside strings
+    (["hostname"], '"host\\u0000name"', "NUL byte"),
+    (["process", "args"], '["/bin/true\\u0000evil"]', "NUL byte"),
+    (["process", "env"], '["A=1\\u0000B=2"]', "NUL byte"),
+    (["process", "cwd"], '"/tmp\\u0000/../etc"', "NUL byte"),
+], ids=lambda v: str(v)[:40])
+def test_hostile_config_values(hako, tmp_path, key_path, raw, message):
+    b = config_text_with(hako, tmp_path, key_path, raw)
+    err = run_bad(hako, b)
+    assert message in err and "config.json:" in err, err[:2000]
+    assert len(err) < 4096, "an error is one line, not the input echoed back"
+
+
+@pytest.mark.parametrize("key_path, raw, message", [
+    (["process", "cwd"], '"/../../../etc"', "process.cwd"),
+    (["linux", "maskedPaths"], '["/proc/../../etc/shadow"]', "linux.maskedPaths"),
+    (["linux", "readonlyPaths"], '["/../../usr"]', "linux.readonlyPaths"),
+])
+def test_absolute_paths_climbing_out_with_dotdot(hako, tmp_path, key_path, raw, message):
+    """Resolved inside the rootfs, a ".." above its top is refused by name."""
+    b = config_text_with(hako, tmp_path, key_path, raw)
+    err = run_bad(hako, b)
+    assert message in err and '".." points outside the rootfs' in err, err
+
+
+def test_a_raw_nul_byte_in_the_file(hako, tmp_path):
+    b = hako.bundle(tmp_path, ["/bin/true"])
+    text = open(os.path.join(b, "config.json")).read()
+    write_config_text(b, text.replace('"/bin/true"', '"/bin/tr\x00ue"'))
+    err = run_bad(hako, b)
+    assert "config.json" in err and "NUL" in err, err
+
+
+def test_mount_destination_with_dotdot_stays_inside(hako, tmp_path):
+    """A mount destination "/../../x" is the rootfs's /x, never the host's."""
+    def mutate(c):
+        c["mounts"].append({"destination": "/../../../hako-test-dotdot", "type": "tmpfs",
+                            "source": "tmpfs"})
+    p = hako.run(tmp_path, ["/bin/true"], mutate)
+    assert not os.path.exists("/hako-test-dotdot")
+    assert p.returncode != 0 and '".." points outside the rootfs' in p.stderr, p.stderr
