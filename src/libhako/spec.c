@@ -266,7 +266,7 @@ static int parse_mounts(struct spec_ctx *c, struct hk_spec *s, const struct hk_j
 		struct hk_mount *m = &s->mounts[s->n_mounts++];
 		struct hk_json *v = a->items[i];
 		struct hk_buf data = HK_BUF_INIT;
-		char **opts = NULL;
+		_cleanup_strv_free_ char **opts = NULL;
 		char p[64];
 
 		snprintf(p, sizeof(p), "mounts[%zu]", i);
@@ -284,7 +284,6 @@ static int parse_mounts(struct spec_ctx *c, struct hk_spec *s, const struct hk_j
 					m->destination);
 		for (char **o = opts; o && *o; o++)
 			parse_mount_option(m, *o, &data);
-		hk_strv_free(opts);
 		m->data = data.len ? hk_buf_detach(&data) : NULL;
 		hk_buf_release(&data);
 		if (!m->type)
