@@ -3,11 +3,12 @@
 # the whole test suite), only those missing.
 #   scripts/deps.sh          gcc, meson, busybox-static, ...
 #   scripts/deps.sh test     also qemu and Debian's cloud kernel, for the
-#                            cgroup v2 lane (tests/v2lane)
+#                            cgroup v2 lane (tests/v2lane); podman, conmon
+#                            and containerd; clang for the fuzzers
 set -eu
 pkgs="gcc libc6-dev meson ninja-build pkg-config libseccomp-dev busybox-static python3 python3-pytest iproute2"
 if [ "${1:-}" = test ]; then
-	pkgs="$pkgs cpio qemu-system-x86 linux-image-cloud-amd64 podman conmon uidmap fuse-overlayfs containerd"
+	pkgs="$pkgs cpio qemu-system-x86 linux-image-cloud-amd64 podman conmon uidmap fuse-overlayfs containerd clang libclang-rt-14-dev man-db"
 fi
 missing=""
 for p in $pkgs; do

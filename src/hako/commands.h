@@ -38,6 +38,7 @@ int cmd_features(const struct hako_globals *g, int argc, char **argv, struct hk_
 struct hako_create_flags {
 	const char *bundle, *pid_file, *console_socket;
 	bool no_pivot, no_new_keyring, detach;
+	bool keep; /* run: leave the stopped container for `delete` */
 	unsigned preserve_fds;
 };
 /* Parse create/run options; returns the index of the container id or -1. */

@@ -66,6 +66,9 @@ int hako_parse_create_flags(int argc, char **argv, bool is_run, struct hako_crea
 			f->detach = true;
 			break;
 		case 'k':
+			if (!is_run)
+				goto bad;
+			f->keep = true;
 			break;
 		default:
 		bad:

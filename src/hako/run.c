@@ -36,7 +36,8 @@ int cmd_run(const struct hako_globals *g, int argc, char **argv, struct hk_error
 	/* In the foreground: show the pty, pass signals on, and clean up after. */
 	status = hk_container_wait(&c);
 	hk_container_release(&c);
-	hk_container_delete(g->root, argv[i], true, &ignored);
+	if (!f.keep)
+		hk_container_delete(g->root, argv[i], true, &ignored);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return status;
 }

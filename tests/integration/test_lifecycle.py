@@ -215,3 +215,15 @@ def test_delete_force_after_the_runtime_was_killed(hako, tmp_path):
     assert not os.path.exists(os.path.join(hako.root, cid))
     assert not os.path.exists(f"/proc/{init}/status") or \
         "zombie" in open(f"/proc/{init}/status").read()
+
+
+def test_run_keep_leaves_the_stopped_container(hako, tmp_path):
+    cid = hako.new_id()
+    p = hako.cmd("run", "--keep", "--bundle", hako.bundle(tmp_path, ["/bin/sh", "-c", "exit 3"]),
+                 cid)
+    assert p.returncode == 3, p.stderr
+    assert json.loads(hako.cmd("state", cid, check=True).stdout)["status"] == "stopped"
+    hako.cmd("delete", cid, check=True)
+    assert hako.cmd("state", cid).returncode != 0
+    p = hako.cmd("create", "--keep", "--bundle", hako.bundle(tmp_path, ["/bin/true"]), cid)
+    assert p.returncode != 0 and "unknown option" in p.stderr
