@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "copyup.h"
 #include "log.h"
 #include "mount.h"
 #include "paths.h"
@@ -150,6 +151,62 @@ static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m, bool cgro
 	return r;
 }
 
+/* tmpcopyup: the tmpfs starts with a copy of the directory it covers. */
+static int mount_tmpfs_copyup(int rootfd, int fd, const struct hk_mount *m, unsigned long flags,
+			      struct hk_error *err)
+{
+	_cleanup_close_ int below = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), top = -1,
+			    dst = -1;
+	int r;
+
+	if (below < 0)
+		return hk_error_set(err, -errno, "tmpcopyup: open \"%s\"", m->destination);
+	/* Writable until the copy is done; the flags asked for come after it. */
+	r = hk_sys_mount_fd(m->source, fd, m->destination, "tmpfs", flags & ~MS_RDONLY, m->data,
+			    err);
+	if (r < 0)
+		return r;
+	if (hk_path_open_in_root(rootfd, m->destination, 0, &top, err) < 0)
+		return err->code;
+	dst = openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dst < 0)
+		return hk_error_set(err, -errno, "tmpcopyup: open the tmpfs on \"%s\"",
+				    m->destination);
+	r = hk_copy_tree(below, dst, 0);
+	if (r < 0)
+		return hk_error_set(err, r, "tmpcopyup: copy what \"%s\" held into its tmpfs",
+				    m->destination);
+	hk_debug("tmpcopyup: the tmpfs on \"%s\" holds a copy of what it covers", m->destination);
+	if ((flags & MS_RDONLY) && remount(top, m->destination, flags, err) < 0)
+		return err->code;
+	return 0;
+}
+
+/* copy-symlink: a bind of a symlink (/etc/localtime) puts that symlink in place. */
+static int copy_symlink(int rootfd, const struct hk_mount *m, struct hk_error *err)
+{
+	char target[PATH_MAX], parent[PATH_MAX];
+	const char *name = strrchr(m->destination, '/') + 1;
+	_cleanup_close_ int dirfd = -1;
+	ssize_t n = readlink(m->source, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return hk_error_set(err, -errno, "copy-symlink: readlink \"%s\"", m->source);
+	target[n] = '\0';
+	snprintf(parent, sizeof(parent), "%.*s", (int)(name - m->destination), m->destination);
+	if (!*name || hk_path_open_in_root(rootfd, parent, HK_RESOLVE_MKDIR, &dirfd, err) < 0)
+		return hk_error_prefix(err, "copy-symlink \"%s\"", m->destination);
+	{
+		_cleanup_close_ int dir = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dir < 0 || (unlinkat(dir, name, 0) < 0 && errno != ENOENT) ||
+		    symlinkat(target, dir, name) < 0)
+			return hk_error_set(err, -errno, "copy-symlink: symlink \"%s\" -> \"%s\"",
+					    m->destination, target);
+	}
+	hk_debug("copy-symlink: \"%s\" -> \"%s\"", m->destination, target);
+	return 0;
+}
+
 int hk_mount_apply(const struct hk_spec *spec, int rootfd, const struct hk_mount *m,
 		   const struct hk_cgroup_mount *cg, size_t n_cg, struct hk_error *err)
 {
@@ -160,6 +217,8 @@ int hk_mount_apply(const struct hk_spec *spec, int rootfd, const struct hk_mount
 	struct stat st;
 	int r;
 
+	if (bind && m->copy_symlink && lstat(m->source, &st) == 0 && S_ISLNK(st.st_mode))
+		return copy_symlink(rootfd, m, err);
 	/* A bind of a file needs a file to mount on, not a directory. */
 	if (bind) {
 		if (stat(m->source, &st) < 0)
@@ -175,6 +234,8 @@ int hk_mount_apply(const struct hk_spec *spec, int rootfd, const struct hk_mount
 	} else if (bind) {
 		r = hk_sys_mount_fd(m->source, fd, m->destination, NULL,
 				    MS_BIND | (m->flags & MS_REC), NULL, err);
+	} else if (m->tmpcopyup && strcmp(m->type, "tmpfs") == 0) {
+		r = mount_tmpfs_copyup(rootfd, fd, m, flags, err);
 	} else {
 		r = hk_sys_mount_fd(m->source, fd, m->destination, m->type, flags, m->data, err);
 		/* Without a network namespace of its own a user namespace may not mount

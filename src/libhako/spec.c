@@ -233,6 +233,23 @@ static const struct mount_opt mount_opts[] = {
     {"rexec", 0, 0, 0, 0, HK_MOUNT_ATTR_NOEXEC},
 };
 
+/* Options that engines give the runtime, not the kernel. 0, or -1 if refused. */
+static int parse_runtime_option(struct hk_mount *m, const char *opt)
+{
+	if (strcmp(opt, "tmpcopyup") == 0)
+		m->tmpcopyup = true;
+	else if (strcmp(opt, "notmpcopyup") == 0)
+		m->tmpcopyup = false;
+	else if (strcmp(opt, "copy-symlink") == 0)
+		m->copy_symlink = true;
+	else if (strcmp(opt, "idmap") == 0 || strcmp(opt, "ridmap") == 0 ||
+		 strncmp(opt, "idmap=", 6) == 0)
+		return -1;
+	else
+		return 1;
+	return 0;
+}
+
 static void parse_mount_option(struct hk_mount *m, const char *opt, struct hk_buf *data)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(mount_opts); i++) {
@@ -282,8 +299,18 @@ static int parse_mounts(struct spec_ctx *c, struct hk_spec *s, const struct hk_j
 		if (m->destination[0] != '/')
 			return spec_bad(c, v, p, "destination \"%s\" is not an absolute path",
 					m->destination);
-		for (char **o = opts; o && *o; o++)
-			parse_mount_option(m, *o, &data);
+		for (char **o = opts; o && *o; o++) {
+			int r = parse_runtime_option(m, *o);
+			if (r < 0) {
+				hk_buf_release(&data);
+				return spec_bad(c, v, p,
+						"option \"%s\": idmapped mounts are not supported by "
+						"this version of hako",
+						*o);
+			}
+			if (r > 0)
+				parse_mount_option(m, *o, &data);
+		}
 		m->data = data.len ? hk_buf_detach(&data) : NULL;
 		hk_buf_release(&data);
 		if (!m->type)

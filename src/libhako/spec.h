@@ -46,6 +46,8 @@ struct hk_mount {
 	unsigned rec_attr_set;	   /* MOUNT_ATTR_* applied recursively ("rro", ...) */
 	unsigned rec_attr_clr;
 	char *data; /* the options that are not flags, comma-joined ("mode=755") */
+	bool tmpcopyup;	   /* a tmpfs gets a copy of what it covers (podman's option) */
+	bool copy_symlink; /* a bind of a symlink becomes that symlink (podman's option) */
 };
 
 struct hk_idmap {

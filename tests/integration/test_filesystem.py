@@ -2,6 +2,8 @@
 """pivot_root, mounts, /dev, masked and read-only paths."""
 import os
 
+from conftest import BASE_BUNDLE
+
 
 def test_pivot_root_hides_the_host(hako, tmp_path):
     r = hako.report(tmp_path)
@@ -109,3 +111,33 @@ def test_read_only_root_without_proc(hako, tmp_path):
         c["linux"]["readonlyPaths"] = []
     p = hako.run(tmp_path, ["/bin/hako-probe", "write", "/hako-test-file", "x"], mutate)
     assert p.returncode == 1 and "Read-only file system" in p.stdout, (p.stdout, p.stderr)
+
+
+def test_podman_mount_options_tmpcopyup_and_copy_symlink(hako, tmp_path):
+    """tmpcopyup: a tmpfs over an image directory starts with its files (podman
+    --read-only mounts /tmp, /run and /var/tmp so). copy-symlink: a bind of a
+    symlink becomes that symlink (podman's /etc/localtime)."""
+    link = tmp_path / "localtime"
+    os.symlink("/usr/share/zoneinfo/Hako/Test", link)
+
+    def mutate(c):
+        c["mounts"] += [
+            {"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+             "options": ["tmpcopyup", "nosuid", "mode=755"]},
+            {"destination": "/etc/localtime", "type": "bind", "source": str(link),
+             "options": ["bind", "copy-symlink"]}]
+    p = hako.run(tmp_path, ["/bin/sh", "-c",
+                            "grep -c root: /etc/passwd; readlink /etc/localtime; "
+                            "touch /etc/new && echo writable; stat -c %a /etc"], mutate)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["1", "/usr/share/zoneinfo/Hako/Test", "writable", "755"], p.stdout
+    assert not os.path.exists(os.path.join(BASE_BUNDLE, "rootfs", "etc", "new"))
+
+
+def test_idmapped_mounts_are_refused_clearly(hako, tmp_path):
+    def mutate(c):
+        c["mounts"].append({"destination": "/data", "type": "bind", "source": str(tmp_path),
+                            "options": ["bind", "idmap"]})
+    p = hako.run(tmp_path, ["/bin/true"], mutate)
+    assert p.returncode != 0
+    assert 'option "idmap": idmapped mounts are not supported' in p.stderr, p.stderr

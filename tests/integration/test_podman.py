@@ -53,6 +53,7 @@ runroot = "{top}/run"
         t.add(os.path.join(BASE_BUNDLE, "rootfs"), arcname=".")
     run("import", str(tar), image)
     run.image = image
+    run.env = env
     run.parent = parent
     run.tag = tag
     yield run
@@ -90,3 +91,40 @@ def test_podman_limits_reach_the_cgroup(podman):
                "--pids-limit", "50", podman.image, "sh", "-c",
                "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max")
     assert p.stdout.split() == [str(64 << 20), "50"]
+
+
+def test_podman_run_flags_reach_the_process(podman):
+    p = podman("run", "--rm", "--cgroup-parent", podman.parent, "--hostname", "hako-test-h",
+               "--cap-drop", "ALL", "--read-only", "--user", "1000:1000", "-e", "HAKO_X=y",
+               "-w", "/tmp", podman.image, "sh", "-c",
+               "hostname; id -u; id -g; echo $HAKO_X; pwd; grep CapEff /proc/self/status; "
+               "touch /hako-test-ro 2>&1 || echo read-only")
+    lines = p.stdout.splitlines()
+    assert lines[:5] == ["hako-test-h", "1000", "1000", "y", "/tmp"], p.stdout
+    assert lines[5].split() == ["CapEff:", "0000000000000000"]
+    assert lines[-1] == "read-only", p.stdout
+
+
+def test_podman_exit_codes_for_a_missing_or_not_executable_command(podman):
+    """podman reads the runtime's error: "no such file" is 127, "permission denied" 126."""
+    p = podman("run", "--rm", "--cgroup-parent", podman.parent, podman.image,
+               "/no/such/program", check=False)
+    assert p.returncode == 127, (p.returncode, p.stderr)
+    p = podman("run", "--rm", "--cgroup-parent", podman.parent, podman.image, "/etc/passwd",
+               check=False)
+    assert p.returncode == 126, (p.returncode, p.stderr)
+
+
+def test_podman_run_it_through_a_pty(podman):
+    """run -it from a terminal: the container gets a pty of its own, of the
+    outer terminal's size (script(1) gives us the terminal)."""
+    cmd = " ".join(["stty rows 31 cols 97;", "podman", "--runtime", HAKO, "run", "-it", "--rm",
+                    "--cgroup-parent", podman.parent, podman.image,
+                    "sh", "-c", "'tty; stty size'"])
+    p = subprocess.run(["script", "-qec", cmd, "/dev/null"], env=podman.env, text=True,
+                       capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stdout + p.stderr
+    # (script(1) echoes the NUL it writes at the end of its input as "^@",
+    # with runc as well.)
+    out = p.stdout.replace("\r", "").replace("^@", "").splitlines()
+    assert "/dev/pts/0" in out and "31 97" in out, p.stdout
