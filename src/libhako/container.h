@@ -22,8 +22,8 @@ struct hk_create_opts {
 	bool no_new_keyring; /* keep the runtime's session keyring */
 	unsigned preserve_fds;
 	const char *apparmor, *process_label; /* --apparmor, --process-label */
-	bool keep_terminal; /* run in the foreground: hand the pty master back */
-	bool rootless;	    /* skip the cgroups we may not write (--rootless) */
+	bool keep_terminal;		      /* run in the foreground: hand the pty master back */
+	bool rootless;			      /* skip the cgroups we may not write (--rootless) */
 };
 
 struct hk_container {
@@ -59,7 +59,7 @@ struct hk_exec_opts {
 	const char *pid_file;
 	unsigned preserve_fds;
 	const char *apparmor, *process_label; /* --apparmor, --process-label */
-	bool keep_terminal; /* in the foreground: hand the pty master back */
+	bool keep_terminal;		      /* in the foreground: hand the pty master back */
 };
 int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *ret, struct hk_error *err);
 

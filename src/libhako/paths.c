@@ -191,10 +191,11 @@ static int walk_in_root(int rootfd, const char *path, int flags, int *ret_fd, st
 			 * root), which jumps to whatever it names, on the host too. */
 			if (is_procfs(dirfd) && (target[0] == '/' || strchr(target, ':'))) {
 				close(dirfd);
-				return hk_error_setx(err, -ELOOP,
-						     "path \"%s\": \"/%s%s%s\" is a /proc magic link, "
-						     "which is not followed",
-						     path, done, *done ? "/" : "", comp);
+				return hk_error_setx(
+				    err, -ELOOP,
+				    "path \"%s\": \"/%s%s%s\" is a /proc magic link, "
+				    "which is not followed",
+				    path, done, *done ? "/" : "", comp);
 			}
 			/* Check the symlink's target lexically from where it stands. */
 			if (target[0] != '/') {

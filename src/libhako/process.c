@@ -161,8 +161,19 @@ int hk_process_set_user_and_caps(const struct hk_process *p, int last_cap, struc
 				return hk_error_set(err, -errno, "prctl(PR_CAPBSET_DROP, %d)", cap);
 		hk_debug("bounding set = %#llx ok", (unsigned long long)p->caps[HK_CAP_BOUNDING]);
 	}
-	if (setgroups(p->n_additional_gids, p->additional_gids) < 0 && errno != EPERM)
+	if (p->keep_original_groups) {
+		/* run.oci.keep_original_groups: ours, then additionalGids. */
+		int n = getgroups(0, NULL);
+		_cleanup_free_ gid_t *g =
+		    calloc((size_t)(n > 0 ? n : 0) + p->n_additional_gids + 1, sizeof(gid_t));
+		if (n < 0 || !g || (n = getgroups(n, g)) < 0)
+			return hk_error_set(err, -errno, "getgroups");
+		memcpy(g + n, p->additional_gids, p->n_additional_gids * sizeof(gid_t));
+		if (setgroups((size_t)n + p->n_additional_gids, g) < 0 && errno != EPERM)
+			return hk_error_set(err, -errno, "setgroups");
+	} else if (setgroups(p->n_additional_gids, p->additional_gids) < 0 && errno != EPERM) {
 		return hk_error_set(err, -errno, "setgroups");
+	}
 	if (setresgid(p->gid, p->gid, p->gid) < 0)
 		return hk_error_set(err, -errno, "setresgid(%u)", (unsigned)p->gid);
 	if (setresuid(p->uid, p->uid, p->uid) < 0)

@@ -104,13 +104,8 @@ static int add_rule(scmp_filter_ctx ctx, const struct hk_seccomp *sc,
 	}
 	for (char **name = rule->names; *name; name++) {
 		int nr = seccomp_syscall_resolve_name(*name), r;
-		if (nr == __NR_SCMP_ERROR) {
-			hk_log_write("warning",
-				     "linux.seccomp.syscalls[%zu]: unknown syscall \"%s\" "
-				     "skipped",
-				     i, *name);
-			continue;
-		}
+		if (nr == __NR_SCMP_ERROR)
+			continue; /* check_unknown() said so */
 		/* Several conditions on one argument mean "any of them" (as runc reads
 		 * them; libseccomp can only AND): one rule each. */
 		if (same_arg_twice(cmp, n)) {
@@ -342,15 +337,25 @@ static void cache_write(int dirfd, const char *name, const char *key,
 }
 
 /* A cache hit skips libseccomp, but not the warnings about unknown names. */
-static void warn_unknown(const struct hk_seccomp *sc)
+/* Unknown syscall names are skipped with a warning, or fail when the
+ * run.oci.seccomp_fail_unknown_syscall annotation asks for it. */
+static int check_unknown(const struct hk_seccomp *sc, struct hk_error *err)
 {
 	for (size_t i = 0; i < sc->n_rules; i++)
-		for (char **name = sc->rules[i].names; *name; name++)
-			if (seccomp_syscall_resolve_name(*name) == __NR_SCMP_ERROR)
-				hk_log_write("warning",
-					     "linux.seccomp.syscalls[%zu]: unknown syscall \"%s\" "
-					     "skipped",
-					     i, *name);
+		for (char **name = sc->rules[i].names; *name; name++) {
+			if (seccomp_syscall_resolve_name(*name) != __NR_SCMP_ERROR)
+				continue;
+			if (sc->fail_unknown)
+				return hk_error_setx(
+				    err, -EINVAL,
+				    "linux.seccomp.syscalls[%zu]: unknown syscall "
+				    "\"%s\" (run.oci.seccomp_fail_unknown_syscall)",
+				    i, *name);
+			hk_log_write("warning",
+				     "linux.seccomp.syscalls[%zu]: unknown syscall \"%s\" skipped",
+				     i, *name);
+		}
+	return 0;
 }
 
 int hk_seccomp_compile(const struct hk_seccomp *sc, const char *cache_dir,
@@ -363,13 +368,14 @@ int hk_seccomp_compile(const struct hk_seccomp *sc, const char *cache_dir,
 	*ret = (struct hk_seccomp_prog){0};
 	if (!sc->present)
 		return 0;
+	if (check_unknown(sc, err) < 0)
+		return err->code;
 	if (cache_dir && sc->json) {
 		key = cache_key(sc);
 		snprintf(name, sizeof(name), "%016llx.bpf", (unsigned long long)fnv1a(key));
 		dirfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dirfd >= 0 && cache_read(dirfd, name, key, ret)) {
 			ret->notify = sc->notify;
-			warn_unknown(sc);
 			hk_debug("seccomp: %zu BPF instructions from the cache (%s/%s)", ret->n,
 				 cache_dir, name);
 			return 0;

@@ -9,6 +9,7 @@
 #include <sys/personality.h>
 #include <sys/resource.h>
 
+#include "log.h"
 #include "spec-internal.h"
 #include "spec.h"
 #include "util.h"
@@ -303,10 +304,11 @@ static int parse_mounts(struct spec_ctx *c, struct hk_spec *s, const struct hk_j
 			int r = parse_runtime_option(m, *o);
 			if (r < 0) {
 				hk_buf_release(&data);
-				return spec_bad(c, v, p,
-						"option \"%s\": idmapped mounts are not supported by "
-						"this version of hako",
-						*o);
+				return spec_bad(
+				    c, v, p,
+				    "option \"%s\": idmapped mounts are not supported by "
+				    "this version of hako",
+				    *o);
 			}
 			if (r > 0)
 				parse_mount_option(m, *o, &data);
@@ -595,6 +597,38 @@ static int parse_personality(struct spec_ctx *c, struct hk_spec *s, const struct
 	return 0;
 }
 
+/*
+ * The run.oci.* annotations that engines give runtimes (crun's names):
+ *   run.oci.keep_original_groups=1          keep the caller's supplementary
+ *                                           groups, additionalGids added
+ *   run.oci.seccomp_fail_unknown_syscall=1  an unknown syscall name in
+ *                                           linux.seccomp is an error
+ * Any other run.oci.* is said under --debug and not used.
+ */
+static int parse_annotations(struct spec_ctx *c, struct hk_spec *s)
+{
+	for (size_t i = 0; s->annotations && i < s->annotations->n; i++) {
+		const char *key = s->annotations->keys[i];
+		const struct hk_json *v = s->annotations->items[i];
+		char p[300];
+		bool on;
+
+		snprintf(p, sizeof(p), "annotations.%.250s", key);
+		if (spec_want_type(c, v, p, HK_JSON_STRING) < 0)
+			return -EINVAL;
+		if (strncmp(key, "run.oci.", 8) != 0)
+			continue;
+		on = strcmp(v->text, "1") == 0 || strcmp(v->text, "true") == 0;
+		if (strcmp(key, "run.oci.keep_original_groups") == 0)
+			s->process.keep_original_groups = on;
+		else if (strcmp(key, "run.oci.seccomp_fail_unknown_syscall") == 0)
+			s->seccomp.fail_unknown = on;
+		else
+			hk_debug("annotation %s is not used by hako", key);
+	}
+	return 0;
+}
+
 static int parse_linux(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *root)
 {
 	int r;
@@ -721,7 +755,8 @@ int hk_spec_parse(const char *text, size_t len, const char *file, const char *bu
 	if (r < 0)
 		return r;
 	if (spec_parse_process(&c, s, s->doc) < 0 || parse_mounts(&c, s, s->doc) < 0 ||
-	    parse_linux(&c, s, s->doc) < 0 || validate(&c, s, s->doc) < 0)
+	    parse_linux(&c, s, s->doc) < 0 || parse_annotations(&c, s) < 0 ||
+	    validate(&c, s, s->doc) < 0)
 		return -EINVAL;
 
 	s->bundle = hk_xstrdup(bundle);

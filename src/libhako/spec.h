@@ -45,7 +45,7 @@ struct hk_mount {
 	unsigned long propagation; /* MS_PRIVATE|MS_SHARED|..., possibly with MS_REC */
 	unsigned rec_attr_set;	   /* MOUNT_ATTR_* applied recursively ("rro", ...) */
 	unsigned rec_attr_clr;
-	char *data; /* the options that are not flags, comma-joined ("mode=755") */
+	char *data;	   /* the options that are not flags, comma-joined ("mode=755") */
 	bool tmpcopyup;	   /* a tmpfs gets a copy of what it covers (podman's option) */
 	bool copy_symlink; /* a bind of a symlink becomes that symlink (podman's option) */
 };
@@ -175,7 +175,8 @@ struct hk_seccomp {
 	char **architectures; /* "SCMP_ARCH_X86_64", ... */
 	bool flag_tsync, flag_log, flag_spec_allow;
 	char *listener_path, *listener_metadata;
-	bool notify; /* a rule is SCMP_ACT_NOTIFY: the listener gets the fd */
+	bool notify;	   /* a rule is SCMP_ACT_NOTIFY: the listener gets the fd */
+	bool fail_unknown; /* run.oci.seccomp_fail_unknown_syscall: unknown names fail */
 	struct hk_seccomp_rule *rules;
 	size_t n_rules;
 	const struct hk_json *json; /* the section as written, for the BPF cache */
@@ -248,6 +249,7 @@ struct hk_process {
 	char *exec_cpus_initial, *exec_cpus_final;
 	char *apparmor_profile;
 	char *selinux_label;
+	bool keep_original_groups; /* run.oci.keep_original_groups */
 };
 
 void hk_process_release(struct hk_process *p);

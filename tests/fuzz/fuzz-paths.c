@@ -23,10 +23,17 @@ static void make_root(void)
 {
 	static const char *const dirs[] = {"a", "a/b", "a/b/c", "etc", "proc", "d"};
 	static const char *const links[][2] = {
-	    {"abs", "/a/b"},	     {"up", "../../../.."},	{"a/b/rel", "../../etc"},
-	    {"a/esc", "../../.."},   {"loop1", "loop2"},	{"loop2", "loop1"},
-	    {"self", "."},	     {"a/b/c/top", "/"},	{"host", "/proc/self/cwd"},
-	    {"d/deep", "../a/b/c"},  {"etc/passwd", "../../../etc/passwd"},
+	    {"abs", "/a/b"},
+	    {"up", "../../../.."},
+	    {"a/b/rel", "../../etc"},
+	    {"a/esc", "../../.."},
+	    {"loop1", "loop2"},
+	    {"loop2", "loop1"},
+	    {"self", "."},
+	    {"a/b/c/top", "/"},
+	    {"host", "/proc/self/cwd"},
+	    {"d/deep", "../a/b/c"},
+	    {"etc/passwd", "../../../etc/passwd"},
 	};
 	char p[PATH_MAX + 64];
 

@@ -176,8 +176,8 @@ static int try_escape(const char *what, const char *arg)
 	static const struct {
 		const char *name;
 		int flag;
-	} ns[] = {{"mnt", CLONE_NEWNS},	  {"net", CLONE_NEWNET}, {"uts", CLONE_NEWUTS},
-		  {"ipc", CLONE_NEWIPC},  {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
+	} ns[] = {{"mnt", CLONE_NEWNS},	 {"net", CLONE_NEWNET}, {"uts", CLONE_NEWUTS},
+		  {"ipc", CLONE_NEWIPC}, {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
 		  {"time", 0x80}};
 	long r = -1;
 

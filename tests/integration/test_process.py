@@ -167,3 +167,34 @@ def test_bad_personality_is_refused(hako, tmp_path, personality, message):
         c["linux"]["personality"] = personality
     p = hako.run(tmp_path, ["/bin/true"], mutate)
     assert p.returncode != 0 and message in p.stderr, p.stderr
+
+
+def test_run_oci_annotations(hako, tmp_path):
+    """crun's run.oci.* annotations that podman passes: keep_original_groups
+    and seccomp_fail_unknown_syscall."""
+    def keep(c):
+        c["annotations"] = {"run.oci.keep_original_groups": "1"}
+        c["process"]["user"] = {"uid": 0, "gid": 0, "additionalGids": [4242]}
+    cid = hako.new_id()
+    b = hako.bundle(tmp_path, ["/bin/hako-probe", "report"], keep)
+    p = subprocess.run(["setpriv", "--groups", "777,778", HAKO, "--root", hako.root, "run",
+                        "--bundle", b, cid], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert sorted(json.loads(p.stdout)["groups"]) == [777, 778, 4242], p.stdout
+    # Without it, only additionalGids.
+    r = hako.report(tmp_path, lambda c: c["process"].update(
+        user={"uid": 0, "gid": 0, "additionalGids": [4242]}))
+    assert r["groups"] == [4242]
+
+    def fail_unknown(on):
+        def mutate(c):
+            c["annotations"] = {"run.oci.seccomp_fail_unknown_syscall": on}
+            c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+                {"names": ["hako_no_such_syscall"], "action": "SCMP_ACT_ERRNO"}]}
+        return mutate
+    p = hako.run(tmp_path, ["/bin/true"], fail_unknown("1"))
+    assert p.returncode != 0
+    assert 'unknown syscall "hako_no_such_syscall" (run.oci.seccomp_fail_unknown_syscall)' \
+        in p.stderr, p.stderr
+    p = hako.run(tmp_path, ["/bin/true"], fail_unknown("0"))
+    assert p.returncode == 0 and 'unknown syscall "hako_no_such_syscall" skipped' in p.stderr
