@@ -502,6 +502,30 @@ static unsigned long parse_propagation(const char *name)
 	return 0;
 }
 
+/*
+ * Only sysctls of a namespace the container has are allowed (runc's rule):
+ * the System V IPC and mqueue ones with an ipc namespace, net.* with a
+ * network namespace, kernel.domainname with a uts namespace. The rest are
+ * the host's.
+ */
+static int sysctl_namespace(const char *key, const struct hk_spec *s)
+{
+	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+					  "kernel.sem",	   "kernel.shmall", "kernel.shmmax",
+					  "kernel.shmmni", "kernel.shm_rmid_forced"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ipc); i++)
+		if (strcmp(key, ipc[i]) == 0)
+			return s->ns[HK_NS_IPC].enabled ? 0 : -1;
+	if (strncmp(key, "fs.mqueue.", 10) == 0)
+		return s->ns[HK_NS_IPC].enabled ? 0 : -1;
+	if (strncmp(key, "net.", 4) == 0)
+		return s->ns[HK_NS_NET].enabled ? 0 : -1;
+	if (strcmp(key, "kernel.domainname") == 0)
+		return s->ns[HK_NS_UTS].enabled ? 0 : -1;
+	return -1;
+}
+
 static int parse_sysctl(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *lx)
 {
 	int r;
@@ -520,6 +544,10 @@ static int parse_sysctl(struct spec_ctx *c, struct hk_spec *s, const struct hk_j
 			return -EINVAL;
 		if (strchr(o->keys[i], '/') || strstr(o->keys[i], ".."))
 			return spec_bad(c, o->items[i], p, "invalid sysctl name");
+		if (sysctl_namespace(o->keys[i], s) < 0)
+			return spec_bad(c, o->items[i], p,
+					"not in a namespace of the container's own: it would "
+					"change the host");
 		hk_buf_addf(&b, "%s=%s", o->keys[i], o->items[i]->text);
 		s->sysctl[i] = hk_buf_detach(&b);
 		s->sysctl[i + 1] = NULL;

@@ -194,3 +194,22 @@ def test_mount_destination_with_dotdot_stays_inside(hako, tmp_path):
     p = hako.run(tmp_path, ["/bin/true"], mutate)
     assert not os.path.exists("/hako-test-dotdot")
     assert p.returncode != 0 and '".." points outside the rootfs' in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("key, drop_ns", [
+    ("kernel.core_pattern", None),
+    ("vm.swappiness", None),
+    ("kernel.hostname", None),
+    ("net.ipv4.ip_forward", "network"),
+    ("kernel.shmmni", "ipc"),
+    ("fs.mqueue.queues_max", "ipc"),
+])
+def test_sysctls_outside_the_containers_namespaces_are_refused(hako, tmp_path, key, drop_ns):
+    def mutate(c):
+        c["linux"]["sysctl"] = {key: "1"}
+        if drop_ns:
+            c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"]
+                                        if n["type"] != drop_ns]
+    b = hako.bundle(tmp_path, ["/bin/true"], mutate)
+    err = run_bad(hako, b)
+    assert f"linux.sysctl.{key}: not in a namespace of the container's own" in err, err
