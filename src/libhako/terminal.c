@@ -7,6 +7,8 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -16,6 +18,48 @@
 #include "sys.h"
 #include "terminal.h"
 #include "util.h"
+
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x04
+#define MOVE_MOUNT_T_EMPTY_PATH 0x40
+#endif
+
+/*
+ * Bind the pty over /dev/console without looking either up by path at mount
+ * time: the target is opened with O_NOFOLLOW and checked, the pty is cloned
+ * from its fd, and move_mount(2) joins the two fds. A /dev/console swapped
+ * for a symlink (to a /proc file, say) is refused, not followed.
+ */
+static int bind_console(int slave, const char *slave_name, struct hk_error *err)
+{
+	_cleanup_close_ int target = -1, tree = -1;
+	struct stat st;
+	int c = open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (c >= 0)
+		close(c);
+	else if (errno != EEXIST)
+		return hk_error_set(err, -errno, "create \"/dev/console\"");
+	target = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (target < 0 || fstat(target, &st) < 0)
+		return hk_error_set(err, -errno, "open \"/dev/console\"");
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+		return hk_error_setx(err, -EXDEV,
+				     "\"/dev/console\" is not a file or device: refusing to mount "
+				     "the pty there");
+	tree = (int)syscall(SYS_open_tree, slave, "", OPEN_TREE_CLONE | AT_EMPTY_PATH | O_CLOEXEC);
+	if (tree < 0)
+		return hk_error_set(err, -errno, "open_tree(\"%s\")", slave_name);
+	if (syscall(SYS_move_mount, tree, "", target, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return hk_error_set(err, -errno, "move_mount(\"%s\", \"/dev/console\")",
+				    slave_name);
+	hk_debug("move_mount(\"%s\", \"/dev/console\") ok", slave_name);
+	return 0;
+}
 
 int hk_terminal_setup_child(unsigned rows, unsigned cols, bool console, int *ret_master,
 			    struct hk_error *err)
@@ -51,16 +95,10 @@ int hk_terminal_setup_child(unsigned rows, unsigned cols, bool console, int *ret
 	}
 	hk_debug("open(\"/dev/ptmx\") = pty %s, setsid, TIOCSCTTY ok", slave_name);
 	/* /dev/console is the pty, as console(4) is for init. */
-	if (console) {
-		int c = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (c >= 0)
-			close(c);
-		if (c >= 0 &&
-		    hk_sys_mount(slave_name, "/dev/console", NULL, MS_BIND, NULL, err) < 0) {
-			close(master);
-			close(slave);
-			return err->code;
-		}
+	if (console && bind_console(slave, slave_name, err) < 0) {
+		close(master);
+		close(slave);
+		return err->code;
 	}
 	if (slave > 2)
 		close(slave);
