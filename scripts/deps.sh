@@ -5,11 +5,12 @@
 #   scripts/deps.sh test     also qemu and Debian's cloud kernel, for the
 #                            cgroup v2 lane (tests/v2lane); podman, conmon
 #                            and containerd (with gRPC for the CRI test);
-#                            clang for the fuzzers
+#                            clang for the fuzzers; apparmor_parser, to
+#                            compile the guest's test profile
 set -eu
 pkgs="gcc libc6-dev meson ninja-build pkg-config libseccomp-dev busybox-static python3 python3-pytest iproute2"
 if [ "${1:-}" = test ]; then
-	pkgs="$pkgs cpio qemu-system-x86 linux-image-cloud-amd64 podman conmon uidmap fuse-overlayfs containerd clang libclang-rt-14-dev man-db python3-grpcio python3-protobuf protobuf-compiler"
+	pkgs="$pkgs cpio qemu-system-x86 linux-image-cloud-amd64 podman conmon uidmap fuse-overlayfs containerd clang libclang-rt-14-dev man-db python3-grpcio python3-protobuf protobuf-compiler apparmor"
 fi
 missing=""
 for p in $pkgs; do

@@ -27,6 +27,12 @@ for lib in $(ldd build/hako | awk '/=> \//{print $3} /^\t\/lib/{print $1}'); do
 	cp -L "$lib" "$stage$lib"
 done
 cp -a build/busybox-bundle/rootfs "$stage/lane/rootfs"
+# The AppArmor test profile, compiled here (-Q: not loaded into this kernel);
+# the guest loads it. Without apparmor_parser that test is skipped.
+if command -v apparmor_parser >/dev/null; then
+	apparmor_parser -Q -o "$stage/lane/hako-test-deny.bin" \
+		tests/v2lane/hako-test-deny.apparmor 2>/dev/null || true
+fi
 # The base config: process.args, linux.resources and linux.devices become
 # placeholders.
 /usr/bin/python3 - "$stage/lane/config.json.in" <<'PY'

@@ -176,6 +176,19 @@ else
 	esac
 fi
 
+t "AppArmor: a confining profile is enforced in the container"
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ] ||
+	[ ! -f /lane/hako-test-deny.bin ]; then
+	echo "ok $((n)) - $current # SKIP no AppArmor here, or no compiled profile"
+elif ! cat /lane/hako-test-deny.bin > /sys/kernel/security/apparmor/.load; then
+	fail "the guest kernel refused the compiled profile"
+else
+	b=$(bundle aa3 '"/bin/sh","-c","cat /proc/self/attr/current; cat /etc/group >/dev/null 2>\&1 || echo denied; cat /etc/passwd >/dev/null \&\& echo allowed"' '{}')
+	with_profile $b hako-test-deny
+	out=$($HAKO --root $ROOT run --bundle $b c19 2>&1 | tr '\n' ' ')
+	expect_eq "$out" "hako-test-deny (enforce) denied allowed " && ok
+fi
+
 t "nothing is left behind"
 left=$(ls $ROOT 2>/dev/null; ls -d $CG/hako 2>/dev/null)
 expect_eq "$left" "" && ok
