@@ -27,6 +27,11 @@ for lib in $(ldd build/hako | awk '/=> \//{print $3} /^\t\/lib/{print $1}'); do
 	cp -L "$lib" "$stage$lib"
 done
 cp -a build/busybox-bundle/rootfs "$stage/lane/rootfs"
+# The loop driver (a module in the cloud kernel), for a block device to put
+# per-device io limits on.
+loop=$(find "/lib/modules/$(basename "$kernel" | sed 's/^vmlinuz-//')" -name loop.ko 2>/dev/null |
+	head -1)
+[ -z "$loop" ] || cp "$loop" "$stage/lane/loop.ko"
 # The AppArmor test profile, compiled here (-Q: not loaded into this kernel);
 # the guest loads it. Without apparmor_parser that test is skipped.
 if command -v apparmor_parser >/dev/null; then

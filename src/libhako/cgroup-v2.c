@@ -161,6 +161,30 @@ static int apply_cpu(const struct hk_cgroup_mount *m, const struct hk_resources 
 	return 0;
 }
 
+/*
+ * A per-device weight goes to BFQ when the device uses it (in the v1 range),
+ * else to io.weight, which takes one only for a device with io.cost enabled.
+ */
+static int weight_device(const struct hk_cgroup_mount *m, const struct hk_blkio_dev *d,
+			 struct hk_error *err)
+{
+	static const char what[] = "linux.resources.blockIO.weightDevice";
+	int e = hk_cgroup_write(m, "io.bfq.weight", what, err, "%" PRId64 ":%" PRId64 " %" PRId64,
+				d->major, d->minor, d->weight.v);
+
+	if (e == 0)
+		return 0;
+	e = hk_cgroup_write(m, "io.weight", what, err, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major,
+			    d->minor, blkio_to_io_weight(d->weight.v));
+	if (e == -EOPNOTSUPP)
+		return hk_error_setx(err, e,
+				     "%s: device %" PRId64 ":%" PRId64 " takes no weight: it needs "
+				     "the BFQ scheduler, or io.cost enabled for it in the root's "
+				     "io.cost.qos",
+				     what, d->major, d->minor);
+	return e;
+}
+
 static int apply_io(const struct hk_cgroup_mount *m, const struct hk_resources *r,
 		    struct hk_error *err)
 {
@@ -184,10 +208,7 @@ static int apply_io(const struct hk_cgroup_mount *m, const struct hk_resources *
 		if (d->leaf_weight.set)
 			return no_knob("linux.resources.blockIO.weightDevice.leafWeight", NULL,
 				       err);
-		if (d->weight.set &&
-		    hk_cgroup_write(m, "io.weight", "linux.resources.blockIO.weightDevice", err,
-				    "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
-				    blkio_to_io_weight(d->weight.v)) < 0)
+		if (d->weight.set && weight_device(m, d, err) < 0)
 			return err->code;
 	}
 	for (int t = 0; t < HK_THROTTLE_COUNT; t++)

@@ -197,3 +197,45 @@ def test_events_reports_an_oom_kill(hako, tmp_path):
     p = hako.cmd("events", "--interval", "10s", cid, timeout=20)
     events = [json.loads(l) for l in p.stdout.splitlines()]
     assert {"type": "oom", "id": cid} in events, p.stdout
+
+
+def a_block_device():
+    """(major, minor) of a whole disk of this host."""
+    for name in sorted(os.listdir("/sys/block")):
+        if not name.startswith(("loop", "ram", "zram")):
+            major, minor = open(f"/sys/block/{name}/dev").read().split(":")
+            return int(major), int(minor)
+    pytest.skip("no disk on this host")
+
+
+def test_blkio_per_device_throttles_on_v1(hako, tmp_path):
+    skip_unless_v1("blkio")
+    major, minor = a_block_device()
+    dev = f"{major}:{minor}"
+    out = cgroup_files(hako, tmp_path, {"blockIO": {
+        "throttleReadBpsDevice": [{"major": major, "minor": minor, "rate": 1048576}],
+        "throttleWriteBpsDevice": [{"major": major, "minor": minor, "rate": 2097152}],
+        "throttleReadIOPSDevice": [{"major": major, "minor": minor, "rate": 300}],
+        "throttleWriteIOPSDevice": [{"major": major, "minor": minor, "rate": 400}]}},
+        ["blkio/blkio.throttle.read_bps_device", "blkio/blkio.throttle.write_bps_device",
+         "blkio/blkio.throttle.read_iops_device", "blkio/blkio.throttle.write_iops_device"])
+    assert list(out.values()) == [f"{dev} 1048576", f"{dev} 2097152", f"{dev} 300",
+                                  f"{dev} 400"], out
+
+
+def test_blkio_weight_device_without_a_weight_file_is_named(hako, tmp_path):
+    """This kernel's v1 blkio has no weight files (no CFQ/BFQ weights): the
+    knob is named, not silently dropped."""
+    skip_unless_v1("blkio")
+    if os.path.exists(f"{V1}/blkio/blkio.weight_device"):
+        pytest.skip("this host has blkio.weight_device")
+    major, minor = a_block_device()
+
+    def mutate(c):
+        c["linux"]["resources"]["blockIO"] = {
+            "weightDevice": [{"major": major, "minor": minor, "weight": 500}]}
+    p = hako.run(tmp_path, ["/bin/true"], mutate)
+    assert p.returncode != 0
+    assert "linux.resources.blockIO.weightDevice" in p.stderr and \
+        "blkio.weight_device" in p.stderr, p.stderr
+    assert os.listdir(hako.root) == []

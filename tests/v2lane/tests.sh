@@ -150,6 +150,44 @@ b=$(bundle mod '"/bin/hako-probe","try","module"' '{}')
 out=$($HAKO --root $ROOT run --bundle $b c16 2>&1)
 expect_eq "$out" "refused: Operation not permitted" && ok
 
+t "blockIO per-device weight and throttles on a loop device (io.weight, io.max)"
+if [ ! -f /lane/loop.ko ] || ! insmod /lane/loop.ko 2>/dev/null && [ ! -e /dev/loop0 ]; then
+	echo "ok $((n)) - $current # SKIP no loop driver"
+else
+	dd if=/dev/zero of=/tmp/disk bs=1M count=4 2>/dev/null
+	losetup /dev/loop0 /tmp/disk
+	dev=$(cat /sys/block/loop0/dev)
+	maj=${dev%:*}
+	min=${dev#*:}
+	b=$(bundle io2 '"/bin/sh","-c","grep '"$dev"' /sys/fs/cgroup/io.weight /sys/fs/cgroup/io.max"' \
+		'{"blockIO":{"weightDevice":[{"major":'$maj',"minor":'$min',"weight":500}],"throttleReadBpsDevice":[{"major":'$maj',"minor":'$min',"rate":1048576}],"throttleWriteIOPSDevice":[{"major":'$maj',"minor":'$min',"rate":300}]}}')
+	# Without BFQ or io.cost the device takes no weight: named clearly.
+	out=$($HAKO --root $ROOT run --bundle $b c20 2>&1)
+	case "$out" in
+	*"device $dev takes no weight: it needs the BFQ scheduler, or io.cost"*)
+		echo "$dev enable=1" > /sys/fs/cgroup/io.cost.qos
+		out=$($HAKO --root $ROOT run --bundle $b c20 2>&1 | tr '\n' ' ')
+		expect_eq "$out" "/sys/fs/cgroup/io.weight:$dev 4950 /sys/fs/cgroup/io.max:$dev rbps=1048576 wbps=max riops=max wiops=300 " && ok
+		;;
+	*) fail "without io.cost: $out" ;;
+	esac
+	losetup -d /dev/loop0
+fi
+
+t "network classID and priorities on a v1 net_cls,net_prio hierarchy beside cgroup2"
+mkdir -p /run/netcls
+if ! mount -t cgroup -o net_cls,net_prio cgroup /run/netcls 2>/dev/null; then
+	echo "ok $((n)) - $current # SKIP net_cls and net_prio cannot be mounted"
+else
+	b=$(bundle net '"/bin/sleep","30"' '{"network":{"classID":1048577,"priorities":[{"name":"lo","priority":5}]}}')
+	$HAKO --root $ROOT run -d --bundle $b c21
+	out="$(cat /run/netcls/hako/c21/net_cls.classid) $(grep '^lo ' /run/netcls/hako/c21/net_prio.ifpriomap)"
+	$HAKO --root $ROOT delete --force c21
+	left=$(ls -d /run/netcls/hako/c21 2>/dev/null)
+	umount /run/netcls
+	expect_eq "$out$left" "1048577 lo 5" && ok
+fi
+
 # with_profile BUNDLE PROFILE: set process.apparmorProfile.
 with_profile() { sed -i "s#\"cwd\"#\"apparmorProfile\":\"$2\",\"cwd\"#" $1/config.json; }
 
