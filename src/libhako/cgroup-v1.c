@@ -109,6 +109,26 @@ static int apply_cpu(const struct hk_cgroup_mount *m, const struct hk_resources 
 	return 0;
 }
 
+/* A per-device weight, in the CFQ file or, as for blkio.weight, in BFQ's. */
+static int weight_device(const struct hk_cgroup_mount *m, const struct hk_blkio_dev *d,
+			 struct hk_error *err)
+{
+	static const char what[] = "linux.resources.blockIO.weightDevice";
+	static const char *const files[] = {"blkio.weight_device", "blkio.bfq.weight_device"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		int e = hk_cgroup_write(m, files[i], what, err, "%" PRId64 ":%" PRId64 " %" PRId64,
+					d->major, d->minor, d->weight.v);
+		if (e != -ENOENT)
+			return e;
+	}
+	return hk_error_setx(
+	    err, -ENOENT,
+	    "%s: this kernel's cgroup v1 blkio has neither blkio.weight_device nor "
+	    "blkio.bfq.weight_device",
+	    what);
+}
+
 static int apply_blkio(const struct hk_cgroup_mount *m, const struct hk_resources *r,
 		       struct hk_error *err)
 {
@@ -132,10 +152,7 @@ static int apply_blkio(const struct hk_cgroup_mount *m, const struct hk_resource
 		return err->code;
 	for (size_t i = 0; i < r->n_blkio_weight_devices; i++) {
 		const struct hk_blkio_dev *d = &r->blkio_weight_devices[i];
-		if (d->weight.set && hk_cgroup_write(m, "blkio.weight_device",
-						     "linux.resources.blockIO.weightDevice", err,
-						     "%" PRId64 ":%" PRId64 " %" PRId64, d->major,
-						     d->minor, d->weight.v) < 0)
+		if (d->weight.set && weight_device(m, d, err) < 0)
 			return err->code;
 		if (d->leaf_weight.set && hk_cgroup_write(m, "blkio.leaf_weight_device",
 							  "linux.resources.blockIO.weightDevice",
