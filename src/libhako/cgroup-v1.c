@@ -119,6 +119,12 @@ static int weight_device(const struct hk_cgroup_mount *m, const struct hk_blkio_
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		int e = hk_cgroup_write(m, files[i], what, err, "%" PRId64 ":%" PRId64 " %" PRId64,
 					d->major, d->minor, d->weight.v);
+		if (e == -EOPNOTSUPP)
+			return hk_error_setx(err, e,
+					     "%s: device %" PRId64 ":%" PRId64
+					     " takes no weight in "
+					     "%s: it needs the BFQ scheduler",
+					     what, d->major, d->minor, files[i]);
 		if (e != -ENOENT)
 			return e;
 	}

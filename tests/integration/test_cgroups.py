@@ -223,19 +223,22 @@ def test_blkio_per_device_throttles_on_v1(hako, tmp_path):
                                   f"{dev} 400"], out
 
 
-def test_blkio_weight_device_without_a_weight_file_is_named(hako, tmp_path):
-    """This kernel's v1 blkio has no weight files (no CFQ/BFQ weights): the
-    knob is named, not silently dropped."""
+def test_blkio_weight_device_the_device_cannot_take_is_named(hako, tmp_path):
+    """A disk without the BFQ scheduler takes no per-device weight here: the
+    knob and the device are named, not silently dropped."""
     skip_unless_v1("blkio")
-    if os.path.exists(f"{V1}/blkio/blkio.weight_device"):
-        pytest.skip("this host has blkio.weight_device")
     major, minor = a_block_device()
+    name = [n for n in os.listdir("/sys/block")
+            if open(f"/sys/block/{n}/dev").read().strip() == f"{major}:{minor}"][0]
+    if "[bfq]" in open(f"/sys/block/{name}/queue/scheduler").read():
+        pytest.skip("this disk uses BFQ")
 
     def mutate(c):
         c["linux"]["resources"]["blockIO"] = {
             "weightDevice": [{"major": major, "minor": minor, "weight": 500}]}
     p = hako.run(tmp_path, ["/bin/true"], mutate)
     assert p.returncode != 0
-    assert "linux.resources.blockIO.weightDevice" in p.stderr and \
-        "blkio.weight_device" in p.stderr, p.stderr
+    assert "linux.resources.blockIO.weightDevice" in p.stderr, p.stderr
+    assert f"device {major}:{minor} takes no weight" in p.stderr or \
+        "has neither blkio.weight_device nor" in p.stderr, p.stderr
     assert os.listdir(hako.root) == []
