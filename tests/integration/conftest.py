@@ -7,8 +7,10 @@ Every container, cgroup and state root a test makes is named under a
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import uuid
 
 import pytest
@@ -35,6 +37,40 @@ def remove_cgroup_tree(name):
         if os.path.isdir(top):
             for d, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
                 os.rmdir(d)
+
+
+class Containerd:
+    """A private containerd: its root, state, sockets and plugin directories
+    under top, with the extra TOML (plugin sections) given."""
+
+    def __init__(self, top, extra_toml=""):
+        self.top = top
+        self.sock = top / "containerd.sock"
+        (top / "config.toml").write_text(f"""version = 2
+root = "{top}/root"
+state = "{top}/state"
+[grpc]
+  address = "{self.sock}"
+[ttrpc]
+  address = "{top}/containerd-ttrpc.sock"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{top}/opt"
+""" + extra_toml)
+        self.log = open(top / "containerd.log", "w")
+        self.daemon = subprocess.Popen(["containerd", "--config", str(top / "config.toml")],
+                                       stdout=self.log, stderr=self.log)
+        for _ in range(200):
+            if self.sock.exists():
+                break
+            time.sleep(0.05)
+
+    def stop(self):
+        self.daemon.send_signal(signal.SIGTERM)
+        self.daemon.wait(10)
+        self.log.close()
+        # What its snapshots and sandboxes left mounted under its directories.
+        for d in ("root", "state"):
+            subprocess.run(["umount", "-R", str(self.top / d)], capture_output=True)
 
 
 class Hako:

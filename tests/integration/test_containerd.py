@@ -5,14 +5,13 @@ the test's directory, and container cgroups under a hako-test parent. (The
 shim still makes its socket directory /run/containerd/s: 1.6 hard-codes it.)"""
 import os
 import shutil
-import signal
 import subprocess
 import time
 import uuid
 
 import pytest
 
-from conftest import BASE_BUNDLE, HAKO, remove_cgroup_tree
+from conftest import BASE_BUNDLE, HAKO, Containerd, remove_cgroup_tree
 
 
 @pytest.fixture(scope="module")
@@ -23,26 +22,10 @@ def ctr(tmp_path_factory):
         pytest.skip("containerd drives the normal build; the sanitizer run skips it")
     top = tmp_path_factory.mktemp("hako-test-ctrd")
     tag = "hako-test-" + uuid.uuid4().hex[:8]
-    sock = top / "containerd.sock"
-    (top / "config.toml").write_text(f"""version = 2
-root = "{top}/root"
-state = "{top}/state"
-[grpc]
-  address = "{sock}"
-[ttrpc]
-  address = "{top}/containerd-ttrpc.sock"
-[plugins."io.containerd.grpc.v1.cri"]
+    daemon = Containerd(top, """[plugins."io.containerd.grpc.v1.cri"]
   disable_cgroup = true
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{top}/opt"
 """)
-    log = open(top / "containerd.log", "w")
-    daemon = subprocess.Popen(["containerd", "--config", str(top / "config.toml")],
-                              stdout=log, stderr=log)
-    for _ in range(100):
-        if sock.exists():
-            break
-        time.sleep(0.05)
+    sock = daemon.sock
     rootfs = os.path.join(BASE_BUNDLE, "rootfs")
 
     def run(*args, check=True, timeout=60):
@@ -67,9 +50,7 @@ state = "{top}/state"
         run("task", "delete", name, check=False)
     for name in run("container", "ls", "-q", check=False).stdout.split():
         run("container", "delete", name, check=False)
-    daemon.send_signal(signal.SIGTERM)
-    daemon.wait(10)
-    log.close()
+    daemon.stop()
     remove_cgroup_tree(tag)
     shutil.rmtree(top, ignore_errors=True)
 

@@ -9,17 +9,15 @@ import io
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tarfile
-import time
 import uuid
 
 import pytest
 
-from conftest import BASE_BUNDLE, HAKO, cgroup_leftovers, remove_cgroup_tree
+from conftest import BASE_BUNDLE, HAKO, Containerd, cgroup_leftovers, remove_cgroup_tree
 
 HERE = os.path.dirname(__file__)
 
@@ -80,17 +78,7 @@ def cri(tmp_path_factory):
                     "cri_subset.proto"], check=True)
     sys.path.insert(0, str(top))
     import cri_subset_pb2 as pb
-    sock = top / "containerd.sock"
-    (top / "config.toml").write_text(f"""version = 2
-root = "{top}/root"
-state = "{top}/state"
-[grpc]
-  address = "{sock}"
-[ttrpc]
-  address = "{top}/containerd-ttrpc.sock"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{top}/opt"
-[plugins."io.containerd.grpc.v1.cri"]
+    daemon = Containerd(top, f"""[plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "{image}"
   restrict_oom_score_adj = true
   disable_apparmor = true
@@ -105,13 +93,7 @@ state = "{top}/state"
         BinaryName = "{HAKO}"
         Root = "{top}/hako-root"
 """)
-    log = open(top / "containerd.log", "w")
-    daemon = subprocess.Popen(["containerd", "--config", str(top / "config.toml")],
-                              stdout=log, stderr=log)
-    for _ in range(200):
-        if sock.exists():
-            break
-        time.sleep(0.05)
+    sock = daemon.sock
     oci_image_tar(top / "image.tar", image)
     subprocess.run(["ctr", "--address", str(sock), "-n", "k8s.io", "images", "import",
                     str(top / "image.tar")], check=True, capture_output=True, timeout=120)
@@ -130,12 +112,8 @@ state = "{top}/state"
     c.hako_root = top / "hako-root" / "k8s.io"
     yield c
     channel.close()
-    daemon.send_signal(signal.SIGTERM)
-    daemon.wait(10)
-    log.close()
+    daemon.stop()
     remove_cgroup_tree(tag)
-    subprocess.run(["umount", "-R", str(top / "root")], capture_output=True)
-    subprocess.run(["umount", "-R", str(top / "state")], capture_output=True)
     shutil.rmtree(top, ignore_errors=True)
 
 
