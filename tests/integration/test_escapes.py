@@ -3,7 +3,6 @@
 (hako-probe try ...) and checks that it fails. The /proc/self/exe overwrite
 (CVE-2019-5736) is in test_hardening.py, and mounts through symlinks placed
 by the image are in test_filesystem.py."""
-import json
 import os
 import subprocess
 

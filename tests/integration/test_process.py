@@ -100,7 +100,7 @@ def test_capabilities_the_kernel_does_not_know_are_skipped(hako, tmp_path):
     bundle = hako.bundle(tmp_path, ["/bin/hako-probe", "report"],
                          with_process(capabilities=caps))
     p = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                        f'mount --bind "$0" /proc/sys/kernel/cap_last_cap && exec "$@"',
+                        'mount --bind "$0" /proc/sys/kernel/cap_last_cap && exec "$@"',
                         str(fake), HAKO, "--root", hako.root, "run", "--bundle", bundle, cid],
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, p.stderr
