@@ -321,9 +321,8 @@ static int join(const char *path, const char *pidstr, struct hk_error *err)
 }
 
 /* Create the container's cgroup on hierarchy m, set its limits, move pid in. */
-static int enter_one(const struct hk_cgroup_mount *m, const struct hk_spec *spec,
-		     const char *pidstr, bool default_path, char ***dirs, size_t *n_dirs,
-		     struct hk_error *err)
+static int make_one(const struct hk_cgroup_mount *m, const struct hk_spec *spec, bool default_path,
+		    char ***dirs, size_t *n_dirs, struct hk_error *err)
 {
 	/* Only a v1 cpuset starts empty; v2's cpuset.cpus is inherited. */
 	if (mkdir_tracked(m->mountpoint, m->path + strlen(m->mountpoint) + 1,
@@ -331,9 +330,7 @@ static int enter_one(const struct hk_cgroup_mount *m, const struct hk_spec *spec
 			  err) < 0)
 		return err->code;
 	/* Limits before the process: nothing it does escapes them. */
-	if (ops(m)->apply(m, spec, &spec->resources, err) < 0)
-		return err->code;
-	return join(m->path, pidstr, err);
+	return ops(m)->apply(m, spec, &spec->resources, err);
 }
 
 int hk_cgroup_write_pids(const struct hk_cgroup_mount *m, const struct hk_resources *r,
@@ -433,20 +430,18 @@ static int check_controllers(const struct hk_cgroup_mount *m, size_t n,
 	return 0;
 }
 
-int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
-		    const struct hk_spec *spec, pid_t pid, bool rootless, char ***ret_dirs,
-		    char ***ret_paths, struct hk_error *err)
+int hk_cgroup_make(const struct hk_cgroup_mount *mounts, size_t n_mounts,
+		   const struct hk_spec *spec, bool rootless, char ***ret_dirs, char ***ret_paths,
+		   struct hk_error *err)
 {
 	size_t n_dirs = 0, n_paths = 0;
 	char **dirs = calloc(1, sizeof(char *)), **paths = calloc(n_mounts + 1, sizeof(char *));
 	bool default_path = !spec->cgroups_path || !*spec->cgroups_path;
-	char pidstr[32];
 	int r = check_controllers(mounts, n_mounts, &spec->resources, spec->n_device_rules, err);
 
-	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
 	for (size_t i = 0; i < n_mounts && r >= 0; i++) {
 		size_t before = n_dirs;
-		r = enter_one(&mounts[i], spec, pidstr, default_path, &dirs, &n_dirs, err);
+		r = make_one(&mounts[i], spec, default_path, &dirs, &n_dirs, err);
 		/* Rootless: a cgroup we may not write is no error, unless the config
 		 * asked for a limit (or device rules). Forget the shared parents it
 		 * found there: they are not ours to remove. */
@@ -463,8 +458,8 @@ int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
 		if (r >= 0)
 			paths[n_paths++] = hk_xstrdup(mounts[i].path);
 	}
-	/* Also on failure: pid may sit in some of them already, so only the
-	 * caller, once it has killed pid, can remove them. */
+	/* Also on failure: the caller removes them, once the process that may
+	 * have joined some is gone. */
 	*ret_dirs = dirs;
 	*ret_paths = paths;
 	return r;

@@ -36,16 +36,16 @@ int hk_cgroup_plan(const struct hk_spec *spec, const char *id, struct hk_cgroup_
 		   size_t *ret_n, struct hk_error *err);
 
 /*
- * Create the container's cgroup on every hierarchy, apply the device rules,
- * and move pid in. ret_dirs gets the directories created, parents first,
- * also on failure: the caller removes them after it has killed pid.
- * ret_paths gets the container's cgroup on each hierarchy it joined.
- * rootless skips a hierarchy we may not write, unless the config asks for
- * something there (as runc does).
+ * Create the container's cgroup on every hierarchy and apply its limits and
+ * device rules; hk_cgroup_join() moves the process in later. ret_dirs gets
+ * the directories created, parents first, also on failure: the caller
+ * removes them once the process is gone. ret_paths gets the container's
+ * cgroup on each hierarchy, to join. rootless skips a hierarchy we may not
+ * write, unless the config asks for something there (as runc does).
  */
-int hk_cgroup_enter(const struct hk_cgroup_mount *mounts, size_t n_mounts,
-		    const struct hk_spec *spec, pid_t pid, bool rootless, char ***ret_dirs,
-		    char ***ret_paths, struct hk_error *err);
+int hk_cgroup_make(const struct hk_cgroup_mount *mounts, size_t n_mounts,
+		   const struct hk_spec *spec, bool rootless, char ***ret_dirs, char ***ret_paths,
+		   struct hk_error *err);
 
 /*
  * After create: the hierarchies of the paths a container joined (the state's

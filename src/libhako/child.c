@@ -17,6 +17,7 @@
 #include "log.h"
 #include "lsm.h"
 #include "mount.h"
+#include "namespaces.h"
 #include "paths.h"
 #include "process.h"
 #include "seccomp-filter.h"
@@ -66,6 +67,34 @@ static int write_sysctls(const struct hk_spec *spec, int rootfd, struct hk_error
 	return 0;
 }
 
+static bool has_create_hooks(const struct hk_spec *spec)
+{
+	return spec->n_hooks[HK_HOOK_PRESTART] || spec->n_hooks[HK_HOOK_CREATE_RUNTIME] ||
+	       spec->n_hooks[HK_HOOK_CREATE_CONTAINER];
+}
+
+/*
+ * The container exists but for its root. The runtime now puts us in the
+ * container's cgroups: only now, so that what it cost to build the
+ * filesystem (the kernel's objects for every mount) is not charged to the
+ * container's memory limit. Then it runs the create hooks (createRuntime,
+ * createContainer) while we wait, and says GO. Our cgroup namespace comes
+ * after that, rooted at the container's cgroups.
+ */
+static int enter_cgroups(const struct hk_child_args *a, struct hk_error *err)
+{
+	struct hk_sync_msg msg;
+	int r;
+
+	if (hk_sync_send(a->sync_fd, HK_SYNC_BUILT, NULL, -1) < 0)
+		return hk_error_setx(err, -EPIPE, "the runtime is gone");
+	r = hk_sync_recv(a->sync_fd, &msg, NULL);
+	if (r < 0 || msg.type != HK_SYNC_GO)
+		return hk_error_setx(err, -ECANCELED,
+				     "joining the cgroups or the create hooks failed");
+	return hk_ns_unshare_cgroup(a->plan, err);
+}
+
 /* Step 2: the filesystem, from the rootfs bind to pivot_root. */
 static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 {
@@ -79,8 +108,7 @@ static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 	if (rootfd < 0)
 		return hk_error_set(err, -errno, "open rootfs \"%s\"", spec->root_path);
 	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (hk_mount_apply(spec, rootfd, &spec->mounts[i], a->cgroups, a->n_cgroups, err) <
-		    0)
+		if (hk_mount_apply(rootfd, &spec->mounts[i], a->cgroups, a->n_cgroups, err) < 0)
 			return hk_error_prefix(err, "mounts[%zu]", i);
 	if (hk_devices_setup(spec, rootfd, in_userns, err) < 0)
 		return err->code;
@@ -92,15 +120,9 @@ static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 		return err->code;
 	if (hk_mount_mask_paths(spec, rootfd, err) < 0)
 		return err->code;
-	/* The container exists but for its root: the runtime's create hooks
-	 * (createRuntime, createContainer) run now, while we wait. */
-	if (spec->n_hooks[HK_HOOK_PRESTART] || spec->n_hooks[HK_HOOK_CREATE_RUNTIME] ||
-	    spec->n_hooks[HK_HOOK_CREATE_CONTAINER]) {
-		struct hk_sync_msg msg;
-		if (hk_sync_send(a->sync_fd, HK_SYNC_HOOKS, NULL, -1) < 0 ||
-		    hk_sync_recv(a->sync_fd, &msg, NULL) < 0 || msg.type != HK_SYNC_GO)
-			return hk_error_setx(err, -ECANCELED, "the create hooks failed");
-	}
+	/* The create hooks run before pivot_root: join there if there are any. */
+	if (has_create_hooks(spec) && enter_cgroups(a, err) < 0)
+		return err->code;
 	if (hk_mount_switch_root(spec, a->no_pivot, err) < 0)
 		return err->code;
 	return hk_mount_finish_root(spec, err);
@@ -258,7 +280,8 @@ static int setup_exec(const struct hk_child_args *a, char *exe, size_t exe_size,
 				    (unsigned)a->exec_ns_flags);
 	hk_debug("setns(pidfd, %#x) ok: in the container's namespaces", (unsigned)a->exec_ns_flags);
 	close(a->exec_pidfd);
-	if (hk_process_set_oom_score_adj(&a->spec->process, err) < 0)
+	if (hk_process_set_oom_score_adj(&a->spec->process, err) < 0 ||
+	    hk_process_drop_bounding(&a->spec->process, a->cap_last, err) < 0)
 		return err->code;
 	return setup_process(a, exe, exe_size, err);
 }
@@ -285,17 +308,29 @@ static int setup(const struct hk_child_args *a, char *exe, size_t exe_size, stru
 		return err->code;
 	if (setup_identity(spec, a->keyring, err) < 0)
 		return err->code;
+	if (hk_process_drop_bounding(&spec->process, a->cap_last, err) < 0)
+		return err->code;
+	if ((spec->ns[HK_NS_MOUNT].path || !has_create_hooks(spec)) && enter_cgroups(a, err) < 0)
+		return err->code;
 	return setup_process(a, exe, exe_size, err);
 }
 
-/* Step 5: wait on the exec fifo until `hako start` opens it. */
-static void wait_for_start(const struct hk_child_args *a)
+/*
+ * Step 5: wait on the exec fifo until `hako start` writes to it. We read
+ * (start writes, so the fifo's page is charged to it, not to the container),
+ * from an fd opened before we joined our cgroups, for reading and writing so
+ * that the read blocks rather than sees an end of file. It is close-on-exec:
+ * start sees it close when we have executed the process.
+ */
+static void wait_for_start(int fifo)
 {
-	int fd = openat(a->state_dirfd, HK_EXEC_FIFO, O_WRONLY | O_CLOEXEC);
+	char byte;
+	ssize_t n;
 
-	if (fd < 0 || write(fd, "0", 1) != 1)
+	while ((n = read(fifo, &byte, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
 		_exit(1);
-	close(fd);
 }
 
 _Noreturn void hk_child_main(const struct hk_child_args *a)
@@ -303,8 +338,12 @@ _Noreturn void hk_child_main(const struct hk_child_args *a)
 	struct hk_error err = {0};
 	char exe[PATH_MAX];
 	sigset_t none;
+	int fifo;
 
-	if (setup(a, exe, sizeof(exe), &err) < 0) {
+	/* create: the exec fifo, opened now (see wait_for_start()). */
+	fifo = a->exec_pidfd < 0 ? openat(a->state_dirfd, HK_EXEC_FIFO, O_RDWR | O_CLOEXEC) : -1;
+	if ((a->exec_pidfd < 0 && fifo < 0 ? hk_error_set(&err, -errno, "open the exec fifo")
+					   : setup(a, exe, sizeof(exe), &err)) < 0) {
 		hk_sync_send(a->sync_fd, HK_SYNC_ERROR, &err, -1);
 		_exit(1);
 	}
@@ -312,7 +351,7 @@ _Noreturn void hk_child_main(const struct hk_child_args *a)
 		_exit(1);
 	/* create waits for `start`; exec runs at once. */
 	if (a->exec_pidfd < 0)
-		wait_for_start(a);
+		wait_for_start(fifo);
 	if (a->spec->process.no_new_privileges && !a->seccomp->notify &&
 	    hk_seccomp_load(a->seccomp, NULL, &err) < 0) {
 		/* Nobody reads the sync socket any more: tell the container's stderr. */

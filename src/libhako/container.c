@@ -154,9 +154,14 @@ int hk_differing_namespaces(pid_t pid)
 static int run_create_hooks(const struct ready_ctx *h, const struct hk_container *c,
 			    struct hk_error *err)
 {
-	_cleanup_free_ char *state = hk_state_to_json(h->st, HK_STATUS_CREATING, false);
-	int ns = hk_differing_namespaces(c->pid) & ~(CLONE_NEWPID | CLONE_NEWTIME);
+	_cleanup_free_ char *state = NULL;
+	int ns;
 
+	if (!h->spec->n_hooks[HK_HOOK_PRESTART] && !h->spec->n_hooks[HK_HOOK_CREATE_RUNTIME] &&
+	    !h->spec->n_hooks[HK_HOOK_CREATE_CONTAINER])
+		return 0;
+	state = hk_state_to_json(h->st, HK_STATUS_CREATING, false);
+	ns = hk_differing_namespaces(c->pid) & ~(CLONE_NEWPID | CLONE_NEWTIME);
 	if (hk_hooks_run(h->spec, HK_HOOK_PRESTART, state, -1, 0, err) < 0 ||
 	    hk_hooks_run(h->spec, HK_HOOK_CREATE_RUNTIME, state, -1, 0, err) < 0 ||
 	    hk_hooks_run(h->spec, HK_HOOK_CREATE_CONTAINER, state, c->pidfd, ns, err) < 0)
@@ -165,6 +170,22 @@ static int run_create_hooks(const struct ready_ctx *h, const struct hk_container
 }
 
 /* Wait for the init to be ready, passing its pty on; fills c->master. */
+/* The init has built its filesystem: into its cgroups now (see child.c). */
+static int join_cgroups(const struct hk_create_opts *o, const struct ready_ctx *x,
+			const struct hk_container *c, struct hk_error *err)
+{
+	if (hk_cgroup_join(x->st->cgroup_paths, c->pid, err) == 0)
+		return 0;
+	/* Rootless: a cgroup we could make but not enter is no error, unless
+	 * the config set limits there. */
+	if (o->rootless && !x->spec->resources.any && !x->spec->n_device_rules &&
+	    (err->code == -EACCES || err->code == -EPERM)) {
+		hk_debug("rootless: %s", err->msg);
+		return 0;
+	}
+	return err->code;
+}
+
 /* The seccomp listener of c's process, to the agent, with the container's state. */
 static int send_listener(const struct ready_ctx *x, const struct hk_container *c, int fd,
 			 struct hk_error *err)
@@ -199,10 +220,10 @@ int hk_wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_contai
 			if (r < 0)
 				return r;
 			break;
-		case HK_SYNC_HOOKS:
+		case HK_SYNC_BUILT:
 			if (x->exec)
-				return hk_error_setx(err, -EPROTO, "unexpected hooks message");
-			if (run_create_hooks(x, c, err) < 0)
+				return hk_error_setx(err, -EPROTO, "unexpected message from exec");
+			if (join_cgroups(o, x, c, err) < 0 || run_create_hooks(x, c, err) < 0)
 				return err->code;
 			if (hk_sync_send(sock, HK_SYNC_GO, NULL, -1) < 0)
 				return hk_error_setx(err, -ECHILD,
@@ -304,9 +325,11 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 		return err->code;
 	hk_strv_free(x->st.cgroup_dirs);
 	x->st.cgroup_dirs = NULL;
+	/* The cgroups, with their limits, now; the init joins them once it has
+	 * built its filesystem (HK_SYNC_BUILT). */
 	if (hk_ns_write_id_maps(x->spec, pid, err) < 0 ||
-	    hk_cgroup_enter(x->cgroups, x->n_cgroups, x->spec, pid, o->rootless, &x->st.cgroup_dirs,
-			    &x->st.cgroup_paths, err) < 0)
+	    hk_cgroup_make(x->cgroups, x->n_cgroups, x->spec, o->rootless, &x->st.cgroup_dirs,
+			   &x->st.cgroup_paths, err) < 0)
 		return err->code;
 	/* Record what exists so far: delete --force can clean up a crashed create. */
 	if (hk_state_save(x->dirfd, &x->st, err) < 0)
@@ -365,6 +388,7 @@ int hk_container_create(const struct hk_create_opts *o, struct hk_container *c,
 	x.st.rootfs = hk_xstrdup(spec->root_path);
 	x.st.later_hooks = spec->n_hooks[HK_HOOK_START_CONTAINER] ||
 			   spec->n_hooks[HK_HOOK_POSTSTART] || spec->n_hooks[HK_HOOK_POSTSTOP];
+	x.st.memory_limit = spec->resources.mem_limit.set && spec->resources.mem_limit.v > 0;
 	if (spec->annotations) {
 		hk_json_write(&ann, spec->annotations);
 		x.st.annotations = hk_buf_detach(&ann);
@@ -480,6 +504,33 @@ static void run_hooks_warn(const struct hk_spec *spec, enum hk_hook_phase ph, co
 	}
 }
 
+static int count_oom_kills(const struct hk_cgroup_mount *m, size_t n, void *data,
+			   struct hk_error *err)
+{
+	(void)data;
+	(void)err;
+	return (int)(hk_cgroup_oom_kills(m, n) > 0);
+}
+
+/* One byte into the exec fifo, without a SIGPIPE if the init just died. */
+static int send_start(int fifo)
+{
+	sigset_t pipe, old;
+	int r;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe, &old);
+	r = write(fifo, "0", 1) == 1 ? 0 : -errno;
+	if (r == -EPIPE) {
+		/* Take the pending SIGPIPE before it is unblocked. */
+		struct timespec now = {0, 0};
+		sigtimedwait(&pipe, NULL, &now);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
 int hk_container_start(const char *root, const char *id, struct hk_error *err)
 {
 	_cleanup_close_ int dirfd = -1, fifo = -1, pidfd = -1;
@@ -487,7 +538,6 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 	struct hk_state st;
 	enum hk_status status;
 	struct pollfd fds[2];
-	char byte;
 
 	if (hk_container_load(root, id, &dirfd, &st, &status, err) < 0)
 		return err->code;
@@ -514,22 +564,37 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 			goto out;
 		}
 	}
+	/* The init waits reading the exec fifo, which it holds open for reading
+	 * and writing (so it blocks, not sees an end of file). With no reader
+	 * left it is dead: the open fails with ENXIO. Our byte (its pipe page
+	 * charged to us, not to the container) lets it go on; its fd is
+	 * close-on-exec, so POLLERR on ours says it has executed its process. */
 	if (pidfd >= 0)
-		fifo = openat(dirfd, HK_EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fifo < 0 || pidfd < 0) {
+		fifo = openat(dirfd, HK_EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fifo < 0 || pidfd < 0 || send_start(fifo) < 0) {
 		hk_error_setx(err, -ESRCH, "container \"%s\": init exited before start", id);
 		goto out;
 	}
-	fds[0] = (struct pollfd){fifo, POLLIN, 0};
+	/* The byte is in: the init goes on whatever becomes of us. Its status is
+	 * "running" from now on (the fifo marks "created"). */
+	unlinkat(dirfd, HK_EXEC_FIFO, 0);
+	fds[0] = (struct pollfd){fifo, 0, 0};
 	fds[1] = (struct pollfd){pidfd, POLLIN, 0};
 	while (poll(fds, 2, -1) < 0 && errno == EINTR)
 		;
-	if (!(fds[0].revents & POLLIN) || read(fifo, &byte, 1) != 1) {
+	if (!(fds[0].revents & (POLLERR | POLLHUP))) {
 		hk_error_setx(err, -ESRCH, "container \"%s\": init exited before start", id);
 		goto out;
 	}
-	unlinkat(dirfd, HK_EXEC_FIFO, 0);
-	hk_debug("opened the exec fifo: container \"%s\" (pid %d) runs its process", id,
+	/* Killed by the OOM killer as it started (the counter moves before the
+	 * fifo closes): it could not even start. */
+	if (st.memory_limit && hk_with_cgroups(&st, count_oom_kills, NULL, err) > 0) {
+		hk_error_setx(err, -ENOMEM,
+			      "linux.resources.memory.limit is too small for the container to "
+			      "start: the OOM killer ended its process as it started");
+		goto out;
+	}
+	hk_debug("wrote the exec fifo: container \"%s\" (pid %d) runs its process", id,
 		 (int)st.pid);
 	if (spec && spec->n_hooks[HK_HOOK_POSTSTART]) {
 		_cleanup_free_ char *state = hk_state_to_json(&st, HK_STATUS_RUNNING, false);

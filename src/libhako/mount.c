@@ -102,14 +102,30 @@ static int remount(int fd, const char *what, unsigned long flags, struct hk_erro
 
 /* cgroup mounts: cgroup2 on a v2 host, else a tmpfs with each v1 hierarchy
  * bound from the container's own cgroup, so it sees its cgroup as the root. */
-static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m, bool cgroupns,
+/*
+ * The container's cgroups, by bind mounts of its own directories: the child
+ * builds its filesystem before the runtime puts it in those cgroups (so that
+ * the mounts are not charged to its memory limit), so a fresh cgroup mount,
+ * which shows the mounter's cgroup namespace, cannot be used. A bind of the
+ * directory shows the same subtree a cgroup namespace mount would.
+ */
+static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m,
 			 const struct hk_cgroup_mount *cg, size_t n, struct hk_error *err)
 {
 	int r;
 
-	if (n == 1 && !cg[0].controllers)
-		return hk_sys_mount_fd("cgroup2", fd, m->destination, "cgroup2",
-				       m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT), NULL, err);
+	if (n == 1 && !cg[0].controllers) {
+		r = hk_sys_mount_fd(cg[0].path, fd, m->destination, NULL, MS_BIND | MS_REC, NULL,
+				    err);
+		if (r >= 0) {
+			_cleanup_close_ int top = -1;
+			r = hk_path_open_in_root(rootfd, m->destination, 0, &top, err);
+			if (r >= 0)
+				r = remount(top, m->destination,
+					    m->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+		}
+		return r;
+	}
 	r = hk_sys_mount_fd("tmpfs", fd, m->destination, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			    "mode=755", err);
 	for (size_t i = 0; i < n && r >= 0; i++) {
@@ -121,26 +137,15 @@ static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m, bool cgro
 		r = hk_path_open_in_root(rootfd, dest, HK_RESOLVE_MKDIR, &sub, err);
 		if (r < 0)
 			break;
-		/* We already sit in our cgroup namespace, whose root is the container's
-		 * cgroup: a fresh mount of the hierarchy shows just that subtree. */
-		if (!cgroupns)
-			/* No cgroup namespace: bind only our own cgroup's directory. */
-			r = hk_sys_mount_fd(cg[i].path, sub, dest, NULL, MS_BIND | MS_REC, NULL,
-					    err);
-		else if (cg[i].controllers)
-			r = hk_sys_mount_fd("cgroup", sub, dest, "cgroup",
-					    MS_NOSUID | MS_NODEV | MS_NOEXEC, cg[i].controllers,
-					    err);
-		else
-			r = hk_sys_mount_fd("cgroup2", sub, dest, "cgroup2",
-					    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err);
+		r = hk_sys_mount_fd(cg[i].path, sub, dest, NULL, MS_BIND | MS_REC, NULL, err);
 		if (r < 0)
 			break;
 		close(sub);
 		sub = -1;
 		r = hk_path_open_in_root(rootfd, dest, 0, &sub, err);
 		if (r >= 0)
-			r = remount(sub, dest, m->flags | MS_RDONLY, err);
+			r = remount(sub, dest,
+				    m->flags | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
 	}
 	if (r >= 0 && (m->flags & MS_RDONLY)) {
 		_cleanup_close_ int top = -1;
@@ -207,8 +212,8 @@ static int copy_symlink(int rootfd, const struct hk_mount *m, struct hk_error *e
 	return 0;
 }
 
-int hk_mount_apply(const struct hk_spec *spec, int rootfd, const struct hk_mount *m,
-		   const struct hk_cgroup_mount *cg, size_t n_cg, struct hk_error *err)
+int hk_mount_apply(int rootfd, const struct hk_mount *m, const struct hk_cgroup_mount *cg,
+		   size_t n_cg, struct hk_error *err)
 {
 	_cleanup_close_ int fd = -1, top = -1;
 	bool bind = m->flags & MS_BIND;
@@ -230,7 +235,7 @@ int hk_mount_apply(const struct hk_spec *spec, int rootfd, const struct hk_mount
 		return hk_error_prefix(err, "mount destination");
 
 	if (strcmp(m->type, "cgroup") == 0 && !bind) {
-		r = mount_cgroups(rootfd, fd, m, spec->ns[HK_NS_CGROUP].enabled, cg, n_cg, err);
+		r = mount_cgroups(rootfd, fd, m, cg, n_cg, err);
 	} else if (bind) {
 		r = hk_sys_mount_fd(m->source, fd, m->destination, NULL,
 				    MS_BIND | (m->flags & MS_REC), NULL, err);

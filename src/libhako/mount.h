@@ -15,8 +15,8 @@
 /* Make every mount private (or the config's rootfsPropagation), then bind the rootfs on itself. */
 int hk_mount_prepare_rootfs(const struct hk_spec *spec, struct hk_error *err);
 /* Apply spec->mounts[i] below rootfd; cg are the container's cgroups, for type "cgroup". */
-int hk_mount_apply(const struct hk_spec *spec, int rootfd, const struct hk_mount *m,
-		   const struct hk_cgroup_mount *cg, size_t n_cg, struct hk_error *err);
+int hk_mount_apply(int rootfd, const struct hk_mount *m, const struct hk_cgroup_mount *cg,
+		   size_t n_cg, struct hk_error *err);
 /* maskedPaths and readonlyPaths. */
 int hk_mount_mask_paths(const struct hk_spec *spec, int rootfd, struct hk_error *err);
 /* Switch to the rootfs: pivot_root and detach the old root, or chroot with no_pivot. */

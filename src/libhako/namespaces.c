@@ -40,7 +40,9 @@ int hk_ns_prepare(const struct hk_spec *spec, struct hk_ns_plan *plan, struct hk
 				plan->clone_flags |= CLONE_NEWPID;
 				continue;
 			}
-			if (k == HK_NS_CGROUP || join_user)
+			if (k == HK_NS_CGROUP)
+				plan->new_cgroupns = true;
+			else if (join_user)
 				plan->unshare_flags |= hk_ns_table[k].clone_flag;
 			else
 				plan->clone_flags |= hk_ns_table[k].clone_flag;
@@ -229,6 +231,13 @@ int hk_ns_join_and_unshare(const struct hk_spec *spec, const struct hk_ns_plan *
 			return err->code;
 	}
 	if (plan->unshare_flags && hk_sys_unshare(plan->unshare_flags, err) < 0)
+		return err->code;
+	return 0;
+}
+
+int hk_ns_unshare_cgroup(const struct hk_ns_plan *plan, struct hk_error *err)
+{
+	if (plan->new_cgroupns && hk_sys_unshare(CLONE_NEWCGROUP, err) < 0)
 		return err->code;
 	return 0;
 }

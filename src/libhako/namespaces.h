@@ -15,6 +15,7 @@ struct hk_ns_plan {
 	int join_fd[HK_NS_COUNT]; /* open fds of namespaces joined by path, or -1 */
 	int clone_flags;	  /* new namespaces created by clone3() itself */
 	int unshare_flags;	  /* new namespaces the child unshares itself */
+	bool new_cgroupns;	  /* unshared by the child once it sits in its cgroups */
 };
 
 /*
@@ -33,3 +34,7 @@ int hk_ns_write_id_maps(const struct hk_spec *spec, pid_t pid, struct hk_error *
 /* In the child: join the namespaces given by path (user first), then unshare the rest. */
 int hk_ns_join_and_unshare(const struct hk_spec *spec, const struct hk_ns_plan *plan,
 			   struct hk_error *err);
+
+/* In the child, once the runtime has put it in its cgroups: a new cgroup
+ * namespace, whose root is the container's cgroup, if the plan has one. */
+int hk_ns_unshare_cgroup(const struct hk_ns_plan *plan, struct hk_error *err);

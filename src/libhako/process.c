@@ -149,18 +149,23 @@ int hk_process_cap_last(void)
 	return (int)v;
 }
 
+int hk_process_drop_bounding(const struct hk_process *p, int last_cap, struct hk_error *err)
+{
+	if (!p->has_capabilities)
+		return 0;
+	for (int cap = 0; cap <= last_cap; cap++)
+		if (!(p->caps[HK_CAP_BOUNDING] & (1ULL << cap)) &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return hk_error_set(err, -errno, "prctl(PR_CAPBSET_DROP, %d)", cap);
+	hk_debug("bounding set = %#llx ok", (unsigned long long)p->caps[HK_CAP_BOUNDING]);
+	return 0;
+}
+
 int hk_process_set_user_and_caps(const struct hk_process *p, int last_cap, struct hk_error *err)
 {
 	/* Keep the permitted set across setuid(2), then shrink it by hand. */
-	if (p->has_capabilities) {
-		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-			return hk_error_set(err, -errno, "prctl(PR_SET_KEEPCAPS)");
-		for (int cap = 0; cap <= last_cap; cap++)
-			if (!(p->caps[HK_CAP_BOUNDING] & (1ULL << cap)) &&
-			    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-				return hk_error_set(err, -errno, "prctl(PR_CAPBSET_DROP, %d)", cap);
-		hk_debug("bounding set = %#llx ok", (unsigned long long)p->caps[HK_CAP_BOUNDING]);
-	}
+	if (p->has_capabilities && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return hk_error_set(err, -errno, "prctl(PR_SET_KEEPCAPS)");
 	if (p->keep_original_groups) {
 		/* run.oci.keep_original_groups: ours, then additionalGids. */
 		int n = getgroups(0, NULL);

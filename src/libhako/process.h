@@ -13,7 +13,12 @@ int hk_process_set_scheduling(const struct hk_process *p, struct hk_error *err);
 /* In the runtime: clear, with a warning, the capabilities the kernel does not know. */
 void hk_process_drop_unknown_caps(struct hk_process *p, int last_cap);
 int hk_process_set_oom_score_adj(const struct hk_process *p, struct hk_error *err);
-/* Groups, gid, uid and the five capability sets, in the order that keeps them. */
+/*
+ * The bounding set first (each drop makes new credentials: the init does it
+ * before it joins its cgroups, so they are not charged to the container).
+ */
+int hk_process_drop_bounding(const struct hk_process *p, int last_cap, struct hk_error *err);
+/* Then groups, gid, uid and the other four capability sets, in the order that keeps them. */
 int hk_process_set_user_and_caps(const struct hk_process *p, int last_cap, struct hk_error *err);
 /* The running kernel's highest capability number (/proc/sys/kernel/cap_last_cap). */
 int hk_process_cap_last(void);

@@ -510,8 +510,8 @@ static unsigned long parse_propagation(const char *name)
  */
 static int sysctl_namespace(const char *key, const struct hk_spec *s)
 {
-	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-					  "kernel.sem",	   "kernel.shmall", "kernel.shmmax",
+	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",	    "kernel.msgmni",
+					  "kernel.sem",	   "kernel.shmall",	    "kernel.shmmax",
 					  "kernel.shmmni", "kernel.shm_rmid_forced"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(ipc); i++)

@@ -127,6 +127,7 @@ int hk_state_save(int dirfd, const struct hk_state *st, struct hk_error *err)
 	add_member(&b, "rootfs", st->rootfs);
 	add_member(&b, "created", st->created);
 	hk_buf_addf(&b, "\"later_hooks\":%s,", st->later_hooks ? "true" : "false");
+	hk_buf_addf(&b, "\"memory_limit\":%s,", st->memory_limit ? "true" : "false");
 	add_strv(&b, "cgroup_dirs", st->cgroup_dirs);
 	add_strv(&b, "cgroup_paths", st->cgroup_paths);
 	hk_buf_addf(&b, "\"annotations\":%s}\n", st->annotations ? st->annotations : "{}");
@@ -170,6 +171,8 @@ int hk_state_load(int dirfd, const char *id, struct hk_state *st, struct hk_erro
 	st->created = dup_member(doc, "created");
 	v = hk_json_get(doc, "later_hooks");
 	st->later_hooks = v && v->type == HK_JSON_BOOL && v->boolean;
+	v = hk_json_get(doc, "memory_limit");
+	st->memory_limit = v && v->type == HK_JSON_BOOL && v->boolean;
 	v = hk_json_get(doc, "annotations");
 	if (v) {
 		struct hk_buf b = HK_BUF_INIT;

@@ -32,6 +32,7 @@ struct hk_state {
 	char **cgroup_dirs;  /* host directories to remove on delete, deepest last */
 	char **cgroup_paths; /* the container's cgroup on each hierarchy it joined */
 	bool later_hooks;    /* the config has startContainer, poststart or poststop hooks */
+	bool memory_limit;   /* the config limits memory: start looks for an OOM kill */
 };
 
 #define HK_EXEC_FIFO "exec.fifo"

@@ -9,8 +9,9 @@
  *   child  -> parent  HK_SYNC_PTY    here is the terminal's master (with fd)
  *   child  -> parent  HK_SYNC_READY  set up; now waiting on the exec fifo
  *   child  -> parent  HK_SYNC_ERROR  a step failed; the message says which
- *   child  -> parent  HK_SYNC_HOOKS  about to pivot_root: run the create
- *                                    hooks, then send GO again
+ *   child  -> parent  HK_SYNC_BUILT  the filesystem is built, pivot_root
+ *                                    comes next: put me in my cgroups,
+ *                                    run the create hooks, send GO again
  *   child  -> parent  HK_SYNC_SECCOMP the seccomp listener (with fd), for
  *                                    the agent at linux.seccomp.listenerPath
  */
@@ -23,7 +24,7 @@ enum hk_sync_type {
 	HK_SYNC_PTY,
 	HK_SYNC_READY,
 	HK_SYNC_ERROR,
-	HK_SYNC_HOOKS,
+	HK_SYNC_BUILT,
 	HK_SYNC_SECCOMP,
 };
 

@@ -96,7 +96,10 @@ def test_limit_too_small_to_start_says_so(hako, tmp_path):
         c["linux"]["resources"]["memory"] = {"limit": 8192}
     p = hako.run(tmp_path, ["/bin/true"], mutate)
     assert p.returncode != 0
-    assert "linux.resources.memory.limit: 8192 bytes is too small" in p.stderr, p.stderr
+    # hako joins the cgroups late, so the OOM killer strikes as the process
+    # starts, not during create: start says so.
+    assert "linux.resources.memory.limit is too small for the container to start" in \
+        p.stderr, p.stderr
     assert os.listdir(hako.root) == []
 
 
@@ -242,3 +245,16 @@ def test_blkio_weight_device_the_device_cannot_take_is_named(hako, tmp_path):
     assert f"device {major}:{minor} takes no weight" in p.stderr or \
         "has neither blkio.weight_device nor" in p.stderr, p.stderr
     assert os.listdir(hako.root) == []
+
+
+def test_true_starts_under_a_128_kib_memory_limit(hako, tmp_path):
+    """The runtime's own charge in the container's memory cgroup: the init
+    builds the filesystem before it joins its cgroups, drops its bounding set
+    before, and start (not the init) writes the exec fifo's page, so /bin/true
+    starts under 128 KiB (crun needs about 224 here; docs/benchmarks.md)."""
+    skip_unless_v1("memory")
+    b = hako.bundle(tmp_path, ["/bin/true"],
+                    lambda c: c["linux"]["resources"].update(memory={"limit": 128 << 10}))
+    for _ in range(10):
+        p = hako.cmd("run", "--bundle", b, hako.new_id())
+        assert p.returncode == 0, p.stderr
