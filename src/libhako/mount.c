@@ -114,7 +114,13 @@ static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m,
 {
 	int r;
 
+	/* Rootless, a hierarchy we may not write has no cgroup of ours: it
+	 * stays empty. */
 	if (n == 1 && !cg[0].controllers) {
+		if (access(cg[0].path, F_OK) < 0) {
+			hk_debug("no cgroup \"%s\": %s left empty", cg[0].path, m->destination);
+			return 0;
+		}
 		r = hk_sys_mount_fd(cg[0].path, fd, m->destination, NULL, MS_BIND | MS_REC, NULL,
 				    err);
 		if (r >= 0) {
@@ -134,6 +140,10 @@ static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m,
 		_cleanup_close_ int sub = -1;
 
 		snprintf(dest, sizeof(dest), "%s/%s", m->destination, base);
+		if (access(cg[i].path, F_OK) < 0) {
+			hk_debug("no cgroup \"%s\": %s left out", cg[i].path, dest);
+			continue;
+		}
 		r = hk_path_open_in_root(rootfd, dest, HK_RESOLVE_MKDIR, &sub, err);
 		if (r < 0)
 			break;
