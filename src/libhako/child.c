@@ -231,9 +231,12 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 	}
 	if (hk_process_set_rlimits(p, err) < 0 || hk_process_set_scheduling(p, err) < 0)
 		return err->code;
-	if (a->spec->has_personality && personality(a->spec->personality) < 0)
-		return hk_error_set(err, -errno, "linux.personality: personality(%#lx)",
-				    a->spec->personality);
+	if (a->spec->has_personality) {
+		if (personality(a->spec->personality) < 0)
+			return hk_error_set(err, -errno, "linux.personality: personality(%#lx)",
+					    a->spec->personality);
+		hk_debug("personality(%#lx) ok", a->spec->personality);
+	}
 	if (hk_lsm_set_exec_labels(p, a->lsms, err) < 0)
 		return err->code;
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
