@@ -568,7 +568,8 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 	 * and writing (so it blocks, not sees an end of file). With no reader
 	 * left it is dead: the open fails with ENXIO. Our byte (its pipe page
 	 * charged to us, not to the container) lets it go on; its fd is
-	 * close-on-exec, so POLLERR on ours says it has executed its process. */
+	 * close-on-exec, so POLLERR on ours says it has executed its process
+	 * (or died). */
 	if (pidfd >= 0)
 		fifo = openat(dirfd, HK_EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fifo < 0 || pidfd < 0 || send_start(fifo) < 0) {
@@ -578,13 +579,13 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 	/* The byte is in: the init goes on whatever becomes of us. Its status is
 	 * "running" from now on (the fifo marks "created"). */
 	unlinkat(dirfd, HK_EXEC_FIFO, 0);
-	fds[0] = (struct pollfd){fifo, 0, 0};
-	fds[1] = (struct pollfd){pidfd, POLLIN, 0};
-	while (poll(fds, 2, -1) < 0 && errno == EINTR)
-		;
-	if (!(fds[0].revents & (POLLERR | POLLHUP))) {
-		hk_error_setx(err, -ESRCH, "container \"%s\": init exited before start", id);
-		goto out;
+	/* Wait for the execve only when something comes after it: poststart
+	 * hooks, or a memory limit that may be too small for it. */
+	if ((spec && spec->n_hooks[HK_HOOK_POSTSTART]) || st.memory_limit) {
+		fds[0] = (struct pollfd){fifo, 0, 0};
+		fds[1] = (struct pollfd){pidfd, POLLIN, 0};
+		while (poll(fds, 2, -1) < 0 && errno == EINTR)
+			;
 	}
 	/* Killed by the OOM killer as it started (the counter moves before the
 	 * fifo closes): it could not even start. */
