@@ -38,6 +38,8 @@ int spec_get_opt_bool(struct spec_ctx *c, const struct hk_json *obj, const char 
 /* A member of type t, NULL when absent (or null); *r < 0 on a type error. */
 struct hk_json *spec_get_typed(struct spec_ctx *c, const struct hk_json *obj, const char *key,
 			       const char *path, enum hk_json_type t, int *r);
+/* The index of s in a table of names (NULL entries skipped), or -1. */
+int spec_name_index(const char *const *names, size_t n, const char *s);
 /* A string array into a NULL-terminated strv. */
 int spec_get_strv(struct spec_ctx *c, const struct hk_json *obj, const char *key, const char *path,
 		  char ***ret);

@@ -147,34 +147,20 @@ static int parse_user(struct spec_ctx *c, struct hk_process *pr, const struct hk
 	return 0;
 }
 
-/* Find key in a table of {name, value} pairs; -1 when it is not there. */
-#define LOOKUP(tbl, key)                                                                           \
-	({                                                                                         \
-		ssize_t _i = (ssize_t)ARRAY_SIZE(tbl) - 1;                                         \
-		while (_i >= 0 && strcmp((tbl)[_i].name, (key)) != 0)                              \
-			_i--;                                                                      \
-		_i;                                                                                \
-	})
-
-static const struct {
-	const char *name;
-	uint64_t value;
-} sched_policies[] =
-    {
-	{"SCHED_OTHER", 0}, {"SCHED_FIFO", 1}, {"SCHED_RR", 2},	      {"SCHED_BATCH", 3},
-	{"SCHED_ISO", 4},   {"SCHED_IDLE", 5}, {"SCHED_DEADLINE", 6},
-},
-  sched_flags[] =
-      {
-	  {"SCHED_FLAG_RESET_ON_FORK", 0x01},  {"SCHED_FLAG_RECLAIM", 0x02},
-	  {"SCHED_FLAG_DL_OVERRUN", 0x04},     {"SCHED_FLAG_KEEP_POLICY", 0x08},
-	  {"SCHED_FLAG_KEEP_PARAMS", 0x10},    {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
-	  {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40},
-},
-  io_classes[] = {
-      {"IOPRIO_CLASS_RT", 1},
-      {"IOPRIO_CLASS_BE", 2},
-      {"IOPRIO_CLASS_IDLE", 3},
+/* By number: the policy (SCHED_*), the flag's bit (SCHED_FLAG_*), the class (IOPRIO_CLASS_*). */
+static const char *const sched_policies[] = {
+    "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",	   "SCHED_BATCH",
+    "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE",
+};
+static const char *const sched_flags[] = {
+    "SCHED_FLAG_RESET_ON_FORK",	 "SCHED_FLAG_RECLAIM",	   "SCHED_FLAG_DL_OVERRUN",
+    "SCHED_FLAG_KEEP_POLICY",	 "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN",
+    "SCHED_FLAG_UTIL_CLAMP_MAX",
+};
+static const char *const io_classes[] = {
+    [1] = "IOPRIO_CLASS_RT",
+    [2] = "IOPRIO_CLASS_BE",
+    [3] = "IOPRIO_CLASS_IDLE",
 };
 
 /* process.scheduler: sched_setattr(2)'s fields, by their names in sched(7). */
@@ -187,7 +173,7 @@ static int parse_scheduler(struct spec_ctx *c, struct hk_process *pr, const stru
 	_cleanup_free_ char *policy = NULL;
 	_cleanup_strv_free_ char **flags = NULL;
 	long long nice = 0, prio = 0, runtime = 0, deadline = 0, period = 0;
-	ssize_t k;
+	int k;
 
 	if (!o)
 		return r;
@@ -201,15 +187,15 @@ static int parse_scheduler(struct spec_ctx *c, struct hk_process *pr, const stru
 		return -EINVAL;
 	if (!policy)
 		return spec_bad(c, o, path, "\"policy\" is required");
-	if ((k = LOOKUP(sched_policies, policy)) < 0)
+	if ((k = spec_name_index(sched_policies, ARRAY_SIZE(sched_policies), policy)) < 0)
 		return spec_bad(c, hk_json_get(o, "policy"), "process.scheduler.policy",
 				"unknown policy \"%s\"", policy);
-	sc->policy = (uint32_t)sched_policies[k].value;
+	sc->policy = (uint32_t)k;
 	for (size_t i = 0; flags && flags[i]; i++) {
-		if ((k = LOOKUP(sched_flags, flags[i])) < 0)
+		if ((k = spec_name_index(sched_flags, ARRAY_SIZE(sched_flags), flags[i])) < 0)
 			return spec_bad(c, hk_json_get(o, "flags"), "process.scheduler.flags",
 					"unknown flag \"%s\"", flags[i]);
-		sc->flags |= sched_flags[k].value;
+		sc->flags |= 1ULL << k;
 	}
 	sc->nice = (int32_t)nice;
 	sc->priority = (uint32_t)prio;
@@ -227,7 +213,7 @@ static int parse_io_priority(struct spec_ctx *c, struct hk_process *pr, const st
 	struct hk_json *o = spec_get_typed(c, proc, "ioPriority", "process", HK_JSON_OBJECT, &r);
 	_cleanup_free_ char *class = NULL;
 	long long level = -1;
-	ssize_t k;
+	int k;
 
 	if (!o)
 		return r;
@@ -236,11 +222,11 @@ static int parse_io_priority(struct spec_ctx *c, struct hk_process *pr, const st
 		return -EINVAL;
 	if (!class || level < 0)
 		return spec_bad(c, o, path, "\"class\" and \"priority\" are required");
-	if ((k = LOOKUP(io_classes, class)) < 0)
+	if ((k = spec_name_index(io_classes, ARRAY_SIZE(io_classes), class)) < 0)
 		return spec_bad(c, hk_json_get(o, "class"), "process.ioPriority.class",
 				"unknown class \"%s\"", class);
 	/* IOPRIO_PRIO_VALUE(class, data) of linux/ioprio.h */
-	pr->io_priority = (int)(io_classes[k].value << 13 | (uint64_t)level);
+	pr->io_priority = (int)(k << 13 | (int)level);
 	pr->has_io_priority = true;
 	return 0;
 }

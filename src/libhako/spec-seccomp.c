@@ -10,15 +10,6 @@
 #include "spec.h"
 #include "util.h"
 
-/* The index of s in a table of names, or -1. */
-static int name_index(const char *const *names, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (names[i] && !strcmp(names[i], s))
-			return (int)i;
-	return -1;
-}
-
 static int seccomp_action(struct spec_ctx *c, const struct hk_json *v, const char *p,
 			  enum hk_seccomp_action *ret)
 {
@@ -40,7 +31,7 @@ static int seccomp_action(struct spec_ctx *c, const struct hk_json *v, const cha
 		return spec_bad(c, NULL, p, "an action is required");
 	if (spec_want_type(c, v, p, HK_JSON_STRING) < 0)
 		return -EINVAL;
-	i = name_index(names, ARRAY_SIZE(names), v->text);
+	i = spec_name_index(names, ARRAY_SIZE(names), v->text);
 	if (i < 0)
 		return spec_bad(c, v, p, "unknown action \"%s\"", v->text);
 	*ret = (enum hk_seccomp_action)i;
@@ -77,7 +68,7 @@ static int parse_seccomp_args(struct spec_ctx *c, struct hk_seccomp_rule *rule,
 			return -EINVAL;
 		if (index < 0 || !op)
 			return spec_bad(c, a->items[i], p, "\"index\" and \"op\" are required");
-		k = name_index(ops, ARRAY_SIZE(ops), op);
+		k = spec_name_index(ops, ARRAY_SIZE(ops), op);
 		if (k < 0)
 			return spec_bad(c, a->items[i], p, "unknown op \"%s\"", op);
 		*arg = (struct hk_seccomp_arg){(unsigned)index, (uint64_t)value, (uint64_t)two,

@@ -91,6 +91,14 @@ int spec_get_bool(struct spec_ctx *c, const struct hk_json *obj, const char *key
 	return 1;
 }
 
+int spec_name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], s))
+			return (int)i;
+	return -1;
+}
+
 /* An integer in [min, max]; fractions and exponents are refused. */
 int spec_to_int(struct spec_ctx *c, const struct hk_json *v, const char *p, long long min,
 		unsigned long long max, long long *ret)
