@@ -100,62 +100,50 @@ static int remount(int fd, const char *what, unsigned long flags, struct hk_erro
 			       NULL, err);
 }
 
-/* cgroup mounts: cgroup2 on a v2 host, else a tmpfs with each v1 hierarchy
- * bound from the container's own cgroup, so it sees its cgroup as the root. */
 /*
  * The container's cgroups, by bind mounts of its own directories: the child
  * builds its filesystem before the runtime puts it in those cgroups (so that
  * the mounts are not charged to its memory limit), so a fresh cgroup mount,
  * which shows the mounter's cgroup namespace, cannot be used. A bind of the
  * directory shows the same subtree a cgroup namespace mount would.
+ *
+ * Bind one: the cgroup directory src on dest (resolved below rootfd, made if
+ * missing), then remounted with flags. Rootless, a hierarchy we may not
+ * write has no cgroup of ours: dest is left as it is.
  */
+static int bind_cgroup(int rootfd, const char *src, const char *dest, unsigned long flags,
+		       struct hk_error *err)
+{
+	_cleanup_close_ int fd = -1, top = -1;
+
+	if (access(src, F_OK) < 0) {
+		hk_debug("no cgroup \"%s\": %s left as it is", src, dest);
+		return 0;
+	}
+	if (hk_path_open_in_root(rootfd, dest, HK_RESOLVE_MKDIR, &fd, err) < 0 ||
+	    hk_sys_mount_fd(src, fd, dest, NULL, MS_BIND | MS_REC, NULL, err) < 0 ||
+	    hk_path_open_in_root(rootfd, dest, 0, &top, err) < 0)
+		return err->code;
+	return remount(top, dest, flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+}
+
+/* cgroup mounts: on a v2 host the one cgroup; else a tmpfs with each v1
+ * hierarchy (read-only) and the v2 one of a hybrid host below it. */
 static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m,
 			 const struct hk_cgroup_mount *cg, size_t n, struct hk_error *err)
 {
 	int r;
 
-	/* Rootless, a hierarchy we may not write has no cgroup of ours: it
-	 * stays empty. */
-	if (n == 1 && !cg[0].controllers) {
-		if (access(cg[0].path, F_OK) < 0) {
-			hk_debug("no cgroup \"%s\": %s left empty", cg[0].path, m->destination);
-			return 0;
-		}
-		r = hk_sys_mount_fd(cg[0].path, fd, m->destination, NULL, MS_BIND | MS_REC, NULL,
-				    err);
-		if (r >= 0) {
-			_cleanup_close_ int top = -1;
-			r = hk_path_open_in_root(rootfd, m->destination, 0, &top, err);
-			if (r >= 0)
-				r = remount(top, m->destination,
-					    m->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
-		}
-		return r;
-	}
+	if (n == 1 && !cg[0].controllers)
+		return bind_cgroup(rootfd, cg[0].path, m->destination, m->flags, err);
 	r = hk_sys_mount_fd("tmpfs", fd, m->destination, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			    "mode=755", err);
 	for (size_t i = 0; i < n && r >= 0; i++) {
-		const char *base = strrchr(cg[i].mountpoint, '/') + 1;
 		char dest[PATH_MAX];
-		_cleanup_close_ int sub = -1;
 
-		snprintf(dest, sizeof(dest), "%s/%s", m->destination, base);
-		if (access(cg[i].path, F_OK) < 0) {
-			hk_debug("no cgroup \"%s\": %s left out", cg[i].path, dest);
-			continue;
-		}
-		r = hk_path_open_in_root(rootfd, dest, HK_RESOLVE_MKDIR, &sub, err);
-		if (r < 0)
-			break;
-		r = hk_sys_mount_fd(cg[i].path, sub, dest, NULL, MS_BIND | MS_REC, NULL, err);
-		if (r < 0)
-			break;
-		close(sub);
-		sub = -1;
-		r = hk_path_open_in_root(rootfd, dest, 0, &sub, err);
-		if (r >= 0)
-			r = remount(sub, dest,
-				    m->flags | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+		snprintf(dest, sizeof(dest), "%s/%s", m->destination,
+			 strrchr(cg[i].mountpoint, '/') + 1);
+		r = bind_cgroup(rootfd, cg[i].path, dest, m->flags | MS_RDONLY, err);
 	}
 	if (r >= 0 && (m->flags & MS_RDONLY)) {
 		_cleanup_close_ int top = -1;
