@@ -159,7 +159,7 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	int socks[2] = {-1, -1}, ns, r;
 	struct hk_child_args args;
 	char seccomp_cache[PATH_MAX];
-	unsigned lsms = hk_lsm_enabled();
+	unsigned lsms = 0;
 	int cap_last = hk_process_cap_last();
 	pid_t pid;
 
@@ -177,7 +177,7 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 		goto out;
 	}
 	if (hk_spec_load(st.bundle, NULL, &spec, err) < 0 || exec_process(o, spec, err) < 0 ||
-	    hk_lsm_prepare(spec, &spec->process, lsms, err) < 0 ||
+	    hk_lsm_prepare(spec, &spec->process, &lsms, err) < 0 ||
 	    hk_seccomp_compile(&spec->seccomp, seccomp_cache, &seccomp, err) < 0) {
 		r = err->code;
 		goto out;

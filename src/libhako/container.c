@@ -273,7 +273,6 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	    .preserve_fds = o->preserve_fds,
 	    .cap_last = hk_process_cap_last(),
 	    .keyring = o->no_new_keyring ? NULL : keyring,
-	    .lsms = hk_lsm_enabled(),
 	    .exec_pidfd = -1,
 	};
 	_cleanup_close_ int fifo_dirfd = openat(x->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -290,7 +289,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	hk_process_drop_unknown_caps(&x->spec->process, args.cap_last);
 	if (x->spec->process.exec_cpus_initial || x->spec->process.exec_cpus_final)
 		hk_debug("process.execCPUAffinity is for exec, not for the init: not applied");
-	if (hk_lsm_prepare(x->spec, &x->spec->process, args.lsms, err) < 0 ||
+	if (hk_lsm_prepare(x->spec, &x->spec->process, &args.lsms, err) < 0 ||
 	    hk_seccomp_compile(&x->spec->seccomp, seccomp_cache, &x->seccomp, err) < 0 ||
 	    hk_cgroup_plan(x->spec, o->id, &x->cgroups, &x->n_cgroups, err) < 0 ||
 	    hk_ns_enter_for_children(x->spec, &x->plan, err) < 0)

@@ -12,7 +12,7 @@
 /* Long enough for any label the kernel takes (a page, less our prefix). */
 #define LABEL_MAX 4000
 
-unsigned hk_lsm_enabled(void)
+static unsigned lsm_enabled(void)
 {
 	unsigned lsms = 0;
 	char yes = 0;
@@ -40,9 +40,14 @@ static bool takes_mount_label(const struct hk_mount *m)
 	return true;
 }
 
-int hk_lsm_prepare(struct hk_spec *spec, const struct hk_process *p, unsigned lsms,
+int hk_lsm_prepare(struct hk_spec *spec, const struct hk_process *p, unsigned *ret_lsms,
 		   struct hk_error *err)
 {
+	bool labels = (p->apparmor_profile && *p->apparmor_profile) ||
+		      (p->selinux_label && *p->selinux_label) ||
+		      (spec->mount_label && *spec->mount_label);
+	unsigned lsms = *ret_lsms = labels ? lsm_enabled() : 0;
+
 	if (p->apparmor_profile && *p->apparmor_profile) {
 		if (strlen(p->apparmor_profile) > LABEL_MAX)
 			return hk_error_setx(err, -EINVAL, "process.apparmorProfile is too long");

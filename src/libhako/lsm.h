@@ -15,16 +15,15 @@ enum {
 	HK_LSM_SELINUX = 1 << 1,
 };
 
-/* The LSMs that can label processes on this host, as HK_LSM_* bits. */
-unsigned hk_lsm_enabled(void);
-
 /*
- * In the runtime, before clone: check the labels of p against the host, and
- * add linux.mountLabel to the options of the mounts that take one. Without
- * AppArmor a profile is not applied, and without SELinux neither is a mount
- * label (both said under --debug); a process label is refused.
+ * In the runtime, before clone: *ret_lsms gets the LSMs (HK_LSM_* bits) that
+ * can label processes on this host, looked up only when the config has a
+ * label. Check the labels of p against them, and add linux.mountLabel to the
+ * options of the mounts that take one. Without AppArmor a profile is not
+ * applied, and without SELinux neither is a mount label (both said under
+ * --debug); a process label is refused.
  */
-int hk_lsm_prepare(struct hk_spec *spec, const struct hk_process *p, unsigned lsms,
+int hk_lsm_prepare(struct hk_spec *spec, const struct hk_process *p, unsigned *ret_lsms,
 		   struct hk_error *err);
 
 /* In the container, before execve: the labels the next execve(2) takes. No allocation. */
