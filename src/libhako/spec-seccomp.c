@@ -83,7 +83,7 @@ int spec_parse_seccomp(struct spec_ctx *c, struct hk_seccomp *sc, const struct h
 	int r;
 	struct hk_json *o = spec_get_typed(c, lx, "seccomp", "linux", HK_JSON_OBJECT, &r);
 	struct hk_json *a;
-	char **flags = NULL;
+	_cleanup_strv_free_ char **flags = NULL;
 
 	if (!o)
 		return r;
@@ -95,10 +95,8 @@ int spec_parse_seccomp(struct spec_ctx *c, struct hk_seccomp *sc, const struct h
 	    spec_get_strv(c, o, "architectures", p, &sc->architectures) < 0 ||
 	    spec_get_strv(c, o, "flags", p, &flags) < 0 ||
 	    spec_get_string(c, o, "listenerPath", p, &sc->listener_path) < 0 ||
-	    spec_get_string(c, o, "listenerMetadata", p, &sc->listener_metadata) < 0) {
-		hk_strv_free(flags);
+	    spec_get_string(c, o, "listenerMetadata", p, &sc->listener_metadata) < 0)
 		return -EINVAL;
-	}
 	for (char **f = flags; f && *f; f++) {
 		if (!strcmp(*f, "SECCOMP_FILTER_FLAG_TSYNC"))
 			sc->flag_tsync = true;
@@ -106,14 +104,10 @@ int spec_parse_seccomp(struct spec_ctx *c, struct hk_seccomp *sc, const struct h
 			sc->flag_log = true;
 		else if (!strcmp(*f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
 			sc->flag_spec_allow = true;
-		else {
-			r = spec_bad(c, hk_json_get(o, "flags"), "linux.seccomp.flags",
-				     "unknown flag \"%s\"", *f);
-			hk_strv_free(flags);
-			return r;
-		}
+		else
+			return spec_bad(c, hk_json_get(o, "flags"), "linux.seccomp.flags",
+					"unknown flag \"%s\"", *f);
 	}
-	hk_strv_free(flags);
 	a = spec_get_typed(c, o, "syscalls", p, HK_JSON_ARRAY, &r);
 	if (r < 0)
 		return r;
