@@ -18,17 +18,10 @@
 #include "util.h"
 
 #define PROPAGATION_FLAGS (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
-/* What a bind mount cannot take at once and needs a remount for. */
-#define REMOUNT_FLAGS                                                                              \
-	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | \
-	 MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_NOSYMFOLLOW)
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256
 #endif
 
-struct mount_attr_arg {
-	unsigned long long attr_set, attr_clr, propagation, userns_fd;
-};
 
 /*
  * pivot_root(2) refuses a new root whose parent mount is shared. Walk up from
@@ -93,11 +86,49 @@ static unsigned long locked_flags(int fd)
 	return keep;
 }
 
-static int remount(int fd, const char *what, unsigned long flags, struct hk_error *err)
+/*
+ * Every mount below is made detached (fsmount(2) or open_tree(2)), given its
+ * flags while nobody can see it, and attached by move_mount(2) onto the O_PATH
+ * fd of its resolved destination. Propagation is set on the mount's fd after
+ * that. No step resolves the destination path a second time: a second party
+ * (a volume another container shares) that swaps a directory for a symlink
+ * between two steps cannot redirect the mount or leave it writable.
+ */
+
+/* The per-mount flags of a bind (a detached copy): those a bind cannot take at once. */
+static int set_flags(int mfd, const char *what, unsigned long flags, struct hk_error *err)
 {
-	return hk_sys_mount_fd(NULL, fd, what, NULL,
-			       MS_REMOUNT | MS_BIND | (flags & REMOUNT_FLAGS) | locked_flags(fd),
-			       NULL, err);
+	unsigned long long set, clr;
+
+	hk_mount_attr_from_flags(flags, &set, &clr);
+	if (!set && !clr)
+		return 0;
+	return hk_sys_mount_setattr(mfd, what, false, set, clr, 0, err);
+}
+
+/* Propagation on an attached mount: private, then slave, then shared ("slave and shared"). */
+static int set_propagation(int mfd, const char *what, unsigned long prop, struct hk_error *err)
+{
+	static const unsigned long order[] = {MS_PRIVATE, MS_SLAVE, MS_SHARED, MS_UNBINDABLE};
+
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+		if ((prop & order[i]) &&
+		    hk_sys_mount_setattr(mfd, what, prop & MS_REC, 0, 0, order[i], err) < 0)
+			return err->code;
+	return 0;
+}
+
+/* A detached copy of the host path src, with its flags set. */
+static int clone_bind(const char *src, bool recursive, unsigned long flags, int *ret_mfd,
+		      struct hk_error *err)
+{
+	_cleanup_close_ int mfd = -1;
+
+	if (hk_sys_open_tree(AT_FDCWD, src, src, recursive, &mfd, err) < 0 ||
+	    set_flags(mfd, src, flags, err) < 0)
+		return err->code;
+	*ret_mfd = TAKE_FD(mfd);
+	return 0;
 }
 
 /*
@@ -107,81 +138,80 @@ static int remount(int fd, const char *what, unsigned long flags, struct hk_erro
  * which shows the mounter's cgroup namespace, cannot be used. A bind of the
  * directory shows the same subtree a cgroup namespace mount would.
  *
- * Bind one: the cgroup directory src on dest (resolved below rootfd, made if
- * missing), then remounted with flags. Rootless, a hierarchy we may not
- * write has no cgroup of ours: dest is left as it is.
+ * Bind one: the cgroup directory src onto dest_fd. Rootless, a hierarchy we
+ * may not write has no cgroup of ours: dest is left as it is.
  */
-static int bind_cgroup(int rootfd, const char *src, const char *dest, unsigned long flags,
+static int bind_cgroup(const char *src, int dest_fd, const char *dest, unsigned long flags,
 		       struct hk_error *err)
 {
-	_cleanup_close_ int fd = -1, top = -1;
+	_cleanup_close_ int mfd = -1;
 
 	if (access(src, F_OK) < 0) {
 		hk_debug("no cgroup \"%s\": %s left as it is", src, dest);
 		return 0;
 	}
-	if (hk_path_open_in_root(rootfd, dest, HK_RESOLVE_MKDIR, &fd, err) < 0 ||
-	    hk_sys_mount_fd(src, fd, dest, NULL, MS_BIND | MS_REC, NULL, err) < 0 ||
-	    hk_path_open_in_root(rootfd, dest, 0, &top, err) < 0)
+	if (clone_bind(src, true, flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, &mfd, err) < 0)
 		return err->code;
-	return remount(top, dest, flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+	return hk_sys_move_mount(mfd, dest_fd, dest, err);
 }
 
 /* cgroup mounts: on a v2 host the one cgroup; else a tmpfs with each v1
  * hierarchy (read-only) and the v2 one of a hybrid host below it. */
-static int mount_cgroups(int rootfd, int fd, const struct hk_mount *m,
-			 const struct hk_cgroup_mount *cg, size_t n, struct hk_error *err)
+static int mount_cgroups(int fd, const struct hk_mount *m, const struct hk_cgroup_mount *cg,
+			 size_t n, struct hk_error *err)
 {
-	int r;
+	_cleanup_close_ int tmpfs = -1;
 
 	if (n == 1 && !cg[0].controllers)
-		return bind_cgroup(rootfd, cg[0].path, m->destination, m->flags, err);
-	r = hk_sys_mount_fd("tmpfs", fd, m->destination, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			    "mode=755", err);
-	for (size_t i = 0; i < n && r >= 0; i++) {
+		return bind_cgroup(cg[0].path, fd, m->destination, m->flags, err);
+	/* The tmpfs is attached first, writable, so that its directories can be
+	 * made; they are reached from its own root fd, never by path. */
+	if (hk_sys_fsmount("tmpfs", "tmpfs", "mode=755", MS_NOSUID | MS_NODEV | MS_NOEXEC, &tmpfs,
+			   err) < 0 ||
+	    hk_sys_move_mount(tmpfs, fd, m->destination, err) < 0)
+		return err->code;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = strrchr(cg[i].mountpoint, '/') + 1;
 		char dest[PATH_MAX];
+		_cleanup_close_ int sub = -1;
 
-		snprintf(dest, sizeof(dest), "%s/%s", m->destination,
-			 strrchr(cg[i].mountpoint, '/') + 1);
-		r = bind_cgroup(rootfd, cg[i].path, dest, m->flags | MS_RDONLY, err);
+		snprintf(dest, sizeof(dest), "%s/%s", m->destination, name);
+		if (mkdirat(tmpfs, name, 0755) < 0 && errno != EEXIST)
+			return hk_error_set(err, -errno, "mkdir \"%s\"", dest);
+		sub = openat(tmpfs, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			return hk_error_set(err, -errno, "open \"%s\"", dest);
+		if (bind_cgroup(cg[i].path, sub, dest, m->flags | MS_RDONLY, err) < 0)
+			return err->code;
 	}
-	if (r >= 0 && (m->flags & MS_RDONLY)) {
-		_cleanup_close_ int top = -1;
-		r = hk_path_open_in_root(rootfd, m->destination, 0, &top, err);
-		if (r >= 0)
-			r = remount(top, m->destination, m->flags, err);
-	}
-	return r;
+	return set_flags(tmpfs, m->destination, m->flags & MS_RDONLY, err);
 }
 
-/* tmpcopyup: the tmpfs starts with a copy of the directory it covers. */
-static int mount_tmpfs_copyup(int rootfd, int fd, const struct hk_mount *m, unsigned long flags,
-			      struct hk_error *err)
+/* tmpcopyup: a detached tmpfs filled with a copy of the directory fd it will cover. */
+static int tmpfs_copyup(int fd, const struct hk_mount *m, unsigned long flags, int *ret_mfd,
+			struct hk_error *err)
 {
-	_cleanup_close_ int below = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), top = -1,
-			    dst = -1;
+	_cleanup_close_ int below = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+			    mfd = -1, dst = -1;
 	int r;
 
 	if (below < 0)
 		return hk_error_set(err, -errno, "tmpcopyup: open \"%s\"", m->destination);
-	/* Writable until the copy is done; the flags asked for come after it. */
-	r = hk_sys_mount_fd(m->source, fd, m->destination, "tmpfs", flags & ~MS_RDONLY, m->data,
-			    err);
-	if (r < 0)
-		return r;
-	if (hk_path_open_in_root(rootfd, m->destination, 0, &top, err) < 0)
+	/* Writable until the copy is done; a read-only mount comes after it. */
+	if (hk_sys_fsmount("tmpfs", m->source, m->data, flags & ~MS_RDONLY, &mfd, err) < 0)
 		return err->code;
-	dst = openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dst = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dst < 0)
-		return hk_error_set(err, -errno, "tmpcopyup: open the tmpfs on \"%s\"",
+		return hk_error_set(err, -errno, "tmpcopyup: open the tmpfs for \"%s\"",
 				    m->destination);
 	r = hk_copy_tree(below, dst, 0);
 	if (r < 0)
 		return hk_error_set(err, r, "tmpcopyup: copy what \"%s\" held into its tmpfs",
 				    m->destination);
-	hk_debug("tmpcopyup: the tmpfs on \"%s\" holds a copy of what it covers", m->destination);
-	if ((flags & MS_RDONLY) && remount(top, m->destination, flags, err) < 0)
+	hk_debug("tmpcopyup: the tmpfs for \"%s\" holds a copy of what it covers", m->destination);
+	if (set_flags(mfd, m->destination, flags & MS_RDONLY, err) < 0)
 		return err->code;
+	*ret_mfd = TAKE_FD(mfd);
 	return 0;
 }
 
@@ -210,15 +240,39 @@ static int copy_symlink(int rootfd, const struct hk_mount *m, struct hk_error *e
 	return 0;
 }
 
+/* proc and sysfs are the kernel's own views: they go only onto a plain directory. */
+static bool is_kernel_view(const struct hk_mount *m)
+{
+	return !(m->flags & MS_BIND) &&
+	       (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0);
+}
+
+/* The detached mount for m (not a cgroup one); fd is its resolved destination. */
+static int make_mount(int fd, const struct hk_mount *m, int *ret_mfd, struct hk_error *err)
+{
+	unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | MS_SILENT | MS_I_VERSION);
+	int r;
+
+	if (m->flags & MS_BIND)
+		return clone_bind(m->source, m->flags & MS_REC, flags, ret_mfd, err);
+	if (m->tmpcopyup && strcmp(m->type, "tmpfs") == 0)
+		return tmpfs_copyup(fd, m, flags, ret_mfd, err);
+	r = hk_sys_fsmount(m->type, m->source, m->data, flags, ret_mfd, err);
+	/* Without a network namespace of its own a user namespace may not mount
+	 * sysfs: bind the host's read-only instead (every submount too), as runc
+	 * does. */
+	if (r == -EPERM && strcmp(m->type, "sysfs") == 0)
+		return clone_bind("/sys", true, flags | MS_RDONLY, ret_mfd, err);
+	return r;
+}
+
 int hk_mount_apply(int rootfd, const struct hk_mount *m, const struct hk_cgroup_mount *cg,
 		   size_t n_cg, struct hk_error *err)
 {
-	_cleanup_close_ int fd = -1, top = -1;
+	_cleanup_close_ int fd = -1, mfd = -1;
 	bool bind = m->flags & MS_BIND;
 	int resolve = HK_RESOLVE_MKDIR;
-	unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 	struct stat st;
-	int r;
 
 	if (bind && m->copy_symlink && lstat(m->source, &st) == 0 && S_ISLNK(st.st_mode))
 		return copy_symlink(rootfd, m, err);
@@ -229,48 +283,50 @@ int hk_mount_apply(int rootfd, const struct hk_mount *m, const struct hk_cgroup_
 		if (!S_ISDIR(st.st_mode))
 			resolve |= HK_RESOLVE_MKFILE_LAST;
 	}
+	/* An image's /proc -> /tmp/p puts the real proc where no mask covers it
+	 * (the masks are resolved where the config says): no symlinks for the
+	 * kernel's views, and a directory at the end, as runc checks. */
+	if (is_kernel_view(m))
+		resolve |= HK_RESOLVE_NO_SYMLINKS;
 	if (hk_path_open_in_root(rootfd, m->destination, resolve, &fd, err) < 0)
 		return hk_error_prefix(err, "mount destination");
+	if (is_kernel_view(m) && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)))
+		return hk_error_setx(err, -ENOTDIR,
+				     "mount destination \"%s\": %s goes only onto a directory",
+				     m->destination, m->type);
 
-	if (strcmp(m->type, "cgroup") == 0 && !bind) {
-		r = mount_cgroups(rootfd, fd, m, cg, n_cg, err);
-	} else if (bind) {
-		r = hk_sys_mount_fd(m->source, fd, m->destination, NULL,
-				    MS_BIND | (m->flags & MS_REC), NULL, err);
-	} else if (m->tmpcopyup && strcmp(m->type, "tmpfs") == 0) {
-		r = mount_tmpfs_copyup(rootfd, fd, m, flags, err);
-	} else {
-		r = hk_sys_mount_fd(m->source, fd, m->destination, m->type, flags, m->data, err);
-		/* Without a network namespace of its own a user namespace may not mount
-		 * sysfs: bind the host's read-only instead, as runc does. */
-		if (r == -EPERM && strcmp(m->type, "sysfs") == 0) {
-			r = hk_sys_mount_fd("/sys", fd, m->destination, NULL, MS_BIND | MS_REC,
-					    NULL, err);
-			flags |= MS_RDONLY;
-			bind = true;
-		}
+	if (strcmp(m->type, "cgroup") == 0 && !bind)
+		return mount_cgroups(fd, m, cg, n_cg, err);
+	if (make_mount(fd, m, &mfd, err) < 0)
+		return err->code;
+	if ((m->rec_attr_set || m->rec_attr_clr) &&
+	    hk_sys_mount_setattr(mfd, m->destination, true, m->rec_attr_set, m->rec_attr_clr, 0,
+				 err) < 0)
+		return err->code;
+	if (hk_sys_move_mount(mfd, fd, m->destination, err) < 0)
+		return err->code;
+	return set_propagation(mfd, m->destination, m->propagation, err);
+}
+
+/*
+ * maskedPaths and readonlyPaths name places in the container's own
+ * filesystem, its /proc and /sys included: each is resolved below the root
+ * with no symlink on the way (a symlink would let the image point the mask
+ * somewhere harmless). A path that does not exist is skipped; one that cannot
+ * be resolved fails create.
+ */
+static int open_listed_path(int rootfd, const char *path, const char *key, int *ret_fd,
+			    struct hk_error *err)
+{
+	int r = hk_path_open_in_root(rootfd, path, HK_RESOLVE_NO_SYMLINKS, ret_fd, err);
+
+	if (r == -ENOENT) {
+		hk_debug("%s: \"%s\" does not exist in the container", key, path);
+		return 0;
 	}
 	if (r < 0)
-		return r;
-
-	/* The O_PATH fd still names what is under the new mount; reopen the top. */
-	if (hk_path_open_in_root(rootfd, m->destination, 0, &top, err) < 0)
-		return err->code;
-	if (bind && (flags & REMOUNT_FLAGS) && remount(top, m->destination, flags, err) < 0)
-		return err->code;
-	if (m->propagation &&
-	    hk_sys_mount_fd(NULL, top, m->destination, NULL, m->propagation, NULL, err) < 0)
-		return err->code;
-	if (m->rec_attr_set || m->rec_attr_clr) {
-		struct mount_attr_arg attr = {m->rec_attr_set, m->rec_attr_clr, 0, 0};
-		if (syscall(SYS_mount_setattr, top, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-			    sizeof(attr)) < 0)
-			return hk_error_set(err, -errno, "mount_setattr(\"%s\", AT_RECURSIVE)",
-					    m->destination);
-		hk_debug("mount_setattr(\"%s\", AT_RECURSIVE, set=%#x, clr=%#x) ok", m->destination,
-			 m->rec_attr_set, m->rec_attr_clr);
-	}
-	return 0;
+		return hk_error_prefix(err, "%s", key);
+	return 1;
 }
 
 int hk_mount_mask_paths(const struct hk_spec *spec, int rootfd, struct hk_error *err)
@@ -278,12 +334,14 @@ int hk_mount_mask_paths(const struct hk_spec *spec, int rootfd, struct hk_error 
 	for (char **p = spec->masked_paths; p && *p; p++) {
 		_cleanup_close_ int fd = -1;
 		struct stat st;
-		int r = hk_path_open_in_root(rootfd, *p, 0, &fd, err);
+		int r = open_listed_path(rootfd, *p, "linux.maskedPaths", &fd, err);
 
-		if (r == -ENOENT)
+		if (r < 0)
+			return r;
+		if (r == 0)
 			continue;
-		if (r < 0 || fstat(fd, &st) < 0)
-			return hk_error_prefix(err, "linux.maskedPaths");
+		if (fstat(fd, &st) < 0)
+			return hk_error_set(err, -errno, "linux.maskedPaths: stat \"%s\"", *p);
 		/* The host's /dev/null, opened before pivot_root: the container's own
 		 * /dev/null could be a symlink it planted (CVE-2025-31133). */
 		if (S_ISDIR(st.st_mode))
@@ -293,15 +351,19 @@ int hk_mount_mask_paths(const struct hk_spec *spec, int rootfd, struct hk_error 
 		if (r < 0)
 			return hk_error_prefix(err, "linux.maskedPaths");
 	}
+	/* The container's own path (not the host's) onto itself, read-only with
+	 * every submount: a binfmt_misc under /proc/sys must not stay writable. */
 	for (char **p = spec->readonly_paths; p && *p; p++) {
-		_cleanup_close_ int fd = -1, top = -1;
-		int r = hk_path_open_in_root(rootfd, *p, 0, &fd, err);
+		_cleanup_close_ int fd = -1, mfd = -1;
+		int r = open_listed_path(rootfd, *p, "linux.readonlyPaths", &fd, err);
 
-		if (r == -ENOENT)
+		if (r < 0)
+			return r;
+		if (r == 0)
 			continue;
-		if (r < 0 || hk_sys_mount_fd(*p, fd, *p, NULL, MS_BIND | MS_REC, NULL, err) < 0 ||
-		    hk_path_open_in_root(rootfd, *p, 0, &top, err) < 0 ||
-		    remount(top, *p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, err) < 0)
+		if (hk_sys_open_tree(fd, "", *p, true, &mfd, err) < 0 ||
+		    hk_sys_mount_setattr(mfd, *p, true, MOUNT_ATTR_RDONLY, 0, 0, err) < 0 ||
+		    hk_sys_move_mount(mfd, fd, *p, err) < 0)
 			return hk_error_prefix(err, "linux.readonlyPaths");
 	}
 	return 0;

@@ -85,7 +85,8 @@ int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd, s
 	 */
 	struct open_how how = {
 	    .flags = O_PATH | O_CLOEXEC,
-	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS |
+		       (flags & HK_RESOLVE_NO_SYMLINKS ? RESOLVE_NO_SYMLINKS : 0),
 	};
 	int fd =
 	    (int)syscall(SYS_openat2, rootfd, path[0] == '/' ? path + 1 : path, &how, sizeof(how));
@@ -175,6 +176,14 @@ static int walk_in_root(int rootfd, const char *path, int flags, int *ret_fd, st
 					    *done ? "/" : "", comp);
 		}
 
+		if (S_ISLNK(st.st_mode) && (flags & HK_RESOLVE_NO_SYMLINKS)) {
+			close(fd);
+			close(dirfd);
+			return hk_error_setx(err, -ELOOP,
+					     "path \"%s\": \"/%s%s%s\" is a symlink, which is not "
+					     "followed here",
+					     path, done, *done ? "/" : "", comp);
+		}
 		if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX];
 			ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);

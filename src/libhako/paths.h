@@ -11,6 +11,7 @@
 enum hk_resolve_flags {
 	HK_RESOLVE_MKDIR = 1 << 0,	 /* create missing components as directories */
 	HK_RESOLVE_MKFILE_LAST = 1 << 1, /* ... but create the last one as an empty file */
+	HK_RESOLVE_NO_SYMLINKS = 1 << 2, /* refuse a symlink anywhere on the way (-ELOOP) */
 };
 
 /*
@@ -21,7 +22,10 @@ enum hk_resolve_flags {
  * string that the container could change under us. Symlinks are followed the
  * way the container will see them: an absolute target starts again at the
  * rootfs. A ".." that would climb above the rootfs, in path or in a symlink's
- * target, is refused with -EXDEV and a message that names the symlink.
+ * target, is refused with -EXDEV and a message that names the symlink. With
+ * HK_RESOLVE_NO_SYMLINKS any symlink on the way is refused with -ELOOP: for
+ * the places that must be exactly where the config says (where proc and
+ * sysfs go, masked and read-only paths).
  * Between clone() and execve() this is safe to call: it does not allocate.
  */
 int hk_path_open_in_root(int rootfd, const char *path, int flags, int *ret_fd,
