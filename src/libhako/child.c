@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -319,20 +320,20 @@ static int setup(const struct hk_child_args *a, char *exe, size_t exe_size, stru
 }
 
 /*
- * Step 5: wait on the exec fifo until `hako start` writes to it. We read
- * (start writes, so the fifo's page is charged to it, not to the container),
- * from an fd opened before we joined our cgroups, for reading and writing so
- * that the read blocks rather than sees an end of file. It is close-on-exec:
- * start sees it close when we have executed the process.
+ * Step 5: wait on the exec fifo until `hako start` writes its byte. The fd,
+ * opened by the runtime for reading and writing, makes poll wait rather than
+ * see an end of file. The byte is left in the fifo: "created" is a fifo with
+ * a reader (us) and no byte, so from start's write to our execve (which
+ * closes the fd, the last reader) the status reads "running", with no window
+ * in between. The pipe's page is charged to start, who wrote it.
  */
 static void wait_for_start(int fifo)
 {
-	char byte;
-	ssize_t n;
+	struct pollfd p = {fifo, POLLIN, 0};
 
-	while ((n = read(fifo, &byte, 1)) < 0 && errno == EINTR)
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
 		;
-	if (n != 1)
+	if (!(p.revents & POLLIN))
 		_exit(1);
 }
 
@@ -341,12 +342,8 @@ _Noreturn void hk_child_main(const struct hk_child_args *a)
 	struct hk_error err = {0};
 	char exe[PATH_MAX];
 	sigset_t none;
-	int fifo;
 
-	/* create: the exec fifo, opened now (see wait_for_start()). */
-	fifo = a->exec_pidfd < 0 ? openat(a->state_dirfd, HK_EXEC_FIFO, O_RDWR | O_CLOEXEC) : -1;
-	if ((a->exec_pidfd < 0 && fifo < 0 ? hk_error_set(&err, -errno, "open the exec fifo")
-					   : setup(a, exe, sizeof(exe), &err)) < 0) {
+	if (setup(a, exe, sizeof(exe), &err) < 0) {
 		hk_sync_send(a->sync_fd, HK_SYNC_ERROR, &err, -1);
 		_exit(1);
 	}
@@ -354,7 +351,7 @@ _Noreturn void hk_child_main(const struct hk_child_args *a)
 		_exit(1);
 	/* create waits for `start`; exec runs at once. */
 	if (a->exec_pidfd < 0)
-		wait_for_start(fifo);
+		wait_for_start(a->exec_fifo);
 	if (a->spec->process.no_new_privileges && !a->seccomp->notify &&
 	    hk_seccomp_load(a->seccomp, NULL, &err) < 0) {
 		/* Nobody reads the sync socket any more: tell the container's stderr. */

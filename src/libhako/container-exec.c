@@ -206,7 +206,7 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	    .spec = spec,
 	    .plan = &plan,
 	    .sync_fd = socks[1],
-	    .state_dirfd = -1,
+	    .exec_fifo = -1,
 	    .preserve_fds = o->preserve_fds,
 	    .cap_last = cap_last,
 	    .lsms = lsms,

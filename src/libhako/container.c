@@ -268,19 +268,24 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	    .spec = x->spec,
 	    .plan = &x->plan,
 	    .sync_fd = -1,
-	    .state_dirfd = -1,
+	    .exec_fifo = -1,
 	    .no_pivot = o->no_pivot,
 	    .preserve_fds = o->preserve_fds,
 	    .cap_last = hk_process_cap_last(),
 	    .keyring = o->no_new_keyring ? NULL : keyring,
 	    .exec_pidfd = -1,
 	};
-	_cleanup_close_ int fifo_dirfd = openat(x->dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* The exec fifo is the one thing of the host's state directory the init
+	 * holds (until execve: it is close-on-exec). Not the directory: a process
+	 * in the container that may ptrace the init would reach the host through
+	 * /proc/1/fd/N/../.. Opened for reading and writing, so that the init's
+	 * wait blocks instead of seeing an end of file (see wait_for_start()). */
+	_cleanup_close_ int fifo = openat(x->dirfd, HK_EXEC_FIFO, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	char created[64];
 	pid_t pid;
 
-	if (fifo_dirfd < 0)
-		return hk_error_set(err, -errno, "open the state directory");
+	if (fifo < 0)
+		return hk_error_set(err, -errno, "open the exec fifo");
 	snprintf(keyring, sizeof(keyring), "_ses.%s", o->id);
 	snprintf(seccomp_cache, sizeof(seccomp_cache), "%s/%s", o->root, HK_SECCOMP_CACHE);
 
@@ -306,11 +311,12 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 		close(x->dirfd);
 		close(x->socks[0]);
 		args.sync_fd = x->socks[1];
-		args.state_dirfd = fifo_dirfd;
+		args.exec_fifo = fifo;
 		hk_child_main(&args);
 	}
 	close(x->socks[1]);
 	x->socks[1] = -1;
+	close(TAKE_FD(fifo));
 	c->pid = pid;
 	x->st.pid = pid;
 	if (hk_proc_start_time(pid, &x->st.start_time) < 0)
@@ -375,8 +381,8 @@ int hk_container_create(const struct hk_create_opts *o, struct hk_container *c,
 		hk_ns_plan_release(&x.plan);
 		return err->code;
 	}
-	/* 0711 and 0622: an init that already dropped to another uid can still
-	 * open the fifo through its directory fd, and nobody can list it. */
+	/* 0711 and 0622: nobody else can list the directory, and only start
+	 * (the runtime's user) writes the fifo. */
 	if (fchmod(x.dirfd, 0711) < 0 || mkfifoat(x.dirfd, HK_EXEC_FIFO, 0622) < 0 ||
 	    fchmodat(x.dirfd, HK_EXEC_FIFO, 0622, 0) < 0) {
 		r = hk_error_set(err, -errno, "create the exec fifo");
@@ -412,7 +418,7 @@ fail:
 	{
 		struct hk_error ignored;
 		hk_cgroup_remove(x.st.cgroup_dirs, &ignored);
-		hk_state_remove(o->root, o->id, &ignored);
+		hk_state_remove(x.dirfd, o->root, o->id, &ignored);
 	}
 	hk_container_release(c);
 	hk_ns_plan_release(&x.plan);
@@ -563,8 +569,8 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 			goto out;
 		}
 	}
-	/* The init waits reading the exec fifo, which it holds open for reading
-	 * and writing (so it blocks, not sees an end of file). With no reader
+	/* The init waits polling the exec fifo, which it holds open for reading
+	 * and writing (so it waits, not sees an end of file). With no reader
 	 * left it is dead: the open fails with ENXIO. Our byte (its pipe page
 	 * charged to us, not to the container) lets it go on; its fd is
 	 * close-on-exec, so POLLERR on ours says it has executed its process
@@ -575,8 +581,9 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 		hk_error_setx(err, -ESRCH, "container \"%s\": init exited before start", id);
 		goto out;
 	}
-	/* The byte is in: the init goes on whatever becomes of us. Its status is
-	 * "running" from now on (the fifo marks "created"). */
+	/* The byte is in: the init goes on whatever becomes of us, and its
+	 * status is "running" from now on (see hk_state_status()). The fifo is
+	 * removed only for tidiness. */
 	unlinkat(dirfd, HK_EXEC_FIFO, 0);
 	/* Wait for the execve only when something comes after it: poststart
 	 * hooks, or a memory limit that may be too small for it. */
@@ -643,8 +650,15 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 	enum hk_status status;
 	int r = 0;
 
-	if (hk_container_load(root, id, &dirfd, &st, &status, err) < 0)
+	if (hk_state_open_dir(root, id, &dirfd, err) < 0)
 		return err->code;
+	/* A damaged state.json: --force removes what the recovery record names
+	 * (the init, the cgroups) and the directory. */
+	r = hk_state_load(dirfd, id, &st, err);
+	if (r < 0 && r != -ENOENT && !(st.damaged && force))
+		goto out;
+	status = hk_container_status(dirfd, &st);
+	r = 0;
 	if ((status == HK_STATUS_RUNNING || status == HK_STATUS_PAUSED) && !force) {
 		r = hk_error_setx(err, -EBUSY, "cannot delete container %s that is not stopped: %s",
 				  id, hk_status_name(status));
@@ -667,7 +681,7 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 		r = err->code;
 		goto out;
 	}
-	r = hk_state_remove(root, id, err);
+	r = hk_state_remove(dirfd, root, id, err);
 	/* poststop: the container is gone, delete has not returned yet. */
 	if (r >= 0) {
 		_cleanup_(hk_spec_freep) struct hk_spec *spec = load_hooks(&st);

@@ -817,7 +817,7 @@ int hk_spec_load(const char *bundle, const char *config, struct hk_spec **ret, s
 		return hk_error_set(err, -errno, "bundle \"%s\"", bundle);
 	snprintf(path, sizeof(path), "%s/%s", abs_bundle, config ? config : "config.json");
 	/* 16 MiB is far beyond any real config; it bounds hostile input. */
-	if (hk_read_file_at(AT_FDCWD, path, 16 << 20, &text, &len, err) < 0)
+	if (hk_read_regular_file_at(AT_FDCWD, path, 16 << 20, &text, &len, err) < 0)
 		return err->code;
 	return hk_spec_parse(text, len, path, abs_bundle, ret, err);
 }

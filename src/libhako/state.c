@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -14,7 +15,8 @@
 
 const char *hk_status_name(enum hk_status s)
 {
-	static const char *const names[] = {"creating", "created", "running", "paused", "stopped"};
+	static const char *const names[] = {"creating", "created", "running",
+					    "paused",	"stopped", "error"};
 
 	return names[s];
 }
@@ -27,6 +29,15 @@ int hk_id_validate(const char *id, struct hk_error *err)
 	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.") != n)
 		return hk_error_setx(err, -EINVAL, "invalid container id \"%s\"", id);
 	return 0;
+}
+
+/* The directory fd is the one at path (same inode), not removed or replaced. */
+static bool still_at_path(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && a.st_nlink > 0 && lstat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 static int lock_dir(int fd, const char *id, struct hk_error *err)
@@ -79,6 +90,14 @@ int hk_state_open_dir(const char *root, const char *id, int *ret_dirfd, struct h
 	if (lock_dir(fd, id, err) < 0) {
 		close(fd);
 		return err->code;
+	}
+	/* We may have waited for the lock while another command removed this
+	 * directory, and a new container of the same id may have been made:
+	 * the directory we locked must still be the one at the path, or we
+	 * would act on, and remove, the new container's. */
+	if (!still_at_path(fd, path)) {
+		close(fd);
+		return hk_error_setx(err, -ENOENT, "container \"%s\" does not exist", id);
 	}
 	*ret_dirfd = fd;
 	return 0;
@@ -133,7 +152,39 @@ int hk_state_save(int dirfd, const struct hk_state *st, struct hk_error *err)
 	hk_buf_addf(&b, "\"annotations\":%s}\n", st->annotations ? st->annotations : "{}");
 	r = hk_write_atomic_at(dirfd, "state.json", b.buf, b.len, err);
 	hk_buf_release(&b);
+	if (r < 0 || st->created)
+		return r;
+	/* While create runs, the pid and the cgroups go into a second, plain
+	 * record too: if state.json is later damaged, delete --force still finds
+	 * the init and the cgroups to remove (see hk_state_load()). */
+	hk_buf_addf(&b, "%d %llu\n", (int)st->pid, st->start_time);
+	for (size_t i = 0; st->cgroup_dirs && st->cgroup_dirs[i]; i++)
+		hk_buf_addf(&b, "%s\n", st->cgroup_dirs[i]);
+	r = hk_write_atomic_at(dirfd, HK_STATE_RECOVERY, b.buf, b.len, err);
+	hk_buf_release(&b);
 	return r;
+}
+
+/* What the recovery record says: the init and the cgroup directories. */
+static void load_recovery(int dirfd, struct hk_state *st)
+{
+	_cleanup_free_ char *text = NULL;
+	struct hk_error ignored;
+	char *line, *save = NULL;
+	size_t n = 0;
+	int pid;
+
+	if (hk_read_regular_file_at(dirfd, HK_STATE_RECOVERY, 1 << 20, &text, NULL, &ignored) < 0 ||
+	    sscanf(text, "%d %llu", &pid, &st->start_time) != 2)
+		return;
+	st->pid = pid;
+	st->cgroup_dirs = calloc(strlen(text) + 1, sizeof(char *));
+	if (!st->cgroup_dirs)
+		abort();
+	strtok_r(text, "\n", &save);
+	while ((line = strtok_r(NULL, "\n", &save)))
+		if (line[0] == '/')
+			st->cgroup_dirs[n++] = hk_xstrdup(line);
 }
 
 static char *dup_member(const struct hk_json *o, const char *key)
@@ -152,16 +203,24 @@ int hk_state_load(int dirfd, const char *id, struct hk_state *st, struct hk_erro
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	r = hk_read_file_at(dirfd, "state.json", 1 << 20, &text, &len, err);
-	if (r == -ENOENT) {
-		st->id = hk_xstrdup(id);
-		return -ENOENT;
-	}
-	if (r < 0)
-		return hk_error_prefix(err, "container \"%s\"", id);
-	if (hk_json_parse(text, len, &doc, err) < 0 || doc->type != HK_JSON_OBJECT)
-		return hk_error_setx(err, -EINVAL, "container \"%s\": state.json is corrupt", id);
 	st->id = hk_xstrdup(id);
+	r = hk_read_regular_file_at(dirfd, "state.json", 1 << 20, &text, &len, err);
+	if (r == -ENOENT)
+		return -ENOENT;
+	if (r < 0 || hk_json_parse(text, len, &doc, err) < 0 || doc->type != HK_JSON_OBJECT ||
+	    !hk_json_get(doc, "pid")) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s",
+			 r < 0 || !doc ? err->msg : "not a state object");
+		/* Damaged: what the recovery record knows, for delete --force. */
+		st->damaged = true;
+		load_recovery(dirfd, st);
+		return hk_error_setx(err, -EUCLEAN,
+				     "container \"%s\": state.json is corrupt (%s); "
+				     "delete --force removes it",
+				     id, why);
+	}
 	v = hk_json_get(doc, "pid");
 	st->pid = v && v->type == HK_JSON_NUMBER ? (pid_t)atoi(v->text) : 0;
 	v = hk_json_get(doc, "start_time");
@@ -237,36 +296,62 @@ bool hk_proc_alive(pid_t pid, unsigned long long start_time)
 	return now == start_time;
 }
 
+/*
+ * "created" is a container whose init still waits for start's byte: its
+ * exec fifo has a reader (the init's fd, close-on-exec) and holds no byte.
+ * Once start has written (the init does not read it), or once the init has
+ * executed its process (no reader left: the open fails with ENXIO), it is
+ * "running", whether or not start lived to remove the fifo. No moment is
+ * "created" for a process that was let go.
+ */
+static bool waiting_for_start(int dirfd)
+{
+	_cleanup_close_ int fd =
+	    openat(dirfd, HK_EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int queued = 0;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	       ioctl(fd, FIONREAD, &queued) == 0 && queued == 0;
+}
+
 enum hk_status hk_state_status(int dirfd, const struct hk_state *st)
 {
+	if (st->damaged)
+		return HK_STATUS_ERROR;
 	if (!st->created)
 		return HK_STATUS_CREATING;
 	if (!hk_proc_alive(st->pid, st->start_time))
 		return HK_STATUS_STOPPED;
-	/* The init waits on the exec fifo until `start` opens it and removes it. */
-	if (faccessat(dirfd, HK_EXEC_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+	if (waiting_for_start(dirfd))
 		return HK_STATUS_CREATED;
 	return HK_STATUS_RUNNING;
 }
 
-int hk_state_remove(const char *root, const char *id, struct hk_error *err)
+int hk_state_remove(int dirfd, const char *root, const char *id, struct hk_error *err)
 {
 	char path[PATH_MAX];
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d;
 	struct dirent *de;
 
-	snprintf(path, sizeof(path), "%s/%s", root, id);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Emptied through the fd we locked, never by a path that may now name
+	 * another container's directory. */
 	if (fd < 0)
-		return errno == ENOENT ? 0 : hk_error_set(err, -errno, "open \"%s\"", path);
+		return hk_error_set(err, -errno, "open the state of \"%s\"", id);
 	d = fdopendir(TAKE_FD(fd));
 	if (!d)
-		return hk_error_set(err, -errno, "open \"%s\"", path);
+		return hk_error_set(err, -errno, "open the state of \"%s\"", id);
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			unlinkat(dirfd(d), de->d_name, 0);
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    unlinkat(dirfd, de->d_name, 0) < 0 && errno == EISDIR)
+			unlinkat(dirfd, de->d_name, AT_REMOVEDIR); /* a damaged state */
 	closedir(d);
+	/* rmdir takes a path: only while it still names our directory (the lock
+	 * we hold keeps any other command from removing or replacing it). */
+	snprintf(path, sizeof(path), "%s/%s", root, id);
+	if (!still_at_path(dirfd, path))
+		return 0;
 	if (rmdir(path) < 0 && errno != ENOENT)
 		return hk_error_set(err, -errno, "remove \"%s\"", path);
 	return 0;

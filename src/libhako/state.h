@@ -19,6 +19,7 @@ enum hk_status {
 	HK_STATUS_RUNNING,
 	HK_STATUS_PAUSED,
 	HK_STATUS_STOPPED,
+	HK_STATUS_ERROR, /* state.json is damaged: only delete --force applies */
 };
 
 struct hk_state {
@@ -33,9 +34,13 @@ struct hk_state {
 	char **cgroup_paths; /* the container's cgroup on each hierarchy it joined */
 	bool later_hooks;    /* the config has startContainer, poststart or poststop hooks */
 	bool memory_limit;   /* the config limits memory: start looks for an OOM kill */
+	bool damaged;	     /* state.json is not what hako wrote: pid and cgroup_dirs come
+				from the recovery record, if any */
 };
 
 #define HK_EXEC_FIFO "exec.fifo"
+/* "PID START_TIME\n" and a cgroup directory a line, written while creating. */
+#define HK_STATE_RECOVERY "recovery"
 
 const char *hk_status_name(enum hk_status s);
 /* Refuse ids that are not [A-Za-z0-9_+.-]+ (runc's rule), "." and "..". */
@@ -46,12 +51,14 @@ int hk_state_create_dir(const char *root, const char *id, int *ret_dirfd, struct
 /* Open <root>/<id> and lock it; "container \"ID\" does not exist" otherwise. */
 int hk_state_open_dir(const char *root, const char *id, int *ret_dirfd, struct hk_error *err);
 int hk_state_save(int dirfd, const struct hk_state *st, struct hk_error *err);
-/* Load state.json; -ENOENT (with no message) while the container is creating. */
+/* Load state.json; -ENOENT (with no message) while the container is creating.
+ * A damaged one (not a regular file, not a state object) gives -EUCLEAN, with
+ * st->damaged set and what the recovery record knows in st. */
 int hk_state_load(int dirfd, const char *id, struct hk_state *ret, struct hk_error *err);
 void hk_state_release(struct hk_state *st);
 enum hk_status hk_state_status(int dirfd, const struct hk_state *st);
-/* Remove <root>/<id> and everything in it. */
-int hk_state_remove(const char *root, const char *id, struct hk_error *err);
+/* Remove <root>/<id>, locked as dirfd, and everything in it. */
+int hk_state_remove(int dirfd, const char *root, const char *id, struct hk_error *err);
 /* The ids under root, sorted; an absent root is an empty list. */
 int hk_state_list(const char *root, char ***ret_ids, struct hk_error *err);
 /* The OCI state document (runtime.md "State") as JSON text. */

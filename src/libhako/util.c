@@ -141,14 +141,11 @@ size_t hk_strv_len(char *const *v)
 	return n;
 }
 
-int hk_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,
-		    struct hk_error *err)
+static int read_fd(int fd, const char *path, size_t max, char **ret, size_t *ret_len,
+		   struct hk_error *err)
 {
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	struct hk_buf b = HK_BUF_INIT;
 
-	if (fd < 0)
-		return hk_error_set(err, -errno, "open \"%s\"", path);
 	for (;;) {
 		char chunk[8192];
 		ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -171,6 +168,32 @@ int hk_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t 
 		*ret_len = b.len;
 	*ret = hk_buf_detach(&b);
 	return 0;
+}
+
+int hk_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,
+		    struct hk_error *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return hk_error_set(err, -errno, "open \"%s\"", path);
+	return read_fd(fd, path, max, ret, ret_len, err);
+}
+
+int hk_read_regular_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,
+			    struct hk_error *err)
+{
+	/* O_NONBLOCK: a FIFO put in the file's place must not hang the open. */
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return hk_error_set(err, -errno, "open \"%s\"", path);
+	if (fstat(fd, &st) < 0)
+		return hk_error_set(err, -errno, "stat \"%s\"", path);
+	if (!S_ISREG(st.st_mode))
+		return hk_error_setx(err, -EINVAL, "\"%s\" is not a regular file", path);
+	return read_fd(fd, path, max, ret, ret_len, err);
 }
 
 int hk_write_file(const char *path, const char *data, size_t len, struct hk_error *err)

@@ -87,6 +87,10 @@ static inline void hk_strv_freep(char ***v)
 /* Read a whole file (at most max bytes) into a NUL-terminated buffer. */
 int hk_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,
 		    struct hk_error *err);
+/* The same for a file that must be a regular one (state.json, config.json):
+ * anything else (a FIFO, a directory, a device) is refused, without waiting. */
+int hk_read_regular_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,
+			    struct hk_error *err);
 /* Write data to an existing file, in one write(2), without creating it. */
 int hk_write_file(const char *path, const char *data, size_t len, struct hk_error *err);
 /* hk_write_file() for /proc files, refusing any that is not on procfs; name is for errors. */
