@@ -43,6 +43,8 @@ int hako_parse_create_flags(int argc, char **argv, bool is_run, struct hako_crea
 			f->bundle = optarg;
 			break;
 		case 'p':
+			if (!*optarg)
+				return hk_error_setx(err, -EINVAL, "--pid-file: empty path");
 			f->pid_file = optarg;
 			break;
 		case 'c':

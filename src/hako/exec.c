@@ -71,6 +71,8 @@ int cmd_exec(const struct hako_globals *g, int argc, char **argv, struct hk_erro
 			o.console_socket = optarg;
 			break;
 		case PIDFILE:
+			if (!*optarg)
+				return hk_error_setx(err, -EINVAL, "--pid-file: empty path");
 			o.pid_file = optarg;
 			break;
 		case CWD:

@@ -45,27 +45,56 @@ static int wait_for_go(const struct hk_child_args *a, struct hk_error *err)
 }
 
 /*
- * linux.sysctl, through the container's /proc/sys: below rootfd before
- * pivot_root (and before /proc/sys is made read-only), or by path with -1.
+ * The procfs that settings are written through (hk_proc_open()): made when
+ * first needed, closed before the container can run anything (it shows all
+ * of /proc, unmasked and writable, to whoever reaches our fds).
  */
-static int write_sysctls(const struct hk_spec *spec, int rootfd, struct hk_error *err)
+static int private_proc = -1;
+
+static int proc_fd(struct hk_error *err)
 {
+	if (private_proc < 0 && hk_proc_open(&private_proc, err) < 0)
+		return hk_error_prefix(err, "procfs for the container's settings");
+	return private_proc;
+}
+
+static void close_proc(void)
+{
+	if (private_proc >= 0)
+		close(private_proc);
+	private_proc = -1;
+}
+
+/* linux.sysctl, in our namespaces (net, ipc and uts sysctls are per namespace). */
+static int write_sysctls(const struct hk_spec *spec, struct hk_error *err)
+{
+	int procfd = spec->sysctl && *spec->sysctl ? proc_fd(err) : -1;
+
+	if (spec->sysctl && *spec->sysctl && procfd < 0)
+		return err->code;
 	for (char **s = spec->sysctl; s && *s; s++) {
-		char path[PATH_MAX], fdpath[32];
+		char path[PATH_MAX];
 		const char *eq = strchr(*s, '=');
-		size_t o = (size_t)snprintf(path, sizeof(path), "/proc/sys/");
-		_cleanup_close_ int fd = -1;
+		size_t o = (size_t)snprintf(path, sizeof(path), "sys/");
 		for (const char *k = *s; k < eq && o + 1 < sizeof(path); k++)
 			path[o++] = *k == '.' ? '/' : *k;
 		path[o] = '\0';
-		if (rootfd >= 0 && hk_path_open_in_root(rootfd, path, 0, &fd, err) < 0)
+		if (hk_write_proc(procfd, path, eq + 1, strlen(eq + 1), err) < 0)
 			return hk_error_prefix(err, "linux.sysctl");
-		if (hk_write_proc(fd >= 0 ? hk_fd_path(fd, fdpath) : path, path, eq + 1,
-				  strlen(eq + 1), err) < 0)
-			return hk_error_prefix(err, "linux.sysctl");
-		hk_debug("write(\"%s\", \"%s\") ok", path, eq + 1);
+		hk_debug("write(\"/proc/%s\", \"%s\") ok", path, eq + 1);
 	}
 	return 0;
+}
+
+/* oomScoreAdj. Lowering it needs the host's CAP_SYS_RESOURCE: done while we have it. */
+static int set_oom_score(const struct hk_process *p, struct hk_error *err)
+{
+	int procfd;
+
+	if (!p->has_oom_score_adj)
+		return 0;
+	procfd = proc_fd(err);
+	return procfd < 0 ? procfd : hk_process_set_oom_score_adj(p, procfd, err);
 }
 
 static bool has_create_hooks(const struct hk_spec *spec)
@@ -117,8 +146,6 @@ static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 	if (hk_path_open_in_root(rootfd, spec->process.cwd, HK_RESOLVE_MKDIR, &cwd, err) < 0 &&
 	    err->code != -EROFS)
 		return hk_error_prefix(err, "process.cwd");
-	if (write_sysctls(spec, rootfd, err) < 0)
-		return err->code;
 	if (hk_mount_mask_paths(spec, rootfd, err) < 0)
 		return err->code;
 	/* The create hooks run before pivot_root: join there if there are any. */
@@ -169,9 +196,6 @@ static int setup_identity(const struct hk_spec *spec, const char *keyring, struc
 		return err->code;
 	if (spec->domainname && *spec->domainname &&
 	    hk_sys_setdomainname(spec->domainname, err) < 0)
-		return err->code;
-	/* A joined mount namespace got no rootfs setup: its /proc, by path. */
-	if (spec->ns[HK_NS_MOUNT].path && write_sysctls(spec, -1, err) < 0)
 		return err->code;
 	return 0;
 }
@@ -238,7 +262,8 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 					    a->spec->personality);
 		hk_debug("personality(%#lx) ok", a->spec->personality);
 	}
-	if (hk_lsm_set_exec_labels(p, a->lsms, err) < 0)
+	if (a->lsms &&
+	    (proc_fd(err) < 0 || hk_lsm_set_exec_labels(p, a->lsms, private_proc, err) < 0))
 		return err->code;
 	/* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
 	 * while we still have it. With it, as late as possible (before execve). */
@@ -284,7 +309,7 @@ static int setup_exec(const struct hk_child_args *a, char *exe, size_t exe_size,
 				    (unsigned)a->exec_ns_flags);
 	hk_debug("setns(pidfd, %#x) ok: in the container's namespaces", (unsigned)a->exec_ns_flags);
 	close(a->exec_pidfd);
-	if (hk_process_set_oom_score_adj(&a->spec->process, err) < 0 ||
+	if (set_oom_score(&a->spec->process, err) < 0 ||
 	    hk_process_drop_bounding(&a->spec->process, a->cap_last, err) < 0)
 		return err->code;
 	return setup_process(a, exe, exe_size, err);
@@ -304,8 +329,7 @@ static int setup(const struct hk_child_args *a, char *exe, size_t exe_size, stru
 		return hk_error_set(err, -errno, "prctl(PR_SET_DUMPABLE, 0)");
 	if (hk_ns_join_and_unshare(spec, a->plan, err) < 0)
 		return err->code;
-	/* Lowering the score needs the host's CAP_SYS_RESOURCE: do it while we have it. */
-	if (hk_process_set_oom_score_adj(&spec->process, err) < 0)
+	if (set_oom_score(&spec->process, err) < 0 || write_sysctls(spec, err) < 0)
 		return err->code;
 	/* A joined mount namespace is used as it is, like nsenter --mount. */
 	if (!spec->ns[HK_NS_MOUNT].path && setup_rootfs(a, err) < 0)
@@ -347,6 +371,7 @@ _Noreturn void hk_child_main(const struct hk_child_args *a)
 		hk_sync_send(a->sync_fd, HK_SYNC_ERROR, &err, -1);
 		_exit(1);
 	}
+	close_proc();
 	if (hk_sync_send(a->sync_fd, HK_SYNC_READY, NULL, -1) < 0)
 		_exit(1);
 	/* create waits for `start`; exec runs at once. */

@@ -16,8 +16,8 @@
 struct hk_child_args {
 	const struct hk_spec *spec;
 	const struct hk_ns_plan *plan;
-	int sync_fd;	 /* our end of the socketpair to the runtime */
-	int exec_fifo;	 /* create: the exec fifo, open for reading and writing */
+	int sync_fd;   /* our end of the socketpair to the runtime */
+	int exec_fifo; /* create: the exec fifo, open for reading and writing */
 	bool no_pivot;
 	unsigned preserve_fds;
 	/* Read by the parent, so the child need not allocate: */

@@ -243,7 +243,7 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 		goto fail;
 	}
 	if (hk_sync_send(socks[0], HK_SYNC_GO, NULL, -1) < 0) {
-		r = hk_error_setx(err, -ECHILD, "exec: the process exited before it was set up");
+		r = hk_init_died(c, "exec: the process", err);
 		goto fail;
 	}
 	{

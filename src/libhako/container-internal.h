@@ -30,6 +30,9 @@ int hk_pidfd_open_checked(pid_t pid, unsigned long long start_time);
 /* clone3() with flags and CLONE_PIDFD; returns twice, like fork(2). */
 pid_t hk_clone_init(int flags, int *ret_pidfd, struct hk_error *err);
 int hk_write_pid_file(const char *path, pid_t pid, struct hk_error *err);
+/* The error for a child (what: "container init") gone before READY, with
+ * the exit status or signal that ended it. */
+int hk_init_died(const struct hk_container *c, const char *what, struct hk_error *err);
 /* Wait for the child's READY, passing its pty on and running the create hooks. */
 int hk_wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_container *c,
 		      const struct ready_ctx *x, struct hk_error *err);

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "lsm.h"
 #include "namespaces.h"
+#include "paths.h"
 #include "process.h"
 #include "seccomp-filter.h"
 #include "signals.h"
@@ -80,12 +81,47 @@ static void now_rfc3339(char *buf, size_t size)
 	snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
 }
 
+/*
+ * The pid file appears whole, and nothing else is left beside it if we are
+ * killed while writing: an unnamed O_TMPFILE, linked in place when done (or,
+ * over an existing file, linked under a temporary name and renamed).
+ */
+static int write_pid_at(int dirfd, const char *name, const char *data, struct hk_error *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	char fdpath[32], tmp[NAME_MAX + 1];
+	size_t len = strlen(data);
+
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR))
+		return hk_write_atomic_at(dirfd, name, data, len, err); /* no O_TMPFILE there */
+	if (fd < 0)
+		return hk_error_set(err, -errno, "pid file \"%s\"", name);
+	if (write(fd, data, len) != (ssize_t)len)
+		return hk_error_set(err, errno ? -errno : -EIO, "write pid file \"%s\"", name);
+	hk_fd_path(fd, fdpath);
+	if (linkat(AT_FDCWD, fdpath, dirfd, name, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return hk_error_set(err, -errno, "pid file \"%s\"", name);
+	snprintf(tmp, sizeof(tmp), ".%.200s.%d.tmp", name, (int)getpid());
+	if (linkat(AT_FDCWD, fdpath, dirfd, tmp, AT_SYMLINK_FOLLOW) < 0)
+		return hk_error_set(err, -errno, "pid file \"%s\"", name);
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		int e = errno;
+		unlinkat(dirfd, tmp, 0);
+		return hk_error_set(err, -e, "pid file \"%s\"", name);
+	}
+	return 0;
+}
+
 int hk_write_pid_file(const char *path, pid_t pid, struct hk_error *err)
 {
 	char abs[PATH_MAX], dir[PATH_MAX * 2], buf[32];
 	const char *name;
 	_cleanup_close_ int dirfd = -1;
 
+	if (!*path)
+		return hk_error_setx(err, -EINVAL, "pid file: empty path");
 	if (path[0] != '/') {
 		if (!getcwd(abs, sizeof(abs)))
 			return hk_error_set(err, -errno, "getcwd");
@@ -96,11 +132,13 @@ int hk_write_pid_file(const char *path, pid_t pid, struct hk_error *err)
 	name = strrchr(dir, '/');
 	snprintf(abs, sizeof(abs), "%s", name + 1);
 	dir[name - dir ? name - dir : 1] = '\0';
+	if (!abs[0])
+		return hk_error_setx(err, -EISDIR, "pid file \"%s\": names a directory", path);
 	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return hk_error_set(err, -errno, "pid file \"%s\"", path);
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	return hk_write_atomic_at(dirfd, abs, buf, strlen(buf), err);
+	return write_pid_at(dirfd, abs, buf, err);
 }
 
 /* The checks that need no state: a missing rootfs fails before anything exists. */
@@ -196,16 +234,36 @@ static int send_listener(const struct ready_ctx *x, const struct hk_container *c
 	return hk_seccomp_send_listener(&x->spec->seccomp, fd, state, c->pid, err);
 }
 
+int hk_init_died(const struct hk_container *c, const char *what, struct hk_error *err)
+{
+	struct pollfd p = {c->pidfd, POLLIN, 0};
+	siginfo_t si = {0};
+	char how[64] = "";
+
+	/* Its end of the sync socket closes a moment before it is a zombie. */
+	if (c->pidfd >= 0 && poll(&p, 1, 1000) == 1 &&
+	    waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	    si.si_pid) {
+		if (si.si_code == CLD_EXITED)
+			snprintf(how, sizeof(how), " (exit status %d)", si.si_status);
+		else
+			snprintf(how, sizeof(how), " (killed by signal %d, SIG%s)", si.si_status,
+				 sigabbrev_np(si.si_status) ? sigabbrev_np(si.si_status) : "?");
+	}
+	return hk_error_setx(err, -ECHILD, "%s exited before it was set up%s", what, how);
+}
+
 int hk_wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_container *c,
 		      const struct ready_ctx *x, struct hk_error *err)
 {
+	const char *who = x->exec ? "exec: the process" : "container init";
+
 	for (;;) {
 		struct hk_sync_msg msg;
 		int fd = -1, r = hk_sync_recv(sock, &msg, &fd);
 
 		if (r < 0)
-			return hk_error_setx(err, -ECHILD,
-					     "container init exited before it was set up");
+			return hk_init_died(c, who, err);
 		switch (msg.type) {
 		case HK_SYNC_READY:
 			return 0;
@@ -226,8 +284,7 @@ int hk_wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_contai
 			if (join_cgroups(o, x, c, err) < 0 || run_create_hooks(x, c, err) < 0)
 				return err->code;
 			if (hk_sync_send(sock, HK_SYNC_GO, NULL, -1) < 0)
-				return hk_error_setx(err, -ECHILD,
-						     "container init exited before it was set up");
+				return hk_init_died(c, who, err);
 			break;
 		case HK_SYNC_PTY:
 			if (o->console_socket) {
@@ -340,7 +397,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	if (hk_state_save(x->dirfd, &x->st, err) < 0)
 		return err->code;
 	if (hk_sync_send(x->socks[0], HK_SYNC_GO, NULL, -1) < 0)
-		return hk_error_setx(err, -ECHILD, "container init exited before it was set up");
+		return hk_init_died(c, "container init", err);
 	if (hk_wait_for_ready(o, x->socks[0], c, &(struct ready_ctx){x->spec, &x->st, false}, err) <
 	    0) {
 		if (err->code == -ECHILD && x->spec->resources.mem_limit.set &&
@@ -517,25 +574,6 @@ static int count_oom_kills(const struct hk_cgroup_mount *m, size_t n, void *data
 	return (int)(hk_cgroup_oom_kills(m, n) > 0);
 }
 
-/* One byte into the exec fifo, without a SIGPIPE if the init just died. */
-static int send_start(int fifo)
-{
-	sigset_t pipe, old;
-	int r;
-
-	sigemptyset(&pipe);
-	sigaddset(&pipe, SIGPIPE);
-	sigprocmask(SIG_BLOCK, &pipe, &old);
-	r = write(fifo, "0", 1) == 1 ? 0 : -errno;
-	if (r == -EPIPE) {
-		/* Take the pending SIGPIPE before it is unblocked. */
-		struct timespec now = {0, 0};
-		sigtimedwait(&pipe, NULL, &now);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return r;
-}
-
 int hk_container_start(const char *root, const char *id, struct hk_error *err)
 {
 	_cleanup_close_ int dirfd = -1, fifo = -1, pidfd = -1;
@@ -577,7 +615,7 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 	 * (or died). */
 	if (pidfd >= 0)
 		fifo = openat(dirfd, HK_EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fifo < 0 || pidfd < 0 || send_start(fifo) < 0) {
+	if (fifo < 0 || pidfd < 0 || hk_write_nosigpipe(fifo, "0", 1) != 1) {
 		hk_error_setx(err, -ESRCH, "container \"%s\": init exited before start", id);
 		goto out;
 	}

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 bool hk_log_debug_enabled;
 static int log_fd = STDERR_FILENO;
@@ -83,7 +84,10 @@ void hk_log_write(const char *level, const char *fmt, ...)
 		return;
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
-	/* One write: lines from the parent and the child never interleave. */
-	while (write(log_fd, line, (size_t)n) < 0 && errno == EINTR)
-		;
+	/* One write: lines from the parent and the child never interleave. A
+	 * log whose reader is gone (`hako --debug run ... | head -1`) costs
+	 * nothing from then on and raises no SIGPIPE, which a foreground run
+	 * would forward to the container, and log, and raise again. */
+	if (log_fd >= 0 && hk_write_nosigpipe(log_fd, line, (size_t)n) < 0 && errno == EPIPE)
+		log_fd = -1;
 }

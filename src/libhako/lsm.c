@@ -52,9 +52,11 @@ int hk_lsm_prepare(struct hk_spec *spec, const struct hk_process *p, unsigned *r
 		if (strlen(p->apparmor_profile) > LABEL_MAX)
 			return hk_error_setx(err, -EINVAL, "process.apparmorProfile is too long");
 		if (!(lsms & HK_LSM_APPARMOR))
-			hk_debug("AppArmor is not enabled on this host: process.apparmorProfile "
-				 "\"%s\" is not applied",
-				 p->apparmor_profile);
+			return hk_error_setx(
+			    err, -EOPNOTSUPP,
+			    "process.apparmorProfile \"%s\" is given, but AppArmor "
+			    "is not enabled on this host",
+			    p->apparmor_profile);
 	}
 	if (p->selinux_label && *p->selinux_label) {
 		if (!(lsms & HK_LSM_SELINUX))
@@ -92,7 +94,8 @@ int hk_lsm_prepare(struct hk_spec *spec, const struct hk_process *p, unsigned *r
 	return 0;
 }
 
-int hk_lsm_set_exec_labels(const struct hk_process *p, unsigned lsms, struct hk_error *err)
+int hk_lsm_set_exec_labels(const struct hk_process *p, unsigned lsms, int procfd,
+			   struct hk_error *err)
 {
 	char buf[LABEL_MAX + 16];
 	int n;
@@ -100,19 +103,18 @@ int hk_lsm_set_exec_labels(const struct hk_process *p, unsigned lsms, struct hk_
 	if (p->apparmor_profile && *p->apparmor_profile && (lsms & HK_LSM_APPARMOR)) {
 		/* aa_change_onexec(): the profile takes effect at the next execve.
 		 * Before Linux 5.8 the file was shared with the other LSMs. */
-		const char *f = access("/proc/thread-self/attr/apparmor/exec", F_OK) == 0
-				    ? "/proc/thread-self/attr/apparmor/exec"
-				    : "/proc/thread-self/attr/exec";
+		const char *f = faccessat(procfd, "thread-self/attr/apparmor/exec", F_OK, 0) == 0
+				    ? "thread-self/attr/apparmor/exec"
+				    : "thread-self/attr/exec";
 		n = snprintf(buf, sizeof(buf), "exec %s", p->apparmor_profile);
-		if (hk_write_proc(f, f, buf, (size_t)n, err) < 0)
+		if (hk_write_proc(procfd, f, buf, (size_t)n, err) < 0)
 			return hk_error_prefix(err, "process.apparmorProfile \"%s\"",
 					       p->apparmor_profile);
-		hk_debug("write(\"%s\", \"%s\") ok", f, buf);
+		hk_debug("write(\"/proc/%s\", \"%s\") ok", f, buf);
 	}
 	if (p->selinux_label && *p->selinux_label && (lsms & HK_LSM_SELINUX)) {
 		n = snprintf(buf, sizeof(buf), "%s", p->selinux_label);
-		if (hk_write_proc("/proc/thread-self/attr/exec", "/proc/thread-self/attr/exec", buf,
-				  (size_t)n, err) < 0)
+		if (hk_write_proc(procfd, "thread-self/attr/exec", buf, (size_t)n, err) < 0)
 			return hk_error_prefix(err, "process.selinuxLabel \"%s\"",
 					       p->selinux_label);
 		hk_debug("write(\"/proc/thread-self/attr/exec\", \"%s\") ok", buf);

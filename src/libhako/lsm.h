@@ -19,12 +19,15 @@ enum {
  * In the runtime, before clone: *ret_lsms gets the LSMs (HK_LSM_* bits) that
  * can label processes on this host, looked up only when the config has a
  * label. Check the labels of p against them, and add linux.mountLabel to the
- * options of the mounts that take one. Without AppArmor a profile is not
- * applied, and without SELinux neither is a mount label (both said under
- * --debug); a process label is refused.
+ * options of the mounts that take one. A profile without AppArmor, or a
+ * process label without SELinux, is refused: a confinement asked for is never
+ * dropped in silence. Without SELinux a mount label is not applied (said
+ * under --debug), as runc does.
  */
 int hk_lsm_prepare(struct hk_spec *spec, const struct hk_process *p, unsigned *ret_lsms,
 		   struct hk_error *err);
 
-/* In the container, before execve: the labels the next execve(2) takes. No allocation. */
-int hk_lsm_set_exec_labels(const struct hk_process *p, unsigned lsms, struct hk_error *err);
+/* In the container, before execve: the labels the next execve(2) takes,
+ * written through procfd, a procfs root (hk_proc_open()). No allocation. */
+int hk_lsm_set_exec_labels(const struct hk_process *p, unsigned lsms, int procfd,
+			   struct hk_error *err);

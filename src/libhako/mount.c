@@ -22,7 +22,6 @@
 #define MS_NOSYMFOLLOW 256
 #endif
 
-
 /*
  * pivot_root(2) refuses a new root whose parent mount is shared. Walk up from
  * the rootfs to the mount it sits on (mount(2) with MS_PRIVATE fails with
@@ -191,8 +190,8 @@ static int mount_cgroups(int fd, const struct hk_mount *m, const struct hk_cgrou
 static int tmpfs_copyup(int fd, const struct hk_mount *m, unsigned long flags, int *ret_mfd,
 			struct hk_error *err)
 {
-	_cleanup_close_ int below = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
-			    mfd = -1, dst = -1;
+	_cleanup_close_ int below = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), mfd = -1,
+			    dst = -1;
 	int r;
 
 	if (below < 0)
@@ -250,7 +249,8 @@ static bool is_kernel_view(const struct hk_mount *m)
 /* The detached mount for m (not a cgroup one); fd is its resolved destination. */
 static int make_mount(int fd, const struct hk_mount *m, int *ret_mfd, struct hk_error *err)
 {
-	unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | MS_SILENT | MS_I_VERSION);
+	unsigned long flags =
+	    m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | MS_SILENT | MS_I_VERSION);
 	int r;
 
 	if (m->flags & MS_BIND)

@@ -100,7 +100,7 @@ void hk_process_drop_unknown_caps(struct hk_process *p, int last_cap)
 				(unsigned)cap < hk_cap_count ? hk_cap_names[cap] : "?", last_cap);
 }
 
-int hk_process_set_oom_score_adj(const struct hk_process *p, struct hk_error *err)
+int hk_process_set_oom_score_adj(const struct hk_process *p, int procfd, struct hk_error *err)
 {
 	char buf[16];
 
@@ -108,8 +108,7 @@ int hk_process_set_oom_score_adj(const struct hk_process *p, struct hk_error *er
 		return 0;
 	snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
 	/* Lowering it needs CAP_SYS_RESOURCE (proc(5)). */
-	if (hk_write_proc("/proc/self/oom_score_adj", "/proc/self/oom_score_adj", buf, strlen(buf),
-			  err) < 0)
+	if (hk_write_proc(procfd, "self/oom_score_adj", buf, strlen(buf), err) < 0)
 		return hk_error_prefix(err, "process.oomScoreAdj %d", p->oom_score_adj);
 	hk_debug("write(\"/proc/self/oom_score_adj\", \"%s\") ok", buf);
 	return 0;

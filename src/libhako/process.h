@@ -12,7 +12,8 @@ int hk_process_set_rlimits(const struct hk_process *p, struct hk_error *err);
 int hk_process_set_scheduling(const struct hk_process *p, struct hk_error *err);
 /* In the runtime: clear, with a warning, the capabilities the kernel does not know. */
 void hk_process_drop_unknown_caps(struct hk_process *p, int last_cap);
-int hk_process_set_oom_score_adj(const struct hk_process *p, struct hk_error *err);
+/* Through procfd, a procfs root (hk_proc_open()); nothing to do without oomScoreAdj. */
+int hk_process_set_oom_score_adj(const struct hk_process *p, int procfd, struct hk_error *err);
 /*
  * The bounding set first (each drop makes new credentials: the init does it
  * before it joins its cgroups, so they are not charged to the container).

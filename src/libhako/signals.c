@@ -66,6 +66,10 @@ void hk_signals_forward_one(int sfd, int pidfd, int master)
 
 	if (read(sfd, &si, sizeof(si)) != sizeof(si))
 		return;
+	/* A SIGPIPE of our own (a write to a closed stdout) is not the
+	 * container's business; one another process sends is forwarded. */
+	if (si.ssi_signo == SIGPIPE && si.ssi_pid == (uint32_t)getpid())
+		return;
 	if (si.ssi_signo == SIGWINCH && master >= 0) {
 		if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
 			ioctl(master, TIOCSWINSZ, &ws);

@@ -26,8 +26,23 @@ int hk_id_validate(const char *id, struct hk_error *err)
 	size_t n = strlen(id);
 
 	if (n == 0 || n > 1024 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0 ||
-	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.") != n)
-		return hk_error_setx(err, -EINVAL, "invalid container id \"%s\"", id);
+	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.") != n) {
+		/* Quoted with escapes: the id goes into logs, where a raw newline or
+		 * terminal escape would forge or hide lines. */
+		char shown[256];
+		size_t o = 0;
+
+		for (const char *c = id; *c && o + 8 < sizeof(shown); c++) {
+			unsigned char u = (unsigned char)*c;
+			if (u >= 0x20 && u < 0x7f && u != '"' && u != '\\')
+				shown[o++] = (char)u;
+			else
+				o += (size_t)snprintf(shown + o, sizeof(shown) - o, "\\x%02x", u);
+		}
+		shown[o] = '\0';
+		return hk_error_setx(err, -EINVAL, "invalid container id \"%s%s\"", shown,
+				     id[0] && strlen(id) > o ? "..." : "");
+	}
 	return 0;
 }
 
@@ -211,8 +226,7 @@ int hk_state_load(int dirfd, const char *id, struct hk_state *st, struct hk_erro
 	    !hk_json_get(doc, "pid")) {
 		char why[sizeof(err->msg)];
 
-		snprintf(why, sizeof(why), "%s",
-			 r < 0 || !doc ? err->msg : "not a state object");
+		snprintf(why, sizeof(why), "%s", r < 0 || !doc ? err->msg : "not a state object");
 		/* Damaged: what the recovery record knows, for delete --force. */
 		st->damaged = true;
 		load_recovery(dirfd, st);

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "log.h"
 #include "paths.h"
@@ -16,6 +19,9 @@
 
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256
+#endif
+#ifndef PROC_ROOT_INO
+#define PROC_ROOT_INO 1
 #endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -201,13 +207,12 @@ void hk_mount_attr_from_flags(unsigned long flags, unsigned long long *ret_set,
 			      unsigned long long *ret_clr)
 {
 	static const struct flag_name bits[] = {
-	    {MS_RDONLY, "ro"},		 {MS_NOSUID, "nosuid"},
-	    {MS_NODEV, "nodev"},	 {MS_NOEXEC, "noexec"},
-	    {MS_NODIRATIME, "nodiratime"}, {MS_NOSYMFOLLOW, "nosymfollow"},
+	    {MS_RDONLY, "ro"},	   {MS_NOSUID, "nosuid"},	  {MS_NODEV, "nodev"},
+	    {MS_NOEXEC, "noexec"}, {MS_NODIRATIME, "nodiratime"}, {MS_NOSYMFOLLOW, "nosymfollow"},
 	};
 	static const unsigned long long attrs[] = {
-	    MOUNT_ATTR_RDONLY,	   MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV,
-	    MOUNT_ATTR_NOEXEC,	   MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NOSYMFOLLOW,
+	    MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID,     MOUNT_ATTR_NODEV,
+	    MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NOSYMFOLLOW,
 	};
 	unsigned long long set = 0, clr = 0;
 
@@ -287,7 +292,7 @@ int hk_sys_fsmount(const char *type, const char *src, const char *data, unsigned
 		   int *ret_mfd, struct hk_error *err)
 {
 	static const struct flag_name sb_flags[] = {
-	    {MS_RDONLY, "ro"},	   {MS_SYNCHRONOUS, "sync"}, {MS_DIRSYNC, "dirsync"},
+	    {MS_RDONLY, "ro"},	   {MS_SYNCHRONOUS, "sync"},  {MS_DIRSYNC, "dirsync"},
 	    {MS_MANDLOCK, "mand"}, {MS_LAZYTIME, "lazytime"},
 	};
 	char f[256], log[256];
@@ -306,7 +311,8 @@ int hk_sys_fsmount(const char *type, const char *src, const char *data, unsigned
 		    fsconfig(fsfd, FSCONFIG_SET_FLAG, sb_flags[i].name, NULL, 0) < 0) {
 			e = errno;
 			close(fsfd);
-			return hk_error_set(err, -e, "fsconfig(\"%s\", %s)", type, sb_flags[i].name);
+			return hk_error_set(err, -e, "fsconfig(\"%s\", %s)", type,
+					    sb_flags[i].name);
 		}
 	if (data && *data && fsconfig_options(fsfd, data, err) < 0) {
 		close(fsfd);
@@ -320,9 +326,9 @@ int hk_sys_fsmount(const char *type, const char *src, const char *data, unsigned
 		fs_log(fsfd, log, sizeof(log));
 	close(fsfd);
 	if (mfd < 0)
-		return hk_error_set(err, -e, "fsmount(\"%s\", \"%s\", %s, \"%s\")%s", src ? src : "",
-				    type, hk_mount_flags_str(flags, f, sizeof(f)), data ? data : "",
-				    log[0] == ':' ? log : "");
+		return hk_error_set(err, -e, "fsmount(\"%s\", \"%s\", %s, \"%s\")%s",
+				    src ? src : "", type, hk_mount_flags_str(flags, f, sizeof(f)),
+				    data ? data : "", log[0] == ':' ? log : "");
 	hk_debug("fsopen(\"%s\") + fsmount(\"%s\", %s, \"%s\") = %d: a detached mount", type,
 		 src ? src : "", hk_mount_flags_str(flags, f, sizeof(f)), data ? data : "", mfd);
 	*ret_mfd = mfd;
@@ -365,4 +371,30 @@ int hk_sys_move_mount(int mfd, int dst_fd, const char *what, struct hk_error *er
 	    e = errno;
 
 	return outcome(r, e, err, "move_mount(detached mount, \"%s\")", what);
+}
+
+int hk_proc_open(int *ret_fd, struct hk_error *err)
+{
+	struct statfs sfs;
+	struct stat st;
+	int fd,
+	    r = hk_sys_fsmount("proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, ret_fd, err);
+
+	if (r != -EPERM)
+		return r;
+	/* A user namespace that does not own its pid namespace may not mount
+	 * proc: then the /proc we see, if it is a procfs root itself (not a
+	 * bind of some part of one); hk_write_proc() crosses no mount below it. */
+	fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC ||
+	    fstat(fd, &st) < 0 || st.st_ino != PROC_ROOT_INO) {
+		if (fd >= 0)
+			close(fd);
+		return hk_error_setx(err, -EPERM,
+				     "no procfs to write through: proc cannot be mounted here "
+				     "and /proc is not a procfs root");
+	}
+	hk_debug("proc cannot be mounted here: writing through /proc");
+	*ret_fd = fd;
+	return 0;
 }

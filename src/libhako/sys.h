@@ -35,6 +35,13 @@ int hk_sys_mount_setattr(int mfd, const char *what, bool recursive, unsigned lon
 			 struct hk_error *err);
 /* move_mount(2) of the mount mfd onto the object dst_fd refers to. */
 int hk_sys_move_mount(int mfd, int dst_fd, const char *what, struct hk_error *err);
+/*
+ * A procfs of our own to write settings through (sysctls, oom_score_adj, LSM
+ * attributes): a private, detached instance no one else can have mounted
+ * over (else, where proc may not be mounted, /proc if it is a procfs root).
+ * It shows everything: close it before the container may run anything.
+ */
+int hk_proc_open(int *ret_fd, struct hk_error *err);
 /* MS_* per-mount flags as MOUNT_ATTR_* to set and clear (atime is a field). */
 void hk_mount_attr_from_flags(unsigned long flags, unsigned long long *ret_set,
 			      unsigned long long *ret_clr);

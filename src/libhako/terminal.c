@@ -148,8 +148,8 @@ static bool copy_once(int from, int to)
 	if (n <= 0)
 		return false;
 	for (ssize_t off = 0; off < n;) {
-		ssize_t w = write(to, buf + off, (size_t)(n - off));
-		if (w < 0 && errno != EINTR)
+		ssize_t w = hk_write_nosigpipe(to, buf + off, (size_t)(n - off));
+		if (w < 0)
 			return false;
 		off += w > 0 ? w : 0;
 	}

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
 
 #include "util.h"
 
@@ -211,26 +216,32 @@ int hk_write_file(const char *path, const char *data, size_t len, struct hk_erro
 	return 0;
 }
 
-int hk_write_proc(const char *path, const char *name, const char *data, size_t len,
-		  struct hk_error *err)
+int hk_write_proc(int procfd, const char *rel, const char *data, size_t len, struct hk_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	/* Below procfd and on its mount only: a mount over the file (a bind of
+	 * the host's /proc/sys/kernel/printk_ratelimit over shmmni) is refused,
+	 * not written through (the CVE-2025-52881 class). */
+	struct open_how how = {
+	    .flags = O_WRONLY | O_CLOEXEC | O_NOCTTY,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+	};
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, procfd, rel, &how, sizeof(how));
 	struct statfs sfs;
 	ssize_t n;
 
-	if (fd < 0)
-		return hk_error_set(err, -errno, "open \"%s\"", name);
-	/* A mount over /proc (from the image or the config) must not take the
-	 * write: a fake file there would make a setting silently not apply. */
-	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+	if (fd < 0 && errno == EXDEV)
 		return hk_error_setx(
-		    err, -EXDEV,
-		    "\"%s\" is not on procfs (a mount covers it): refusing to write it", name);
+		    err, -EXDEV, "\"/proc/%s\" is covered by a mount: refusing to write it", rel);
+	if (fd < 0)
+		return hk_error_set(err, -errno, "open \"/proc/%s\"", rel);
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+		return hk_error_setx(err, -EXDEV,
+				     "\"/proc/%s\" is not on procfs: refusing to write it", rel);
 	n = write(fd, data, len);
 	if (n < 0)
-		return hk_error_set(err, -errno, "write \"%s\"", name);
+		return hk_error_set(err, -errno, "write \"/proc/%s\"", rel);
 	if ((size_t)n != len)
-		return hk_error_setx(err, -EIO, "write \"%s\": short write", name);
+		return hk_error_setx(err, -EIO, "write \"/proc/%s\": short write", rel);
 	return 0;
 }
 
@@ -324,4 +335,30 @@ int hk_parse_cpu_list(const char *s, cpu_set_t *set)
 		s = end;
 	}
 	return 0;
+}
+
+ssize_t hk_write_nosigpipe(int fd, const void *buf, size_t len)
+{
+	sigset_t pipe, old, pending;
+	bool was_pending;
+	ssize_t n;
+	int e;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe, &old);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	while ((n = write(fd, buf, len)) < 0 && errno == EINTR)
+		;
+	e = errno;
+	if (n < 0 && e == EPIPE && !was_pending) {
+		/* Take our own SIGPIPE before it is unblocked, or before a
+		 * foreground run's signalfd would forward it to the container. */
+		struct timespec now = {0, 0};
+		sigtimedwait(&pipe, NULL, &now);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return n;
 }

@@ -91,11 +91,17 @@ int hk_read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t 
  * anything else (a FIFO, a directory, a device) is refused, without waiting. */
 int hk_read_regular_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len,
 			    struct hk_error *err);
+/* write(2), retried on EINTR, that raises no SIGPIPE: a closed pipe gives -1
+ * with errno EPIPE only (the signal is blocked, then taken if it was ours). */
+ssize_t hk_write_nosigpipe(int fd, const void *buf, size_t len);
 /* Write data to an existing file, in one write(2), without creating it. */
 int hk_write_file(const char *path, const char *data, size_t len, struct hk_error *err);
-/* hk_write_file() for /proc files, refusing any that is not on procfs; name is for errors. */
-int hk_write_proc(const char *path, const char *name, const char *data, size_t len,
-		  struct hk_error *err);
+/*
+ * Write data to rel ("sys/kernel/shmmni") below procfd, a procfs root (see
+ * hk_proc_open()), refusing a file that another mount covers or that is not
+ * on procfs.
+ */
+int hk_write_proc(int procfd, const char *rel, const char *data, size_t len, struct hk_error *err);
 /*
  * Replace dirfd/name with data atomically: write a temporary file in the same
  * directory, fsync-free (state lives on tmpfs), then rename(2) over the name.
