@@ -239,6 +239,14 @@ static int copy_symlink(int rootfd, const struct hk_mount *m, struct hk_error *e
 	return 0;
 }
 
+static bool is_root(int rootfd, int fd)
+{
+	struct stat a, b;
+
+	return fstat(rootfd, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
 /* proc and sysfs are the kernel's own views: they go only onto a plain directory. */
 static bool is_kernel_view(const struct hk_mount *m)
 {
@@ -290,6 +298,11 @@ int hk_mount_apply(int rootfd, const struct hk_mount *m, const struct hk_cgroup_
 		resolve |= HK_RESOLVE_NO_SYMLINKS;
 	if (hk_path_open_in_root(rootfd, m->destination, resolve, &fd, err) < 0)
 		return hk_error_prefix(err, "mount destination");
+	/* A symlink swapped in (a volume another party writes) can point a
+	 * destination at the root itself: never mount over the container's root. */
+	if (is_root(rootfd, fd) && m->destination[strspn(m->destination, "/")])
+		return hk_error_setx(err, -ELOOP, "mount destination \"%s\" resolves to the root",
+				     m->destination);
 	if (is_kernel_view(m) && (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)))
 		return hk_error_setx(err, -ENOTDIR,
 				     "mount destination \"%s\": %s goes only onto a directory",

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import subprocess
 
 from conftest import HAKO
 
@@ -45,8 +46,10 @@ def test_sysctls_apply_with_the_default_read_only_proc_sys(hako, tmp_path):
     assert p.returncode == 0 and p.stdout.split() == ["1234", "1"], p.stderr
 
 
-def test_procfs_writes_refuse_a_fake_file(hako, tmp_path):
-    """A mount over a /proc file must not take a write meant for procfs."""
+def test_sysctls_are_written_through_a_procfs_of_our_own(hako, tmp_path):
+    """A mount over a /proc file must not take a write meant for procfs:
+    sysctls go through a private procfs instance, into the container's own
+    namespace, and the file mounted over it is left alone."""
     fake = tmp_path / "fake-shmmni"
     fake.write_text("0\n")
 
@@ -54,8 +57,31 @@ def test_procfs_writes_refuse_a_fake_file(hako, tmp_path):
         c["linux"]["sysctl"] = {"kernel.shmmni": "1234"}
         c["mounts"].append({"destination": "/proc/sys/kernel/shmmni", "type": "bind",
                             "source": str(fake), "options": ["bind"]})
-    p = hako.run(tmp_path, ["/bin/true"], mutate)
-    assert p.returncode != 0
-    assert '"/proc/sys/kernel/shmmni" is not on procfs' in p.stderr, p.stderr
+    cid = hako.new_id()
+    hako.cmd("run", "-d", "--bundle", hako.bundle(tmp_path, ["sleep", "30"], mutate), cid,
+             check=True)
+    pid = json.loads(hako.cmd("state", cid, check=True).stdout)["pid"]
+    seen = subprocess.run(["nsenter", "-t", str(pid), "-i", "cat", "/proc/sys/kernel/shmmni"],
+                          capture_output=True, text=True)
+    assert seen.stdout.strip() == "1234", seen
     assert fake.read_text() == "0\n"
-    assert os.listdir(hako.root) == []
+    assert open("/proc/sys/kernel/shmmni").read().strip() != "1234"
+
+
+def test_a_sysctl_cannot_reach_the_hosts_through_a_bind_of_a_proc_file(hako, tmp_path):
+    """CVE-2025-52881 class: the host's printk_ratelimit bound over shmmni
+    (it is on procfs, so a check of the file system alone lets it by) and
+    kernel.shmmni=9 set the host's global sysctl to 9."""
+    host = "/proc/sys/kernel/printk_ratelimit"
+    before = open(host).read()
+
+    def mutate(c):
+        c["linux"]["sysctl"] = {"kernel.shmmni": "9"}
+        c["mounts"].append({"destination": "/proc/sys/kernel/shmmni", "type": "bind",
+                            "source": host, "options": ["bind"]})
+    try:
+        p = hako.run(tmp_path, ["/bin/true"], mutate)
+        assert open(host).read() == before, p.stderr
+    finally:
+        with open(host, "w") as f:
+            f.write(before)
