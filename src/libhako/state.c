@@ -241,7 +241,13 @@ int hk_state_load(int dirfd, const char *id, struct hk_state *st, struct hk_erro
 	st->start_time = v && v->type == HK_JSON_NUMBER ? strtoull(v->text, NULL, 10) : 0;
 	st->bundle = dup_member(doc, "bundle");
 	st->rootfs = dup_member(doc, "rootfs");
+	/* Saved as "" until the init is ready: a create killed before that left
+	 * a container that is still "creating", not "created". */
 	st->created = dup_member(doc, "created");
+	if (st->created && !*st->created) {
+		free(st->created);
+		st->created = NULL;
+	}
 	v = hk_json_get(doc, "later_hooks");
 	st->later_hooks = v && v->type == HK_JSON_BOOL && v->boolean;
 	v = hk_json_get(doc, "memory_limit");
