@@ -19,9 +19,12 @@ for target in spec paths; do
 	rm -rf $out/corpus-$target
 	cp -r tests/fuzz/corpus/$target $out/corpus-$target
 	log=$out/fuzz-$target.log
-	if ! $out/fuzz-$target -max_total_time="$secs" -max_len=65536 -timeout=10 \
+	status=0
+	HAKO_FUZZ_TMP=$out $out/fuzz-$target -max_total_time="$secs" -max_len=65536 -timeout=10 \
 		-rss_limit_mb=4096 -artifact_prefix=$out/crash-$target- \
-		$out/corpus-$target tests/fuzz/corpus/$target >"$log" 2>&1; then
+		$out/corpus-$target tests/fuzz/corpus/$target >"$log" 2>&1 || status=$?
+	rm -rf $out/hako-fuzz-root.* # the paths target's tree, should it have crashed
+	if [ $status -ne 0 ]; then
 		tail -40 "$log"
 		echo "fuzz-$target: crashed; the input is in $out/crash-$target-*"
 		exit 1

@@ -2,10 +2,19 @@
 /*
  * libFuzzer target: hk_path_open_in_root() against a small hostile rootfs
  * (absolute, relative and escaping symlinks, loops, a file where a directory
- * is expected). The property: whatever the path, the fd it returns is at or
- * below the root; anything else aborts.
+ * is expected), with the flags every mount destination uses: the first byte
+ * of the input picks HK_RESOLVE_MKDIR, HK_RESOLVE_MKFILE_LAST and
+ * HK_RESOLVE_NO_SYMLINKS. The properties: whatever the path, the fd it
+ * returns is at or below the root, and nothing is ever created beside the
+ * root (its parent holds the root alone); anything else aborts.
+ *
+ * The tree lives in a private directory under $HAKO_FUZZ_TMP (else /tmp),
+ * remade every few thousand inputs (what the create flags made piles up) and
+ * removed at exit.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,8 +25,31 @@
 
 #include "paths.h"
 
-static char root[PATH_MAX];
+static char parent[PATH_MAX], root[PATH_MAX];
 static int rootfd = -1;
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Remove the root (what the create flags made goes with it). */
+static void remove_root(void)
+{
+	if (rootfd >= 0)
+		close(rootfd);
+	rootfd = -1;
+	if (root[0])
+		nftw(root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void remove_tree(void)
+{
+	remove_root();
+	rmdir(parent);
+}
 
 static void make_root(void)
 {
@@ -34,10 +66,20 @@ static void make_root(void)
 	    {"host", "/proc/self/cwd"},
 	    {"d/deep", "../a/b/c"},
 	    {"etc/passwd", "../../../etc/passwd"},
+	    {"d/new", "../a/missing"},
+	    {"d/out", "../../outside-made"},
 	};
+	const char *tmp = getenv("HAKO_FUZZ_TMP");
 	char p[PATH_MAX + 64];
 
-	snprintf(root, sizeof(root), "/tmp/hako-fuzz-root.%d", (int)getpid());
+	if (!parent[0]) {
+		snprintf(parent, sizeof(parent), "%s/hako-fuzz-root.XXXXXX", tmp ? tmp : "/tmp");
+		if (!mkdtemp(parent) || !realpath(parent, p))
+			abort();
+		snprintf(parent, sizeof(parent), "%s", p); /* absolute, as readlink says */
+		atexit(remove_tree);
+	}
+	snprintf(root, sizeof(root), "%s/root", parent);
 	mkdir(root, 0755);
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(p, sizeof(p), "%s/%s", root, dirs[i]);
@@ -54,21 +96,47 @@ static void make_root(void)
 		abort();
 }
 
+/* The root's parent holds the root and nothing else. */
+static void check_nothing_beside_root(const char *path)
+{
+	DIR *d = opendir(parent);
+	struct dirent *de;
+
+	if (!d)
+		abort();
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    strcmp(de->d_name, "root")) {
+			fprintf(stderr, "path \"%s\" created \"%s\" beside the root\n", path,
+				de->d_name);
+			abort();
+		}
+	closedir(d);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[PATH_MAX], fdpath[32], where[PATH_MAX + 1];
 	struct hk_error err = {0};
-	size_t rl = strlen(root);
+	static unsigned runs;
+	size_t rl;
 	ssize_t n;
-	int fd;
+	int fd, flags, r;
 
+	if (rootfd >= 0 && ++runs % 4096 == 0)
+		remove_root();
 	if (rootfd < 0)
 		make_root();
-	if (size >= sizeof(path))
+	rl = strlen(root);
+	if (size < 1 || size > sizeof(path))
 		return 0;
-	memcpy(path, data, size);
-	path[size] = '\0';
-	if (hk_path_open_in_root(rootfd, path, 0, &fd, &err) < 0)
+	flags = data[0] & (HK_RESOLVE_MKDIR | HK_RESOLVE_MKFILE_LAST | HK_RESOLVE_NO_SYMLINKS);
+	memcpy(path, data + 1, size - 1);
+	path[size - 1] = '\0';
+	r = hk_path_open_in_root(rootfd, path, flags, &fd, &err);
+	if (flags & (HK_RESOLVE_MKDIR | HK_RESOLVE_MKFILE_LAST))
+		check_nothing_beside_root(path);
+	if (r < 0)
 		return 0;
 	n = readlink(hk_fd_path(fd, fdpath), where, sizeof(where) - 1);
 	close(fd);
