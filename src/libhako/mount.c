@@ -259,6 +259,7 @@ static int make_mount(int fd, const struct hk_mount *m, int *ret_mfd, struct hk_
 {
 	unsigned long flags =
 	    m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | MS_SILENT | MS_I_VERSION);
+	_cleanup_close_ int mfd = -1;
 	int r;
 
 	if (m->flags & MS_BIND)
@@ -266,12 +267,16 @@ static int make_mount(int fd, const struct hk_mount *m, int *ret_mfd, struct hk_
 	if (m->tmpcopyup && strcmp(m->type, "tmpfs") == 0)
 		return tmpfs_copyup(fd, m, flags, ret_mfd, err);
 	r = hk_sys_fsmount(m->type, m->source, m->data, flags, ret_mfd, err);
+	if (r != -EPERM || strcmp(m->type, "sysfs") != 0)
+		return r;
 	/* Without a network namespace of its own a user namespace may not mount
 	 * sysfs: bind the host's read-only instead (every submount too), as runc
 	 * does. */
-	if (r == -EPERM && strcmp(m->type, "sysfs") == 0)
-		return clone_bind("/sys", true, flags | MS_RDONLY, ret_mfd, err);
-	return r;
+	if (clone_bind("/sys", true, flags, &mfd, err) < 0 ||
+	    hk_sys_mount_setattr(mfd, "/sys", true, MOUNT_ATTR_RDONLY, 0, 0, err) < 0)
+		return err->code;
+	*ret_mfd = TAKE_FD(mfd);
+	return 0;
 }
 
 int hk_mount_apply(int rootfd, const struct hk_mount *m, const struct hk_cgroup_mount *cg,

@@ -32,6 +32,21 @@ def test_hostname_and_domainname(hako, tmp_path):
     assert (r["hostname"], r["domainname"]) == ("hako-test-host", "example.test")
 
 
+def test_sysfs_in_a_user_namespace_without_a_network_one(hako, tmp_path):
+    """Such a namespace may not mount sysfs: the host's is bound instead,
+    read-only with every submount (the cgroup mounts below it included)."""
+    def mutate(c):
+        c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"]
+                                    if n["type"] != "network"] + [{"type": "user"}]
+        c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    p = hako.run(tmp_path, ["sh", "-c", "grep ' /sys' /proc/self/mountinfo; touch /sys/x"],
+                 mutate)
+    assert "Read-only file system" in p.stderr, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines and all(ln.split()[5].split(",")[0] == "ro" for ln in lines), p.stdout
+
+
 def test_user_namespace_maps(hako, tmp_path):
     def mutate(c):
         c["linux"]["namespaces"].append({"type": "user"})
