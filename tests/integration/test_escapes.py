@@ -351,7 +351,10 @@ def test_a_swapped_destination_never_leaves_a_read_only_bind_writable(hako, tmp_
     seen = 0
     try:
         for _ in range(150):
-            p = hako.cmd("run", "--bundle", b, hako.new_id())
+            cid = hako.new_id()
+            p = hako.cmd("run", "--bundle", b, cid)
+            assert not os.path.exists(os.path.join(hako.root, cid))
+            hako.ids.remove(cid)  # run removed it: no teardown for it
             for line in p.stdout.splitlines():
                 where, opts = line.split()
                 assert opts.split(",")[0] == "ro", (line, p.stdout)
