@@ -114,39 +114,48 @@ static void check_nothing_beside_root(const char *path)
 	closedir(d);
 }
 
+/* The fd (closed here) names a place at or below the root, or it escaped. */
+static void check_below_root(int fd, const char *path)
+{
+	char fdpath[32], where[PATH_MAX + 1];
+	size_t rl = strlen(root);
+	ssize_t n = readlink(hk_fd_path(fd, fdpath), where, sizeof(where) - 1);
+
+	close(fd);
+	if (n < 0)
+		abort();
+	where[n] = '\0';
+	if (strncmp(where, root, rl) != 0 || (where[rl] != '\0' && where[rl] != '/')) {
+		fprintf(stderr, "path \"%s\" resolved to \"%s\", outside %s\n", path, where, root);
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char path[PATH_MAX], fdpath[32], where[PATH_MAX + 1];
+	char path[PATH_MAX];
 	struct hk_error err = {0};
-	static unsigned runs;
-	size_t rl;
-	ssize_t n;
 	int fd, flags, r;
 
-	if (rootfd >= 0 && ++runs % 4096 == 0)
-		remove_root();
 	if (rootfd < 0)
 		make_root();
-	rl = strlen(root);
 	if (size < 1 || size > sizeof(path))
 		return 0;
 	flags = data[0] & (HK_RESOLVE_MKDIR | HK_RESOLVE_MKFILE_LAST | HK_RESOLVE_NO_SYMLINKS);
 	memcpy(path, data + 1, size - 1);
 	path[size - 1] = '\0';
 	r = hk_path_open_in_root(rootfd, path, flags, &fd, &err);
-	if (flags & (HK_RESOLVE_MKDIR | HK_RESOLVE_MKFILE_LAST))
+	if (flags & (HK_RESOLVE_MKDIR | HK_RESOLVE_MKFILE_LAST)) {
 		check_nothing_beside_root(path);
+		/* What it made goes with the tree, so that every input meets the
+		 * same root (and the tree never grows past one input's making). */
+		if (r == 0)
+			check_below_root(fd, path);
+		remove_root();
+		return 0;
+	}
 	if (r < 0)
 		return 0;
-	n = readlink(hk_fd_path(fd, fdpath), where, sizeof(where) - 1);
-	close(fd);
-	if (n < 0)
-		abort();
-	where[n] = '\0';
-	/* At or below the root, or it escaped. */
-	if (strncmp(where, root, rl) != 0 || (where[rl] != '\0' && where[rl] != '/')) {
-		fprintf(stderr, "path \"%s\" resolved to \"%s\", outside %s\n", path, where, root);
-		abort();
-	}
+	check_below_root(fd, path);
 	return 0;
 }
