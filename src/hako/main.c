@@ -16,23 +16,50 @@ static const struct {
 	const char *name;
 	hako_command_fn fn;
 	const char *help;
+	const char *usage; /* after "usage: hako NAME " */
 } commands[] = {
-    {"create", cmd_create, "create a container"},
-    {"start", cmd_start, "start a created container"},
-    {"run", cmd_run, "create and start a container"},
-    {"exec", cmd_exec, "run a new process in a running container"},
-    {"state", cmd_state, "print the state of a container"},
-    {"kill", cmd_kill, "send a signal to a container's init"},
-    {"delete", cmd_delete, "delete a container and everything it had"},
-    {"list", cmd_list, "list containers"},
-    {"pause", cmd_pause, "freeze every process of a container"},
-    {"resume", cmd_resume, "thaw a paused container"},
-    {"ps", cmd_ps, "list the processes of a container"},
-    {"update", cmd_update, "change a container's resource limits"},
-    {"events", cmd_events, "print a container's statistics and OOM events"},
-    {"spec", cmd_spec, "write a default config.json"},
-    {"features", cmd_features, "print the features hako supports, as JSON"},
+    {"create", cmd_create, "create a container",
+     "[--bundle DIR] [--console-socket PATH] [--pid-file FILE] [--no-pivot]\n"
+     "       [--no-new-keyring] [--preserve-fds N] ID"},
+    {"start", cmd_start, "start a created container", "ID"},
+    {"run", cmd_run, "create and start a container",
+     "[--bundle DIR] [--console-socket PATH] [--pid-file FILE] [--detach] [--keep]\n"
+     "       [--no-pivot] [--no-new-keyring] [--preserve-fds N] ID"},
+    {"exec", cmd_exec, "run a new process in a running container",
+     "[--process FILE] [--tty] [--detach] [--env K=V]... [--user UID[:GID]]\n"
+     "       [--cwd DIR] [--cap CAP]... [--no-new-privs] [--console-socket PATH]\n"
+     "       [--pid-file FILE] [--preserve-fds N] [--apparmor PROFILE]\n"
+     "       [--process-label LABEL] ID [COMMAND [ARG...]]"},
+    {"state", cmd_state, "print the state of a container", "ID"},
+    {"kill", cmd_kill, "send a signal to a container's init", "[--all] ID [SIGNAL]"},
+    {"delete", cmd_delete, "delete a container and everything it had", "[--force] ID"},
+    {"list", cmd_list, "list containers", "[--format table|json] [--quiet]"},
+    {"pause", cmd_pause, "freeze every process of a container", "ID"},
+    {"resume", cmd_resume, "thaw a paused container", "ID"},
+    {"ps", cmd_ps, "list the processes of a container", "[--format table|json] ID [PS-ARGS...]"},
+    {"update", cmd_update, "change a container's resource limits",
+     "[--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N]\n"
+     "       [--cpu-share N] [--cpu-quota N] [--cpu-period N] [--cpu-rt-period N]\n"
+     "       [--cpu-rt-runtime N] [--cpuset-cpus LIST] [--cpuset-mems LIST]\n"
+     "       [--pids-limit N] [--blkio-weight N] ID"},
+    {"events", cmd_events, "print a container's statistics and OOM events",
+     "[--stats] [--interval DURATION] ID"},
+    {"spec", cmd_spec, "write a default config.json", "[--bundle DIR] [--rootless]"},
+    {"features", cmd_features, "print the features hako supports, as JSON", ""},
 };
+
+/*
+ * "hako COMMAND --help" (or -h) among the options before the first operand:
+ * the command's usage on stdout, exit 0, as runc does. Later words belong to
+ * the container ("hako exec ID ls --help").
+ */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
 
 static void usage(FILE *f)
 {
@@ -163,6 +190,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(commands[i].name, argv[optind]) != 0)
 			continue;
+		if (wants_help(argc - optind, argv + optind)) {
+			printf("usage: hako %s%s%s\n\n%s. See hako-%s(8).\n", commands[i].name,
+			       *commands[i].usage ? " " : "", commands[i].usage, commands[i].help,
+			       commands[i].name);
+			return 0;
+		}
 		/* These leave a hako process in a container: never the host's binary. */
 		if ((!strcmp(commands[i].name, "create") || !strcmp(commands[i].name, "run") ||
 		     !strcmp(commands[i].name, "exec")) &&

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/keyctl.h>
@@ -83,6 +86,26 @@ static int write_sysctls(const struct hk_spec *spec, struct hk_error *err)
 			return hk_error_prefix(err, "linux.sysctl");
 		hk_debug("write(\"/proc/%s\", \"%s\") ok", path, eq + 1);
 	}
+	return 0;
+}
+
+/*
+ * A network namespace we created starts with lo down: bring it up, as runc
+ * and crun do, so that 127.0.0.1 works in the container.
+ */
+static int loopback_up(struct hk_error *err)
+{
+	struct ifreq ifr = {.ifr_name = "lo"};
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return hk_error_set(err, -errno, "socket(AF_INET) to bring lo up");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return hk_error_set(err, -errno, "ioctl(SIOCGIFFLAGS, \"lo\")");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return hk_error_set(err, -errno, "ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP)");
+	hk_debug("ioctl(SIOCSIFFLAGS, \"lo\", IFF_UP) ok: the loopback is up");
 	return 0;
 }
 
@@ -254,6 +277,9 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 			return hk_error_set(err, -EPIPE, "send the pty to the runtime");
 		close(master);
 	}
+	/* Its own session, as runc and crun give it (with a terminal, the pty's). */
+	if (!p->terminal && setsid() < 0)
+		return hk_error_set(err, -errno, "setsid");
 	if (hk_process_set_rlimits(p, err) < 0 || hk_process_set_scheduling(p, err) < 0)
 		return err->code;
 	if (a->spec->has_personality) {
@@ -262,6 +288,8 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 					    a->spec->personality);
 		hk_debug("personality(%#lx) ok", a->spec->personality);
 	}
+	hk_process_chown_stdio(p);
+	hk_process_set_home(p);
 	if (a->lsms &&
 	    (proc_fd(err) < 0 || hk_lsm_set_exec_labels(p, a->lsms, private_proc, err) < 0))
 		return err->code;
@@ -331,6 +359,8 @@ static int setup(const struct hk_child_args *a, char *exe, size_t exe_size, stru
 		return err->code;
 	if (set_oom_score(&spec->process, err) < 0 || write_sysctls(spec, err) < 0)
 		return err->code;
+	if (spec->ns[HK_NS_NET].enabled && !spec->ns[HK_NS_NET].path && loopback_up(err) < 0)
+		return err->code;
 	/* A joined mount namespace is used as it is, like nsenter --mount. */
 	if (!spec->ns[HK_NS_MOUNT].path && setup_rootfs(a, err) < 0)
 		return err->code;
@@ -390,9 +420,15 @@ _Noreturn void hk_child_main(const struct hk_child_args *a)
 	execve(exe, a->spec->process.args, a->spec->process.env);
 	{
 		/* Nobody waits on the sync socket any more: tell the container's stderr. */
-		char msg[PATH_MAX + 128], tmp[128];
-		int e = errno, n = snprintf(msg, sizeof(msg), "hako: exec \"%s\": %s\n", exe,
-					    hk_strerror(e, tmp, sizeof(tmp)));
+		char msg[PATH_MAX * 2 + 256], tmp[128], why[PATH_MAX + 96];
+		int e = errno, n;
+
+		/* ENOENT for a file that is there: its interpreter is not. */
+		n = snprintf(msg, sizeof(msg), "hako: exec \"%s\": %s%s\n", exe,
+			     hk_strerror(e, tmp, sizeof(tmp)),
+			     e == ENOENT ? hk_process_explain_enoent(exe, why, sizeof(why)) : "");
+		if (n >= (int)sizeof(msg))
+			n = sizeof(msg) - 1;
 		if (write(STDERR_FILENO, msg, (size_t)n) < 0)
 			_exit(127);
 		_exit(e == ENOENT ? 127 : 126);

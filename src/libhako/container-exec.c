@@ -183,6 +183,7 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 		goto out;
 	}
 	hk_process_drop_unknown_caps(&spec->process, cap_last);
+	hk_process_reserve_home(&spec->process);
 	pidfd = hk_pidfd_open_checked(st.pid, st.start_time);
 	if (pidfd < 0) {
 		r = hk_error_setx(err, -ESRCH, "container not running");

@@ -349,6 +349,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x->socks) < 0)
 		return hk_error_set(err, -errno, "socketpair");
 	hk_process_drop_unknown_caps(&x->spec->process, args.cap_last);
+	hk_process_reserve_home(&x->spec->process);
 	if (x->spec->process.exec_cpus_initial || x->spec->process.exec_cpus_final)
 		hk_debug("process.execCPUAffinity is for exec, not for the init: not applied");
 	if (hk_lsm_prepare(x->spec, &x->spec->process, &args.lsms, err) < 0 ||

@@ -45,9 +45,11 @@ static pid_t spawn_hook(const struct hk_hook *h, int pidfd, int ns_flags, int in
 		_exit(126);
 	syscall(SYS_close_range, 3, ~0U, 0);
 	{
-		char *none[] = {NULL}, *just_path[] = {h->path, NULL};
+		/* A hook without env gets the runtime's, as runc and crun do: a hook
+		 * that runs a program by name finds it on the runtime's PATH. */
+		char *just_path[] = {h->path, NULL};
 		execve(h->path, h->args && h->args[0] ? h->args : just_path,
-		       h->env ? h->env : none);
+		       h->env ? h->env : environ);
 	}
 	dprintf(1, "exec: %s", strerror(errno));
 	_exit(127);

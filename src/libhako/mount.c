@@ -56,7 +56,10 @@ int hk_mount_prepare_rootfs(const struct hk_spec *spec, struct hk_error *err)
 	/* By default nothing we mount may propagate back to the host: make the
 	 * whole tree private. A config may ask for slave (host mounts reach us)
 	 * or shared (ours reach the host too, under the host's shared mounts). */
-	if (hk_sys_mount(NULL, "/", NULL, MS_REC | prop, NULL, err) < 0)
+	/* Unbindable would refuse the bind of the rootfs below: private until
+	 * the root is switched, unbindable after (hk_mount_switch_root()). */
+	if (hk_sys_mount(NULL, "/", NULL, MS_REC | (prop & MS_UNBINDABLE ? MS_PRIVATE : prop), NULL,
+			 err) < 0)
 		return err->code;
 	if ((prop & MS_SHARED) && make_parent_mount_private(spec->root_path, err) < 0)
 		return hk_error_prefix(err, "linux.rootfsPropagation");
@@ -255,8 +258,27 @@ static bool is_kernel_view(const struct hk_mount *m)
 }
 
 /* The detached mount for m (not a cgroup one); fd is its resolved destination. */
-static int make_mount(int fd, const struct hk_mount *m, int *ret_mfd, struct hk_error *err)
+/*
+ * A tmpfs over a directory the image has takes that directory's mode, as
+ * runc and crun do (a mode= of the config's comes later and wins); over one
+ * we made, tmpfs's own 1777.
+ */
+static const char *tmpfs_data(int fd, const struct hk_mount *m, bool existed, char *buf,
+			      size_t size)
 {
+	struct stat st;
+
+	if (strcmp(m->type, "tmpfs") != 0 || !existed || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return m->data;
+	snprintf(buf, size, "mode=%04o%s%s", (unsigned)(st.st_mode & 07777),
+		 m->data && *m->data ? "," : "", m->data ? m->data : "");
+	return buf;
+}
+
+static int make_mount(int fd, const struct hk_mount *m, bool existed, int *ret_mfd,
+		      struct hk_error *err)
+{
+	char data[PATH_MAX * 2];
 	unsigned long flags =
 	    m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT | MS_SILENT | MS_I_VERSION);
 	_cleanup_close_ int mfd = -1;
@@ -266,7 +288,8 @@ static int make_mount(int fd, const struct hk_mount *m, int *ret_mfd, struct hk_
 		return clone_bind(m->source, m->flags & MS_REC, flags, ret_mfd, err);
 	if (m->tmpcopyup && strcmp(m->type, "tmpfs") == 0)
 		return tmpfs_copyup(fd, m, flags, ret_mfd, err);
-	r = hk_sys_fsmount(m->type, m->source, m->data, flags, ret_mfd, err);
+	r = hk_sys_fsmount(m->type, m->source, tmpfs_data(fd, m, existed, data, sizeof(data)),
+			   flags, ret_mfd, err);
 	if (r != -EPERM || strcmp(m->type, "sysfs") != 0)
 		return r;
 	/* Without a network namespace of its own a user namespace may not mount
@@ -283,7 +306,7 @@ int hk_mount_apply(int rootfd, const struct hk_mount *m, const struct hk_cgroup_
 		   size_t n_cg, struct hk_error *err)
 {
 	_cleanup_close_ int fd = -1, mfd = -1;
-	bool bind = m->flags & MS_BIND;
+	bool bind = m->flags & MS_BIND, existed = false;
 	int resolve = HK_RESOLVE_MKDIR;
 	struct stat st;
 
@@ -301,6 +324,11 @@ int hk_mount_apply(int rootfd, const struct hk_mount *m, const struct hk_cgroup_
 	 * kernel's views, and a directory at the end, as runc checks. */
 	if (is_kernel_view(m))
 		resolve |= HK_RESOLVE_NO_SYMLINKS;
+	if (!bind && strcmp(m->type, "tmpfs") == 0) {
+		_cleanup_close_ int probe = -1;
+		struct hk_error ignored;
+		existed = hk_path_open_in_root(rootfd, m->destination, 0, &probe, &ignored) == 0;
+	}
 	if (hk_path_open_in_root(rootfd, m->destination, resolve, &fd, err) < 0)
 		return hk_error_prefix(err, "mount destination");
 	/* A symlink swapped in (a volume another party writes) can point a
@@ -315,7 +343,7 @@ int hk_mount_apply(int rootfd, const struct hk_mount *m, const struct hk_cgroup_
 
 	if (strcmp(m->type, "cgroup") == 0 && !bind)
 		return mount_cgroups(fd, m, cg, n_cg, err);
-	if (make_mount(fd, m, &mfd, err) < 0)
+	if (make_mount(fd, m, existed, &mfd, err) < 0)
 		return err->code;
 	if ((m->rec_attr_set || m->rec_attr_clr) &&
 	    hk_sys_mount_setattr(mfd, m->destination, true, m->rec_attr_set, m->rec_attr_clr, 0,
@@ -407,9 +435,12 @@ int hk_mount_switch_root(const struct hk_spec *spec, bool no_pivot, struct hk_er
 	    hk_sys_mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL, err) < 0 ||
 	    hk_sys_umount2(".", MNT_DETACH, err) < 0 || hk_sys_chdir("/", err) < 0)
 		return err->code;
-	/* The new root was kept private for pivot_root: now share it as asked. */
-	if ((spec->rootfs_propagation & MS_SHARED) &&
-	    hk_sys_mount(NULL, "/", NULL, MS_SHARED | MS_REC, NULL, err) < 0)
+	/* The new root was kept private for pivot_root and the rootfs bind: now
+	 * share it, or make it unbindable, as asked. */
+	if ((spec->rootfs_propagation & (MS_SHARED | MS_UNBINDABLE)) &&
+	    hk_sys_mount(NULL, "/", NULL,
+			 (spec->rootfs_propagation & (MS_SHARED | MS_UNBINDABLE)) | MS_REC, NULL,
+			 err) < 0)
 		return hk_error_prefix(err, "linux.rootfsPropagation");
 	return 0;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <elf.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/sysmacros.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -249,4 +251,177 @@ int hk_process_close_fds(unsigned preserve_fds, struct hk_error *err)
 		return hk_error_set(err, -errno, "close_range(%u, ~0, CLOSE_RANGE_CLOEXEC)", first);
 	hk_debug("close_range(%u, ~0, CLOSE_RANGE_CLOEXEC) ok", first);
 	return 0;
+}
+
+void hk_process_reserve_home(struct hk_process *p)
+{
+	size_t n = 0;
+
+	for (; p->env && p->env[n]; n++)
+		if (strncmp(p->env[n], "HOME=", 5) == 0)
+			return;
+	p->env = hk_xrealloc(p->env, (n + 2) * sizeof(char *));
+	p->env[n] = p->env[n + 1] = NULL;
+	p->needs_home = true;
+}
+
+/* The home field of uid's line in passwd(5) text, into home; false if none. */
+static bool passwd_home(const char *line, uid_t uid, char *home, size_t size)
+{
+	const char *f[7];
+	int k = 0;
+	unsigned long id;
+	char *end;
+
+	f[k++] = line;
+	for (const char *c = line; *c && k < 7; c++)
+		if (*c == ':')
+			f[k++] = c + 1;
+	if (k < 7)
+		return false;
+	errno = 0;
+	id = strtoul(f[2], &end, 10);
+	if (errno || end == f[2] || *end != ':' || id != (unsigned long)uid)
+		return false;
+	snprintf(home, size, "%.*s", (int)(f[6] - 1 - f[5]), f[5]);
+	return home[0] != '\0';
+}
+
+void hk_process_set_home(const struct hk_process *p)
+{
+	static char env[PATH_MAX + 8];
+	char home[PATH_MAX] = "/", chunk[4096], line[4096];
+	size_t used = 0, n = 0;
+	bool found = false;
+	struct stat st;
+	int fd;
+	ssize_t got;
+
+	if (!p->needs_home)
+		return;
+	/* The container's /etc/passwd, which the image wrote: a regular file
+	 * only (a FIFO there must not hang us), lines past 4 KiB skipped. */
+	fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		while (!found && (got = read(fd, chunk, sizeof(chunk))) > 0) {
+			for (ssize_t i = 0; i < got && !found; i++) {
+				if (chunk[i] != '\n') {
+					if (used + 1 < sizeof(line))
+						line[used] = chunk[i];
+					used++;
+					continue;
+				}
+				if (used + 1 < sizeof(line)) {
+					line[used] = '\0';
+					found = passwd_home(line, p->uid, home, sizeof(home));
+				}
+				used = 0;
+			}
+		}
+		if (!found && used && used + 1 < sizeof(line)) {
+			line[used] = '\0';
+			found = passwd_home(line, p->uid, home, sizeof(home));
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!found)
+		snprintf(home, sizeof(home), "/");
+	snprintf(env, sizeof(env), "HOME=%s", home);
+	while (p->env[n])
+		n++;
+	p->env[n] = env;
+	hk_debug("process.env: %s (from /etc/passwd for uid %u)", env, (unsigned)p->uid);
+}
+
+void hk_process_chown_stdio(const struct hk_process *p)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		bool pty;
+
+		if (fstat(fd, &st) < 0 || (st.st_uid == p->uid && st.st_gid == p->gid))
+			continue;
+		/* UNIX98 pty slaves are majors 136 to 143 (devices.txt). */
+		pty = S_ISCHR(st.st_mode) && major(st.st_rdev) >= 136 && major(st.st_rdev) <= 143;
+		if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !pty)
+			continue;
+		/* An id not mapped in our user namespace, or an owner we may not
+		 * change: leave it, as runc does. */
+		if (fchown(fd, p->uid, p->gid) < 0)
+			hk_debug("fchown(stdio %d, %u, %u): %s: left as it is", fd,
+				 (unsigned)p->uid, (unsigned)p->gid, strerror(errno));
+		else
+			hk_debug("fchown(stdio %d, %u, %u) ok", fd, (unsigned)p->uid,
+				 (unsigned)p->gid);
+	}
+}
+
+/* The PT_INTERP path of the ELF file fd (whose first n bytes are in head), into path. */
+static bool elf_interpreter(int fd, const unsigned char *head, size_t n, char *path, size_t size)
+{
+	bool is64 = n > EI_CLASS && head[EI_CLASS] == ELFCLASS64;
+	size_t ehsize = is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+	unsigned long long phoff, off, len;
+	unsigned phnum, phentsize;
+
+	if (n < ehsize)
+		return false;
+	if (is64) {
+		const Elf64_Ehdr *eh = (const Elf64_Ehdr *)head;
+		phoff = eh->e_phoff, phnum = eh->e_phnum, phentsize = eh->e_phentsize;
+	} else {
+		const Elf32_Ehdr *eh = (const Elf32_Ehdr *)head;
+		phoff = eh->e_phoff, phnum = eh->e_phnum, phentsize = eh->e_phentsize;
+	}
+	if (phentsize < (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) || phnum > 256)
+		return false;
+	for (unsigned i = 0; i < phnum; i++) {
+		Elf64_Phdr ph64;
+		Elf32_Phdr ph32;
+		unsigned type;
+
+		if (pread(fd, is64 ? (void *)&ph64 : (void *)&ph32,
+			  is64 ? sizeof(ph64) : sizeof(ph32),
+			  (off_t)(phoff + (unsigned long long)i * phentsize)) <= 0)
+			return false;
+		type = is64 ? ph64.p_type : ph32.p_type;
+		if (type != PT_INTERP)
+			continue;
+		off = is64 ? ph64.p_offset : ph32.p_offset;
+		len = is64 ? ph64.p_filesz : ph32.p_filesz;
+		if (len == 0 || len >= size ||
+		    pread(fd, path, (size_t)len, (off_t)off) != (ssize_t)len)
+			return false;
+		path[len] = '\0';
+		return true;
+	}
+	return false;
+}
+
+const char *hk_process_explain_enoent(const char *exe, char *buf, size_t size)
+{
+	unsigned char head[512];
+	char interp[PATH_MAX] = "";
+	const char *kind = NULL;
+	int fd = open(exe, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, head, sizeof(head) - 1) : -1;
+
+	buf[0] = '\0';
+	if (n >= 4 && memcmp(head, ELFMAG, SELFMAG) == 0) {
+		if (elf_interpreter(fd, head, (size_t)n, interp, sizeof(interp)))
+			kind = "ELF interpreter";
+	} else if (n >= 3 && head[0] == '#' && head[1] == '!') {
+		char *p = (char *)head + 2, *end;
+		head[n] = '\0';
+		p += strspn(p, " \t");
+		end = p + strcspn(p, " \t\n");
+		snprintf(interp, sizeof(interp), "%.*s", (int)(end - p), p);
+		kind = "\"#!\" interpreter";
+	}
+	if (fd >= 0)
+		close(fd);
+	if (kind && interp[0] && access(interp, F_OK) < 0)
+		snprintf(buf, size, ": its %s \"%s\" is not in the container", kind, interp);
+	return buf;
 }

@@ -20,6 +20,25 @@ int hk_process_set_oom_score_adj(const struct hk_process *p, int procfd, struct 
  */
 int hk_process_drop_bounding(const struct hk_process *p, int last_cap, struct hk_error *err);
 /* Then groups, gid, uid and the other four capability sets, in the order that keeps them. */
+/*
+ * HOME, as runc and crun set it (engines rely on it): in the runtime, before
+ * clone, env gets a free slot when it has no HOME; in the container, before
+ * the user switch, the slot gets "HOME=" and the home of process.user.uid in
+ * the container's /etc/passwd, or "/" for a uid it does not list. No
+ * allocation in the container.
+ */
+void hk_process_reserve_home(struct hk_process *p);
+void hk_process_set_home(const struct hk_process *p);
+/* stdio (a pipe, a socket or the pty) belongs to process.user, so that a
+ * non-root process can open /dev/stdout; a file given as stdio is left as it is. */
+void hk_process_chown_stdio(const struct hk_process *p);
+/*
+ * Why execve(exe) failed with ENOENT although exe is there: its ELF
+ * interpreter (PT_INTERP) or its "#!" interpreter is missing from the
+ * container (": its ELF interpreter \"/lib64/ld-linux-x86-64.so.2\" is not
+ * in the container"), else "". In buf; no allocation.
+ */
+const char *hk_process_explain_enoent(const char *exe, char *buf, size_t size);
 int hk_process_set_user_and_caps(const struct hk_process *p, int last_cap, struct hk_error *err);
 /* The running kernel's highest capability number (/proc/sys/kernel/cap_last_cap). */
 int hk_process_cap_last(void);

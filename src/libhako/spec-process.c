@@ -220,11 +220,16 @@ static int parse_io_priority(struct spec_ctx *c, struct hk_process *pr, const st
 	if (spec_get_string(c, o, "class", path, &class) < 0 ||
 	    spec_get_int(c, o, "priority", path, 0, 7, &level) < 0)
 		return -EINVAL;
-	if (!class || level < 0)
-		return spec_bad(c, o, path, "\"class\" and \"priority\" are required");
+	if (!class)
+		return spec_bad(c, o, path, "\"class\" is required");
 	if ((k = spec_name_index(io_classes, ARRAY_SIZE(io_classes), class)) < 0)
 		return spec_bad(c, hk_json_get(o, "class"), "process.ioPriority.class",
 				"unknown class \"%s\"", class);
+	/* The idle class has no levels (ioprio_set(2)): its priority may be left out. */
+	if (level < 0 && strcmp(class, "IOPRIO_CLASS_IDLE") == 0)
+		level = 0;
+	if (level < 0)
+		return spec_bad(c, o, path, "\"priority\" is required for %s", class);
 	/* IOPRIO_PRIO_VALUE(class, data) of linux/ioprio.h */
 	pr->io_priority = (int)(k << 13 | (int)level);
 	pr->has_io_priority = true;

@@ -727,9 +727,10 @@ static int validate(struct spec_ctx *c, struct hk_spec *s, const struct hk_json 
 				"a new user namespace needs uidMappings and gidMappings");
 	if (s->has_time_offsets && (!s->ns[HK_NS_TIME].enabled || s->ns[HK_NS_TIME].path))
 		return spec_bad(c, lx, "linux.timeOffsets", "offsets need a new time namespace");
-	if (s->hostname && *s->hostname && (!s->ns[HK_NS_UTS].enabled || s->ns[HK_NS_UTS].path))
+	/* A joined uts namespace takes it too (podman names a pod's). */
+	if (s->hostname && *s->hostname && !s->ns[HK_NS_UTS].enabled)
 		return spec_bad(c, hk_json_get(root, "hostname"), "hostname",
-				"setting the hostname needs a new uts namespace");
+				"setting the hostname needs a uts namespace");
 	if (!s->ns[HK_NS_MOUNT].enabled)
 		return spec_bad(c, lx, "linux.namespaces",
 				"hako needs a mount namespace to set up the root filesystem");

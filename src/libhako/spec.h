@@ -233,6 +233,7 @@ struct hk_process {
 	mode_t umask;
 	char **args;
 	char **env;
+	bool needs_home; /* env has no HOME: the init sets it (hk_process_set_home()) */
 	char *cwd;
 	struct hk_rlimit *rlimits;
 	size_t n_rlimits;

@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""What runc and crun do and engines and images rely on (issue 11): HOME,
+loopback, stdio ownership, sessions, a hostname in a joined uts namespace,
+tmpfs modes, unbindable roots, hooks' environment, the idle I/O class,
+--help, and why an exec of a file that is there says ENOENT."""
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import HAKO
+
+
+def out(hako, tmp_path, script, mutate=None, **kw):
+    p = hako.run(tmp_path, ["sh", "-c", script], mutate, **kw)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def as_user(uid, gid):
+    def mutate(c):
+        c["process"]["user"] = {"uid": uid, "gid": gid}
+    return mutate
+
+
+def test_home_comes_from_the_containers_passwd(hako, tmp_path):
+    assert out(hako, tmp_path, "echo $HOME") == "/root\n"
+    assert out(hako, tmp_path, "echo $HOME", as_user(65534, 65534)) == "/\n"
+    assert out(hako, tmp_path, "echo $HOME", as_user(4242, 4242)) == "/\n"
+
+    def own_home(c):
+        c["process"]["env"].append("HOME=/somewhere")
+    assert out(hako, tmp_path, "echo $HOME", own_home) == "/somewhere\n"
+    cid = hako.new_id()
+    hako.cmd("run", "-d", "--bundle", hako.bundle(tmp_path, ["sleep", "30"]), cid, check=True)
+    p = hako.cmd("exec", "--user", "65534:65534", cid, "sh", "-c", "echo $HOME")
+    assert p.stdout == "/\n", p.stderr
+    assert hako.cmd("exec", cid, "sh", "-c", "echo $HOME").stdout == "/root\n"
+
+
+def test_loopback_is_up_in_a_new_network_namespace(hako, tmp_path):
+    text = out(hako, tmp_path, "cat /sys/class/net/lo/operstate; "
+               "nc -l -p 7777 >/dev/null & sleep 0.3; "
+               "echo hi | nc 127.0.0.1 7777 && echo CONNECTED")
+    assert text.splitlines()[0] == "unknown", text
+    assert "CONNECTED" in text, text
+
+
+def test_stdio_belongs_to_the_process_user(hako, tmp_path):
+    """A non-root process can open /dev/stdout (nginx's and apache's logs):
+    the pipes it is given are chowned to it. A file given as stdio is the
+    caller's and keeps its owner."""
+    b = hako.bundle(tmp_path, ["sh", "-c", "echo to-stdout > /dev/stdout; "
+                               "echo to-stderr > /dev/stderr"], as_user(65534, 65534))
+    p = subprocess.run([HAKO, "--root", hako.root, "run", "--bundle", b, hako.new_id()],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and p.stdout == "to-stdout\n", p.stderr
+    assert p.stderr == "to-stderr\n"
+    log = tmp_path / "log"
+    with open(log, "w") as f:
+        subprocess.run([HAKO, "--root", hako.root, "run", "--bundle", b, hako.new_id()],
+                       stdout=f, stderr=f, timeout=30)
+    assert os.stat(log).st_uid == 0
+
+
+def test_the_process_leads_its_own_session(hako, tmp_path):
+    fields = out(hako, tmp_path, "cut -d' ' -f1,5,6 /proc/self/stat").split()
+    assert fields[0] == fields[1] == fields[2], fields
+    cid = hako.new_id()
+    hako.cmd("run", "-d", "--bundle", hako.bundle(tmp_path, ["sleep", "30"]), cid, check=True)
+    fields = hako.cmd("exec", cid, "cut", "-d ", "-f1,5,6", "/proc/self/stat").stdout.split()
+    assert fields and fields[0] == fields[1] == fields[2], fields
+
+
+def test_a_hostname_in_a_joined_uts_namespace(hako, tmp_path):
+    holder = subprocess.Popen(["unshare", "--uts", "sleep", "30"])
+    try:
+        path = f"/proc/{holder.pid}/ns/uts"
+        for _ in range(100):
+            if os.readlink(path) != os.readlink("/proc/self/ns/uts"):
+                break
+
+        def mutate(c):
+            c["hostname"] = "hako-test-pod"
+            c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"]
+                                        if n["type"] != "uts"] + [{"type": "uts", "path": path}]
+        assert out(hako, tmp_path, "hostname", mutate) == "hako-test-pod\n"
+        seen = subprocess.run(["nsenter", "-t", str(holder.pid), "-u", "hostname"],
+                              capture_output=True, text=True).stdout
+        assert seen == "hako-test-pod\n"
+        assert open("/proc/sys/kernel/hostname").read() != "hako-test-pod\n"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_tmpfs_over_a_directory_keeps_its_mode(hako, tmp_path):
+    def mutate(c):
+        c["mounts"] += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+                         "options": ["nosuid"]},
+                        {"destination": "/mnt", "type": "tmpfs", "source": "tmpfs",
+                         "options": ["mode=700"]},
+                        {"destination": "/hako-test-new", "type": "tmpfs", "source": "tmpfs"}]
+    b = hako.bundle(tmp_path, ["stat", "-c", "%a", "/tmp", "/mnt", "/hako-test-new"], mutate,
+                    copy_rootfs=True)
+    os.chmod(os.path.join(b, "rootfs", "tmp"), 0o712)
+    p = hako.cmd("run", "--bundle", b, hako.new_id())
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["712", "700", "1777"], p.stdout
+
+
+def test_rootfs_propagation_unbindable(hako, tmp_path):
+    def mutate(c):
+        c["linux"]["rootfsPropagation"] = "unbindable"
+    text = out(hako, tmp_path, "awk '$5 == \"/\"' /proc/self/mountinfo", mutate)
+    assert "unbindable" in text, text
+
+
+def test_hooks_without_env_inherit_the_runtimes(hako, tmp_path):
+    seen = tmp_path / "hook-env"
+
+    def mutate(c):
+        c["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": [
+            "sh", "-c", f"env > {seen}; command -v true >> {seen}"]}]}
+    out(hako, tmp_path, "true", mutate, env={**os.environ, "HAKO_TEST_MARK": "x"})
+    text = seen.read_text()
+    assert "HAKO_TEST_MARK=x" in text and "PATH=" in text, text
+    assert "true" in text.splitlines()[-1]
+
+
+def test_the_idle_io_class_needs_no_priority(hako, tmp_path):
+    def mutate(c):
+        c["process"]["ioPriority"] = {"class": "IOPRIO_CLASS_IDLE"}
+    cid = hako.new_id()
+    hako.cmd("run", "-d", "--bundle", hako.bundle(tmp_path, ["sleep", "30"], mutate), cid,
+             check=True)
+    pid = json.loads(hako.cmd("state", cid, check=True).stdout)["pid"]
+    assert subprocess.run(["ionice", "-p", str(pid)], capture_output=True,
+                          text=True).stdout.strip() == "idle"
+
+    def best_effort(c):
+        c["process"]["ioPriority"] = {"class": "IOPRIO_CLASS_BE"}
+    p = hako.run(tmp_path, ["true"], best_effort)
+    assert p.returncode != 0 and '"priority" is required' in p.stderr, p.stderr
+
+
+COMMANDS = ["create", "start", "run", "exec", "state", "kill", "delete", "list", "pause",
+            "resume", "ps", "update", "events", "spec", "features"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_answers_help(command):
+    for flag in ("--help", "-h"):
+        p = subprocess.run([HAKO, command, flag], capture_output=True, text=True)
+        assert p.returncode == 0 and p.stdout.startswith(f"usage: hako {command}"), p
+
+
+def test_help_after_the_id_belongs_to_the_container(hako, tmp_path):
+    cid = hako.new_id()
+    hako.cmd("run", "-d", "--bundle", hako.bundle(tmp_path, ["sleep", "30"]), cid, check=True)
+    p = hako.cmd("exec", cid, "sh", "-c", "echo $1", "sh", "--help")
+    assert p.stdout == "--help\n", p.stderr
+
+
+def test_enoent_names_the_missing_interpreter(hako, tmp_path):
+    """The tutorials' pitfall: a host binary copied into a busybox rootfs."""
+    dynamic = shutil.which("ls")
+    b = hako.bundle(tmp_path, ["/bin/hostls"], copy_rootfs=True)
+    rootfs = os.path.join(b, "rootfs")
+    shutil.copy(dynamic, os.path.join(rootfs, "bin", "hostls"))
+    with open(os.path.join(rootfs, "bin", "bashscript"), "w") as f:
+        f.write("#!/bin/bash\necho hi\n")
+    os.chmod(os.path.join(rootfs, "bin", "bashscript"), 0o755)
+    p = hako.cmd("run", "--bundle", b, hako.new_id())
+    assert p.returncode == 127
+    assert 'its ELF interpreter "/lib' in p.stderr and "is not in the container" in p.stderr, \
+        p.stderr
+    config = json.load(open(os.path.join(b, "config.json")))
+    config["process"]["args"] = ["/bin/bashscript"]
+    json.dump(config, open(os.path.join(b, "config.json"), "w"))
+    p = hako.cmd("run", "--bundle", b, hako.new_id())
+    assert p.returncode == 127
+    assert 'its "#!" interpreter "/bin/bash" is not in the container' in p.stderr, p.stderr
