@@ -148,6 +148,17 @@ static int enter_cgroups(const struct hk_child_args *a, struct hk_error *err)
 	return hk_ns_unshare_cgroup(a->plan, err);
 }
 
+/* The rootfs as the runtime names it: the top mount there. */
+static int open_root(const struct hk_spec *spec, int *rootfd, struct hk_error *err)
+{
+	if (*rootfd >= 0)
+		close(*rootfd);
+	*rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*rootfd < 0)
+		return hk_error_set(err, -errno, "open rootfs \"%s\"", spec->root_path);
+	return 0;
+}
+
 /* Step 2: the filesystem, from the rootfs bind to pivot_root. */
 static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 {
@@ -157,12 +168,19 @@ static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 
 	if (hk_mount_prepare_rootfs(spec, err) < 0)
 		return err->code;
-	rootfd = open(spec->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return hk_error_set(err, -errno, "open rootfs \"%s\"", spec->root_path);
-	for (size_t i = 0; i < spec->n_mounts; i++)
-		if (hk_mount_apply(rootfd, &spec->mounts[i], a->cgroups, a->n_cgroups, err) < 0)
+	if (open_root(spec, &rootfd, err) < 0)
+		return err->code;
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct hk_mount *m = &spec->mounts[i];
+
+		if (hk_mount_apply(rootfd, m, a->cgroups, a->n_cgroups, err) < 0)
 			return hk_error_prefix(err, "mounts[%zu]", i);
+		/* A mount on "/" (podman's tmpcopyup of the root) is the new root:
+		 * what follows goes into it, not below it. */
+		if (!m->destination[strspn(m->destination, "/")] &&
+		    open_root(spec, &rootfd, err) < 0)
+			return err->code;
+	}
 	if (hk_devices_setup(spec, rootfd, in_userns, err) < 0)
 		return err->code;
 	/* runc creates a missing cwd; so do we, inside the rootfs only. */

@@ -183,3 +183,21 @@ def test_enoent_names_the_missing_interpreter(hako, tmp_path):
     p = hako.cmd("run", "--bundle", b, hako.new_id())
     assert p.returncode == 127
     assert 'its "#!" interpreter "/bin/bash" is not in the container' in p.stderr, p.stderr
+
+
+def test_tmpcopyup_on_the_root(hako, tmp_path):
+    """podman's read-only-tmpfs root: a tmpfs on / holding a copy of the
+    rootfs; the later mounts go into it, and the image is not written."""
+    def mutate(c):
+        c["root"]["readonly"] = False
+        c["mounts"].insert(0, {"destination": "/", "type": "tmpfs", "source": "tmpfs",
+                               "options": ["tmpcopyup", "mode=755"]})
+    b = hako.bundle(tmp_path, ["sh", "-c", "touch /hako-test-new && echo writable; "
+                               "awk '$5 == \"/\" || $5 == \"/proc\" {print $5, $9}' "
+                               "/proc/self/mountinfo; cat /etc/passwd | head -1"], mutate,
+                    copy_rootfs=True)
+    p = hako.cmd("run", "--bundle", b, hako.new_id())
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["writable", "/ tmpfs", "/proc proc",
+                                     "root:x:0:0:root:/root:/bin/sh"], p.stdout
+    assert not os.path.exists(os.path.join(b, "rootfs", "hako-test-new"))

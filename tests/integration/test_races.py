@@ -192,7 +192,8 @@ def test_a_closed_output_pipe_costs_nothing(hako, tmp_path):
         c["mounts"].append({"destination": "/out", "type": "bind", "source": str(out),
                             "options": ["bind"]})
     b = hako.bundle(tmp_path, ["sh", "-c", "trap 'echo got >> /out/sigpipe' PIPE; "
-                               "sleep 1; sleep 1; echo done > /out/done"], mutate)
+                               "sleep 1; sleep 1; echo done > /out/done"], mutate,
+                    copy_rootfs=True)
     r, w = os.pipe()
     p = subprocess.Popen([HAKO, "--root", hako.root, "--debug", "run", "--bundle", b,
                           hako.new_id()], stdout=w, stderr=w)
