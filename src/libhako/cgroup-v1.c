@@ -70,6 +70,73 @@ static int apply_memory(const struct hk_cgroup_mount *m, const struct hk_resourc
 	return 0;
 }
 
+static long long read_number(const char *dir, const char *file, long long otherwise)
+{
+	char path[PATH_MAX + 64];
+	_cleanup_free_ char *text = NULL;
+	struct hk_error ignored;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (hk_read_file_at(AT_FDCWD, path, 64, &text, NULL, &ignored) < 0)
+		return otherwise;
+	return strtoll(text, NULL, 10);
+}
+
+/*
+ * Real-time time is handed down (sched-rt-group.rst): a cgroup gets at most
+ * what its parent has not given to its other children, and the default
+ * parent hako/ starts with none. Give hako/ this child's share more (at its
+ * own period), from what the root leaves, so that the child's write can go
+ * through. A parent of the config's own (cgroupsPath) is not ours to change.
+ */
+static int raise_rt_budget(const struct hk_cgroup_mount *m, int64_t runtime, struct hk_error *err)
+{
+	char parent[PATH_MAX], expect[PATH_MAX];
+	struct hk_cgroup_mount up = *m;
+	long long have, period, child_period, want;
+
+	snprintf(parent, sizeof(parent), "%s", m->path);
+	*strrchr(parent, '/') = '\0';
+	snprintf(expect, sizeof(expect), "%s/hako", m->mountpoint);
+	have = read_number(parent, "cpu.rt_runtime_us", -1);
+	period = read_number(parent, "cpu.rt_period_us", -1);
+	child_period = read_number(m->path, "cpu.rt_period_us", -1);
+	if (strcmp(parent, expect) != 0 || have < 0 || period <= 0 || child_period <= 0)
+		return -ENOENT; /* not hako's parent: the caller's error stands */
+	want = have + (runtime * period + child_period - 1) / child_period;
+	up.path = parent;
+	if (hk_cgroup_write(&up, "cpu.rt_runtime_us", "", err, "%lld", want) < 0)
+		return hk_error_setx(err, -EUCLEAN,
+				     "linux.resources.cpu.realtimeRuntime %" PRId64
+				     ": the parent %s could not get %lld us of real-time time "
+				     "from its own parent",
+				     runtime, parent, want);
+	return 0;
+}
+
+/* Raise hako/'s budget and write the child's again; another container may
+ * raise it at the same moment, so a few times. 0, or err as it stands. */
+static int grant_rt(const struct hk_cgroup_mount *m, int64_t runtime, struct hk_error *err)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		struct hk_error why = {0};
+		int r = raise_rt_budget(m, runtime, &why);
+
+		if (r == -ENOENT)
+			return -EINVAL;
+		if (r < 0) {
+			*err = why;
+			return r;
+		}
+		if (hk_cgroup_write(m, "cpu.rt_runtime_us", "linux.resources.cpu.realtimeRuntime",
+				    err, "%" PRId64, runtime) == 0)
+			return 0;
+		if (err->code != -EINVAL)
+			return err->code;
+	}
+	return -EINVAL;
+}
+
 static int apply_cpu(const struct hk_cgroup_mount *m, const struct hk_resources *r,
 		     struct hk_error *err)
 {
@@ -97,6 +164,11 @@ static int apply_cpu(const struct hk_cgroup_mount *m, const struct hk_resources 
 		if (!o->set ||
 		    hk_cgroup_write(m, knobs[i].file, knobs[i].what, err, "%" PRId64, o->v) == 0)
 			continue;
+		if (err->code == -EINVAL && strcmp(knobs[i].file, "cpu.rt_runtime_us") == 0 &&
+		    o->v > 0 && grant_rt(m, o->v, err) == 0)
+			continue;
+		if (err->code == -EUCLEAN) /* the parent could not be given the time */
+			return err->code = -EINVAL;
 		/* Real-time time is handed down: a cgroup gets at most what its
 		 * parent has not given to its other children. */
 		if (err->code == -EINVAL && strcmp(knobs[i].file, "cpu.rt_runtime_us") == 0)
