@@ -242,6 +242,38 @@ static int setup_identity(const struct hk_spec *spec, const char *keyring, struc
 }
 
 /*
+ * Whether the cwd is at or below root, without getcwd: up through ".." until
+ * root (below it) or a directory that is its own parent (the top of the mount
+ * namespace: outside).
+ */
+static bool cwd_below_root(int root)
+{
+	struct stat top, at, up;
+	int fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(root, &top) < 0)
+		goto outside;
+	for (int depth = 0; depth < 4096 && fstat(fd, &at) == 0; depth++) {
+		int next;
+
+		if (at.st_dev == top.st_dev && at.st_ino == top.st_ino) {
+			close(fd);
+			return true;
+		}
+		next = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = next;
+		if (fd < 0 || fstat(fd, &up) < 0 ||
+		    (up.st_dev == at.st_dev && up.st_ino == at.st_ino))
+			break;
+	}
+outside:
+	if (fd >= 0)
+		close(fd);
+	return false;
+}
+
+/*
  * CVE-2024-21626: a cwd like /proc/self/fd/7 would land on whatever a runtime
  * fd names, on the host. Resolve it inside the root with magic links refused,
  * then check that the kernel sees the new cwd below our root.
@@ -250,6 +282,7 @@ static int chdir_in_root(const char *cwd, struct hk_error *err)
 {
 	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -1;
 	char buf[PATH_MAX];
+	long n;
 
 	if (root < 0)
 		return hk_error_set(err, -errno, "open \"/\"");
@@ -257,8 +290,10 @@ static int chdir_in_root(const char *cwd, struct hk_error *err)
 		return err->code;
 	if (fchdir(fd) < 0)
 		return hk_error_set(err, -errno, "chdir(\"%s\")", cwd);
-	/* The raw syscall: it says "(unreachable)" where glibc would say ENOENT. */
-	if (syscall(SYS_getcwd, buf, sizeof(buf)) < 0 || buf[0] != '/')
+	/* The raw syscall: it says "(unreachable)" where glibc would say ENOENT.
+	 * The container's seccomp filter may deny getcwd: then walk up. */
+	n = syscall(SYS_getcwd, buf, sizeof(buf));
+	if (n >= 0 ? buf[0] != '/' : errno == ENOENT || !cwd_below_root(root))
 		return hk_error_setx(err, -EXDEV, "\"%s\" is outside the container's root", cwd);
 	hk_debug("chdir(\"%s\") ok", cwd);
 	return 0;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/sysmacros.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -242,15 +244,54 @@ int hk_process_find_executable(const struct hk_process *p, char *buf, size_t siz
 			     arg0);
 }
 
+/* FD_CLOEXEC on every fd from first on, as /proc/self/fd lists them (getdents64
+ * into a buffer of ours: no allocation). */
+static int cloexec_listed_fds(unsigned first, struct hk_error *err)
+{
+	char buf[4096];
+	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long n;
+
+	if (dir < 0)
+		return hk_error_set(err, -errno,
+				    "open \"/proc/self/fd\" to close the inherited fds");
+	while ((n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (long o = 0; o < n;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + o);
+			char *end;
+			long fd = strtol(de->d_name, &end, 10);
+
+			o += de->d_reclen;
+			if (*end || end == de->d_name || fd < (long)first || fd == dir)
+				continue;
+			if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) {
+				int e = errno;
+				close(dir);
+				return hk_error_set(err, -e, "fcntl(%ld, F_SETFD, FD_CLOEXEC)", fd);
+			}
+		}
+	}
+	close(dir);
+	if (n < 0)
+		return hk_error_set(err, -errno, "list \"/proc/self/fd\"");
+	hk_debug("FD_CLOEXEC on every fd from %u, through /proc/self/fd", first);
+	return 0;
+}
+
 int hk_process_close_fds(unsigned preserve_fds, struct hk_error *err)
 {
 	unsigned first = 3 + preserve_fds;
 
 	/* Any fd the caller let us inherit is the host's: never hand it on. */
-	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return hk_error_set(err, -errno, "close_range(%u, ~0, CLOSE_RANGE_CLOEXEC)", first);
-	hk_debug("close_range(%u, ~0, CLOSE_RANGE_CLOEXEC) ok", first);
-	return 0;
+	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) {
+		hk_debug("close_range(%u, ~0, CLOSE_RANGE_CLOEXEC) ok", first);
+		return 0;
+	}
+	/* The container's seccomp filter (loaded before us without
+	 * no_new_privs) may deny close_range, as older Docker-style profiles
+	 * do: mark the fds one by one, as /proc/self/fd lists them. */
+	hk_debug("close_range: %s: marking the fds through /proc/self/fd", strerror(errno));
+	return cloexec_listed_fds(first, err);
 }
 
 void hk_process_reserve_home(struct hk_process *p)

@@ -213,3 +213,23 @@ def test_realtime_runtime_under_the_default_parent(hako, tmp_path):
         c["linux"]["resources"] = {"cpu": {"realtimeRuntime": 1000,
                                            "realtimePeriod": 1000000}}
     assert out(hako, tmp_path, "cat /sys/fs/cgroup/cpu/cpu.rt_runtime_us", mutate) == "1000\n"
+
+
+def test_a_filter_that_denies_close_range_and_getcwd(hako, tmp_path):
+    """Without noNewPrivileges the filter is loaded before the runtime's own
+    last steps: a Docker-style profile that lacks close_range (or denies
+    getcwd) made create fail. The fds are still closed, and a cwd outside the
+    root is still refused."""
+    def mutate(c):
+        c["process"]["noNewPrivileges"] = False
+        c["process"]["cwd"] = "/tmp"
+        c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["close_range", "getcwd"], "action": "SCMP_ACT_ERRNO"}]}
+    secret = tmp_path / "host-file"
+    secret.write_text("host\n")
+    b = hako.bundle(tmp_path, ["ls", "/proc/self/fd"], mutate)
+    p = subprocess.run(["sh", "-c", 'exec 7<"$0"; exec "$@"', str(secret), HAKO, "--root",
+                        hako.root, "run", "--bundle", b, hako.new_id()],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert sorted(p.stdout.split()) == ["0", "1", "2", "3"], p.stdout
