@@ -28,7 +28,7 @@ int cmd_features(const struct hako_globals *g, int argc, char **argv, struct hk_
 	(void)argc;
 	(void)argv;
 	(void)err;
-	hk_buf_adds(&b, "{\n  \"ociVersionMin\": \"1.0.0\",\n  \"ociVersionMax\": \"1.2.1\",\n"
+	hk_buf_adds(&b, "{\n  \"ociVersionMin\": \"1.0.0\",\n  \"ociVersionMax\": \"1.3.0\",\n"
 			"  \"hooks\": [\"prestart\", \"createRuntime\", \"createContainer\", "
 			"\"startContainer\", \"poststart\", \"poststop\"],\n  \"mountOptions\": [");
 	for (size_t i = 0; i < ARRAY_SIZE(mount_options); i++)
@@ -55,6 +55,12 @@ int cmd_features(const struct hako_globals *g, int argc, char **argv, struct hk_
 			"    \"apparmor\": {\"enabled\": true},\n"
 			"    \"selinux\": {\"enabled\": true},\n"
 			"    \"intelRdt\": {\"enabled\": false},\n"
+			"    \"memoryPolicy\": {\"modes\": [\"MPOL_DEFAULT\", \"MPOL_BIND\", "
+			"\"MPOL_INTERLEAVE\", \"MPOL_WEIGHTED_INTERLEAVE\", \"MPOL_PREFERRED\", "
+			"\"MPOL_PREFERRED_MANY\", \"MPOL_LOCAL\"], \"flags\": "
+			"[\"MPOL_F_NUMA_BALANCING\", \"MPOL_F_RELATIVE_NODES\", "
+			"\"MPOL_F_STATIC_NODES\"]},\n"
+			"    \"netDevices\": {\"enabled\": false},\n"
 			"    \"mountExtensions\": {\"idmap\": {\"enabled\": false}}\n  },\n"
 			"  \"annotations\": {\"org.opencontainers.runc.checkpoint.enabled\": "
 			"\"false\", \"io.github.hako.version\": \"" HAKO_VERSION "\"}\n}\n");

@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 			rootless = optarg;
 			break;
 		case 'v':
-			printf("hako version %s\nspec: 1.2.0\n", HAKO_VERSION);
+			printf("hako version %s\nspec: 1.3.0\n", HAKO_VERSION);
 			return 0;
 		case 'h':
 			usage(stdout);

@@ -299,6 +299,23 @@ static int chdir_in_root(const char *cwd, struct hk_error *err)
 	return 0;
 }
 
+/* linux.memoryPolicy: set_mempolicy(2), inherited across execve. */
+static int set_memory_policy(const struct hk_spec *spec, struct hk_error *err)
+{
+	if (syscall(SYS_set_mempolicy, spec->mempolicy_mode, spec->mempolicy_nodes,
+		    (unsigned long)HK_MEMPOLICY_NODES + 1) < 0) {
+		int e = errno;
+		return hk_error_set(err, -e, "linux.memoryPolicy: set_mempolicy(%#x)%s",
+				    (unsigned)spec->mempolicy_mode,
+				    e == EINVAL ? " (a node this host does not have, a mode that "
+						  "takes no nodes given some, or flags the mode "
+						  "does not take)"
+						: "");
+	}
+	hk_debug("set_mempolicy(%#x) ok", (unsigned)spec->mempolicy_mode);
+	return 0;
+}
+
 /* Install the filter; a listener for SCMP_ACT_NOTIFY goes to the runtime. */
 static int load_seccomp(const struct hk_child_args *a, struct hk_error *err)
 {
@@ -341,6 +358,8 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 					    a->spec->personality);
 		hk_debug("personality(%#lx) ok", a->spec->personality);
 	}
+	if (a->spec->has_mempolicy && set_memory_policy(a->spec, err) < 0)
+		return err->code;
 	hk_process_chown_stdio(p);
 	hk_process_set_home(p);
 	if (a->lsms &&

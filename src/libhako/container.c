@@ -644,7 +644,14 @@ int hk_container_start(const char *root, const char *id, struct hk_error *err)
 		 (int)st.pid);
 	if (spec && spec->n_hooks[HK_HOOK_POSTSTART]) {
 		_cleanup_free_ char *state = hk_state_to_json(&st, HK_STATUS_RUNNING, false);
-		run_hooks_warn(spec, HK_HOOK_POSTSTART, state);
+		/* From runtime-spec 1.3 a failing poststart hook fails start, and
+		 * the container is stopped; before, it was a warning. */
+		if (spec->oci_minor < 3) {
+			run_hooks_warn(spec, HK_HOOK_POSTSTART, state);
+		} else if (hk_hooks_run(spec, HK_HOOK_POSTSTART, state, -1, 0, err) < 0) {
+			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			goto out;
+		}
 	}
 	err->code = 0;
 out:

@@ -603,6 +603,85 @@ static int parse_hooks(struct spec_ctx *c, struct hk_spec *s, const struct hk_js
 	return 0;
 }
 
+/* A node list ("0-3,7") into a set_mempolicy(2) mask. */
+static int parse_nodes(const char *text, unsigned long *mask, size_t bits)
+{
+	const char *p = text;
+
+	while (*p) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+
+		if (end == p)
+			return -EINVAL;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtoul(p, &end, 10);
+			if (end == p || b < a)
+				return -EINVAL;
+		}
+		if (b >= bits)
+			return -ERANGE;
+		for (unsigned long n = a; n <= b; n++)
+			mask[n / (8 * sizeof(long))] |= 1UL << (n % (8 * sizeof(long)));
+		if (*end == ',')
+			end++;
+		else if (*end)
+			return -EINVAL;
+		p = end;
+	}
+	return 0;
+}
+
+/* linux.memoryPolicy (runtime-spec 1.3): set_mempolicy(2)'s mode, nodes and flags. */
+static int parse_memory_policy(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *lx)
+{
+	/* Indexed by the kernel's numbers (linux/mempolicy.h). */
+	static const char *const modes[] = {
+	    "MPOL_DEFAULT",
+	    "MPOL_PREFERRED",
+	    "MPOL_BIND",
+	    "MPOL_INTERLEAVE",
+	    "MPOL_LOCAL",
+	    "MPOL_PREFERRED_MANY",
+	    "MPOL_WEIGHTED_INTERLEAVE",
+	};
+	static const char *const flag_names[] = {"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES",
+						 "MPOL_F_STATIC_NODES"};
+	static const char path[] = "linux.memoryPolicy";
+	int r, k;
+	struct hk_json *o = spec_get_typed(c, lx, "memoryPolicy", "linux", HK_JSON_OBJECT, &r);
+	_cleanup_free_ char *mode = NULL, *nodes = NULL;
+	_cleanup_strv_free_ char **flags = NULL;
+
+	if (!o)
+		return r;
+	if (spec_get_string(c, o, "mode", path, &mode) < 0 ||
+	    spec_get_string(c, o, "nodes", path, &nodes) < 0 ||
+	    spec_get_strv(c, o, "flags", path, &flags) < 0)
+		return -EINVAL;
+	if (!mode)
+		return spec_bad(c, o, path, "\"mode\" is required");
+	if ((k = spec_name_index(modes, ARRAY_SIZE(modes), mode)) < 0)
+		return spec_bad(c, hk_json_get(o, "mode"), "linux.memoryPolicy.mode",
+				"unknown mode \"%s\"", mode);
+	s->mempolicy_mode = k;
+	for (char **f = flags; f && *f; f++) {
+		if ((k = spec_name_index(flag_names, ARRAY_SIZE(flag_names), *f)) < 0)
+			return spec_bad(c, hk_json_get(o, "flags"), "linux.memoryPolicy.flags",
+					"unknown flag \"%s\"", *f);
+		s->mempolicy_mode |= 1 << (13 + k); /* MPOL_F_NUMA_BALANCING is 1 << 13 */
+	}
+	if (nodes && *nodes && (r = parse_nodes(nodes, s->mempolicy_nodes, HK_MEMPOLICY_NODES)) < 0)
+		return spec_bad(c, hk_json_get(o, "nodes"), "linux.memoryPolicy.nodes",
+				r == -ERANGE ? "\"%s\": a node past %d"
+					     : "\"%s\": not a node list "
+					       "(\"0-3,7\")",
+				nodes, HK_MEMPOLICY_NODES - 1);
+	s->has_mempolicy = true;
+	return 0;
+}
+
 /* linux.personality: the execution domain; no flags are defined yet. */
 static int parse_personality(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *lx)
 {
@@ -670,7 +749,7 @@ static int parse_linux(struct spec_ctx *c, struct hk_spec *s, const struct hk_js
 	int r;
 	struct hk_json *lx = spec_get_typed(c, root, "linux", "", HK_JSON_OBJECT, &r);
 	_cleanup_free_ char *prop = NULL;
-	static const char *const unsupported[] = {"intelRdt"};
+	static const char *const unsupported[] = {"intelRdt", "netDevices"};
 
 	if (!lx)
 		return r;
@@ -687,6 +766,7 @@ static int parse_linux(struct spec_ctx *c, struct hk_spec *s, const struct hk_js
 	    parse_devices(c, s, lx) < 0 || spec_parse_resources(c, s, lx) < 0 ||
 	    spec_parse_seccomp(c, &s->seccomp, lx) < 0 || parse_time_offsets(c, s, lx) < 0 ||
 	    parse_sysctl(c, s, lx) < 0 || parse_personality(c, s, lx) < 0 ||
+	    parse_memory_policy(c, s, lx) < 0 ||
 	    spec_get_string(c, lx, "mountLabel", "linux", &s->mount_label) < 0 ||
 	    spec_get_string(c, lx, "cgroupsPath", "linux", &s->cgroups_path) < 0 ||
 	    spec_get_strv(c, lx, "maskedPaths", "linux", &s->masked_paths) < 0 ||
@@ -737,15 +817,20 @@ static int validate(struct spec_ctx *c, struct hk_spec *s, const struct hk_json 
 	return 0;
 }
 
-static int check_version(struct spec_ctx *c, const struct hk_json *root, const char *version)
+static int check_version(struct spec_ctx *c, const struct hk_json *root, const char *version,
+			 unsigned *ret_minor)
 {
 	unsigned major, minor;
 
-	/* Accept 1.0.0 through 1.2.x, with any pre-release suffix ("1.0.2-dev"). */
-	if (sscanf(version, "%u.%u.", &major, &minor) != 2 || major != 1 || minor > 2)
+	/* 1.0.0 through 1.3.x, with any pre-release suffix ("1.0.2-dev"); a
+	 * later 1.x is read as 1.3 (what it adds is refused where hako sees it). */
+	if (sscanf(version, "%u.%u.", &major, &minor) != 2 || major != 1)
 		return spec_bad(c, hk_json_get(root, "ociVersion"), "ociVersion",
-				"unsupported version \"%s\" (hako supports 1.0.0 to 1.2.x)",
+				"unsupported version \"%s\" (hako supports 1.0.0 to 1.3.x)",
 				version);
+	if (minor > 3)
+		hk_debug("ociVersion \"%s\" is later than 1.3.x, which hako implements", version);
+	*ret_minor = minor;
 	return 0;
 }
 
@@ -771,7 +856,7 @@ int hk_spec_parse(const char *text, size_t len, const char *file, const char *bu
 		return -EINVAL;
 	if (!s->oci_version)
 		return spec_bad(&c, s->doc, "ociVersion", "is required");
-	if (check_version(&c, s->doc, s->oci_version) < 0)
+	if (check_version(&c, s->doc, s->oci_version, &s->oci_minor) < 0)
 		return -EINVAL;
 	root_obj = spec_get_typed(&c, s->doc, "root", "", HK_JSON_OBJECT, &r);
 	if (r < 0)

@@ -37,6 +37,8 @@ struct hk_namespace {
 	char *path; /* join this namespace instead of creating one */
 };
 
+#define HK_MEMPOLICY_NODES 1024 /* the nodes a memoryPolicy may name */
+
 struct hk_mount {
 	char *destination;
 	char *source;
@@ -265,8 +267,9 @@ struct hk_time_offset {
 
 struct hk_spec {
 	char *oci_version;
-	char *bundle;	 /* absolute path of the bundle directory */
-	char *root_path; /* absolute path of the rootfs */
+	unsigned oci_minor; /* 1.x: what x says (a failing poststart hook fails from 1.3) */
+	char *bundle;	    /* absolute path of the bundle directory */
+	char *root_path;    /* absolute path of the rootfs */
 	bool root_readonly;
 	char *hostname;	  /* NULL when absent */
 	char *domainname; /* NULL when absent */
@@ -293,6 +296,9 @@ struct hk_spec {
 	char **readonly_paths;
 	unsigned long rootfs_propagation; /* 0 means the default, MS_REC|MS_PRIVATE */
 	char **sysctl;			  /* "key=value" */
+	bool has_mempolicy;		  /* linux.memoryPolicy, for set_mempolicy(2) */
+	int mempolicy_mode;		  /* MPOL_* | MPOL_F_* */
+	unsigned long mempolicy_nodes[HK_MEMPOLICY_NODES / (8 * sizeof(unsigned long))];
 	bool has_personality;
 	unsigned long personality; /* PER_LINUX or PER_LINUX32, for personality(2) */
 	char *mount_label;	   /* SELinux context= for the container's mounts */

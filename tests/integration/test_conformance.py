@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -233,3 +234,85 @@ def test_a_filter_that_denies_close_range_and_getcwd(hako, tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, p.stderr
     assert sorted(p.stdout.split()) == ["0", "1", "2", "3"], p.stdout
+
+
+# ---- runtime-spec 1.3 ----
+
+def spec13(c):
+    c["ociVersion"] = "1.3.0"
+
+
+@pytest.mark.parametrize("version,ok", [("1.3.0", True), ("1.3.1-dev", True), ("1.4.0", True),
+                                         ("2.0.0", False), ("0.9.0", False)])
+def test_config_versions(hako, tmp_path, version, ok):
+    def mutate(c):
+        c["ociVersion"] = version
+    p = hako.run(tmp_path, ["true"], mutate)
+    assert (p.returncode == 0) == ok, p.stderr
+    if not ok:
+        assert "supports 1.0.0 to 1.3.x" in p.stderr
+
+
+def test_features_and_version_say_1_3():
+    f = json.loads(subprocess.run([HAKO, "features"], capture_output=True, text=True).stdout)
+    assert f["ociVersionMax"] == "1.3.0"
+    assert "MPOL_INTERLEAVE" in f["linux"]["memoryPolicy"]["modes"]
+    assert "spec: 1.3.0" in subprocess.run([HAKO, "--version"], capture_output=True,
+                                           text=True).stdout
+
+
+def test_memory_policy(hako, tmp_path):
+    if not os.path.exists("/proc/self/numa_maps"):
+        pytest.skip("this kernel has no NUMA memory policies")
+
+    def mutate(c):
+        spec13(c)
+        c["linux"]["memoryPolicy"] = {"mode": "MPOL_INTERLEAVE", "nodes": "0",
+                                      "flags": ["MPOL_F_STATIC_NODES"]}
+    text = out(hako, tmp_path, "grep -c 'interleave=static:0' /proc/self/numa_maps", mutate)
+    assert int(text) > 0, text
+
+    def missing_node(c):
+        spec13(c)
+        c["linux"]["memoryPolicy"] = {"mode": "MPOL_BIND", "nodes": "1000"}
+    p = hako.run(tmp_path, ["true"], missing_node)
+    assert p.returncode != 0 and "linux.memoryPolicy: set_mempolicy" in p.stderr, p.stderr
+    assert "a node this host does not have" in p.stderr
+
+    def bad(c):
+        spec13(c)
+        c["linux"]["memoryPolicy"] = {"mode": "MPOL_SOMETIMES"}
+    p = hako.run(tmp_path, ["true"], bad)
+    assert p.returncode != 0 and 'unknown mode "MPOL_SOMETIMES"' in p.stderr, p.stderr
+
+
+def test_net_devices_are_refused_clearly(hako, tmp_path):
+    def mutate(c):
+        spec13(c)
+        c["linux"]["netDevices"] = {"hako-test-eth": {"name": "eth1"}}
+    p = hako.run(tmp_path, ["true"], mutate)
+    assert p.returncode != 0 and '"netDevices" is not supported' in p.stderr, p.stderr
+    assert os.listdir(hako.root) == []
+
+
+def test_a_failing_poststart_hook_fails_start_from_1_3(hako, tmp_path):
+    def failing(version):
+        def mutate(c):
+            c["ociVersion"] = version
+            c["hooks"] = {"poststart": [{"path": "/bin/false"}]}
+        return mutate
+    cid = hako.new_id()
+    hako.cmd("create", "--bundle", hako.bundle(tmp_path, ["sleep", "30"], failing("1.3.0")),
+             cid, check=True)
+    p = hako.cmd("start", cid)
+    assert p.returncode != 0 and "hooks.poststart[0]" in p.stderr, p.stderr
+    for _ in range(100):
+        if json.loads(hako.cmd("state", cid, check=True).stdout)["status"] == "stopped":
+            break
+        time.sleep(0.02)
+    assert json.loads(hako.cmd("state", cid, check=True).stdout)["status"] == "stopped"
+    cid = hako.new_id()
+    hako.cmd("create", "--bundle", hako.bundle(tmp_path, ["sleep", "30"], failing("1.2.0")),
+             cid, check=True)
+    p = hako.cmd("start", cid)
+    assert p.returncode == 0 and "warning" in p.stderr, p.stderr
