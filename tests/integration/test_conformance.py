@@ -204,18 +204,6 @@ def test_tmpcopyup_on_the_root(hako, tmp_path):
     assert not os.path.exists(os.path.join(b, "rootfs", "hako-test-new"))
 
 
-def test_realtime_runtime_under_the_default_parent(hako, tmp_path):
-    """cgroup v1: hako/ starts with no real-time time to hand down; it is
-    given the child's share from the root."""
-    if not os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"):
-        pytest.skip("no v1 cpu hierarchy with real-time group scheduling here")
-
-    def mutate(c):
-        c["linux"]["resources"] = {"cpu": {"realtimeRuntime": 1000,
-                                           "realtimePeriod": 1000000}}
-    assert out(hako, tmp_path, "cat /sys/fs/cgroup/cpu/cpu.rt_runtime_us", mutate) == "1000\n"
-
-
 def test_a_filter_that_denies_close_range_and_getcwd(hako, tmp_path):
     """Without noNewPrivileges the filter is loaded before the runtime's own
     last steps: a Docker-style profile that lacks close_range (or denies

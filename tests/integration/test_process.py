@@ -31,13 +31,14 @@ def test_real_time_scheduler_needs_a_budget_in_cgroup_v1(hako, tmp_path):
         assert "process.scheduler: sched_setattr(policy 1" in p.stderr, p.stderr
         assert "linux.resources.cpu.realtimeRuntime" in p.stderr, p.stderr
 
-        # Real-time time is handed down the tree: hako's default parent has none.
+        # Real-time time is handed down the tree: hako's default parent
+        # starts with none, and is given the child's share (issue 11).
         def mutate(c):
             c["process"]["scheduler"] = fifo
             c["linux"]["resources"] = {"cpu": {"realtimeRuntime": 10000}}
-        p = hako.run(tmp_path, ["/bin/true"], mutate)
-        assert p.returncode != 0
-        assert "more than the parent cgroup's cpu.rt_runtime_us leaves" in p.stderr
+        p = hako.run(tmp_path, ["/bin/sh", "-c", "cat /sys/fs/cgroup/cpu/cpu.rt_runtime_us"],
+                     mutate)
+        assert p.returncode == 0 and p.stdout == "10000\n", p.stderr
 
     def mutate(c, cid):
         c["process"]["scheduler"] = fifo
