@@ -361,7 +361,6 @@ static int setup_process(const struct hk_child_args *a, char *exe, size_t exe_si
 	if (a->spec->has_mempolicy && set_memory_policy(a->spec, err) < 0)
 		return err->code;
 	hk_process_chown_stdio(p);
-	hk_process_set_home(p);
 	if (a->lsms &&
 	    (proc_fd(err) < 0 || hk_lsm_set_exec_labels(p, a->lsms, private_proc, err) < 0))
 		return err->code;
@@ -412,6 +411,7 @@ static int setup_exec(const struct hk_child_args *a, char *exe, size_t exe_size,
 	if (set_oom_score(&a->spec->process, err) < 0 ||
 	    hk_process_drop_bounding(&a->spec->process, a->cap_last, err) < 0)
 		return err->code;
+	hk_process_set_home(&a->spec->process);
 	return setup_process(a, exe, exe_size, err);
 }
 
@@ -438,6 +438,10 @@ static int setup(const struct hk_child_args *a, char *exe, size_t exe_size, stru
 		return err->code;
 	if (setup_identity(spec, a->keyring, err) < 0)
 		return err->code;
+	/* HOME from the container's /etc/passwd: before the cgroups are joined,
+	 * so that its buffers and the env slot it fills are charged to the
+	 * runtime, not to the container's memory limit. */
+	hk_process_set_home(&spec->process);
 	if (hk_process_drop_bounding(&spec->process, a->cap_last, err) < 0)
 		return err->code;
 	if ((spec->ns[HK_NS_MOUNT].path || !has_create_hooks(spec)) && enter_cgroups(a, err) < 0)
