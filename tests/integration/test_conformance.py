@@ -79,9 +79,12 @@ def test_a_hostname_in_a_joined_uts_namespace(hako, tmp_path):
     holder = subprocess.Popen(["unshare", "--uts", "sleep", "30"])
     try:
         path = f"/proc/{holder.pid}/ns/uts"
-        for _ in range(100):
-            if os.readlink(path) != os.readlink("/proc/self/ns/uts"):
-                break
+        # Until unshare has made its namespace, the path is the host's own:
+        # joining that would name the machine.
+        deadline = time.time() + 10
+        while os.readlink(path) == os.readlink("/proc/self/ns/uts"):
+            assert time.time() < deadline, "unshare --uts made no namespace"
+            time.sleep(0.01)
 
         def mutate(c):
             c["hostname"] = "hako-test-pod"
