@@ -70,18 +70,6 @@ static int apply_memory(const struct hk_cgroup_mount *m, const struct hk_resourc
 	return 0;
 }
 
-static long long read_number(const char *dir, const char *file, long long otherwise)
-{
-	char path[PATH_MAX + 64];
-	_cleanup_free_ char *text = NULL;
-	struct hk_error ignored;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (hk_read_file_at(AT_FDCWD, path, 64, &text, NULL, &ignored) < 0)
-		return otherwise;
-	return strtoll(text, NULL, 10);
-}
-
 /*
  * Real-time time is handed down (sched-rt-group.rst): a cgroup gets at most
  * what its parent has not given to its other children, and the default
@@ -93,23 +81,26 @@ static int raise_rt_budget(const struct hk_cgroup_mount *m, int64_t runtime, str
 {
 	char parent[PATH_MAX], expect[PATH_MAX];
 	struct hk_cgroup_mount up = *m;
-	long long have, period, child_period, want;
+	bool ok[3];
+	uint64_t have, period, child_period, want;
 
 	snprintf(parent, sizeof(parent), "%s", m->path);
 	*strrchr(parent, '/') = '\0';
 	snprintf(expect, sizeof(expect), "%s/hako", m->mountpoint);
-	have = read_number(parent, "cpu.rt_runtime_us", -1);
-	period = read_number(parent, "cpu.rt_period_us", -1);
-	child_period = read_number(m->path, "cpu.rt_period_us", -1);
-	if (strcmp(parent, expect) != 0 || have < 0 || period <= 0 || child_period <= 0)
+	if (strcmp(parent, expect) != 0)
 		return -ENOENT; /* not hako's parent: the caller's error stands */
-	want = have + (runtime * period + child_period - 1) / child_period;
 	up.path = parent;
-	if (hk_cgroup_write(&up, "cpu.rt_runtime_us", "", err, "%lld", want) < 0)
+	have = hk_cgroup_read_u64(&up, "cpu.rt_runtime_us", &ok[0]);
+	period = hk_cgroup_read_u64(&up, "cpu.rt_period_us", &ok[1]);
+	child_period = hk_cgroup_read_u64(m, "cpu.rt_period_us", &ok[2]);
+	if (!ok[0] || !ok[1] || !ok[2] || period == 0 || child_period == 0)
+		return -ENOENT;
+	want = have + ((uint64_t)runtime * period + child_period - 1) / child_period;
+	if (hk_cgroup_write(&up, "cpu.rt_runtime_us", "", err, "%" PRIu64, want) < 0)
 		return hk_error_setx(err, -EUCLEAN,
 				     "linux.resources.cpu.realtimeRuntime %" PRId64
-				     ": the parent %s could not get %lld us of real-time time "
-				     "from its own parent",
+				     ": the parent %s could not get %" PRIu64
+				     " us of real-time time from its own parent",
 				     runtime, parent, want);
 	return 0;
 }

@@ -71,10 +71,12 @@ static void close_proc(void)
 /* linux.sysctl, in our namespaces (net, ipc and uts sysctls are per namespace). */
 static int write_sysctls(const struct hk_spec *spec, struct hk_error *err)
 {
-	int procfd = spec->sysctl && *spec->sysctl ? proc_fd(err) : -1;
+	int procfd;
 
-	if (spec->sysctl && *spec->sysctl && procfd < 0)
-		return err->code;
+	if (!spec->sysctl || !*spec->sysctl)
+		return 0;
+	if ((procfd = proc_fd(err)) < 0)
+		return procfd;
 	for (char **s = spec->sysctl; s && *s; s++) {
 		char path[PATH_MAX];
 		const char *eq = strchr(*s, '=');

@@ -297,38 +297,28 @@ int hk_sys_fsmount(const char *type, const char *src, const char *data, unsigned
 	};
 	char f[256], log[256];
 	unsigned long long attr;
-	int fsfd = fsopen(type, FSOPEN_CLOEXEC), mfd = -1, e;
+	_cleanup_close_ int fsfd = fsopen(type, FSOPEN_CLOEXEC);
+	int mfd = -1, e;
 
 	if (fsfd < 0)
 		return outcome(-1, errno, err, "fsopen(\"%s\")", type);
-	if (src && *src && fsconfig(fsfd, FSCONFIG_SET_STRING, "source", src, 0) < 0) {
-		e = errno;
-		close(fsfd);
-		return hk_error_set(err, -e, "fsconfig(\"%s\", source=\"%s\")", type, src);
-	}
+	if (src && *src && fsconfig(fsfd, FSCONFIG_SET_STRING, "source", src, 0) < 0)
+		return hk_error_set(err, -errno, "fsconfig(\"%s\", source=\"%s\")", type, src);
 	for (size_t i = 0; i < ARRAY_SIZE(sb_flags); i++)
 		if ((flags & sb_flags[i].flag) &&
-		    fsconfig(fsfd, FSCONFIG_SET_FLAG, sb_flags[i].name, NULL, 0) < 0) {
-			e = errno;
-			close(fsfd);
-			return hk_error_set(err, -e, "fsconfig(\"%s\", %s)", type,
+		    fsconfig(fsfd, FSCONFIG_SET_FLAG, sb_flags[i].name, NULL, 0) < 0)
+			return hk_error_set(err, -errno, "fsconfig(\"%s\", %s)", type,
 					    sb_flags[i].name);
-		}
-	if (data && *data && fsconfig_options(fsfd, data, err) < 0) {
-		close(fsfd);
+	if (data && *data && fsconfig_options(fsfd, data, err) < 0)
 		return hk_error_prefix(err, "%s", type);
-	}
 	hk_mount_attr_from_flags(flags, &attr, NULL);
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
 		mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, (unsigned)attr);
 	e = errno;
 	if (mfd < 0)
-		fs_log(fsfd, log, sizeof(log));
-	close(fsfd);
-	if (mfd < 0)
 		return hk_error_set(err, -e, "fsmount(\"%s\", \"%s\", %s, \"%s\")%s",
 				    src ? src : "", type, hk_mount_flags_str(flags, f, sizeof(f)),
-				    data ? data : "", log[0] == ':' ? log : "");
+				    data ? data : "", fs_log(fsfd, log, sizeof(log)));
 	hk_debug("fsopen(\"%s\") + fsmount(\"%s\", %s, \"%s\") = %d: a detached mount", type,
 		 src ? src : "", hk_mount_flags_str(flags, f, sizeof(f)), data ? data : "", mfd);
 	*ret_mfd = mfd;
