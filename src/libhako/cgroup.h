@@ -55,6 +55,14 @@ int hk_cgroup_attach(char *const *paths, struct hk_cgroup_mount **ret, size_t *r
 		     struct hk_error *err);
 /* exec: move pid into each of the container's cgroups (the state's cgroup_paths). */
 int hk_cgroup_join(char *const *paths, pid_t pid, struct hk_error *err);
+/*
+ * For an init that moves itself in (see child.c): open each path's `tasks`
+ * (v1) or cgroup.procs (v2) and pass it over sock as HK_SYNC_CGROUP, the
+ * path in the message. optional: a file we may not open is skipped
+ * (rootless without limits).
+ */
+#define HK_CGROUP_JOIN_MAX 32
+int hk_cgroup_send_join_fds(int sock, char *const *paths, bool optional, struct hk_error *err);
 /* pause/resume: freeze or thaw every process, and wait until it is done. */
 int hk_cgroup_freeze(const struct hk_cgroup_mount *m, size_t n, bool frozen, struct hk_error *err);
 bool hk_cgroup_frozen(const struct hk_cgroup_mount *m, size_t n);

@@ -31,19 +31,62 @@
 #include "terminal.h"
 #include "util.h"
 
-/* Step 1: wait until the runtime has written our id maps and put us in our cgroups. */
-static int wait_for_go(const struct hk_child_args *a, struct hk_error *err)
+/* The container's cgroups, as files the runtime opened for us to write "0"
+ * into (HK_SYNC_CGROUP), with their paths for errors; see join_cgroups(). */
+static struct {
+	int fd;
+	char file[192];
+} cgroups[HK_CGROUP_JOIN_MAX];
+static size_t n_cgroups;
+
+/*
+ * Step 1: in a new user namespace, wait until the runtime has written our id
+ * maps, and become its root. Otherwise there is nothing to wait for: we
+ * build our filesystem while the runtime makes our cgroups.
+ */
+static int wait_for_maps(const struct hk_child_args *a, struct hk_error *err)
 {
 	struct hk_sync_msg msg;
-	int r = hk_sync_recv(a->sync_fd, &msg, NULL);
+	int r;
 
-	if (r < 0 || msg.type != HK_SYNC_GO)
+	if (!hk_ns_makes_user(a->spec))
+		return 0;
+	r = hk_sync_recv(a->sync_fd, &msg, NULL);
+	if (r < 0 || msg.type != HK_SYNC_MAPPED)
 		return hk_error_setx(err, r < 0 ? r : -EPROTO, "waiting for the runtime failed");
-	/* In a new user namespace we are now mapped: become its root. */
-	if (a->spec->ns[HK_NS_USER].enabled && !a->spec->ns[HK_NS_USER].path) {
-		if (setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) == 0)
-			hk_debug("setresuid(0) in the new user namespace ok");
+	if (setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) == 0)
+		hk_debug("setresuid(0) in the new user namespace ok");
+	return 0;
+}
+
+/*
+ * Wait until the runtime has made our cgroups: it hands us their files
+ * (HK_SYNC_CGROUP), then says GO. We join them ourselves, in join_cgroups().
+ * Called before a cgroup mount (it binds their directories) and before the
+ * join, whichever comes first.
+ */
+static int recv_cgroups(const struct hk_child_args *a, struct hk_error *err)
+{
+	static bool received;
+	struct hk_sync_msg msg;
+	int fd, r;
+
+	if (received)
+		return 0;
+	received = true;
+	while ((r = hk_sync_recv(a->sync_fd, &msg, &fd)) == 0 && msg.type == HK_SYNC_CGROUP) {
+		if (fd < 0 || n_cgroups == ARRAY_SIZE(cgroups)) {
+			if (fd >= 0)
+				close(fd);
+			return hk_error_setx(err, -EPROTO, "unexpected cgroup from the runtime");
+		}
+		cgroups[n_cgroups].fd = fd;
+		snprintf(cgroups[n_cgroups++].file, sizeof(cgroups[0].file), "%.*s",
+			 (int)sizeof(cgroups[0].file) - 1, msg.err.msg);
 	}
+	if (r < 0 || msg.type != HK_SYNC_GO)
+		return hk_error_setx(err, r < 0 ? r : -EPROTO,
+				     "waiting for the runtime to make the cgroups failed");
 	return 0;
 }
 
@@ -128,19 +171,43 @@ static bool has_create_hooks(const struct hk_spec *spec)
 	       spec->n_hooks[HK_HOOK_CREATE_CONTAINER];
 }
 
+/* Write "0" (the writer) into each cgroup file the runtime gave us: on v1
+ * `tasks` that moves this one thread, all of us, without the global lock a
+ * move by pid takes (see hk_cgroup_send_join_fds()). */
+static int join_cgroups(const struct hk_child_args *a, struct hk_error *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n_cgroups; i++) {
+		if (r == 0 && write(cgroups[i].fd, "0", 1) < 0) {
+			if (a->cgroups_optional && (errno == EACCES || errno == EPERM))
+				hk_debug("rootless: not in the cgroup of %s: %m", cgroups[i].file);
+			else
+				r = hk_error_set(err, -errno, "join cgroup: write \"%s\"", cgroups[i].file);
+		} else if (r == 0) {
+			hk_debug("write(\"%s\", \"0\") ok", cgroups[i].file);
+		}
+		close(cgroups[i].fd);
+	}
+	n_cgroups = 0;
+	return r;
+}
+
 /*
- * The container exists but for its root. The runtime now puts us in the
- * container's cgroups: only now, so that what it cost to build the
- * filesystem (the kernel's objects for every mount) is not charged to the
- * container's memory limit. Then it runs the create hooks (createRuntime,
- * createContainer) while we wait, and says GO. Our cgroup namespace comes
- * after that, rooted at the container's cgroups.
+ * The container exists but for its root. We enter the container's cgroups
+ * only now, so that what it cost to build the filesystem (the kernel's
+ * objects for every mount) is not charged to the container's memory limit.
+ * Then the runtime runs the create hooks (createRuntime, createContainer)
+ * while we wait, and says GO. Our cgroup namespace comes after that, rooted
+ * at the container's cgroups.
  */
 static int enter_cgroups(const struct hk_child_args *a, struct hk_error *err)
 {
 	struct hk_sync_msg msg;
 	int r;
 
+	if (recv_cgroups(a, err) < 0 || join_cgroups(a, err) < 0)
+		return err->code;
 	if (hk_sync_send(a->sync_fd, HK_SYNC_BUILT, NULL, -1) < 0)
 		return hk_error_setx(err, -EPIPE, "the runtime is gone");
 	r = hk_sync_recv(a->sync_fd, &msg, NULL);
@@ -175,6 +242,8 @@ static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct hk_mount *m = &spec->mounts[i];
 
+		if (!strcmp(m->type, "cgroup") && recv_cgroups(a, err) < 0)
+			return err->code;
 		if (hk_mount_apply(rootfd, m, a->cgroups, a->n_cgroups, err) < 0)
 			return hk_error_prefix(err, "mounts[%zu]", i);
 		/* A mount on "/" (podman's tmpcopyup of the root) is the new root:
@@ -423,7 +492,7 @@ static int setup(const struct hk_child_args *a, char *exe, size_t exe_size, stru
 
 	if (a->exec_pidfd >= 0)
 		return setup_exec(a, exe, exe_size, err);
-	if (wait_for_go(a, err) < 0)
+	if (wait_for_maps(a, err) < 0)
 		return err->code;
 	/* The maps are written: from now until execve nobody but root on the host
 	 * may ptrace us or open our /proc files (/proc/<pid>/exe among them). */

@@ -23,6 +23,7 @@ struct hk_child_args {
 	/* Read by the parent, so the child need not allocate: */
 	const struct hk_cgroup_mount *cgroups; /* with the container's paths */
 	size_t n_cgroups;
+	bool cgroups_optional; /* rootless without limits: may fail to join */
 	int cap_last;	     /* the running kernel's last capability */
 	const char *keyring; /* "_ses.<id>", or NULL for --no-new-keyring */
 	unsigned lsms;	     /* HK_LSM_* enabled on the host */

@@ -207,23 +207,6 @@ static int run_create_hooks(const struct ready_ctx *h, const struct hk_container
 	return 0;
 }
 
-/* Wait for the init to be ready, passing its pty on; fills c->master. */
-/* The init has built its filesystem: into its cgroups now (see child.c). */
-static int join_cgroups(const struct hk_create_opts *o, const struct ready_ctx *x,
-			const struct hk_container *c, struct hk_error *err)
-{
-	if (hk_cgroup_join(x->st->cgroup_paths, c->pid, err) == 0)
-		return 0;
-	/* Rootless: a cgroup we could make but not enter is no error, unless
-	 * the config set limits there. */
-	if (o->rootless && !x->spec->resources.any && !x->spec->n_device_rules &&
-	    (err->code == -EACCES || err->code == -EPERM)) {
-		hk_debug("rootless: %s", err->msg);
-		return 0;
-	}
-	return err->code;
-}
-
 /* The seccomp listener of c's process, to the agent, with the container's state. */
 static int send_listener(const struct ready_ctx *x, const struct hk_container *c, int fd,
 			 struct hk_error *err)
@@ -253,6 +236,7 @@ int hk_init_died(const struct hk_container *c, const char *what, struct hk_error
 	return hk_error_setx(err, -ECHILD, "%s exited before it was set up%s", what, how);
 }
 
+/* Wait for the init to be ready, passing its pty on; fills c->master. */
 int hk_wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_container *c,
 		      const struct ready_ctx *x, struct hk_error *err)
 {
@@ -281,7 +265,8 @@ int hk_wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_contai
 		case HK_SYNC_BUILT:
 			if (x->exec)
 				return hk_error_setx(err, -EPROTO, "unexpected message from exec");
-			if (join_cgroups(o, x, c, err) < 0 || run_create_hooks(x, c, err) < 0)
+			/* The init is in its cgroups now (it wrote "0" into each). */
+			if (run_create_hooks(x, c, err) < 0)
 				return err->code;
 			if (hk_sync_send(sock, HK_SYNC_GO, NULL, -1) < 0)
 				return hk_init_died(c, who, err);
@@ -338,6 +323,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	 * /proc/1/fd/N/../.. Opened for reading and writing, so that the init's
 	 * wait blocks instead of seeing an end of file (see wait_for_start()). */
 	_cleanup_close_ int fifo = openat(x->dirfd, HK_EXEC_FIFO, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	const struct ready_ctx ready = {x->spec, &x->st, false};
 	char created[64];
 	pid_t pid;
 
@@ -357,6 +343,10 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	    hk_cgroup_plan(x->spec, o->id, &x->cgroups, &x->n_cgroups, err) < 0 ||
 	    hk_ns_enter_for_children(x->spec, &x->plan, err) < 0)
 		return err->code;
+	/* Rootless: a cgroup we could make but not enter is no error, unless
+	 * the config set limits there. */
+	args.cgroups_optional =
+	    o->rootless && !x->spec->resources.any && !x->spec->n_device_rules;
 	args.cgroups = x->cgroups;
 	args.n_cgroups = x->n_cgroups;
 	args.seccomp = &x->seccomp;
@@ -388,19 +378,29 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 		return err->code;
 	hk_strv_free(x->st.cgroup_dirs);
 	x->st.cgroup_dirs = NULL;
-	/* The cgroups, with their limits, now; the init joins them once it has
-	 * built its filesystem (HK_SYNC_BUILT). */
-	if (hk_ns_write_id_maps(x->spec, pid, err) < 0 ||
-	    hk_cgroup_make(x->cgroups, x->n_cgroups, x->spec, o->rootless, &x->st.cgroup_dirs,
+	/* In a new user namespace, the init waits for its maps. */
+	if (hk_ns_write_id_maps(x->spec, pid, err) < 0)
+		return err->code;
+	if (hk_ns_makes_user(x->spec) && hk_sync_send(x->socks[0], HK_SYNC_MAPPED, NULL, -1) < 0) {
+		hk_wait_for_ready(o, x->socks[0], c, &ready, err); /* it said why */
+		return err->code ? err->code : hk_init_died(c, "container init", err);
+	}
+	/* The cgroups, with their limits, while the init builds its filesystem. */
+	if (hk_cgroup_make(x->cgroups, x->n_cgroups, x->spec, o->rootless, &x->st.cgroup_dirs,
 			   &x->st.cgroup_paths, err) < 0)
 		return err->code;
 	/* Record what exists so far: delete --force can clean up a crashed create. */
 	if (hk_state_save(x->dirfd, &x->st, err) < 0)
 		return err->code;
-	if (hk_sync_send(x->socks[0], HK_SYNC_GO, NULL, -1) < 0)
-		return hk_init_died(c, "container init", err);
-	if (hk_wait_for_ready(o, x->socks[0], c, &(struct ready_ctx){x->spec, &x->st, false}, err) <
-	    0) {
+	/* The init moves itself into them once its filesystem is built: hand it
+	 * the files to write "0" into. If it failed meanwhile, it said why, and
+	 * hk_wait_for_ready() reads that. */
+	if (hk_cgroup_send_join_fds(x->socks[0], x->st.cgroup_paths, args.cgroups_optional, err) ==
+		0)
+		hk_sync_send(x->socks[0], HK_SYNC_GO, NULL, -1);
+	else if (err->code != -EPIPE)
+		return err->code;
+	if (hk_wait_for_ready(o, x->socks[0], c, &ready, err) < 0) {
 		if (err->code == -ECHILD && x->spec->resources.mem_limit.set &&
 		    hk_cgroup_oom_kills(x->cgroups, x->n_cgroups) > 0)
 			return hk_error_setx(

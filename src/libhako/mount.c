@@ -135,8 +135,8 @@ static int clone_bind(const char *src, bool recursive, unsigned long flags, int 
 
 /*
  * The container's cgroups, by bind mounts of its own directories: the child
- * builds its filesystem before the runtime puts it in those cgroups (so that
- * the mounts are not charged to its memory limit), so a fresh cgroup mount,
+ * builds its filesystem before it enters those cgroups (so that the mounts
+ * are not charged to its memory limit), so a fresh cgroup mount,
  * which shows the mounter's cgroup namespace, cannot be used. A bind of the
  * directory shows the same subtree a cgroup namespace mount would.
  *

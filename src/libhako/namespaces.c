@@ -207,7 +207,7 @@ static int write_map(pid_t pid, const char *file, const struct hk_idmap *m, size
 
 int hk_ns_write_id_maps(const struct hk_spec *spec, pid_t pid, struct hk_error *err)
 {
-	if (!spec->ns[HK_NS_USER].enabled || spec->ns[HK_NS_USER].path)
+	if (!hk_ns_makes_user(spec))
 		return 0;
 	if (write_map(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, "newuidmap", err) <
 	    0)

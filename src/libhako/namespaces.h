@@ -31,6 +31,12 @@ int hk_ns_enter_for_children(const struct hk_spec *spec, const struct hk_ns_plan
 			     struct hk_error *err);
 /* In the runtime, after clone: write /proc/<pid>/uid_map and gid_map. */
 int hk_ns_write_id_maps(const struct hk_spec *spec, pid_t pid, struct hk_error *err);
+
+/* Does the container get a new user namespace, whose maps the runtime writes? */
+static inline bool hk_ns_makes_user(const struct hk_spec *spec)
+{
+	return spec->ns[HK_NS_USER].enabled && !spec->ns[HK_NS_USER].path;
+}
 /* In the child: join the namespaces given by path (user first), then unshare the rest. */
 int hk_ns_join_and_unshare(const struct hk_spec *spec, const struct hk_ns_plan *plan,
 			   struct hk_error *err);

@@ -5,12 +5,17 @@
  * child can send its error without allocating, and an optional file
  * descriptor rides along with SCM_RIGHTS (the pty master).
  *
- *   parent -> child   HK_SYNC_GO     ids mapped, cgroups joined: go on
+ *   parent -> child   HK_SYNC_MAPPED a new user namespace's ids are mapped
+ *   parent -> child   HK_SYNC_CGROUP a cgroup's tasks file (with fd, its
+ *                                    path as the message), for the init to
+ *                                    write "0" into once its filesystem is
+ *                                    built; GO follows the last one
+ *   parent -> child   HK_SYNC_GO     go on (exec: in the cgroups already)
  *   child  -> parent  HK_SYNC_PTY    here is the terminal's master (with fd)
  *   child  -> parent  HK_SYNC_READY  set up; now waiting on the exec fifo
  *   child  -> parent  HK_SYNC_ERROR  a step failed; the message says which
- *   child  -> parent  HK_SYNC_BUILT  the filesystem is built, pivot_root
- *                                    comes next: put me in my cgroups,
+ *   child  -> parent  HK_SYNC_BUILT  the filesystem is built and I am in
+ *                                    my cgroups, pivot_root comes next:
  *                                    run the create hooks, send GO again
  *   child  -> parent  HK_SYNC_SECCOMP the seccomp listener (with fd), for
  *                                    the agent at linux.seccomp.listenerPath
@@ -26,6 +31,8 @@ enum hk_sync_type {
 	HK_SYNC_ERROR,
 	HK_SYNC_BUILT,
 	HK_SYNC_SECCOMP,
+	HK_SYNC_CGROUP,
+	HK_SYNC_MAPPED,
 };
 
 struct hk_sync_msg {
