@@ -244,7 +244,8 @@ static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 
 		if (!strcmp(m->type, "cgroup") && recv_cgroups(a, err) < 0)
 			return err->code;
-		if (hk_mount_apply(rootfd, m, a->cgroups, a->n_cgroups, err) < 0)
+		if (hk_mount_apply(rootfd, m, a->bind_fds ? a->bind_fds[i] : -1, a->cgroups,
+				   a->n_cgroups, err) < 0)
 			return hk_error_prefix(err, "mounts[%zu]", i);
 		/* A mount on "/" (podman's tmpcopyup of the root) is the new root:
 		 * what follows goes into it, not below it. */

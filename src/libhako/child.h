@@ -24,6 +24,7 @@ struct hk_child_args {
 	const struct hk_cgroup_mount *cgroups; /* with the container's paths */
 	size_t n_cgroups;
 	bool cgroups_optional; /* rootless without limits: may fail to join */
+	const int *bind_fds;   /* per mount: its source, cloned by the runtime, or -1 */
 	int cap_last;	     /* the running kernel's last capability */
 	const char *keyring; /* "_ses.<id>", or NULL for --no-new-keyring */
 	unsigned lsms;	     /* HK_LSM_* enabled on the host */

@@ -20,6 +20,7 @@
 #include "container.h"
 #include "hooks.h"
 #include "log.h"
+#include "mount.h"
 #include "lsm.h"
 #include "namespaces.h"
 #include "paths.h"
@@ -299,7 +300,17 @@ struct create_ctx {
 	struct hk_cgroup_mount *cgroups;
 	size_t n_cgroups;
 	struct hk_seccomp_prog seccomp;
+	int *bind_fds; /* the bind mounts' sources, for an init in a new user namespace */
 };
+
+/* The init is gone before it was set up: it said why, unless it was killed. */
+static int init_failed(const struct hk_create_opts *o, int sock, struct hk_container *c,
+		       const struct ready_ctx *ready, struct hk_error *err)
+{
+	if (hk_wait_for_ready(o, sock, c, ready, err) == 0)
+		hk_error_setx(err, -EPROTO, "container init: ready before it was told to go on");
+	return err->code;
+}
 
 static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk_container *c,
 		 struct hk_error *err)
@@ -343,6 +354,12 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	    hk_cgroup_plan(x->spec, o->id, &x->cgroups, &x->n_cgroups, err) < 0 ||
 	    hk_ns_enter_for_children(x->spec, &x->plan, err) < 0)
 		return err->code;
+	/* Inside its user namespace the init may not reach a bind's source (a
+	 * file in a root-only directory): we clone each for it, if we may. */
+	if (!o->rootless && hk_ns_makes_user(x->spec) &&
+	    hk_mount_open_sources(x->spec, &x->bind_fds, err) < 0)
+		return err->code;
+	args.bind_fds = x->bind_fds;
 	/* Rootless: a cgroup we could make but not enter is no error, unless
 	 * the config set limits there. */
 	args.cgroups_optional =
@@ -365,10 +382,13 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	close(x->socks[1]);
 	x->socks[1] = -1;
 	close(TAKE_FD(fifo));
+	hk_mount_close_sources(x->bind_fds, x->spec->n_mounts); /* the init has its own */
+	x->bind_fds = NULL;
 	c->pid = pid;
 	x->st.pid = pid;
+	/* The init goes on by itself from here, and may fail before we look. */
 	if (hk_proc_start_time(pid, &x->st.start_time) < 0)
-		return hk_error_setx(err, -ECHILD, "container init exited at once");
+		return init_failed(o, x->socks[0], c, &ready, err);
 	/* Before any cgroup exists, record where they will be: if we are killed
 	 * while making them, delete --force still finds and removes them. */
 	x->st.cgroup_dirs = calloc(x->n_cgroups + 1, sizeof(char *));
@@ -381,10 +401,8 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	/* In a new user namespace, the init waits for its maps. */
 	if (hk_ns_write_id_maps(x->spec, pid, err) < 0)
 		return err->code;
-	if (hk_ns_makes_user(x->spec) && hk_sync_send(x->socks[0], HK_SYNC_MAPPED, NULL, -1) < 0) {
-		hk_wait_for_ready(o, x->socks[0], c, &ready, err); /* it said why */
-		return err->code ? err->code : hk_init_died(c, "container init", err);
-	}
+	if (hk_ns_makes_user(x->spec) && hk_sync_send(x->socks[0], HK_SYNC_MAPPED, NULL, -1) < 0)
+		return init_failed(o, x->socks[0], c, &ready, err);
 	/* The cgroups, with their limits, while the init builds its filesystem. */
 	if (hk_cgroup_make(x->cgroups, x->n_cgroups, x->spec, o->rootless, &x->st.cgroup_dirs,
 			   &x->st.cgroup_paths, err) < 0)
@@ -482,6 +500,7 @@ fail:
 	hk_ns_plan_release(&x.plan);
 	hk_cgroup_mounts_free(x.cgroups, x.n_cgroups);
 	hk_seccomp_prog_release(&x.seccomp);
+	hk_mount_close_sources(x.bind_fds, spec->n_mounts);
 	for (int i = 0; i < 2; i++)
 		if (x.socks[i] >= 0)
 			close(x.socks[i]);

@@ -133,6 +133,42 @@ static int clone_bind(const char *src, bool recursive, unsigned long flags, int 
 	return 0;
 }
 
+/* A bind that copy-symlink turns into a symlink: no mount to clone. */
+static bool is_copied_symlink(const struct hk_mount *m)
+{
+	struct stat st;
+
+	return m->copy_symlink && lstat(m->source, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+int hk_mount_open_sources(const struct hk_spec *spec, int **ret, struct hk_error *err)
+{
+	int *fds = hk_xmalloc((spec->n_mounts + 1) * sizeof(*fds));
+
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct hk_mount *m = &spec->mounts[i];
+
+		fds[i] = -1;
+		if (!(m->flags & MS_BIND) || is_copied_symlink(m))
+			continue;
+		if (hk_sys_open_tree(AT_FDCWD, m->source, m->source, m->flags & MS_REC, &fds[i],
+				     err) < 0) {
+			hk_mount_close_sources(fds, i);
+			return hk_error_prefix(err, "mounts[%zu]: mount source", i);
+		}
+	}
+	*ret = fds;
+	return 0;
+}
+
+void hk_mount_close_sources(int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}
+
 /*
  * The container's cgroups, by bind mounts of its own directories: the child
  * builds its filesystem before it enters those cgroups (so that the mounts
@@ -275,7 +311,7 @@ static const char *tmpfs_data(int fd, const struct hk_mount *m, bool existed, ch
 	return buf;
 }
 
-static int make_mount(int fd, const struct hk_mount *m, bool existed, int *ret_mfd,
+static int make_mount(int fd, const struct hk_mount *m, int *src_mfd, bool existed, int *ret_mfd,
 		      struct hk_error *err)
 {
 	char data[PATH_MAX * 2];
@@ -284,6 +320,12 @@ static int make_mount(int fd, const struct hk_mount *m, bool existed, int *ret_m
 	_cleanup_close_ int mfd = -1;
 	int r;
 
+	if ((m->flags & MS_BIND) && *src_mfd >= 0) {
+		if (set_flags(*src_mfd, m->source, flags, err) < 0)
+			return err->code;
+		*ret_mfd = TAKE_FD(*src_mfd);
+		return 0;
+	}
 	if (m->flags & MS_BIND)
 		return clone_bind(m->source, m->flags & MS_REC, flags, ret_mfd, err);
 	if (m->tmpcopyup && strcmp(m->type, "tmpfs") == 0)
@@ -302,19 +344,19 @@ static int make_mount(int fd, const struct hk_mount *m, bool existed, int *ret_m
 	return 0;
 }
 
-int hk_mount_apply(int rootfd, const struct hk_mount *m, const struct hk_cgroup_mount *cg,
-		   size_t n_cg, struct hk_error *err)
+int hk_mount_apply(int rootfd, const struct hk_mount *m, int src_mfd,
+		   const struct hk_cgroup_mount *cg, size_t n_cg, struct hk_error *err)
 {
-	_cleanup_close_ int fd = -1, mfd = -1;
+	_cleanup_close_ int fd = -1, mfd = -1, src = src_mfd;
 	bool bind = m->flags & MS_BIND, existed = false;
 	int resolve = HK_RESOLVE_MKDIR;
 	struct stat st;
 
-	if (bind && m->copy_symlink && lstat(m->source, &st) == 0 && S_ISLNK(st.st_mode))
+	if (bind && src < 0 && is_copied_symlink(m))
 		return copy_symlink(rootfd, m, err);
 	/* A bind of a file needs a file to mount on, not a directory. */
 	if (bind) {
-		if (stat(m->source, &st) < 0)
+		if ((src >= 0 ? fstat(src, &st) : stat(m->source, &st)) < 0)
 			return hk_error_set(err, -errno, "mount source \"%s\"", m->source);
 		if (!S_ISDIR(st.st_mode))
 			resolve |= HK_RESOLVE_MKFILE_LAST;
@@ -343,7 +385,7 @@ int hk_mount_apply(int rootfd, const struct hk_mount *m, const struct hk_cgroup_
 
 	if (strcmp(m->type, "cgroup") == 0 && !bind)
 		return mount_cgroups(fd, m, cg, n_cg, err);
-	if (make_mount(fd, m, existed, &mfd, err) < 0)
+	if (make_mount(fd, m, &src, existed, &mfd, err) < 0)
 		return err->code;
 	if ((m->rec_attr_set || m->rec_attr_clr) &&
 	    hk_sys_mount_setattr(mfd, m->destination, true, m->rec_attr_set, m->rec_attr_clr, 0,

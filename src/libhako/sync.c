@@ -33,8 +33,9 @@ int hk_sync_send(int sock, int type, const struct hk_error *payload, int pass_fd
 	do
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
+	/* ECONNRESET: the peer exited with messages of ours unread; gone all the same. */
 	if (n < 0)
-		return -errno;
+		return errno == ECONNRESET ? -EPIPE : -errno;
 	return n == sizeof(msg) ? 0 : -EIO;
 }
 
@@ -49,13 +50,16 @@ int hk_sync_recv(int sock, struct hk_sync_msg *msg, int *ret_fd)
 			    .msg_iovlen = 1,
 			    .msg_control = control.buf,
 			    .msg_controllen = sizeof(control.buf)};
+	bool reset = false;
 	ssize_t n;
 
 	if (ret_fd)
 		*ret_fd = -1;
+	/* A peer that exited with our messages unread leaves ECONNRESET, which
+	 * the kernel reports (once) before what it sent us: its error, say. */
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || (errno == ECONNRESET && !reset && (reset = true))));
 	if (n < 0)
 		return -errno;
 	if (n == 0)

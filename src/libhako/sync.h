@@ -40,7 +40,8 @@ struct hk_sync_msg {
 	struct hk_error err;
 };
 
-/* Send one message; pass_fd >= 0 is sent along. Safe after clone(). */
+/* Send one message; pass_fd >= 0 is sent along. Safe after clone(). -EPIPE
+ * when the peer is gone. */
 int hk_sync_send(int sock, int type, const struct hk_error *payload, int pass_fd);
 /*
  * Receive one message. ret_fd (may be NULL) gets a passed fd or -1. When the

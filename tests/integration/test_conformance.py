@@ -307,3 +307,37 @@ def test_a_failing_poststart_hook_fails_start_from_1_3(hako, tmp_path):
              cid, check=True)
     p = hako.cmd("start", cid)
     assert p.returncode == 0 and "warning" in p.stderr, p.stderr
+
+
+def test_bind_sources_are_opened_with_the_runtimes_privileges(hako, tmp_path):
+    """Item 5: in a user namespace the init may not reach a file in a
+    root-only directory; the runtime opens the bind's source for it. (The
+    destinations exist in the image: its root may not create them.)"""
+    secret = tmp_path / "hako-test-secret"
+    (secret / "dir").mkdir(parents=True)
+    (secret / "file").write_text("for the container\n")
+    (secret / "dir" / "inner").write_text("inner\n")
+    os.chmod(secret / "file", 0o644)
+    os.chmod(secret / "dir", 0o755)
+    os.chmod(secret, 0o700)
+
+    def mutate(c):
+        c["linux"]["namespaces"].append({"type": "user"})
+        c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        c["mounts"] += [
+            {"destination": "/etc/group", "type": "bind", "source": str(secret / "file"),
+             "options": ["bind", "ro"]},
+            {"destination": "/mnt", "type": "bind", "source": str(secret / "dir"),
+             "options": ["rbind", "ro"]}]
+    p = hako.run(tmp_path, ["sh", "-c", "cat /etc/group /mnt/inner; "
+                            "touch /mnt/x 2>&1 | grep -c Read-only"], mutate)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "for the container\ninner\n1\n", p.stdout
+    # A source that does not exist is named, and nothing is left.
+    def missing(c):
+        mutate(c)
+        c["mounts"][-1]["source"] = str(secret / "nothing")
+    p = hako.run(tmp_path, ["true"], missing)
+    assert p.returncode != 0 and "nothing" in p.stderr and "mounts[" in p.stderr, p.stderr
+    assert os.listdir(hako.root) == []
