@@ -228,6 +228,24 @@ static int open_root(const struct hk_spec *spec, int *rootfd, struct hk_error *e
 	return 0;
 }
 
+/*
+ * Step 2 without a mount namespace: we are in the runtime's, where any mount
+ * would be the host's. The spec says the namespace is inherited: mount
+ * nothing, chroot into the rootfs (as crun does).
+ */
+static int chroot_only(const struct hk_child_args *a, struct hk_error *err)
+{
+	const struct hk_spec *spec = a->spec;
+
+	if (spec->n_mounts || spec->root_readonly || hk_strv_len(spec->masked_paths) ||
+	    hk_strv_len(spec->readonly_paths))
+		hk_debug("no mount namespace: mounts, masked and read-only paths and "
+			 "root.readonly are not applied (they would be the host's)");
+	if (has_create_hooks(spec) && enter_cgroups(a, err) < 0)
+		return err->code;
+	return hk_mount_chroot(spec->root_path, err);
+}
+
 /* Step 2: the filesystem, from the rootfs bind to pivot_root. */
 static int setup_rootfs(const struct hk_child_args *a, struct hk_error *err)
 {
@@ -480,6 +498,10 @@ static int setup_exec(const struct hk_child_args *a, char *exe, size_t exe_size,
 				    (unsigned)a->exec_ns_flags);
 	hk_debug("setns(pidfd, %#x) ok: in the container's namespaces", (unsigned)a->exec_ns_flags);
 	close(a->exec_pidfd);
+	if (a->exec_root >= 0 &&
+	    (fchdir(a->exec_root) < 0 || hk_mount_chroot(".", err) < 0 || close(a->exec_root) < 0))
+		return hk_error_set(err, err->code ? err->code : -errno,
+				    "chroot into the container's root");
 	if (set_oom_score(&a->spec->process, err) < 0 ||
 	    hk_process_drop_bounding(&a->spec->process, a->cap_last, err) < 0)
 		return err->code;
@@ -505,8 +527,8 @@ static int setup(const struct hk_child_args *a, char *exe, size_t exe_size, stru
 		return err->code;
 	if (spec->ns[HK_NS_NET].enabled && !spec->ns[HK_NS_NET].path && loopback_up(err) < 0)
 		return err->code;
-	/* A joined mount namespace is used as it is, like nsenter --mount. */
-	if (!spec->ns[HK_NS_MOUNT].path && setup_rootfs(a, err) < 0)
+	/* In a joined mount namespace too, as the spec says (and runc does). */
+	if (spec->ns[HK_NS_MOUNT].enabled ? setup_rootfs(a, err) < 0 : chroot_only(a, err) < 0)
 		return err->code;
 	if (setup_identity(spec, a->keyring, err) < 0)
 		return err->code;
@@ -516,7 +538,7 @@ static int setup(const struct hk_child_args *a, char *exe, size_t exe_size, stru
 	hk_process_set_home(&spec->process);
 	if (hk_process_drop_bounding(&spec->process, a->cap_last, err) < 0)
 		return err->code;
-	if ((spec->ns[HK_NS_MOUNT].path || !has_create_hooks(spec)) && enter_cgroups(a, err) < 0)
+	if (!has_create_hooks(spec) && enter_cgroups(a, err) < 0)
 		return err->code;
 	return setup_process(a, exe, exe_size, err);
 }

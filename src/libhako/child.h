@@ -32,6 +32,7 @@ struct hk_child_args {
 	 * exec_pidfd is -1 for create. */
 	int exec_pidfd;
 	int exec_ns_flags;
+	int exec_root; /* exec: the init's root to chroot into, or -1 (see hk_mount_chroot()) */
 	const struct hk_seccomp_prog *seccomp; /* compiled by the parent */
 };
 

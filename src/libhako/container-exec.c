@@ -151,7 +151,7 @@ static int set_affinity(pid_t pid, const char *list, const char *which, struct h
 int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, struct hk_error *err)
 {
 	_cleanup_(hk_spec_freep) struct hk_spec *spec = NULL;
-	_cleanup_close_ int pidfd = -1, own_pid = -1, own_time = -1;
+	_cleanup_close_ int pidfd = -1, own_pid = -1, own_time = -1, root = -1;
 	struct hk_state st;
 	struct hk_ns_plan plan = {0};
 	struct hk_seccomp_prog seccomp = {0};
@@ -190,6 +190,17 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 		goto out;
 	}
 	ns = hk_differing_namespaces(st.pid);
+	/* A container without a mount namespace of its own is chrooted
+	 * (hk_mount_chroot()): so is the process, into the init's root. */
+	if (!(ns & CLONE_NEWNS)) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/root", (int)st.pid);
+		root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0) {
+			r = hk_error_set(err, -errno, "open \"%s\"", path);
+			goto out;
+		}
+	}
 	/* pid and time namespaces take effect for our children: join them here,
 	 * for the clone below, and go back to ours right after it. */
 	own_pid = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
@@ -213,6 +224,7 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	    .lsms = lsms,
 	    .exec_pidfd = pidfd,
 	    .exec_ns_flags = ns & ~(CLONE_NEWPID | CLONE_NEWTIME),
+	    .exec_root = root,
 	    .seccomp = &seccomp,
 	};
 	pid = hk_clone_init(0, &c->pidfd, err);

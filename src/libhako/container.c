@@ -327,6 +327,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	    .cap_last = hk_process_cap_last(),
 	    .keyring = o->no_new_keyring ? NULL : keyring,
 	    .exec_pidfd = -1,
+	    .exec_root = -1,
 	};
 	/* The exec fifo is the one thing of the host's state directory the init
 	 * holds (until execve: it is close-on-exec). Not the directory: a process

@@ -487,6 +487,13 @@ int hk_mount_switch_root(const struct hk_spec *spec, bool no_pivot, struct hk_er
 	return 0;
 }
 
+int hk_mount_chroot(const char *root, struct hk_error *err)
+{
+	if (hk_sys_chdir(root, err) < 0 || hk_sys_chroot(".", err) < 0)
+		return err->code;
+	return hk_sys_chdir("/", err);
+}
+
 int hk_mount_finish_root(const struct hk_spec *spec, struct hk_error *err)
 {
 	_cleanup_close_ int fd = -1;

@@ -34,6 +34,8 @@ int hk_mount_apply(int rootfd, const struct hk_mount *m, int src_mfd,
 int hk_mount_mask_paths(const struct hk_spec *spec, int rootfd, struct hk_error *err);
 /* Switch to the rootfs: pivot_root and detach the old root, or chroot with no_pivot. */
 int hk_mount_switch_root(const struct hk_spec *spec, bool no_pivot, struct hk_error *err);
+/* Without a mount namespace: chroot into root (the old root stays reachable). */
+int hk_mount_chroot(const char *root, struct hk_error *err);
 /* After switching: make / read-only when root.readonly says so. */
 int hk_mount_finish_root(const struct hk_spec *spec, struct hk_error *err);
 

@@ -811,9 +811,6 @@ static int validate(struct spec_ctx *c, struct hk_spec *s, const struct hk_json 
 	if (s->hostname && *s->hostname && !s->ns[HK_NS_UTS].enabled)
 		return spec_bad(c, hk_json_get(root, "hostname"), "hostname",
 				"setting the hostname needs a uts namespace");
-	if (!s->ns[HK_NS_MOUNT].enabled)
-		return spec_bad(c, lx, "linux.namespaces",
-				"hako needs a mount namespace to set up the root filesystem");
 	return 0;
 }
 

@@ -75,21 +75,35 @@ def test_the_process_leads_its_own_session(hako, tmp_path):
     assert fields and fields[0] == fields[1] == fields[2], fields
 
 
-def test_a_hostname_in_a_joined_uts_namespace(hako, tmp_path):
-    holder = subprocess.Popen(["unshare", "--uts", "sleep", "30"])
-    try:
-        path = f"/proc/{holder.pid}/ns/uts"
-        # Until unshare has made its namespace, the path is the host's own:
-        # joining that would name the machine.
-        deadline = time.time() + 10
-        while os.readlink(path) == os.readlink("/proc/self/ns/uts"):
-            assert time.time() < deadline, "unshare --uts made no namespace"
-            time.sleep(0.01)
+def holder_of(kind, *unshare_args):
+    """A process in a namespace of its own of kind ("uts", "mnt"), once
+    unshare has made it: until then the path is the host's own, and joining
+    that would name the machine (or mount on it)."""
+    holder = subprocess.Popen(["unshare", *unshare_args, "sleep", "30"])
+    path = f"/proc/{holder.pid}/ns/{kind}"
+    deadline = time.time() + 10
+    while os.readlink(path) == os.readlink(f"/proc/self/ns/{kind}"):
+        if time.time() > deadline:
+            holder.kill()
+            holder.wait()
+            raise AssertionError(f"unshare made no {kind} namespace")
+        time.sleep(0.01)
+    return holder, path
 
+
+def joining(kind, path):
+    def mutate(c):
+        c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"]
+                                    if n["type"] != kind] + [{"type": kind, "path": path}]
+    return mutate
+
+
+def test_a_hostname_in_a_joined_uts_namespace(hako, tmp_path):
+    holder, path = holder_of("uts", "--uts")
+    try:
         def mutate(c):
             c["hostname"] = "hako-test-pod"
-            c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"]
-                                        if n["type"] != "uts"] + [{"type": "uts", "path": path}]
+            joining("uts", path)(c)
         assert out(hako, tmp_path, "hostname", mutate) == "hako-test-pod\n"
         seen = subprocess.run(["nsenter", "-t", str(holder.pid), "-u", "hostname"],
                               capture_output=True, text=True).stdout
@@ -98,6 +112,41 @@ def test_a_hostname_in_a_joined_uts_namespace(hako, tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_joined_mount_namespace_gets_the_root_and_the_mounts(hako, tmp_path):
+    """Item 6: joining a mount namespace by path still switches to root.path
+    and makes every mount, there and not on the host."""
+    holder, path = holder_of("mnt", "--mount", "--propagation", "private")
+    try:
+        def mutate(c):
+            joining("mount", path)(c)
+            c["mounts"] += [{"destination": "/mnt", "type": "tmpfs", "source": "hako-test-mnt"}]
+        got = out(hako, tmp_path, f"[ -e {tmp_path} ] && echo host root || echo own root; "
+                  "grep -c hako-test-mnt /proc/self/mountinfo", mutate)
+        assert got == "own root\n1\n", got
+        assert "hako-test-mnt" not in open("/proc/self/mountinfo").read()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_without_a_mount_namespace_the_process_is_chrooted(hako, tmp_path):
+    """Item 14: the runtime's mount namespace is inherited: nothing is
+    mounted there (it is the host's), and run and exec are chrooted."""
+    def mutate(c):
+        c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "mount"]
+    before = open("/proc/self/mountinfo").read().count("\n")
+    probe = f"[ -e {tmp_path} ] && echo host root || echo rootfs; cat /etc/passwd | head -1"
+    assert out(hako, tmp_path, probe, mutate) == "rootfs\nroot:x:0:0:root:/root:/bin/sh\n"
+    cid = hako.new_id()
+    hako.cmd("run", "-d", "--bundle", hako.bundle(tmp_path, ["sleep", "30"], mutate), cid,
+             check=True)
+    p = hako.cmd("exec", cid, "sh", "-c", probe)
+    assert p.stdout == "rootfs\nroot:x:0:0:root:/root:/bin/sh\n", p.stdout + p.stderr
+    hako.cmd("delete", "--force", cid, check=True)
+    assert open("/proc/self/mountinfo").read().count("\n") == before
+    assert os.listdir(hako.root) == []
 
 
 def test_a_tmpfs_over_a_directory_keeps_its_mode(hako, tmp_path):
