@@ -18,9 +18,17 @@
 /* What hk_wait_for_ready() needs for the hooks and the seccomp agent. */
 struct ready_ctx {
 	const struct hk_spec *spec;
-	const struct hk_state *st;
+	struct hk_state *st;
 	bool exec; /* an exec'd process: no create hooks, and the container runs */
+	int dirfd; /* create: the state directory, where the network namespace is pinned */
 };
+
+/*
+ * linux.netDevices at delete (or a failed create): move the devices in
+ * devices back out of the namespace pinned in dirfd, under their host names,
+ * and unpin it. A device that cannot come back gets a warning.
+ */
+void hk_net_devices_restore(int dirfd, char *const *devices);
 
 /* Open and lock the state, load it, and compute the status from the kernel. */
 int hk_container_load(const char *root, const char *id, int *ret_dirfd, struct hk_state *st,

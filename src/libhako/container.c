@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -20,9 +21,10 @@
 #include "container.h"
 #include "hooks.h"
 #include "log.h"
-#include "mount.h"
 #include "lsm.h"
+#include "mount.h"
 #include "namespaces.h"
+#include "netdev.h"
 #include "paths.h"
 #include "process.h"
 #include "seccomp-filter.h"
@@ -208,6 +210,66 @@ static int run_create_hooks(const struct ready_ctx *h, const struct hk_container
 	return 0;
 }
 
+/*
+ * linux.netDevices: bind the container's network namespace into its state
+ * directory (the devices come back out of it at delete, when the init may be
+ * gone), record them, and move each in.
+ */
+static int move_net_devices(const struct ready_ctx *x, pid_t pid, struct hk_error *err)
+{
+	char path[64];
+	_cleanup_close_ int netns = -1, pin = -1, mfd = -1;
+
+	if (!x->spec->net_devices || !x->spec->net_devices[0])
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	netns = open(path, O_RDONLY | O_CLOEXEC);
+	if (netns < 0)
+		return hk_error_set(err, -errno, "open \"%s\"", path);
+	pin = openat(x->dirfd, HK_NETNS_PIN, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (pin < 0 || hk_sys_open_tree(netns, "", path, false, &mfd, err) < 0 ||
+	    hk_sys_move_mount(mfd, pin, HK_NETNS_PIN, err) < 0)
+		return pin < 0 ? hk_error_set(err, -errno, "create \"%s\"", HK_NETNS_PIN)
+			       : hk_error_prefix(err, "linux.netDevices: pin the network namespace");
+	x->st->net_devices = hk_strv_dup(x->spec->net_devices);
+	if (hk_state_save(x->dirfd, x->st, err) < 0)
+		return err->code;
+	for (char *const *d = x->spec->net_devices; *d; d++) {
+		_cleanup_free_ char *host = hk_xstrdup(*d);
+		char *name = strchr(host, ':');
+
+		*name++ = '\0';
+		if (hk_netdev_move(-1, host, netns, name, err) < 0)
+			return hk_error_prefix(err, "linux.netDevices");
+	}
+	return 0;
+}
+
+void hk_net_devices_restore(int dirfd, char *const *devices)
+{
+	struct hk_error err = {0};
+	_cleanup_close_ int netns = openat(dirfd, HK_NETNS_PIN, O_RDONLY | O_CLOEXEC);
+
+	/* Back under their host names; one that cannot come back is named. A
+	 * physical one the kernel returns itself when the namespace goes. */
+	for (size_t i = hk_strv_len(devices); netns >= 0 && i-- > 0;) {
+		_cleanup_free_ char *host = hk_xstrdup(devices[i]);
+		char *name = strchr(host, ':');
+
+		if (!name)
+			continue;
+		*name++ = '\0';
+		if (hk_netdev_move(netns, name, -1, host, &err) < 0 && err.code != -ENODEV)
+			hk_warn("linux.netDevices: %s stays in the container: %s", host, err.msg);
+	}
+	if (netns >= 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, HK_NETNS_PIN);
+		if (umount2(path, MNT_DETACH) < 0)
+			hk_warn("unmount the network namespace's pin: %m");
+	}
+}
+
 /* The seccomp listener of c's process, to the agent, with the container's state. */
 static int send_listener(const struct ready_ctx *x, const struct hk_container *c, int fd,
 			 struct hk_error *err)
@@ -267,7 +329,7 @@ int hk_wait_for_ready(const struct hk_create_opts *o, int sock, struct hk_contai
 			if (x->exec)
 				return hk_error_setx(err, -EPROTO, "unexpected message from exec");
 			/* The init is in its cgroups now (it wrote "0" into each). */
-			if (run_create_hooks(x, c, err) < 0)
+			if (move_net_devices(x, c->pid, err) < 0 || run_create_hooks(x, c, err) < 0)
 				return err->code;
 			if (hk_sync_send(sock, HK_SYNC_GO, NULL, -1) < 0)
 				return hk_init_died(c, who, err);
@@ -335,7 +397,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	 * /proc/1/fd/N/../.. Opened for reading and writing, so that the init's
 	 * wait blocks instead of seeing an end of file (see wait_for_start()). */
 	_cleanup_close_ int fifo = openat(x->dirfd, HK_EXEC_FIFO, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	const struct ready_ctx ready = {x->spec, &x->st, false};
+	const struct ready_ctx ready = {x->spec, &x->st, false, x->dirfd};
 	char created[64];
 	pid_t pid;
 
@@ -494,6 +556,7 @@ fail:
 	}
 	{
 		struct hk_error ignored;
+		hk_net_devices_restore(x.dirfd, x.st.net_devices);
 		hk_cgroup_remove(x.st.cgroup_dirs, &ignored);
 		hk_state_remove(x.dirfd, o->root, o->id, &ignored);
 	}
@@ -743,6 +806,7 @@ int hk_container_delete(const char *root, const char *id, bool force, struct hk_
 		}
 	}
 	hk_cgroup_kill_all(st.cgroup_dirs, SIGKILL, err);
+	hk_net_devices_restore(dirfd, st.net_devices);
 	if (hk_cgroup_remove(st.cgroup_dirs, err) < 0) {
 		r = err->code;
 		goto out;

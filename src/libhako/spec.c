@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <sched.h>
 #include <stdio.h>
@@ -564,6 +565,54 @@ static int parse_sysctl(struct spec_ctx *c, struct hk_spec *s, const struct hk_j
 	return 0;
 }
 
+/* A name the kernel takes for an interface (its dev_valid_name()); ':' is
+ * not one of them, so "host:container" names a move unambiguously. */
+static bool valid_ifname(const char *n)
+{
+	return *n && strlen(n) < IFNAMSIZ && strcmp(n, ".") && strcmp(n, "..") &&
+	       !strpbrk(n, "/: \t\n\r\v\f");
+}
+
+/* linux.netDevices (1.3): {"host name": {"name": "name in the container"}}. */
+static int parse_net_devices(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *lx)
+{
+	int r;
+	struct hk_json *o = spec_get_typed(c, lx, "netDevices", "linux", HK_JSON_OBJECT, &r);
+
+	if (!o)
+		return r;
+	if (o->n && !s->ns[HK_NS_NET].enabled)
+		return spec_bad(c, o, "linux.netDevices",
+				"moving devices needs a network namespace of the container's");
+	s->net_devices = hk_xmalloc((o->n + 1) * sizeof(char *));
+	memset(s->net_devices, 0, (o->n + 1) * sizeof(char *));
+	for (size_t i = 0; i < o->n; i++) {
+		_cleanup_free_ char *name = NULL;
+		char p[300];
+
+		snprintf(p, sizeof(p), "linux.netDevices.%s", o->keys[i]);
+		if (spec_want_type(c, o->items[i], p, HK_JSON_OBJECT) < 0 ||
+		    spec_get_string(c, o->items[i], "name", p, &name) < 0)
+			return -EINVAL;
+		if (!name || !*name) {
+			free(name);
+			name = hk_xstrdup(o->keys[i]);
+		}
+		if (!valid_ifname(o->keys[i]))
+			return spec_bad(c, o->items[i], p, "not a network interface name");
+		if (!valid_ifname(name))
+			return spec_bad(c, o->items[i], p, "\"%s\" is not a network interface name",
+					name);
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(strchr(s->net_devices[k], ':') + 1, name))
+				return spec_bad(c, o->items[i], p, "a second device called \"%s\"",
+						name);
+		s->net_devices[i] = hk_xmalloc(strlen(o->keys[i]) + strlen(name) + 2);
+		sprintf(s->net_devices[i], "%s:%s", o->keys[i], name);
+	}
+	return 0;
+}
+
 const char *const hk_hook_phase_names[HK_HOOK_PHASES] = {
     "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 };
@@ -749,7 +798,7 @@ static int parse_linux(struct spec_ctx *c, struct hk_spec *s, const struct hk_js
 	int r;
 	struct hk_json *lx = spec_get_typed(c, root, "linux", "", HK_JSON_OBJECT, &r);
 	_cleanup_free_ char *prop = NULL;
-	static const char *const unsupported[] = {"intelRdt", "netDevices"};
+	static const char *const unsupported[] = {"intelRdt"};
 
 	if (!lx)
 		return r;
@@ -766,7 +815,7 @@ static int parse_linux(struct spec_ctx *c, struct hk_spec *s, const struct hk_js
 	    parse_devices(c, s, lx) < 0 || spec_parse_resources(c, s, lx) < 0 ||
 	    spec_parse_seccomp(c, &s->seccomp, lx) < 0 || parse_time_offsets(c, s, lx) < 0 ||
 	    parse_sysctl(c, s, lx) < 0 || parse_personality(c, s, lx) < 0 ||
-	    parse_memory_policy(c, s, lx) < 0 ||
+	    parse_memory_policy(c, s, lx) < 0 || parse_net_devices(c, s, lx) < 0 ||
 	    spec_get_string(c, lx, "mountLabel", "linux", &s->mount_label) < 0 ||
 	    spec_get_string(c, lx, "cgroupsPath", "linux", &s->cgroups_path) < 0 ||
 	    spec_get_strv(c, lx, "maskedPaths", "linux", &s->masked_paths) < 0 ||
@@ -945,6 +994,7 @@ void hk_spec_free(struct hk_spec *s)
 	hk_strv_free(s->masked_paths);
 	hk_strv_free(s->readonly_paths);
 	hk_strv_free(s->sysctl);
+	hk_strv_free(s->net_devices);
 	hk_json_free(s->doc);
 	free(s);
 }

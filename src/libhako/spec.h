@@ -296,6 +296,7 @@ struct hk_spec {
 	char **readonly_paths;
 	unsigned long rootfs_propagation; /* 0 means the default, MS_REC|MS_PRIVATE */
 	char **sysctl;			  /* "key=value" */
+	char **net_devices;		  /* linux.netDevices: "host name:name in the container" */
 	bool has_mempolicy;		  /* linux.memoryPolicy, for set_mempolicy(2) */
 	int mempolicy_mode;		  /* MPOL_* | MPOL_F_* */
 	unsigned long mempolicy_nodes[HK_MEMPOLICY_NODES / (8 * sizeof(unsigned long))];

@@ -164,6 +164,7 @@ int hk_state_save(int dirfd, const struct hk_state *st, struct hk_error *err)
 	hk_buf_addf(&b, "\"memory_limit\":%s,", st->memory_limit ? "true" : "false");
 	add_strv(&b, "cgroup_dirs", st->cgroup_dirs);
 	add_strv(&b, "cgroup_paths", st->cgroup_paths);
+	add_strv(&b, "net_devices", st->net_devices);
 	hk_buf_addf(&b, "\"annotations\":%s}\n", st->annotations ? st->annotations : "{}");
 	r = hk_write_atomic_at(dirfd, "state.json", b.buf, b.len, err);
 	hk_buf_release(&b);
@@ -260,6 +261,7 @@ int hk_state_load(int dirfd, const char *id, struct hk_state *st, struct hk_erro
 	}
 	st->cgroup_dirs = dup_strv(doc, "cgroup_dirs");
 	st->cgroup_paths = dup_strv(doc, "cgroup_paths");
+	st->net_devices = dup_strv(doc, "net_devices");
 	return 0;
 }
 
@@ -272,6 +274,7 @@ void hk_state_release(struct hk_state *st)
 	free(st->annotations);
 	hk_strv_free(st->cgroup_dirs);
 	hk_strv_free(st->cgroup_paths);
+	hk_strv_free(st->net_devices);
 	memset(st, 0, sizeof(*st));
 }
 

@@ -31,6 +31,7 @@ struct hk_state {
 	char *created;	     /* RFC 3339 */
 	char *annotations;   /* JSON object text, or NULL */
 	char **cgroup_dirs;  /* host directories to remove on delete, deepest last */
+	char **net_devices;  /* linux.netDevices moved in, "host name:name inside" */
 	char **cgroup_paths; /* the container's cgroup on each hierarchy it joined */
 	bool later_hooks;    /* the config has startContainer, poststart or poststop hooks */
 	bool memory_limit;   /* the config limits memory: start looks for an OOM kill */
@@ -39,6 +40,8 @@ struct hk_state {
 };
 
 #define HK_EXEC_FIFO "exec.fifo"
+/* The container's network namespace, bound here while it holds host devices. */
+#define HK_NETNS_PIN "netns"
 /* "PID START_TIME\n" and a cgroup directory a line, written while creating. */
 #define HK_STATE_RECOVERY "recovery"
 

@@ -137,6 +137,17 @@ void hk_strv_free(char **v)
 	free(v);
 }
 
+char **hk_strv_dup(char *const *v)
+{
+	size_t n = hk_strv_len(v);
+	char **d = hk_xmalloc((n + 1) * sizeof(char *));
+
+	for (size_t i = 0; i < n; i++)
+		d[i] = hk_xstrdup(v[i]);
+	d[n] = NULL;
+	return d;
+}
+
 size_t hk_strv_len(char *const *v)
 {
 	size_t n = 0;

@@ -78,6 +78,7 @@ char *hk_xstrdup(const char *s);
 /* Free a NULL-terminated array of strings and the array itself. NULL is fine. */
 void hk_strv_free(char **v);
 size_t hk_strv_len(char *const *v);
+char **hk_strv_dup(char *const *v);
 static inline void hk_strv_freep(char ***v)
 {
 	hk_strv_free(*v);

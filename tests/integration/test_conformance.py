@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import time
+import uuid
 
 import pytest
 
@@ -326,13 +327,94 @@ def test_memory_policy(hako, tmp_path):
     assert p.returncode != 0 and 'unknown mode "MPOL_SOMETIMES"' in p.stderr, p.stderr
 
 
-def test_net_devices_are_refused_clearly(hako, tmp_path):
+@pytest.fixture
+def veth_netns():
+    """A network namespace of the test's holding a veth pair, addressed in
+    192.0.2.0/24 (TEST-NET-1) and up: hako runs in it, so the "host" whose
+    devices move is this namespace, never the machine's."""
+    ns = "hako-test-" + uuid.uuid4().hex[:8]
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    sh = (f"ip link add hako-test-va type veth peer name hako-test-vb && "
+          "ip addr add 192.0.2.1/24 dev hako-test-va && ip link set hako-test-va up && "
+          "ip addr add 192.0.2.2/24 dev hako-test-vb && ip link set hako-test-vb up")
+    try:
+        subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", sh], check=True)
+        yield ns
+    finally:
+        subprocess.run(["ip", "netns", "del", ns])
+
+
+def in_netns(ns, *argv, **kw):
+    # nsenter, not `ip netns exec`, whose fresh /sys has no cgroups.
+    return subprocess.run(["nsenter", f"--net=/run/netns/{ns}", *argv], capture_output=True,
+                          text=True, timeout=30, **kw)
+
+
+def test_net_devices_move_in_renamed_and_come_back(hako, tmp_path, veth_netns):
+    """1.3's linux.netDevices: the device moves into the container's network
+    namespace under its new name, with its address and up; delete moves it
+    back under its own name, address and all."""
     def mutate(c):
         spec13(c)
-        c["linux"]["netDevices"] = {"hako-test-eth": {"name": "eth1"}}
-    p = hako.run(tmp_path, ["true"], mutate)
-    assert p.returncode != 0 and '"netDevices" is not supported' in p.stderr, p.stderr
+        c["linux"]["netDevices"] = {"hako-test-va": {"name": "eth1"}}
+        for k in ("bounding", "effective", "permitted"):
+            c["process"]["capabilities"][k].append("CAP_NET_RAW")
+    b = hako.bundle(tmp_path, ["sh", "-c", "ip -o -4 addr show eth1; "
+                               "cat /sys/class/net/eth1/operstate; "
+                               "ping -c 1 -W 5 192.0.2.2 | grep -c '1 packets received'"],
+                    mutate)
+    cid = hako.new_id()
+    p = in_netns(veth_netns, HAKO, "--root", hako.root, "run", "--bundle", b, cid)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert "eth1" in lines[0] and "192.0.2.1/24" in lines[0], p.stdout
+    assert lines[1:] == ["up", "1"], p.stdout
+    back = in_netns(veth_netns, "ip", "-o", "-4", "addr", "show", "hako-test-va")
+    assert "192.0.2.1/24" in back.stdout, back.stdout + back.stderr
+    assert "state UP" in in_netns(veth_netns, "ip", "link", "show", "hako-test-va").stdout
     assert os.listdir(hako.root) == []
+
+    # A container that stops by itself keeps the device until delete.
+    cid = hako.new_id()
+    b = hako.bundle(tmp_path, ["true"], mutate)
+    in_netns(veth_netns, HAKO, "--root", hako.root, "run", "-d", "--bundle", b, cid, check=True)
+    for _ in range(200):
+        state = in_netns(veth_netns, HAKO, "--root", hako.root, "state", cid).stdout
+        if '"stopped"' in state:
+            break
+        time.sleep(0.02)
+    assert in_netns(veth_netns, "ip", "link", "show", "hako-test-va").returncode != 0
+    in_netns(veth_netns, HAKO, "--root", hako.root, "delete", cid, check=True)
+    assert "192.0.2.1/24" in in_netns(veth_netns, "ip", "-o", "addr", "show",
+                                      "hako-test-va").stdout
+    assert os.listdir(hako.root) == []
+
+
+def test_net_devices_errors_name_the_device_and_leave_it(hako, tmp_path, veth_netns):
+    cases = [({"hako-test-va": {"name": "lo"}}, 'the other namespace has a "lo"'),
+             ({"hako-test-none": {}}, 'network device "hako-test-none"'),
+             ({"hako-test-va": {"name": "a/b"}}, "not a network interface name"),
+             ({"hako-test-va": {}, "hako-test-vb": {"name": "hako-test-va"}},
+              'a second device called "hako-test-va"')]
+    for devices, message in cases:
+        def mutate(c):
+            spec13(c)
+            c["linux"]["netDevices"] = devices
+        b = hako.bundle(tmp_path, ["true"], mutate)
+        p = in_netns(veth_netns, HAKO, "--root", hako.root, "run", "--bundle", b, hako.new_id())
+        assert p.returncode != 0 and message in p.stderr and "linux.netDevices" in p.stderr, \
+            (devices, p.stderr)
+        assert os.listdir(hako.root) == []
+        left = in_netns(veth_netns, "ip", "-o", "-4", "addr", "show", "hako-test-va").stdout
+        assert "192.0.2.1/24" in left, (devices, left)
+
+    def no_netns(c):
+        spec13(c)
+        c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"]
+                                    if n["type"] != "network"]
+        c["linux"]["netDevices"] = {"hako-test-va": {}}
+    p = hako.run(tmp_path, ["true"], no_netns)
+    assert p.returncode != 0 and "needs a network namespace" in p.stderr, p.stderr
 
 
 def test_a_failing_poststart_hook_fails_start_from_1_3(hako, tmp_path):
