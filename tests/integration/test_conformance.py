@@ -329,25 +329,26 @@ def test_memory_policy(hako, tmp_path):
 
 @pytest.fixture
 def veth_netns():
-    """A network namespace of the test's holding a veth pair, addressed in
-    192.0.2.0/24 (TEST-NET-1) and up: hako runs in it, so the "host" whose
-    devices move is this namespace, never the machine's."""
-    ns = "hako-test-" + uuid.uuid4().hex[:8]
-    subprocess.run(["ip", "netns", "add", ns], check=True)
-    sh = (f"ip link add hako-test-va type veth peer name hako-test-vb && "
+    """A network namespace of the test's (held by a process, so nothing is
+    left in /run/netns) with a veth pair addressed in 192.0.2.0/24 (TEST-NET-1)
+    and up: hako runs in it, so the "host" whose devices move is this
+    namespace, never the machine's."""
+    holder, path = holder_of("net", "--net")
+    sh = ("ip link add hako-test-va type veth peer name hako-test-vb && "
           "ip addr add 192.0.2.1/24 dev hako-test-va && ip link set hako-test-va up && "
           "ip addr add 192.0.2.2/24 dev hako-test-vb && ip link set hako-test-vb up")
     try:
-        subprocess.run(["ip", "netns", "exec", ns, "sh", "-c", sh], check=True)
-        yield ns
+        subprocess.run(["nsenter", f"--net={path}", "sh", "-c", sh], check=True)
+        yield path
     finally:
-        subprocess.run(["ip", "netns", "del", ns])
+        holder.kill()
+        holder.wait()
 
 
-def in_netns(ns, *argv, **kw):
-    # nsenter, not `ip netns exec`, whose fresh /sys has no cgroups.
-    return subprocess.run(["nsenter", f"--net=/run/netns/{ns}", *argv], capture_output=True,
-                          text=True, timeout=30, **kw)
+def in_netns(path, *argv, **kw):
+    # nsenter --net, not `ip netns exec`, whose fresh /sys has no cgroups.
+    return subprocess.run(["nsenter", f"--net={path}", *argv], capture_output=True, text=True,
+                          timeout=30, **kw)
 
 
 def test_net_devices_move_in_renamed_and_come_back(hako, tmp_path, veth_netns):
