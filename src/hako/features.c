@@ -60,7 +60,7 @@ int cmd_features(const struct hako_globals *g, int argc, char **argv, struct hk_
 			"\"MPOL_PREFERRED_MANY\", \"MPOL_LOCAL\"], \"flags\": "
 			"[\"MPOL_F_NUMA_BALANCING\", \"MPOL_F_RELATIVE_NODES\", "
 			"\"MPOL_F_STATIC_NODES\"]},\n"
-			"    \"netDevices\": {\"enabled\": false},\n"
+			"    \"netDevices\": {\"enabled\": true},\n"
 			"    \"mountExtensions\": {\"idmap\": {\"enabled\": false}}\n  },\n"
 			"  \"annotations\": {\"org.opencontainers.runc.checkpoint.enabled\": "
 			"\"false\", \"io.github.hako.version\": \"" HAKO_VERSION "\"}\n}\n");
