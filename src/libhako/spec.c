@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "spec-internal.h"
@@ -798,17 +799,18 @@ static int parse_linux(struct spec_ctx *c, struct hk_spec *s, const struct hk_js
 	int r;
 	struct hk_json *lx = spec_get_typed(c, root, "linux", "", HK_JSON_OBJECT, &r);
 	_cleanup_free_ char *prop = NULL;
-	static const char *const unsupported[] = {"intelRdt"};
+	struct hk_json *rdt;
 
 	if (!lx)
 		return r;
-	for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++) {
-		struct hk_json *v = hk_json_get(lx, unsupported[i]);
-		if (v && v->type != HK_JSON_NULL)
-			return spec_bad(c, v, "linux",
-					"\"%s\" is not supported by this version of hako",
-					unsupported[i]);
-	}
+	/* Intel RDT is the resctrl filesystem's: say whether this host has one. */
+	rdt = hk_json_get(lx, "intelRdt");
+	if (rdt && rdt->type != HK_JSON_NULL)
+		return spec_bad(c, rdt, "linux.intelRdt", "%s",
+				access("/sys/fs/resctrl/info", F_OK) < 0
+				    ? "needs the resctrl filesystem (Intel RDT or AMD QoS) at "
+				      "/sys/fs/resctrl, which this host does not have"
+				    : "resctrl is not supported by this version of hako");
 	if (parse_namespaces(c, s, lx) < 0 ||
 	    parse_idmaps(c, lx, "uidMappings", &s->uid_mappings, &s->n_uid_mappings) < 0 ||
 	    parse_idmaps(c, lx, "gidMappings", &s->gid_mappings, &s->n_gid_mappings) < 0 ||

@@ -327,6 +327,18 @@ def test_memory_policy(hako, tmp_path):
     assert p.returncode != 0 and 'unknown mode "MPOL_SOMETIMES"' in p.stderr, p.stderr
 
 
+def test_intel_rdt_names_what_the_host_lacks(hako, tmp_path):
+    def mutate(c):
+        spec13(c)
+        c["linux"]["intelRdt"] = {"closID": "hako-test", "schemata": ["L3:0=ff"],
+                                  "enableMonitoring": True}
+    p = hako.run(tmp_path, ["true"], mutate)
+    assert p.returncode != 0 and "linux.intelRdt" in p.stderr, p.stderr
+    if not os.path.exists("/sys/fs/resctrl/info"):
+        assert "which this host does not have" in p.stderr, p.stderr
+    assert os.listdir(hako.root) == []
+
+
 @pytest.fixture
 def veth_netns():
     """A network namespace of the test's (held by a process, so nothing is
