@@ -9,7 +9,10 @@
  * never reachable from the container.
  */
 #include <errno.h>
+#include <elf.h>
 #include <fcntl.h>
+#include <link.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -29,11 +32,38 @@ bool hk_selfexe_is_sealed(void)
 	return seals >= 0 && (seals & SEALS) == SEALS;
 }
 
+/*
+ * How much of the binary execve needs: up to the end of its last loaded
+ * segment. What follows (debug info, the section headers) is most of an
+ * unstripped build and would only be copied on every run. 0: copy it all
+ * (not an ELF file we understand).
+ */
+static off_t loaded_size(int exe, ElfW(Ehdr) *eh)
+{
+	off_t end = 0;
+
+	if (pread(exe, eh, sizeof(*eh), 0) != (ssize_t)sizeof(*eh) ||
+	    memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_phentsize != sizeof(ElfW(Phdr)) ||
+	    eh->e_phnum > 64)
+		return 0;
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		ElfW(Phdr) ph;
+
+		if (pread(exe, &ph, sizeof(ph), (off_t)(eh->e_phoff + i * sizeof(ph))) !=
+		    (ssize_t)sizeof(ph))
+			return 0;
+		if ((off_t)(ph.p_offset + ph.p_filesz) > end)
+			end = (off_t)(ph.p_offset + ph.p_filesz);
+	}
+	return (off_t)(eh->e_phoff + eh->e_phnum * sizeof(ElfW(Phdr))) > end ? 0 : end;
+}
+
 int hk_selfexe_reexec_sealed(char **argv, struct hk_error *err)
 {
 	_cleanup_close_ int exe = -1, mem = -1;
 	struct stat st;
-	off_t off = 0;
+	ElfW(Ehdr) eh;
+	off_t off = 0, size;
 	extern char **environ;
 
 	if (hk_selfexe_is_sealed())
@@ -41,18 +71,30 @@ int hk_selfexe_reexec_sealed(char **argv, struct hk_error *err)
 	exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (exe < 0 || fstat(exe, &st) < 0)
 		return hk_error_set(err, -errno, "open /proc/self/exe");
+	size = loaded_size(exe, &eh);
+	if (size <= 0 || size > st.st_size)
+		size = st.st_size;
 	mem = memfd_create("hako", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mem < 0)
 		return hk_error_set(err, -errno, "memfd_create");
-	while (off < st.st_size) {
-		ssize_t n = sendfile(mem, exe, &off, (size_t)(st.st_size - off));
+	while (off < size) {
+		ssize_t n = sendfile(mem, exe, &off, (size_t)(size - off));
 		if (n <= 0)
 			return hk_error_set(err, n < 0 ? -errno : -EIO, "copy hako into a memfd");
 	}
+	/* A shorter copy has no section headers: say so in its ELF header. */
+	if (size < st.st_size) {
+		eh.e_shoff = 0;
+		eh.e_shnum = 0;
+		eh.e_shstrndx = 0;
+		if (pwrite(mem, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
+			return hk_error_set(err, -errno, "copy hako into a memfd: its ELF header");
+	}
 	if (fcntl(mem, F_ADD_SEALS, SEALS) < 0)
 		return hk_error_set(err, -errno, "seal the memfd copy of hako");
-	hk_debug("re-executing from a sealed memfd copy of %lld bytes (CVE-2019-5736)",
-		 (long long)st.st_size);
+	hk_debug("re-executing from a sealed memfd copy of %lld of its %lld bytes "
+		 "(CVE-2019-5736)",
+		 (long long)size, (long long)st.st_size);
 	fexecve(mem, argv, environ);
 	return hk_error_set(err, -errno, "fexecve the sealed copy of hako");
 }
