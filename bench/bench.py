@@ -321,6 +321,16 @@ def report(results, args):
         add(f"| {n} | {fmt_ms(w)} | {fmt_ms(c)} | {r:.0f} | {w[0] / crun_w:.2f}x | "
             f"{c[0] / crun_c:.2f}x | {w[0] / floor_w:.2f}x | {c[0] / floor_c:.2f}x |")
     add("")
+    add("**Wall distribution of `run`** (ms, the harness subtracted): a median alone hides "
+        "a tail, such as a kernel wait that only some runs hit.")
+    add("")
+    add("| runtime | min | p10 | p25 | median | p75 | p90 | max |")
+    add("|---|---|---|---|---|---|---|---|")
+    for n in list(RUNTIMES) + ["floor"]:
+        q = statistics.quantiles(net[n], n=20, method="inclusive")
+        cells = [min(net[n]), q[1], q[4], statistics.median(net[n]), q[14], q[17], max(net[n])]
+        add(f"| {n} | " + " | ".join(f"{x:.1f}" for x in cells) + " |")
+    add("")
     cw, cc = results["cycle"]
     add("**create, start, wait, delete** (four runtime calls; wall and CPU of the runtime "
         "processes):")
@@ -361,7 +371,7 @@ def write_docs(table):
         if notes_marker in text:
             notes = text[text.index(notes_marker):]
     with open(path, "w") as f:
-        f.write("# Benchmarks\n\nWritten by `sudo bench/run.sh` (see bench/bench.py for "
+        f.write("# Benchmarks\n\nWritten by `bench/run.sh` (as root) (see bench/bench.py for "
                 "what each figure means).\n\n" + table + "\n\n" +
                 (notes or notes_marker + "\n"))
     readme = os.path.join(ROOT, "README.md")
@@ -380,7 +390,7 @@ def main():
     ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args()
     if os.geteuid() != 0:
-        sys.exit("bench: run as root (sudo bench/run.sh)")
+        sys.exit("bench: run as root (bench/run.sh)")
     args.rounds = args.rounds or (5 if args.quick else 30)
     top = tempfile.mkdtemp(prefix=PREFIX + "-")
     results = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),

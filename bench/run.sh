@@ -6,8 +6,8 @@
 # than nothing: crun then writes its idea of a cgroup there, into a tmpfs that
 # goes away with the namespace, not into the host's /sys/fs/cgroup.
 # Writes docs/benchmarks.md and the table in README.md.
-#   sudo bench/run.sh            # the full run, a few minutes
-#   sudo bench/run.sh --quick    # fewer rounds, to try it out
+#   bench/run.sh            # as root: the full run, a few minutes
+#   bench/run.sh --quick    # fewer rounds, to try it out
 set -eu
 cd "$(dirname "$0")/.."
 need=""
