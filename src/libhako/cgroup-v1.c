@@ -86,7 +86,7 @@ static int raise_rt_budget(const struct hk_cgroup_mount *m, int64_t runtime, str
 
 	snprintf(parent, sizeof(parent), "%s", m->path);
 	*strrchr(parent, '/') = '\0';
-	snprintf(expect, sizeof(expect), "%s/hako", m->mountpoint);
+	snprintf(expect, sizeof(expect), "%s/%s", m->mountpoint, hk_cgroup_default_parent());
 	if (strcmp(parent, expect) != 0)
 		return -ENOENT; /* not hako's parent: the caller's error stands */
 	up.path = parent;

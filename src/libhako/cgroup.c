@@ -257,10 +257,20 @@ static int mkdir_tracked(const char *base, const char *rel, bool cpuset, bool sh
 	return 0;
 }
 
+const char *hk_cgroup_default_parent(void)
+{
+	const char *p = getenv("HAKO_CGROUP_PARENT");
+
+	/* One directory name below each hierarchy's root, or hako's own. */
+	if (!p || !*p || strchr(p, '/') || !strcmp(p, ".") || !strcmp(p, "..") || strlen(p) > 64)
+		return "hako";
+	return p;
+}
+
 /*
  * The container's cgroup on hierarchy m. OCI: an absolute cgroupsPath is
  * taken from the hierarchy's root; a relative one, like runc, below the
- * runtime's own cgroup; none gives hako/<id>.
+ * runtime's own cgroup; none gives hako/<id> (HAKO_CGROUP_PARENT/<id>).
  */
 static int container_path(const struct hk_cgroup_mount *m, const char *path, const char *id,
 			  char **ret, struct hk_error *err)
@@ -270,7 +280,7 @@ static int container_path(const struct hk_cgroup_mount *m, const char *path, con
 	int n;
 
 	if (!path || !*path)
-		n = snprintf(rel, sizeof(rel), "hako/%s", id);
+		n = snprintf(rel, sizeof(rel), "%s/%s", hk_cgroup_default_parent(), id);
 	else if (path[0] == '/')
 		n = snprintf(rel, sizeof(rel), "%s", path + 1);
 	else {

@@ -32,6 +32,12 @@ void hk_cgroup_mounts_free(struct hk_cgroup_mount *m, size_t n);
  * Before clone: every hierarchy on this host, each with the path of the
  * container's cgroup on it (from linux.cgroupsPath, or hako/<id>).
  */
+/*
+ * The parent of containers without a cgroupsPath: "hako", or the
+ * environment's HAKO_CGROUP_PARENT when that is one directory name (a test
+ * suite's own, so that another hako user's containers do not share it).
+ */
+const char *hk_cgroup_default_parent(void);
 int hk_cgroup_plan(const struct hk_spec *spec, const char *id, struct hk_cgroup_mount **ret,
 		   size_t *ret_n, struct hk_error *err);
 

@@ -18,6 +18,10 @@ import pytest
 BUILD = os.environ.get("HAKO_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 HAKO = os.path.abspath(os.environ.get("HAKO_BIN", os.path.join(BUILD, "hako")))
 BASE_BUNDLE = os.path.abspath(os.path.join(BUILD, "busybox-bundle"))
+# The suite's own default parent cgroup (hako's is hako/): another hako user
+# on the machine neither shares it nor keeps it alive.
+PARENT = "hako-test-parent-" + uuid.uuid4().hex[:8]
+os.environ["HAKO_CGROUP_PARENT"] = PARENT
 
 
 def cgroup_leftovers(cid):

@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from conftest import PARENT
+
 V1 = "/sys/fs/cgroup"
 
 
@@ -142,7 +144,7 @@ def test_pause_and_resume(hako, tmp_path):
     pid = json.loads(hako.cmd("state", cid).stdout)["pid"]
     hako.cmd("pause", cid, check=True)
     assert status(hako, cid) == "paused"
-    assert open(f"{V1}/freezer/hako/{cid}/freezer.state").read().strip() == "FROZEN"
+    assert open(f"{V1}/freezer/{PARENT}/{cid}/freezer.state").read().strip() == "FROZEN"
     assert "paused" in hako.cmd("list").stdout
     p = hako.cmd("pause", cid)
     assert p.returncode != 0 and "is paused, not running" in p.stderr
@@ -162,14 +164,14 @@ def test_update_with_flags_and_resources_file(hako, tmp_path):
     cid = run_detached(hako, tmp_path, ["/bin/hako-probe", "sleep", "60"])
     hako.cmd("update", "--memory", "64m", "--pids-limit", "10", "--cpu-quota", "20000",
              "--cpu-period", "100000", cid, check=True)
-    assert open(f"{V1}/memory/hako/{cid}/memory.limit_in_bytes").read().strip() == str(64 << 20)
-    assert open(f"{V1}/pids/hako/{cid}/pids.max").read().strip() == "10"
-    assert open(f"{V1}/cpu/hako/{cid}/cpu.cfs_quota_us").read().strip() == "20000"
+    assert open(f"{V1}/memory/{PARENT}/{cid}/memory.limit_in_bytes").read().strip() == str(64 << 20)
+    assert open(f"{V1}/pids/{PARENT}/{cid}/pids.max").read().strip() == "10"
+    assert open(f"{V1}/cpu/{PARENT}/{cid}/cpu.cfs_quota_us").read().strip() == "20000"
     p = hako.cmd("update", "--resources", "-", cid,
                  input='{"memory": {"limit": 33554432}, "pids": {"limit": 5}}')
     assert p.returncode == 0, p.stderr
-    assert open(f"{V1}/memory/hako/{cid}/memory.limit_in_bytes").read().strip() == str(32 << 20)
-    assert open(f"{V1}/pids/hako/{cid}/pids.max").read().strip() == "5"
+    assert open(f"{V1}/memory/{PARENT}/{cid}/memory.limit_in_bytes").read().strip() == str(32 << 20)
+    assert open(f"{V1}/pids/{PARENT}/{cid}/pids.max").read().strip() == "5"
     p = hako.cmd("update", "--memory", "lots", cid)
     assert p.returncode != 0 and "--memory: bad value \"lots\"" in p.stderr
     p = hako.cmd("update", "--resources", "-", cid, input='{"memory": {"limit": "x"}}')
