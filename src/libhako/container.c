@@ -265,7 +265,8 @@ void hk_net_devices_restore(int dirfd, char *const *devices)
 	if (netns >= 0) {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, HK_NETNS_PIN);
-		if (umount2(path, MNT_DETACH) < 0)
+		/* EINVAL: a create that failed before it bound anything there. */
+		if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL)
 			hk_warn("unmount the network namespace's pin: %m");
 	}
 }
