@@ -3,6 +3,7 @@
 through its cgroup mount, and by the host in the hierarchy."""
 import json
 import os
+import re
 
 import pytest
 
@@ -269,3 +270,25 @@ def test_true_starts_under_a_128_kib_memory_limit(hako, tmp_path):
             assert "too small" in p.stderr or p.returncode == 137, (p.returncode, p.stderr)
             failures.append(p.stderr)
     assert len(failures) <= 1, failures
+
+
+def test_the_init_moves_itself_into_its_cgroups(hako, tmp_path):
+    """Issue 11's start-up time: a move by pid (cgroup.procs) takes the
+    kernel's global threadgroup lock, whose first writer waits for an RCU
+    grace period. The init writes "0" into each v1 hierarchy's `tasks`
+    instead, which moves the writing thread alone; it ends up in every
+    cgroup of the container all the same."""
+    cid = hako.new_id()
+    b = hako.bundle(tmp_path, ["sleep", "30"])
+    p = hako.cmd("--debug", "run", "-d", "--bundle", b, cid, check=True)
+    v1 = [h for h in os.listdir(V1) if os.path.isdir(f"{V1}/{h}/{PARENT}/{cid}") and
+          os.path.exists(f"{V1}/{h}/{PARENT}/{cid}/tasks")]
+    assert v1, "no v1 hierarchy here"
+    for h in v1:
+        assert f'write("{V1}/{h}/{PARENT}/{cid}/tasks", "0") ok' in p.stderr, (h, p.stderr)
+    assert not re.search(r'cgroup\.procs", "[1-9]', p.stderr), p.stderr  # no move by pid
+    pid = json.loads(hako.cmd("state", cid, check=True).stdout)["pid"]
+    mine = [ln.split(":", 2)[2] for ln in open(f"/proc/{pid}/cgroup").read().splitlines()]
+    for h in v1:
+        assert any(m == f"/{PARENT}/{cid}" for m in mine), (h, mine)
+    assert all(m.endswith(f"/{PARENT}/{cid}") or m == "/" for m in mine), mine
