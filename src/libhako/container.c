@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/sched.h>
 
@@ -70,18 +69,6 @@ pid_t hk_clone_init(int flags, int *ret_pidfd, struct hk_error *err)
 	if (pid > 0)
 		hk_debug("clone3(%s) = %d", hk_clone_flags_str(flags, f, sizeof(f)), (int)pid);
 	return pid;
-}
-
-static void now_rfc3339(char *buf, size_t size)
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
 }
 
 /*
@@ -493,7 +480,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 			    (long long)x->spec->resources.mem_limit.v);
 		return err->code;
 	}
-	now_rfc3339(created, sizeof(created));
+	hk_time_rfc3339(created, sizeof(created));
 	x->st.created = hk_xstrdup(created);
 	if (hk_state_save(x->dirfd, &x->st, err) < 0)
 		return err->code;

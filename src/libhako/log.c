@@ -3,7 +3,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -30,29 +29,6 @@ enum hk_log_format hk_log_format(void)
 	return log_format;
 }
 
-/* JSON-escape src into dst without allocating; truncates safely. */
-static size_t json_escape(char *dst, size_t size, const char *src)
-{
-	size_t o = 0;
-
-	for (; *src && o + 7 < size; src++) {
-		unsigned char c = (unsigned char)*src;
-		if (c == '"' || c == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = (char)c;
-		} else if (c == '\n') {
-			dst[o++] = '\\';
-			dst[o++] = 'n';
-		} else if (c < 0x20) {
-			o += (size_t)snprintf(dst + o, size - o, "\\u%04x", c);
-		} else {
-			dst[o++] = (char)c;
-		}
-	}
-	dst[o] = '\0';
-	return o;
-}
-
 void hk_log_write(const char *level, const char *fmt, ...)
 {
 	char msg[2048], line[4608];
@@ -65,16 +41,11 @@ void hk_log_write(const char *level, const char *fmt, ...)
 
 	if (log_format == HK_LOG_JSON) {
 		char esc[4200], stamp[64];
-		struct timespec ts;
-		struct tm tm;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-		json_escape(esc, sizeof(esc), msg);
-		n = snprintf(line, sizeof(line),
-			     "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n", level,
-			     esc, stamp, ts.tv_nsec);
+		hk_time_rfc3339(stamp, sizeof(stamp));
+		hk_json_escape(esc, sizeof(esc), msg);
+		n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
+			     level, esc, stamp);
 	} else if (strcmp(level, "debug") == 0) {
 		n = snprintf(line, sizeof(line), "hako[%d]: %s\n", (int)getpid(), msg);
 	} else {

@@ -81,35 +81,57 @@ void hk_buf_addf(struct hk_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-void hk_buf_add_json_string(struct hk_buf *b, const char *s)
+size_t hk_json_escape(char *dst, size_t size, const char *src)
 {
-	hk_buf_add(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '"':
-			hk_buf_adds(b, "\\\"");
-			break;
-		case '\\':
-			hk_buf_adds(b, "\\\\");
-			break;
-		case '\n':
-			hk_buf_adds(b, "\\n");
-			break;
-		case '\t':
-			hk_buf_adds(b, "\\t");
-			break;
-		case '\r':
-			hk_buf_adds(b, "\\r");
-			break;
-		default:
-			if (c < 0x20)
-				hk_buf_addf(b, "\\u%04x", c);
-			else
-				hk_buf_add(b, (const char *)&c, 1);
+	size_t o = 0;
+
+	/* Room for the longest sequence (\u001f) and the NUL, or stop. */
+	for (; *src && o + 7 <= size; src++) {
+		unsigned char c = (unsigned char)*src;
+		const char *short_form = c == '"'    ? "\\\""
+					 : c == '\\' ? "\\\\"
+					 : c == '\n'  ? "\\n"
+					 : c == '\t'  ? "\\t"
+					 : c == '\r'  ? "\\r"
+						      : NULL;
+
+		if (short_form) {
+			memcpy(dst + o, short_form, 2);
+			o += 2;
+		} else if (c < 0x20) {
+			o += (size_t)snprintf(dst + o, size - o, "\\u%04x", c);
+		} else {
+			dst[o++] = (char)c;
 		}
 	}
+	if (size)
+		dst[o] = '\0';
+	return o;
+}
+
+void hk_buf_add_json_string(struct hk_buf *b, const char *s)
+{
+	size_t need = strlen(s) * 6 + 7;
+	char small[512], *esc = need <= sizeof(small) ? small : hk_xmalloc(need);
+	size_t n = hk_json_escape(esc, need, s);
+
 	hk_buf_add(b, "\"", 1);
+	hk_buf_add(b, esc, n);
+	hk_buf_add(b, "\"", 1);
+	if (esc != small)
+		free(esc);
+}
+
+void hk_time_rfc3339(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
 }
 
 char *hk_buf_detach(struct hk_buf *b)

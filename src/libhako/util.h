@@ -67,6 +67,14 @@ void hk_buf_adds(struct hk_buf *b, const char *s);
 void hk_buf_addf(struct hk_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Append s as a quoted, escaped JSON string. */
 void hk_buf_add_json_string(struct hk_buf *b, const char *s);
+/*
+ * The one JSON string escaper: src escaped (without the quotes) into dst,
+ * NUL-terminated, cut before a sequence that would not fit; allocates
+ * nothing (the log uses it in the container's child). Returns the length.
+ */
+size_t hk_json_escape(char *dst, size_t size, const char *src);
+/* Now as RFC 3339 in UTC with nanoseconds ("2026-12-01T17:01:15.123456789Z"). */
+void hk_time_rfc3339(char *buf, size_t size);
 /* Return the string (never NULL) and leave b empty; the caller frees it. */
 char *hk_buf_detach(struct hk_buf *b);
 void hk_buf_release(struct hk_buf *b);

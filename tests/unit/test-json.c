@@ -41,5 +41,22 @@ int main(void)
 	ok(parse("{\"k\":1,\"k\":2}", &v, &err) == 0 && strcmp(hk_json_get(v, "k")->text, "2") == 0,
 	   "duplicate key: last wins");
 	hk_json_free(v);
+	{
+		/* The one escaper, for the buffer writer and the log alike. */
+		char small[9], esc[64], stamp[64];
+		struct hk_buf q = HK_BUF_INIT;
+
+		hk_json_escape(esc, sizeof(esc), "a\"b\\c\nd\te\rf\x01g");
+		ok(strcmp(esc, "a\\\"b\\\\c\\nd\\te\\rf\\u0001g") == 0, "escaped: %s", esc);
+		ok(hk_json_escape(small, sizeof(small), "\x01\x02") == 6 &&
+		       strcmp(small, "\\u0001") == 0,
+		   "cut before a sequence that does not fit: %s", small);
+		hk_buf_add_json_string(&q, "x\"");
+		ok(q.len == 5 && memcmp(q.buf, "\"x\\\"\"", 5) == 0, "quoted through the same escaper");
+		hk_buf_release(&q);
+		hk_time_rfc3339(stamp, sizeof(stamp));
+		ok(strlen(stamp) == 30 && stamp[10] == 'T' && stamp[19] == '.' && stamp[29] == 'Z',
+		   "RFC 3339 with nanoseconds: %s", stamp);
+	}
 	tap_done();
 }
