@@ -151,7 +151,8 @@ static int set_affinity(pid_t pid, const char *list, const char *which, struct h
 int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, struct hk_error *err)
 {
 	_cleanup_(hk_spec_freep) struct hk_spec *spec = NULL;
-	_cleanup_close_ int pidfd = -1, own_pid = -1, own_time = -1, root = -1;
+	_cleanup_close_ int pidfd = -1, root = -1;
+	struct hk_ns_children own = HK_NS_CHILDREN_INIT;
 	struct hk_state st;
 	struct hk_ns_plan plan = {0};
 	struct hk_seccomp_prog seccomp = {0};
@@ -203,11 +204,8 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	}
 	/* pid and time namespaces take effect for our children: join them here,
 	 * for the clone below, and go back to ours right after it. */
-	own_pid = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-	own_time = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
-	if ((ns & (CLONE_NEWPID | CLONE_NEWTIME)) &&
-	    setns(pidfd, ns & (CLONE_NEWPID | CLONE_NEWTIME)) < 0) {
-		r = hk_error_set(err, -errno, "setns(pidfd, pid and time namespaces)");
+	if (hk_ns_children_enter(spec, &plan, pidfd, ns, &own, err) < 0) {
+		r = err->code;
 		goto out;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0) {
@@ -230,12 +228,10 @@ int hk_container_exec(const struct hk_exec_opts *o, struct hk_container *c, stru
 	pid = hk_clone_init(0, &c->pidfd, err);
 	if (pid == 0) {
 		close(socks[0]);
+		hk_ns_children_drop(&own);
 		hk_child_main(&args);
 	}
-	if ((ns & CLONE_NEWPID) && own_pid >= 0)
-		setns(own_pid, CLONE_NEWPID);
-	if ((ns & CLONE_NEWTIME) && own_time >= 0)
-		setns(own_time, CLONE_NEWTIME);
+	hk_ns_children_leave(&own);
 	if (pid < 0) {
 		r = err->code;
 		goto out;
@@ -278,6 +274,7 @@ fail:
 	waitpid(pid, NULL, 0);
 	hk_container_release(c);
 out:
+	hk_ns_children_leave(&own);
 	for (int i = 0; i < 2; i++)
 		if (socks[i] >= 0)
 			close(socks[i]);

@@ -351,6 +351,7 @@ struct create_ctx {
 	size_t n_cgroups;
 	struct hk_seccomp_prog seccomp;
 	int *bind_fds; /* the bind mounts' sources, for an init in a new user namespace */
+	struct hk_ns_children own_ns; /* ours, while we are in the container's */
 };
 
 /* The init is gone before it was set up: it said why, unless it was killed. */
@@ -403,7 +404,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	if (hk_lsm_prepare(x->spec, &x->spec->process, &args.lsms, err) < 0 ||
 	    hk_seccomp_compile(&x->spec->seccomp, seccomp_cache, &x->seccomp, err) < 0 ||
 	    hk_cgroup_plan(x->spec, o->id, &x->cgroups, &x->n_cgroups, err) < 0 ||
-	    hk_ns_enter_for_children(x->spec, &x->plan, err) < 0)
+	    hk_ns_children_enter(x->spec, &x->plan, -1, 0, &x->own_ns, err) < 0)
 		return err->code;
 	/* Inside its user namespace the init may not reach a bind's source (a
 	 * file in a root-only directory): we clone each for it, if we may. */
@@ -426,10 +427,12 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 		 * it, or `start` would wait for it while we wait for `start`. */
 		close(x->dirfd);
 		close(x->socks[0]);
+		hk_ns_children_drop(&x->own_ns);
 		args.sync_fd = x->socks[1];
 		args.exec_fifo = fifo;
 		hk_child_main(&args);
 	}
+	hk_ns_children_leave(&x->own_ns);
 	close(x->socks[1]);
 	x->socks[1] = -1;
 	close(TAKE_FD(fifo));
@@ -493,7 +496,7 @@ int hk_container_create(const struct hk_create_opts *o, struct hk_container *c,
 			struct hk_error *err)
 {
 	_cleanup_(hk_spec_freep) struct hk_spec *spec = NULL;
-	struct create_ctx x = {.dirfd = -1, .socks = {-1, -1}};
+	struct create_ctx x = {.dirfd = -1, .socks = {-1, -1}, .own_ns = HK_NS_CHILDREN_INIT};
 	struct hk_buf ann = HK_BUF_INIT;
 	int r;
 
@@ -553,6 +556,7 @@ fail:
 	hk_cgroup_mounts_free(x.cgroups, x.n_cgroups);
 	hk_seccomp_prog_release(&x.seccomp);
 	hk_mount_close_sources(x.bind_fds, spec->n_mounts);
+	hk_ns_children_leave(&x.own_ns);
 	for (int i = 0; i < 2; i++)
 		if (x.socks[i] >= 0)
 			close(x.socks[i]);

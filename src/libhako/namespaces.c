@@ -93,29 +93,78 @@ static int write_time_offsets(const struct hk_spec *spec, struct hk_error *err)
 	return 0;
 }
 
-int hk_ns_enter_for_children(const struct hk_spec *spec, const struct hk_ns_plan *plan,
-			     struct hk_error *err)
+/* Save the caller's namespace of kind (for its children) before changing it. */
+static int save_children_ns(const char *kind, int *fd, struct hk_error *err)
+{
+	char path[64];
+
+	if (*fd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/ns/%s_for_children", kind);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	return *fd < 0 ? hk_error_set(err, -errno, "open \"%s\"", path) : 0;
+}
+
+int hk_ns_children_enter(const struct hk_spec *spec, const struct hk_ns_plan *plan, int pidfd,
+			 int flags, struct hk_ns_children *saved, struct hk_error *err)
 {
 	static const int kinds[] = {HK_NS_PID, HK_NS_TIME};
 
+	/* exec: the running init's, both at once through its pidfd. */
+	if (pidfd >= 0) {
+		flags &= CLONE_NEWPID | CLONE_NEWTIME;
+		if (!flags)
+			return 0;
+		if (((flags & CLONE_NEWPID) && save_children_ns("pid", &saved->pid, err) < 0) ||
+		    ((flags & CLONE_NEWTIME) && save_children_ns("time", &saved->time, err) < 0))
+			return err->code;
+		if (setns(pidfd, flags) < 0)
+			return hk_error_set(err, -errno, "setns(pidfd, pid and time namespaces)");
+		return 0;
+	}
+	/* create: the config's, joined by path, or a new time namespace with
+	 * its offsets (a new pid namespace comes from clone3 itself). */
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		int k = kinds[i];
+		int k = kinds[i], *fd = k == HK_NS_PID ? &saved->pid : &saved->time;
+
 		if (!spec->ns[k].enabled)
 			continue;
 		if (plan->join_fd[k] >= 0) {
-			if (hk_sys_setns(plan->join_fd[k], hk_ns_table[k].clone_flag,
+			if (save_children_ns(hk_ns_table[k].proc_name, fd, err) < 0 ||
+			    hk_sys_setns(plan->join_fd[k], hk_ns_table[k].clone_flag,
 					 spec->ns[k].path, err) < 0)
 				return err->code;
 			continue;
 		}
 		if (k == HK_NS_TIME) {
-			if (hk_sys_unshare(hk_ns_table[k].clone_flag, err) < 0)
+			if (save_children_ns("time", fd, err) < 0 ||
+			    hk_sys_unshare(hk_ns_table[k].clone_flag, err) < 0)
 				return err->code;
 			if (spec->has_time_offsets && write_time_offsets(spec, err) < 0)
 				return err->code;
 		}
 	}
 	return 0;
+}
+
+void hk_ns_children_leave(struct hk_ns_children *saved)
+{
+	/* Back to what we saved; there is no failing here that a caller could
+	 * mend, and our own namespaces always take us back. */
+	if (saved->pid >= 0 && setns(saved->pid, CLONE_NEWPID) < 0)
+		hk_warn("setns back to our pid namespace: %m");
+	if (saved->time >= 0 && setns(saved->time, CLONE_NEWTIME) < 0)
+		hk_warn("setns back to our time namespace: %m");
+	hk_ns_children_drop(saved);
+}
+
+void hk_ns_children_drop(struct hk_ns_children *saved)
+{
+	if (saved->pid >= 0)
+		close(saved->pid);
+	if (saved->time >= 0)
+		close(saved->time);
+	*saved = (struct hk_ns_children)HK_NS_CHILDREN_INIT;
 }
 
 static void format_map(const struct hk_idmap *m, size_t n, char *buf, size_t size)

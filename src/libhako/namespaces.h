@@ -26,9 +26,27 @@ struct hk_ns_plan {
  */
 int hk_ns_prepare(const struct hk_spec *spec, struct hk_ns_plan *plan, struct hk_error *err);
 void hk_ns_plan_release(struct hk_ns_plan *plan);
-/* In the runtime, before clone: join or create pid and time namespaces. */
-int hk_ns_enter_for_children(const struct hk_spec *spec, const struct hk_ns_plan *plan,
-			     struct hk_error *err);
+/*
+ * The pid and time namespaces apply to the caller's children only, so the
+ * runtime itself enters the container's before clone3, and must leave them
+ * after: a library call leaves its caller as it found it (a hook it forks
+ * later is the host's). One pair serves create and exec:
+ * hk_ns_children_enter() saves the caller's in *saved (HK_NS_CHILDREN_INIT
+ * first), then for create (pidfd -1) joins the config's by path or makes a
+ * new time namespace with its offsets; for exec joins the running init's
+ * (flags: CLONE_NEWPID and/or CLONE_NEWTIME) through its pidfd.
+ * hk_ns_children_leave() goes back, also after a failed enter.
+ */
+struct hk_ns_children {
+	int pid, time; /* the caller's, for its children; -1: not changed */
+};
+#define HK_NS_CHILDREN_INIT {-1, -1}
+int hk_ns_children_enter(const struct hk_spec *spec, const struct hk_ns_plan *plan, int pidfd,
+			 int flags, struct hk_ns_children *saved, struct hk_error *err);
+void hk_ns_children_leave(struct hk_ns_children *saved);
+/* In the child of clone3: close the saved fds without going back. They are
+ * the host's namespaces, not to be held by a container's process. */
+void hk_ns_children_drop(struct hk_ns_children *saved);
 /* In the runtime, after clone: write /proc/<pid>/uid_map and gid_map. */
 int hk_ns_write_id_maps(const struct hk_spec *spec, pid_t pid, struct hk_error *err);
 

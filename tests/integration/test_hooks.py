@@ -91,3 +91,27 @@ def test_bad_hooks_are_refused(hako, tmp_path):
     p = hako.run(tmp_path, ["/bin/true"], mutate)
     assert p.returncode != 0 and "hooks.createRuntime[0]" in p.stderr
     assert "must be an absolute path" in p.stderr
+
+
+def test_run_leaves_the_runtime_in_its_own_namespaces(hako, tmp_path):
+    """create joins (pid by path) or makes (time) namespaces for its children
+    only: a library call leaves its caller as it found it, so the poststart
+    hook that `run` forks after create is in the host's pid and time
+    namespaces, not the container's."""
+    out = tmp_path / "ns"
+    record = script(tmp_path, "ns.sh", f"readlink /proc/self/ns/time /proc/self/ns/pid > {out}")
+
+    def mutate(c):
+        c["linux"]["namespaces"].append({"type": "time"})
+        c["linux"]["timeOffsets"] = {"monotonic": {"secs": 86400}}
+        c["hooks"] = {"poststart": [{"path": record}]}
+    p = hako.run(tmp_path, ["true"], mutate)
+    assert p.returncode == 0, p.stderr
+    assert out.read_text().split() == [host_ns("time"), host_ns("pid")], out.read_text()
+    # What the runtime saved to go back to is the host's: the init, which
+    # lives on until start, holds none of it.
+    cid = hako.new_id()
+    hako.cmd("create", "--bundle", hako.bundle(tmp_path, ["true"], mutate), cid, check=True)
+    init = json.loads(hako.cmd("state", cid, check=True).stdout)["pid"]
+    links = [os.readlink(f"/proc/{init}/fd/{fd}") for fd in os.listdir(f"/proc/{init}/fd")]
+    assert not [ln for ln in links if ln.startswith(("time:", "pid:"))], links
