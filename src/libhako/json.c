@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
@@ -35,11 +36,8 @@ static void skip_space(struct parser *ps)
 
 static struct hk_json *new_value(struct parser *ps, enum hk_json_type t)
 {
-	struct hk_json *v = calloc(1, sizeof(*v));
+	struct hk_json *v = hk_json_new(t);
 
-	if (!v)
-		abort();
-	v->type = t;
 	v->line = ps->line;
 	v->col = ps->col;
 	return v;
@@ -396,4 +394,124 @@ void hk_json_write(struct hk_buf *b, const struct hk_json *v)
 		}
 		hk_buf_adds(b, v->type == HK_JSON_ARRAY ? "]" : "}");
 	}
+}
+
+/* Building values: what hakoctl's config.json builder and `hako spec` use. */
+
+struct hk_json *hk_json_new(enum hk_json_type t)
+{
+	struct hk_json *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		abort();
+	v->type = t;
+	return v;
+}
+
+struct hk_json *hk_json_new_string(const char *s)
+{
+	struct hk_json *v = hk_json_new(HK_JSON_STRING);
+
+	v->text = hk_xstrdup(s);
+	return v;
+}
+
+struct hk_json *hk_json_new_int(long long n)
+{
+	struct hk_json *v = hk_json_new(HK_JSON_NUMBER);
+	char text[32];
+
+	snprintf(text, sizeof(text), "%lld", n);
+	v->text = hk_xstrdup(text);
+	return v;
+}
+
+struct hk_json *hk_json_new_bool(bool b)
+{
+	struct hk_json *v = hk_json_new(HK_JSON_BOOL);
+
+	v->boolean = b;
+	return v;
+}
+
+struct hk_json *hk_json_new_strv(const char *const *s)
+{
+	struct hk_json *v = hk_json_new(HK_JSON_ARRAY);
+
+	for (; s && *s; s++)
+		hk_json_push(v, hk_json_new_string(*s));
+	return v;
+}
+
+struct hk_json *hk_json_push(struct hk_json *array, struct hk_json *item)
+{
+	array->items = hk_xrealloc(array->items, (array->n + 1) * sizeof(*array->items));
+	array->items[array->n++] = item;
+	return item;
+}
+
+struct hk_json *hk_json_set(struct hk_json *object, const char *key, struct hk_json *value)
+{
+	for (size_t i = 0; i < object->n; i++)
+		if (!strcmp(object->keys[i], key)) {
+			hk_json_free(object->items[i]);
+			object->items[i] = value;
+			return value;
+		}
+	object->keys = hk_xrealloc(object->keys, (object->n + 1) * sizeof(*object->keys));
+	object->keys[object->n] = hk_xstrdup(key);
+	return hk_json_push(object, value);
+}
+
+struct hk_json *hk_json_child(struct hk_json *object, const char *key, enum hk_json_type t)
+{
+	struct hk_json *v = hk_json_get(object, key);
+
+	return v && v->type == t ? v : hk_json_set(object, key, hk_json_new(t));
+}
+
+static bool all_scalars(const struct hk_json *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->items[i]->type == HK_JSON_ARRAY || v->items[i]->type == HK_JSON_OBJECT)
+			return false;
+	return true;
+}
+
+static void write_pretty(struct hk_buf *b, const struct hk_json *v, unsigned depth)
+{
+	/* An array of scalars stays on one line ("args": ["sh", "-c", "..."]);
+	 * objects and arrays of containers take a line per item. */
+	bool flat = v->type == HK_JSON_ARRAY && all_scalars(v);
+
+	if ((v->type != HK_JSON_ARRAY && v->type != HK_JSON_OBJECT) || !v->n) {
+		hk_json_write(b, v);
+		return;
+	}
+	hk_buf_adds(b, v->type == HK_JSON_ARRAY ? "[" : "{");
+	for (size_t i = 0; i < v->n; i++) {
+		hk_buf_adds(b, i ? (flat ? ", " : ",") : "");
+		if (!flat) {
+			hk_buf_adds(b, "\n");
+			for (unsigned d = 0; d <= depth; d++)
+				hk_buf_adds(b, "\t");
+		}
+		if (v->type == HK_JSON_OBJECT) {
+			hk_buf_add_json_string(b, v->keys[i]);
+			hk_buf_adds(b, ": ");
+		}
+		write_pretty(b, v->items[i], depth + 1);
+	}
+	if (!flat) {
+		hk_buf_adds(b, "\n");
+		for (unsigned d = 0; d < depth; d++)
+			hk_buf_adds(b, "\t");
+	}
+	hk_buf_adds(b, v->type == HK_JSON_ARRAY ? "]" : "}");
+}
+
+void hk_json_write_pretty(struct hk_buf *b, const struct hk_json *v)
+{
+	write_pretty(b, v, 0);
+	hk_buf_adds(b, "\n");
 }

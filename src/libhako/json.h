@@ -51,3 +51,21 @@ const char *hk_json_type_name(enum hk_json_type t);
 /* Serialize v compactly into b (used to copy annotations into the state). */
 struct hk_buf;
 void hk_json_write(struct hk_buf *b, const struct hk_json *v);
+/* The same, indented with tabs, one member per line, and a final newline. */
+void hk_json_write_pretty(struct hk_buf *b, const struct hk_json *v);
+
+/*
+ * Building values (config.json for `hako spec` and hakoctl's bundles). Each
+ * new value is owned by whatever it is put into; hk_json_free() frees a tree.
+ * hk_json_set() replaces a member of that name, or adds one at the end;
+ * hk_json_child() returns the member key of type t, made (or replacing one
+ * of another type) when missing. Both return the value, for chaining.
+ */
+struct hk_json *hk_json_new(enum hk_json_type t);
+struct hk_json *hk_json_new_string(const char *s);
+struct hk_json *hk_json_new_int(long long n);
+struct hk_json *hk_json_new_bool(bool b);
+struct hk_json *hk_json_new_strv(const char *const *s); /* an array of strings */
+struct hk_json *hk_json_push(struct hk_json *array, struct hk_json *item);
+struct hk_json *hk_json_set(struct hk_json *object, const char *key, struct hk_json *value);
+struct hk_json *hk_json_child(struct hk_json *object, const char *key, enum hk_json_type t);

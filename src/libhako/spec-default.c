@@ -1,108 +1,138 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The config.json that `hako spec` writes: the same defaults runc gives, so
- * that a bundle made for one runtime behaves the same under the other.
+ * that a bundle made for one runtime behaves the same under the other. It is
+ * built as a JSON tree (json.h), which hakoctl starts from too and changes
+ * with an image's config and its command line.
  */
 #include <stdio.h>
 
+#include "json.h"
 #include "spec.h"
 #include "util.h"
 
-static const char default_head[] =
-    "{\n"
-    "\t\"ociVersion\": \"1.2.0\",\n"
-    "\t\"process\": {\n"
-    "\t\t\"terminal\": true,\n"
-    "\t\t\"user\": {\"uid\": 0, \"gid\": 0},\n"
-    "\t\t\"args\": [\"sh\"],\n"
-    "\t\t\"env\": [\n"
-    "\t\t\t\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\n"
-    "\t\t\t\"TERM=xterm\"\n"
-    "\t\t],\n"
-    "\t\t\"cwd\": \"/\",\n"
-    "\t\t\"capabilities\": {\n"
-    "\t\t\t\"bounding\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
-    "\t\t\t\"effective\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
-    "\t\t\t\"permitted\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"],\n"
-    "\t\t\t\"ambient\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]\n"
-    "\t\t},\n"
-    "\t\t\"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024}],\n"
-    "\t\t\"noNewPrivileges\": true\n"
-    "\t},\n"
-    "\t\"root\": {\"path\": \"rootfs\", \"readonly\": true},\n"
-    "\t\"hostname\": \"hako\",\n"
-    "\t\"mounts\": [\n"
-    "\t\t{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},\n"
-    "\t\t{\"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
-    "\t\t \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"]},\n";
+#define STRV(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-static const char devpts_root[] =
-    "\t\t{\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\",\n"
-    "\t\t \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", "
-    "\"mode=0620\", \"gid=5\"]},\n";
-static const char devpts_rootless[] =
-    "\t\t{\"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\",\n"
-    "\t\t \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", "
-    "\"mode=0620\"]},\n";
+static void add_mount(struct hk_json *mounts, const char *dest, const char *type,
+		      const char *source, const char *const *options)
+{
+	struct hk_json *m = hk_json_push(mounts, hk_json_new(HK_JSON_OBJECT));
 
-static const char shm_mqueue[] =
-    "\t\t{\"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\",\n"
-    "\t\t \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"]},\n"
-    "\t\t{\"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\",\n"
-    "\t\t \"options\": [\"nosuid\", \"noexec\", \"nodev\"]},\n";
+	hk_json_set(m, "destination", hk_json_new_string(dest));
+	hk_json_set(m, "type", hk_json_new_string(type));
+	hk_json_set(m, "source", hk_json_new_string(source));
+	if (options)
+		hk_json_set(m, "options", hk_json_new_strv(options));
+}
 
-static const char sys_root[] =
-    "\t\t{\"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\",\n"
-    "\t\t \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"]},\n"
-    "\t\t{\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\",\n"
-    "\t\t \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"relatime\", \"ro\"]}\n"
-    "\t],\n";
-/* Without a network namespace of its own, sysfs cannot be mounted: bind it. */
-static const char sys_rootless[] =
-    "\t\t{\"destination\": \"/sys\", \"type\": \"none\", \"source\": \"/sys\",\n"
-    "\t\t \"options\": [\"rbind\", \"nosuid\", \"noexec\", \"nodev\", \"ro\"]}\n"
-    "\t],\n";
+static void add_idmap(struct hk_json *lx, const char *key, unsigned host_id)
+{
+	struct hk_json *m = hk_json_push(hk_json_child(lx, key, HK_JSON_ARRAY),
+					 hk_json_new(HK_JSON_OBJECT));
 
-static const char paths_tail[] =
-    "\t\t\"maskedPaths\": [\n"
-    "\t\t\t\"/proc/acpi\", \"/proc/asound\", \"/proc/kcore\", \"/proc/keys\",\n"
-    "\t\t\t\"/proc/latency_stats\", \"/proc/timer_list\", \"/proc/timer_stats\",\n"
-    "\t\t\t\"/proc/sched_debug\", \"/sys/firmware\", \"/proc/scsi\"\n"
-    "\t\t],\n"
-    "\t\t\"readonlyPaths\": [\n"
-    "\t\t\t\"/proc/bus\", \"/proc/fs\", \"/proc/irq\", \"/proc/sys\", \"/proc/sysrq-trigger\"\n"
-    "\t\t]\n"
-    "\t}\n"
-    "}\n";
+	hk_json_set(m, "containerID", hk_json_new_int(0));
+	hk_json_set(m, "hostID", hk_json_new_int(host_id));
+	hk_json_set(m, "size", hk_json_new_int(1));
+}
+
+static struct hk_json *process(void)
+{
+	static const char *const caps[] = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE",
+					   NULL};
+	static const char *const sets[] = {"bounding", "effective", "permitted", "ambient"};
+	struct hk_json *p = hk_json_new(HK_JSON_OBJECT), *user, *c, *rl;
+
+	hk_json_set(p, "terminal", hk_json_new_bool(true));
+	user = hk_json_set(p, "user", hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(user, "uid", hk_json_new_int(0));
+	hk_json_set(user, "gid", hk_json_new_int(0));
+	hk_json_set(p, "args", hk_json_new_strv(STRV("sh")));
+	hk_json_set(p, "env",
+		    hk_json_new_strv(STRV(
+			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			"TERM=xterm")));
+	hk_json_set(p, "cwd", hk_json_new_string("/"));
+	c = hk_json_set(p, "capabilities", hk_json_new(HK_JSON_OBJECT));
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
+		hk_json_set(c, sets[i], hk_json_new_strv(caps));
+	rl = hk_json_push(hk_json_set(p, "rlimits", hk_json_new(HK_JSON_ARRAY)),
+			  hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(rl, "type", hk_json_new_string("RLIMIT_NOFILE"));
+	hk_json_set(rl, "hard", hk_json_new_int(1024));
+	hk_json_set(rl, "soft", hk_json_new_int(1024));
+	hk_json_set(p, "noNewPrivileges", hk_json_new_bool(true));
+	return p;
+}
+
+struct hk_json *hk_spec_default_tree(bool rootless, uid_t uid, gid_t gid)
+{
+	struct hk_json *c = hk_json_new(HK_JSON_OBJECT), *root, *mounts, *lx, *ns;
+	const char *const *kinds =
+	    rootless ? STRV("pid", "ipc", "uts", "mount", "cgroup", "user")
+		     : STRV("pid", "network", "ipc", "uts", "mount", "cgroup");
+
+	hk_json_set(c, "ociVersion", hk_json_new_string("1.2.0"));
+	hk_json_set(c, "process", process());
+	root = hk_json_set(c, "root", hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(root, "path", hk_json_new_string("rootfs"));
+	hk_json_set(root, "readonly", hk_json_new_bool(true));
+	hk_json_set(c, "hostname", hk_json_new_string("hako"));
+
+	mounts = hk_json_set(c, "mounts", hk_json_new(HK_JSON_ARRAY));
+	add_mount(mounts, "/proc", "proc", "proc", NULL);
+	add_mount(mounts, "/dev", "tmpfs", "tmpfs",
+		  STRV("nosuid", "strictatime", "mode=755", "size=65536k"));
+	/* gid=5 (tty) only where that group is mapped. */
+	add_mount(mounts, "/dev/pts", "devpts", "devpts",
+		  rootless ? STRV("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620")
+			   : STRV("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620",
+				  "gid=5"));
+	add_mount(mounts, "/dev/shm", "tmpfs", "shm",
+		  STRV("nosuid", "noexec", "nodev", "mode=1777", "size=65536k"));
+	add_mount(mounts, "/dev/mqueue", "mqueue", "mqueue", STRV("nosuid", "noexec", "nodev"));
+	if (rootless) {
+		/* Without a network namespace of its own, sysfs cannot be mounted: bind it. */
+		add_mount(mounts, "/sys", "none", "/sys",
+			  STRV("rbind", "nosuid", "noexec", "nodev", "ro"));
+	} else {
+		add_mount(mounts, "/sys", "sysfs", "sysfs", STRV("nosuid", "noexec", "nodev", "ro"));
+		add_mount(mounts, "/sys/fs/cgroup", "cgroup", "cgroup",
+			  STRV("nosuid", "noexec", "nodev", "relatime", "ro"));
+	}
+
+	lx = hk_json_set(c, "linux", hk_json_new(HK_JSON_OBJECT));
+	if (rootless) {
+		add_idmap(lx, "uidMappings", (unsigned)uid);
+		add_idmap(lx, "gidMappings", (unsigned)gid);
+	} else {
+		struct hk_json *deny = hk_json_push(
+		    hk_json_child(hk_json_child(lx, "resources", HK_JSON_OBJECT), "devices",
+				  HK_JSON_ARRAY),
+		    hk_json_new(HK_JSON_OBJECT));
+		hk_json_set(deny, "allow", hk_json_new_bool(false));
+		hk_json_set(deny, "access", hk_json_new_string("rwm"));
+	}
+	ns = hk_json_set(lx, "namespaces", hk_json_new(HK_JSON_ARRAY));
+	for (; *kinds; kinds++)
+		hk_json_set(hk_json_push(ns, hk_json_new(HK_JSON_OBJECT)), "type",
+			    hk_json_new_string(*kinds));
+	hk_json_set(lx, "maskedPaths",
+		    hk_json_new_strv(STRV("/proc/acpi", "/proc/asound", "/proc/kcore",
+					  "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+					  "/proc/timer_stats", "/proc/sched_debug",
+					  "/sys/firmware", "/proc/scsi")));
+	hk_json_set(lx, "readonlyPaths",
+		    hk_json_new_strv(STRV("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+					  "/proc/sysrq-trigger")));
+	return c;
+}
 
 char *hk_spec_default(bool rootless, uid_t uid, gid_t gid)
 {
+	struct hk_json *c = hk_spec_default_tree(rootless, uid, gid);
 	struct hk_buf b = HK_BUF_INIT;
 
-	hk_buf_adds(&b, default_head);
-	hk_buf_adds(&b, rootless ? devpts_rootless : devpts_root);
-	hk_buf_adds(&b, shm_mqueue);
-	hk_buf_adds(&b, rootless ? sys_rootless : sys_root);
-	hk_buf_adds(&b, "\t\"linux\": {\n");
-	if (rootless) {
-		hk_buf_addf(
-		    &b,
-		    "\t\t\"uidMappings\": [{\"containerID\": 0, \"hostID\": %u, \"size\": 1}],\n"
-		    "\t\t\"gidMappings\": [{\"containerID\": 0, \"hostID\": %u, \"size\": 1}],\n"
-		    "\t\t\"namespaces\": [\n"
-		    "\t\t\t{\"type\": \"pid\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"},\n"
-		    "\t\t\t{\"type\": \"mount\"}, {\"type\": \"cgroup\"}, {\"type\": \"user\"}\n"
-		    "\t\t],\n",
-		    (unsigned)uid, (unsigned)gid);
-	} else {
-		hk_buf_adds(
-		    &b,
-		    "\t\t\"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]},\n"
-		    "\t\t\"namespaces\": [\n"
-		    "\t\t\t{\"type\": \"pid\"}, {\"type\": \"network\"}, {\"type\": \"ipc\"},\n"
-		    "\t\t\t{\"type\": \"uts\"}, {\"type\": \"mount\"}, {\"type\": \"cgroup\"}\n"
-		    "\t\t],\n");
-	}
-	hk_buf_adds(&b, paths_tail);
+	hk_json_write_pretty(&b, c);
+	hk_json_free(c);
 	return hk_buf_detach(&b);
 }

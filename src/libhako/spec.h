@@ -325,6 +325,9 @@ static inline void hk_spec_freep(struct hk_spec **spec)
 
 /* The default config.json that `hako spec` writes, as text. */
 char *hk_spec_default(bool rootless, uid_t uid, gid_t gid);
+/* The same config as a JSON tree, to change before it is written (hakoctl). */
+struct hk_json;
+struct hk_json *hk_spec_default_tree(bool rootless, uid_t uid, gid_t gid);
 
 /* A capability's number by name ("CAP_KILL"), or -1. */
 int hk_cap_from_name(const char *name);

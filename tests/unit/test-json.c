@@ -58,5 +58,36 @@ int main(void)
 		ok(strlen(stamp) == 30 && stamp[10] == 'T' && stamp[19] == '.' && stamp[29] == 'Z',
 		   "RFC 3339 with nanoseconds: %s", stamp);
 	}
+	{
+		/* The builder: set replaces, child makes what is missing, and what
+		 * is written reads back as the same tree. */
+		struct hk_json *c = hk_json_new(HK_JSON_OBJECT), *back = NULL;
+		struct hk_buf w = HK_BUF_INIT;
+		const char *args[] = {"sh", "-c", "echo \"hi\"", NULL};
+
+		hk_json_set(c, "ociVersion", hk_json_new_string("1.0.0"));
+		hk_json_set(c, "ociVersion", hk_json_new_string("1.3.0"));
+		hk_json_set(hk_json_child(c, "process", HK_JSON_OBJECT), "args",
+			    hk_json_new_strv(args));
+		hk_json_push(hk_json_child(hk_json_child(c, "process", HK_JSON_OBJECT), "env",
+					   HK_JSON_ARRAY),
+			     hk_json_new_string("A=1"));
+		hk_json_set(c, "n", hk_json_new_int(-42));
+		hk_json_set(c, "t", hk_json_new_bool(true));
+		ok(c->n == 4 && !strcmp(hk_json_get(c, "ociVersion")->text, "1.3.0"),
+		   "set replaces a member of that name");
+		hk_json_write_pretty(&w, c);
+		err = (struct hk_error){0};
+		ok(parse(w.buf, &back, &err) == 0, "pretty output parses%s", err.msg);
+		ok(back && !strcmp(hk_json_get(hk_json_get(back, "process"), "args")->items[2]->text,
+				   "echo \"hi\"") &&
+		       !strcmp(hk_json_get(back, "n")->text, "-42") && hk_json_get(back, "t")->boolean,
+		   "and reads back the same");
+		ok(strstr(w.buf, "\"args\": [\"sh\", \"-c\", \"echo \\\"hi\\\"\"]") != NULL,
+		   "an array of scalars on one line");
+		hk_json_free(c);
+		hk_json_free(back);
+		hk_buf_release(&w);
+	}
 	tap_done();
 }
