@@ -608,6 +608,40 @@ int hk_container_load(const char *root, const char *id, int *ret_dirfd, struct h
 	return 0;
 }
 
+int hk_container_list(const char *root, bool ids_only,
+		      void (*visit)(const char *id, const struct hk_state *st, enum hk_status status,
+				    void *data),
+		      void *data, struct hk_error *err)
+{
+	_cleanup_strv_free_ char **ids = NULL;
+
+	if (hk_state_list(root, &ids, err) < 0)
+		return err->code;
+	for (char **id = ids; *id; id++) {
+		char path[PATH_MAX];
+		struct hk_state st = {0};
+		struct hk_error ignored;
+		_cleanup_close_ int dirfd = -1;
+
+		if (ids_only) {
+			visit(*id, NULL, HK_STATUS_STOPPED, data);
+			continue;
+		}
+		/* Not locked: list reads what each state says at this moment, and
+		 * one that vanishes or is half written in between is left out. */
+		snprintf(path, sizeof(path), "%s/%s", root, *id);
+		dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0)
+			continue;
+		if (hk_state_load(dirfd, *id, &st, &ignored) < 0 && ignored.code != -ENOENT &&
+		    st.id == NULL)
+			continue;
+		visit(*id, &st, hk_container_status(dirfd, &st), data);
+		hk_state_release(&st);
+	}
+	return 0;
+}
+
 /*
  * The bundle's config, for the hooks that run after create; NULL (and a
  * debug line) if it is gone. Read only when create saw such hooks: start and

@@ -81,6 +81,15 @@ int hk_container_events(const char *root, const char *id, bool once, unsigned in
 			struct hk_error *err);
 /* The status from the kernel: hk_state_status(), and "paused" from the freezer. */
 enum hk_status hk_container_status(int dirfd, const struct hk_state *st);
+/*
+ * Every container under root, in id order: visit gets its id, its state and
+ * status (with ids_only, the id alone: st is NULL). A state that cannot be
+ * read at the moment is left out.
+ */
+int hk_container_list(const char *root, bool ids_only,
+		      void (*visit)(const char *id, const struct hk_state *st, enum hk_status status,
+				    void *data),
+		      void *data, struct hk_error *err);
 /* The OCI state of a container, as pretty JSON. */
 int hk_container_state(const char *root, const char *id, char **ret_json, struct hk_error *err);
 /*
