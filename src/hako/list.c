@@ -13,8 +13,7 @@ struct listing {
 	bool json, first;
 };
 
-static void print_one(const char *id, const struct hk_state *st, enum hk_status status,
-		      void *data)
+static void print_one(const char *id, const struct hk_state *st, enum hk_status status, void *data)
 {
 	struct listing *l = data;
 

@@ -183,7 +183,8 @@ static int join_cgroups(const struct hk_child_args *a, struct hk_error *err)
 			if (a->cgroups_optional && (errno == EACCES || errno == EPERM))
 				hk_debug("rootless: not in the cgroup of %s: %m", cgroups[i].file);
 			else
-				r = hk_error_set(err, -errno, "join cgroup: write \"%s\"", cgroups[i].file);
+				r = hk_error_set(err, -errno, "join cgroup: write \"%s\"",
+						 cgroups[i].file);
 		} else if (r == 0) {
 			hk_debug("write(\"%s\", \"0\") ok", cgroups[i].file);
 		}

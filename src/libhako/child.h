@@ -25,9 +25,9 @@ struct hk_child_args {
 	size_t n_cgroups;
 	bool cgroups_optional; /* rootless without limits: may fail to join */
 	const int *bind_fds;   /* per mount: its source, cloned by the runtime, or -1 */
-	int cap_last;	     /* the running kernel's last capability */
-	const char *keyring; /* "_ses.<id>", or NULL for --no-new-keyring */
-	unsigned lsms;	     /* HK_LSM_* enabled on the host */
+	int cap_last;	       /* the running kernel's last capability */
+	const char *keyring;   /* "_ses.<id>", or NULL for --no-new-keyring */
+	unsigned lsms;	       /* HK_LSM_* enabled on the host */
 	/* exec: the running init's pidfd and the namespaces to join through it;
 	 * exec_pidfd is -1 for create. */
 	int exec_pidfd;

@@ -216,8 +216,9 @@ static int move_net_devices(const struct ready_ctx *x, pid_t pid, struct hk_erro
 	pin = openat(x->dirfd, HK_NETNS_PIN, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (pin < 0 || hk_sys_open_tree(netns, "", path, false, &mfd, err) < 0 ||
 	    hk_sys_move_mount(mfd, pin, HK_NETNS_PIN, err) < 0)
-		return pin < 0 ? hk_error_set(err, -errno, "create \"%s\"", HK_NETNS_PIN)
-			       : hk_error_prefix(err, "linux.netDevices: pin the network namespace");
+		return pin < 0
+			   ? hk_error_set(err, -errno, "create \"%s\"", HK_NETNS_PIN)
+			   : hk_error_prefix(err, "linux.netDevices: pin the network namespace");
 	x->st->net_devices = hk_strv_dup(x->spec->net_devices);
 	if (hk_state_save(x->dirfd, x->st, err) < 0)
 		return err->code;
@@ -414,8 +415,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	args.bind_fds = x->bind_fds;
 	/* Rootless: a cgroup we could make but not enter is no error, unless
 	 * the config set limits there. */
-	args.cgroups_optional =
-	    o->rootless && !x->spec->resources.any && !x->spec->n_device_rules;
+	args.cgroups_optional = o->rootless && !x->spec->resources.any && !x->spec->n_device_rules;
 	args.cgroups = x->cgroups;
 	args.n_cgroups = x->n_cgroups;
 	args.seccomp = &x->seccomp;
@@ -468,7 +468,7 @@ static int spawn(const struct hk_create_opts *o, struct create_ctx *x, struct hk
 	 * the files to write "0" into. If it failed meanwhile, it said why, and
 	 * hk_wait_for_ready() reads that. */
 	if (hk_cgroup_send_join_fds(x->socks[0], x->st.cgroup_paths, args.cgroups_optional, err) ==
-		0)
+	    0)
 		hk_sync_send(x->socks[0], HK_SYNC_GO, NULL, -1);
 	else if (err->code != -EPIPE)
 		return err->code;
@@ -609,8 +609,8 @@ int hk_container_load(const char *root, const char *id, int *ret_dirfd, struct h
 }
 
 int hk_container_list(const char *root, bool ids_only,
-		      void (*visit)(const char *id, const struct hk_state *st, enum hk_status status,
-				    void *data),
+		      void (*visit)(const char *id, const struct hk_state *st,
+				    enum hk_status status, void *data),
 		      void *data, struct hk_error *err)
 {
 	_cleanup_strv_free_ char **ids = NULL;

@@ -87,8 +87,8 @@ enum hk_status hk_container_status(int dirfd, const struct hk_state *st);
  * read at the moment is left out.
  */
 int hk_container_list(const char *root, bool ids_only,
-		      void (*visit)(const char *id, const struct hk_state *st, enum hk_status status,
-				    void *data),
+		      void (*visit)(const char *id, const struct hk_state *st,
+				    enum hk_status status, void *data),
 		      void *data, struct hk_error *err);
 /* The OCI state of a container, as pretty JSON. */
 int hk_container_state(const char *root, const char *id, char **ret_json, struct hk_error *err);

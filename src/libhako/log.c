@@ -44,8 +44,9 @@ void hk_log_write(const char *level, const char *fmt, ...)
 
 		hk_time_rfc3339(stamp, sizeof(stamp));
 		hk_json_escape(esc, sizeof(esc), msg);
-		n = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
-			     level, esc, stamp);
+		n = snprintf(line, sizeof(line),
+			     "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", level, esc,
+			     stamp);
 	} else if (strcmp(level, "debug") == 0) {
 		n = snprintf(line, sizeof(line), "hako[%d]: %s\n", (int)getpid(), msg);
 	} else {

@@ -40,7 +40,10 @@ void hk_ns_plan_release(struct hk_ns_plan *plan);
 struct hk_ns_children {
 	int pid, time; /* the caller's, for its children; -1: not changed */
 };
-#define HK_NS_CHILDREN_INIT {-1, -1}
+#define HK_NS_CHILDREN_INIT                                                                        \
+	{                                                                                          \
+		-1, -1                                                                             \
+	}
 int hk_ns_children_enter(const struct hk_spec *spec, const struct hk_ns_plan *plan, int pidfd,
 			 int flags, struct hk_ns_children *saved, struct hk_error *err);
 void hk_ns_children_leave(struct hk_ns_children *saved);

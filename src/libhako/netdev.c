@@ -202,8 +202,8 @@ int hk_netdev_move(int from_ns, const char *name, int to_ns, const char *new_nam
 	/* A name taken there would make the kernel refuse, or worse pick "devN". */
 	if (link_info(to_sock, new_name, &(int){0}, NULL, err) == 0)
 		return hk_error_setx(err, -EEXIST,
-				     "network device \"%s\": the other namespace has a \"%s\"", name,
-				     new_name);
+				     "network device \"%s\": the other namespace has a \"%s\"",
+				     name, new_name);
 	to = to_ns >= 0 ? fcntl(to_ns, F_DUPFD_CLOEXEC, 0)
 			: open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (to < 0)
@@ -213,7 +213,8 @@ int hk_netdev_move(int from_ns, const char *name, int to_ns, const char *new_nam
 	nl_add_attr(&req, IFLA_IFNAME, new_name, strlen(new_name) + 1);
 	r = nl_call(from_nl, &req);
 	if (r < 0)
-		return hk_error_set(err, r, "move network device \"%s\" (as \"%s\")", name, new_name);
+		return hk_error_set(err, r, "move network device \"%s\" (as \"%s\")", name,
+				    new_name);
 	hk_debug("RTM_NEWLINK(\"%s\", IFLA_NET_NS_FD, IFLA_IFNAME \"%s\") ok", name, new_name);
 	if (link_info(to_sock, new_name, &index, NULL, err) < 0)
 		return err->code;
@@ -221,7 +222,8 @@ int hk_netdev_move(int from_ns, const char *name, int to_ns, const char *new_nam
 		((struct ifaddrmsg *)NLMSG_DATA(&addrs.req[i].h))->ifa_index = (unsigned)index;
 		r = nl_call(to_nl, &addrs.req[i]);
 		if (r < 0 && r != -EEXIST)
-			return hk_error_set(err, r, "network device \"%s\": address %zu", new_name, i);
+			return hk_error_set(err, r, "network device \"%s\": address %zu", new_name,
+					    i);
 	}
 	if (addrs.n)
 		hk_debug("RTM_NEWADDR ok: %zu address(es) of \"%s\" kept", addrs.n, new_name);

@@ -38,7 +38,7 @@ bool hk_selfexe_is_sealed(void)
  * unstripped build and would only be copied on every run. 0: copy it all
  * (not an ELF file we understand).
  */
-static off_t loaded_size(int exe, ElfW(Ehdr) *eh)
+static off_t loaded_size(int exe, ElfW(Ehdr) * eh)
 {
 	off_t end = 0;
 

@@ -27,8 +27,8 @@ static void add_mount(struct hk_json *mounts, const char *dest, const char *type
 
 static void add_idmap(struct hk_json *lx, const char *key, unsigned host_id)
 {
-	struct hk_json *m = hk_json_push(hk_json_child(lx, key, HK_JSON_ARRAY),
-					 hk_json_new(HK_JSON_OBJECT));
+	struct hk_json *m =
+	    hk_json_push(hk_json_child(lx, key, HK_JSON_ARRAY), hk_json_new(HK_JSON_OBJECT));
 
 	hk_json_set(m, "containerID", hk_json_new_int(0));
 	hk_json_set(m, "hostID", hk_json_new_int(host_id));
@@ -48,9 +48,9 @@ static struct hk_json *process(void)
 	hk_json_set(user, "gid", hk_json_new_int(0));
 	hk_json_set(p, "args", hk_json_new_strv(STRV("sh")));
 	hk_json_set(p, "env",
-		    hk_json_new_strv(STRV(
-			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-			"TERM=xterm")));
+		    hk_json_new_strv(
+			STRV("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			     "TERM=xterm")));
 	hk_json_set(p, "cwd", hk_json_new_string("/"));
 	c = hk_json_set(p, "capabilities", hk_json_new(HK_JSON_OBJECT));
 	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
@@ -67,9 +67,9 @@ static struct hk_json *process(void)
 struct hk_json *hk_spec_default_tree(bool rootless, uid_t uid, gid_t gid)
 {
 	struct hk_json *c = hk_json_new(HK_JSON_OBJECT), *root, *mounts, *lx, *ns;
-	const char *const *kinds =
-	    rootless ? STRV("pid", "ipc", "uts", "mount", "cgroup", "user")
-		     : STRV("pid", "network", "ipc", "uts", "mount", "cgroup");
+	const char *const *kinds = rootless
+				       ? STRV("pid", "ipc", "uts", "mount", "cgroup", "user")
+				       : STRV("pid", "network", "ipc", "uts", "mount", "cgroup");
 
 	hk_json_set(c, "ociVersion", hk_json_new_string("1.2.0"));
 	hk_json_set(c, "process", process());
@@ -95,7 +95,8 @@ struct hk_json *hk_spec_default_tree(bool rootless, uid_t uid, gid_t gid)
 		add_mount(mounts, "/sys", "none", "/sys",
 			  STRV("rbind", "nosuid", "noexec", "nodev", "ro"));
 	} else {
-		add_mount(mounts, "/sys", "sysfs", "sysfs", STRV("nosuid", "noexec", "nodev", "ro"));
+		add_mount(mounts, "/sys", "sysfs", "sysfs",
+			  STRV("nosuid", "noexec", "nodev", "ro"));
 		add_mount(mounts, "/sys/fs/cgroup", "cgroup", "cgroup",
 			  STRV("nosuid", "noexec", "nodev", "relatime", "ro"));
 	}
@@ -105,10 +106,10 @@ struct hk_json *hk_spec_default_tree(bool rootless, uid_t uid, gid_t gid)
 		add_idmap(lx, "uidMappings", (unsigned)uid);
 		add_idmap(lx, "gidMappings", (unsigned)gid);
 	} else {
-		struct hk_json *deny = hk_json_push(
-		    hk_json_child(hk_json_child(lx, "resources", HK_JSON_OBJECT), "devices",
-				  HK_JSON_ARRAY),
-		    hk_json_new(HK_JSON_OBJECT));
+		struct hk_json *deny =
+		    hk_json_push(hk_json_child(hk_json_child(lx, "resources", HK_JSON_OBJECT),
+					       "devices", HK_JSON_ARRAY),
+				 hk_json_new(HK_JSON_OBJECT));
 		hk_json_set(deny, "allow", hk_json_new_bool(false));
 		hk_json_set(deny, "access", hk_json_new_string("rwm"));
 	}
@@ -116,11 +117,11 @@ struct hk_json *hk_spec_default_tree(bool rootless, uid_t uid, gid_t gid)
 	for (; *kinds; kinds++)
 		hk_json_set(hk_json_push(ns, hk_json_new(HK_JSON_OBJECT)), "type",
 			    hk_json_new_string(*kinds));
-	hk_json_set(lx, "maskedPaths",
-		    hk_json_new_strv(STRV("/proc/acpi", "/proc/asound", "/proc/kcore",
-					  "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-					  "/proc/timer_stats", "/proc/sched_debug",
-					  "/sys/firmware", "/proc/scsi")));
+	hk_json_set(
+	    lx, "maskedPaths",
+	    hk_json_new_strv(STRV("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+				  "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+				  "/proc/sched_debug", "/sys/firmware", "/proc/scsi")));
 	hk_json_set(lx, "readonlyPaths",
 		    hk_json_new_strv(STRV("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
 					  "/proc/sysrq-trigger")));

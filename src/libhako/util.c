@@ -90,10 +90,10 @@ size_t hk_json_escape(char *dst, size_t size, const char *src)
 		unsigned char c = (unsigned char)*src;
 		const char *short_form = c == '"'    ? "\\\""
 					 : c == '\\' ? "\\\\"
-					 : c == '\n'  ? "\\n"
-					 : c == '\t'  ? "\\t"
-					 : c == '\r'  ? "\\r"
-						      : NULL;
+					 : c == '\n' ? "\\n"
+					 : c == '\t' ? "\\t"
+					 : c == '\r' ? "\\r"
+						     : NULL;
 
 		if (short_form) {
 			memcpy(dst + o, short_form, 2);

@@ -52,7 +52,8 @@ int main(void)
 		       strcmp(small, "\\u0001") == 0,
 		   "cut before a sequence that does not fit: %s", small);
 		hk_buf_add_json_string(&q, "x\"");
-		ok(q.len == 5 && memcmp(q.buf, "\"x\\\"\"", 5) == 0, "quoted through the same escaper");
+		ok(q.len == 5 && memcmp(q.buf, "\"x\\\"\"", 5) == 0,
+		   "quoted through the same escaper");
 		hk_buf_release(&q);
 		hk_time_rfc3339(stamp, sizeof(stamp));
 		ok(strlen(stamp) == 30 && stamp[10] == 'T' && stamp[19] == '.' && stamp[29] == 'Z',
@@ -79,9 +80,11 @@ int main(void)
 		hk_json_write_pretty(&w, c);
 		err = (struct hk_error){0};
 		ok(parse(w.buf, &back, &err) == 0, "pretty output parses%s", err.msg);
-		ok(back && !strcmp(hk_json_get(hk_json_get(back, "process"), "args")->items[2]->text,
-				   "echo \"hi\"") &&
-		       !strcmp(hk_json_get(back, "n")->text, "-42") && hk_json_get(back, "t")->boolean,
+		ok(back &&
+		       !strcmp(hk_json_get(hk_json_get(back, "process"), "args")->items[2]->text,
+			       "echo \"hi\"") &&
+		       !strcmp(hk_json_get(back, "n")->text, "-42") &&
+		       hk_json_get(back, "t")->boolean,
 		   "and reads back the same");
 		ok(strstr(w.buf, "\"args\": [\"sh\", \"-c\", \"echo \\\"hi\\\"\"]") != NULL,
 		   "an array of scalars on one line");
