@@ -9,7 +9,7 @@ out=build-fuzz
 mkdir -p $out
 cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -DHAKO_VERSION=\"fuzz\" -Isrc/libhako
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-lib="src/libhako/spec.c src/libhako/spec-process.c src/libhako/spec-resources.c
+lib="src/libhako/spec.c src/libhako/spec-linux.c src/libhako/spec-process.c src/libhako/spec-resources.c
 	src/libhako/spec-seccomp.c src/libhako/caps.c src/libhako/json.c src/libhako/error.c
 	src/libhako/log.c src/libhako/util.c src/libhako/paths.c"
 total=0

@@ -50,3 +50,7 @@ int spec_parse_process(struct spec_ctx *c, struct hk_spec *s, const struct hk_js
 int spec_parse_resources(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *lx);
 /* linux.seccomp into *sc. */
 int spec_parse_seccomp(struct spec_ctx *c, struct hk_seccomp *sc, const struct hk_json *lx);
+/* A propagation name ("rslave") as MS_* flags, 0 if unknown (spec.c's mount option table). */
+unsigned long spec_parse_propagation(const char *name);
+/* spec-linux.c: the "linux" object (resources and seccomp through the two above). */
+int spec_parse_linux(struct spec_ctx *c, struct hk_spec *s, const struct hk_json *root);
