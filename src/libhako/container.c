@@ -202,6 +202,19 @@ static int run_create_hooks(const struct ready_ctx *h, const struct hk_container
  * directory (the devices come back out of it at delete, when the init may be
  * gone), record them, and move each in.
  */
+/* A "host:name" pair of linux.netDevices: *host gets a copy cut at the ':'
+ * (no interface name holds one); returns the name inside, or NULL. */
+static char *split_net_device(const char *pair, char **host)
+{
+	char *name;
+
+	*host = hk_xstrdup(pair);
+	name = strchr(*host, ':');
+	if (name)
+		*name++ = '\0';
+	return name;
+}
+
 static int move_net_devices(const struct ready_ctx *x, pid_t pid, struct hk_error *err)
 {
 	char path[64];
@@ -223,10 +236,9 @@ static int move_net_devices(const struct ready_ctx *x, pid_t pid, struct hk_erro
 	if (hk_state_save(x->dirfd, x->st, err) < 0)
 		return err->code;
 	for (char *const *d = x->spec->net_devices; *d; d++) {
-		_cleanup_free_ char *host = hk_xstrdup(*d);
-		char *name = strchr(host, ':');
+		_cleanup_free_ char *host = NULL;
+		const char *name = split_net_device(*d, &host);
 
-		*name++ = '\0';
 		if (hk_netdev_move(-1, host, netns, name, err) < 0)
 			return hk_error_prefix(err, "linux.netDevices");
 	}
@@ -241,12 +253,11 @@ void hk_net_devices_restore(int dirfd, char *const *devices)
 	/* Back under their host names; one that cannot come back is named. A
 	 * physical one the kernel returns itself when the namespace goes. */
 	for (size_t i = hk_strv_len(devices); netns >= 0 && i-- > 0;) {
-		_cleanup_free_ char *host = hk_xstrdup(devices[i]);
-		char *name = strchr(host, ':');
+		_cleanup_free_ char *host = NULL;
+		const char *name = split_net_device(devices[i], &host);
 
 		if (!name)
 			continue;
-		*name++ = '\0';
 		if (hk_netdev_move(netns, name, -1, host, &err) < 0 && err.code != -ENODEV)
 			hk_warn("linux.netDevices: %s stays in the container: %s", host, err.msg);
 	}
