@@ -357,6 +357,20 @@ struct hk_json *hk_json_get(const struct hk_json *v, const char *key)
 	return NULL;
 }
 
+const char *hk_json_duplicate_key(const struct hk_json *v)
+{
+	const char *dup;
+
+	for (size_t i = 0; i < v->n; i++) {
+		for (size_t j = 0; v->keys && j < i; j++)
+			if (strcmp(v->keys[i], v->keys[j]) == 0)
+				return v->keys[i];
+		if ((dup = hk_json_duplicate_key(v->items[i])))
+			return dup;
+	}
+	return NULL;
+}
+
 const char *hk_json_type_name(enum hk_json_type t)
 {
 	static const char *const names[] = {"null",   "boolean", "number",

@@ -48,6 +48,11 @@ static inline void hk_json_freep(struct hk_json **v)
 /* The member named key of an object, or NULL (also when v is not an object). */
 struct hk_json *hk_json_get(const struct hk_json *v, const char *key);
 const char *hk_json_type_name(enum hk_json_type t);
+/*
+ * The first key that an object in v has twice, or NULL. Image manifests and
+ * configs are refused with one: two readers could each take another value.
+ */
+const char *hk_json_duplicate_key(const struct hk_json *v);
 /* Serialize v compactly into b (used to copy annotations into the state). */
 struct hk_buf;
 void hk_json_write(struct hk_buf *b, const struct hk_json *v);

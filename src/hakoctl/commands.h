@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The hakoctl command line: docker's and podman's words, one file per command. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "store.h"
+
+struct ctl_globals {
+	const char *storage; /* --storage, the image store */
+	const char *runtime; /* --runtime: hako, crun, runc or a path */
+	const char *runroot; /* --runroot: the runtime's state root */
+	bool debug;
+};
+
+/* Each command parses its own options; argv[0] is its name. */
+typedef int (*ctl_command_fn)(const struct ctl_globals *g, int argc, char **argv,
+			      struct hk_error *err);
+
+int ctl_load(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_import(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_images(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_inspect(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_history(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_tag(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_rmi(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_prune(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_system(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+
+/* Open the store named by the globals. */
+int ctl_store_open(const struct ctl_globals *g, struct hk_store *ret, struct hk_error *err);
+/* The decompressed-size cap: HAKO_IMAGE_MAX_BYTES, or 64 GiB. */
+unsigned long long ctl_max_bytes(void);
+/* "12.3MB" as docker prints sizes (powers of 1000). */
+void ctl_human_size(unsigned long long n, char *buf, size_t size);
+/* "3 minutes ago" from an RFC 3339 time. */
+void ctl_human_ago(const char *rfc3339, char *buf, size_t size);

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hakoctl load [-i FILE|-] and hakoctl import FILE|- [NAME[:TAG]]: images in.
+ * What the file is comes from its content (image/load.h); "oci:DIR[:TAG]"
+ * names an OCI image layout directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "load.h"
+#include "commands.h"
+#include "ref.h"
+#include "util.h"
+
+static int open_input(const char *path, int *ret_fd, struct hk_error *err)
+{
+	struct stat st;
+
+	if (!path || strcmp(path, "-") == 0) {
+		if (isatty(0))
+			return hk_error_setx(err, -EINVAL,
+					     "no input: give a file with -i, or pipe one in");
+		*ret_fd = 0;
+		return 0;
+	}
+	*ret_fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (*ret_fd < 0)
+		return hk_error_set(err, -errno, "open \"%s\"", path);
+	if (fstat(*ret_fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+		close(*ret_fd);
+		return hk_error_setx(err, -EISDIR,
+				     "\"%s\" is a directory (an OCI layout is given as oci:%s)",
+				     path, path);
+	}
+	fcntl(*ret_fd, F_SETFL, 0);
+	return 0;
+}
+
+int ctl_load(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	static const struct option opts[] = {
+	    {"input", required_argument, NULL, 'i'},
+	    {"platform", required_argument, NULL, 'p'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct hk_load_opts o = {.progress_fd = 2, .max_bytes = ctl_max_bytes()};
+	const char *input = NULL;
+	_cleanup_close_ int fd = -1;
+	struct hk_store s;
+	struct hk_loaded *loaded = NULL;
+	size_t n = 0;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+i:q", opts, NULL)) != -1)
+		switch (c) {
+		case 'i':
+			input = optarg;
+			break;
+		case 'p':
+			o.platform = optarg;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		default:
+			return hk_error_setx(err, -EINVAL, "see hakoctl load --help");
+		}
+	if (optind < argc)
+		return hk_error_setx(err, -EINVAL, "unexpected argument \"%s\" (the file is -i FILE)",
+				     argv[optind]);
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	if (input && strncmp(input, "oci:", 4) == 0) {
+		_cleanup_free_ char *dir = hk_xstrdup(input + 4);
+		char *tag = strrchr(dir, ':');
+		if (tag)
+			*tag++ = '\0';
+		r = hk_image_load_oci_dir(&s, dir, tag, &o, &loaded, &n, err);
+	} else if ((r = open_input(input, &fd, err)) >= 0) {
+		r = hk_image_load(&s, fd, input ? input : "stdin", &o, &loaded, &n, err);
+	}
+	hk_store_close(&s);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (!loaded[i].names || !loaded[i].names[0])
+			printf("Loaded image: %s\n", loaded[i].id);
+		for (char **name = loaded[i].names; name && *name; name++)
+			printf("Loaded image: %s\n", *name);
+	}
+	hk_loaded_free(loaded, n);
+	return 0;
+}
+
+/* One --change: "CMD ["a","b"]", "CMD a b" (a shell form), "ENV K=V", ... */
+static int parse_argv_value(const char *v, struct hk_json **ret, struct hk_error *err)
+{
+	const char *sh[] = {"/bin/sh", "-c", v, NULL};
+
+	if (v[0] != '[') {
+		*ret = hk_json_new_strv(sh);
+		return 0;
+	}
+	if (hk_json_parse(v, strlen(v), ret, err) < 0)
+		return hk_error_prefix(err, "--change: \"%s\"", v);
+	for (size_t i = 0; i < (*ret)->n; i++)
+		if ((*ret)->type != HK_JSON_ARRAY || (*ret)->items[i]->type != HK_JSON_STRING) {
+			hk_json_free(*ret);
+			return hk_error_setx(err, -EINVAL,
+					     "--change: \"%s\": not a JSON list of strings", v);
+		}
+	if ((*ret)->type != HK_JSON_ARRAY) {
+		hk_json_free(*ret);
+		return hk_error_setx(err, -EINVAL, "--change: \"%s\": not a JSON list", v);
+	}
+	return 0;
+}
+
+static int apply_change(struct hk_json *cfg, const char *change, struct hk_error *err)
+{
+	char word[16];
+	size_t n = strcspn(change, " =");
+	const char *v = change + n;
+	struct hk_json *value = NULL;
+	int r;
+
+	if (n >= sizeof(word) || !*v)
+		return hk_error_setx(err, -EINVAL, "--change \"%s\": expected INSTRUCTION VALUE",
+				     change);
+	for (size_t i = 0; i < n; i++)
+		word[i] = (char)(change[i] >= 'a' && change[i] <= 'z' ? change[i] - 32 : change[i]);
+	word[n] = '\0';
+	v += strspn(v, " =");
+	if (!strcmp(word, "CMD") || !strcmp(word, "ENTRYPOINT")) {
+		if ((r = parse_argv_value(v, &value, err)) < 0)
+			return r;
+		hk_json_set(cfg, !strcmp(word, "CMD") ? "Cmd" : "Entrypoint", value);
+	} else if (!strcmp(word, "ENV")) {
+		char kv[4096];
+		size_t k = strcspn(v, "= ");
+		snprintf(kv, sizeof(kv), "%.*s=%s", (int)k, v, v[k] ? v + k + 1 : "");
+		hk_json_push(hk_json_child(cfg, "Env", HK_JSON_ARRAY), hk_json_new_string(kv));
+	} else if (!strcmp(word, "WORKDIR")) {
+		hk_json_set(cfg, "WorkingDir", hk_json_new_string(v));
+	} else if (!strcmp(word, "USER")) {
+		hk_json_set(cfg, "User", hk_json_new_string(v));
+	} else if (!strcmp(word, "STOPSIGNAL")) {
+		hk_json_set(cfg, "StopSignal", hk_json_new_string(v));
+	} else if (!strcmp(word, "EXPOSE")) {
+		char port[64];
+		snprintf(port, sizeof(port), "%s%s", v, strchr(v, '/') ? "" : "/tcp");
+		hk_json_set(hk_json_child(cfg, "ExposedPorts", HK_JSON_OBJECT), port,
+			    hk_json_new(HK_JSON_OBJECT));
+	} else if (!strcmp(word, "LABEL")) {
+		char key[256];
+		size_t k = strcspn(v, "=");
+		if (!v[k])
+			return hk_error_setx(err, -EINVAL, "--change \"%s\": LABEL KEY=VALUE", change);
+		snprintf(key, sizeof(key), "%.*s", (int)k, v);
+		hk_json_set(hk_json_child(cfg, "Labels", HK_JSON_OBJECT), key,
+			    hk_json_new_string(v + k + 1));
+	} else if (!strcmp(word, "VOLUME")) {
+		hk_json_set(hk_json_child(cfg, "Volumes", HK_JSON_OBJECT), v,
+			    hk_json_new(HK_JSON_OBJECT));
+	} else {
+		return hk_error_setx(err, -EINVAL,
+				     "--change \"%s\": %s is not one of CMD, ENTRYPOINT, ENV, "
+				     "EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR",
+				     change, word);
+	}
+	return 0;
+}
+
+/* The config of an imported rootfs: this machine's platform, now, the changes. */
+static int import_config(char **changes, size_t n, const char *message, struct hk_json **ret,
+			 struct hk_error *err)
+{
+	_cleanup_(hk_json_freep) struct hk_json *cfg = hk_json_new(HK_JSON_OBJECT);
+	const char *platform = hk_platform_default();
+	struct hk_json *c, *h;
+	char arch[32], now[64];
+	int r;
+
+	snprintf(arch, sizeof(arch), "%s", strchr(platform, '/') + 1);
+	*strchrnul(arch, '/') = '\0';
+	hk_time_rfc3339(now, sizeof(now));
+	hk_json_set(cfg, "architecture", hk_json_new_string(arch));
+	hk_json_set(cfg, "os", hk_json_new_string("linux"));
+	hk_json_set(cfg, "created", hk_json_new_string(now));
+	c = hk_json_child(cfg, "config", HK_JSON_OBJECT);
+	hk_json_push(hk_json_child(c, "Env", HK_JSON_ARRAY),
+		     hk_json_new_string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+	for (size_t i = 0; i < n; i++)
+		if ((r = apply_change(c, changes[i], err)) < 0)
+			return r;
+	h = hk_json_push(hk_json_child(cfg, "history", HK_JSON_ARRAY), hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(h, "created", hk_json_new_string(now));
+	hk_json_set(h, "created_by", hk_json_new_string("hakoctl import"));
+	if (message)
+		hk_json_set(h, "comment", hk_json_new_string(message));
+	*ret = TAKE_PTR(cfg);
+	return 0;
+}
+
+int ctl_import(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	static const struct option opts[] = {
+	    {"change", required_argument, NULL, 'c'},
+	    {"message", required_argument, NULL, 'm'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct hk_load_opts o = {.progress_fd = 2, .max_bytes = ctl_max_bytes()};
+	_cleanup_(hk_json_freep) struct hk_json *cfg = NULL;
+	_cleanup_free_ char **changes = hk_xmalloc(argc * sizeof(char *));
+	const char *message = NULL, *name = NULL;
+	char full[300], id[HK_DIGEST_MAX];
+	_cleanup_close_ int fd = -1;
+	struct hk_store s;
+	size_t n = 0;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+c:m:q", opts, NULL)) != -1)
+		switch (c) {
+		case 'c':
+			changes[n++] = optarg;
+			break;
+		case 'm':
+			message = optarg;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		default:
+			return hk_error_setx(err, -EINVAL, "see hakoctl import --help");
+		}
+	if (optind >= argc || argc - optind > 2)
+		return hk_error_setx(err, -EINVAL, "expected FILE|- [NAME[:TAG]]");
+	if (optind + 1 < argc) {
+		name = argv[optind + 1];
+		if ((r = hk_ref_normalize(name, "localhost", full, sizeof(full), err)) < 0)
+			return r;
+	}
+	if ((r = import_config(changes, n, message, &cfg, err)) < 0 ||
+	    (r = open_input(argv[optind], &fd, err)) < 0 || (r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	r = hk_image_import(&s, fd, argv[optind], cfg, &o, id, err);
+	if (r >= 0 && name && (r = hk_store_lock(&s, err)) >= 0) {
+		r = hk_store_tag(&s, full, id, err);
+		hk_store_unlock(&s);
+	}
+	hk_store_close(&s);
+	if (r < 0)
+		return r;
+	printf("%s\n", id);
+	return 0;
+}

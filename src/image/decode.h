@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A decompressing reader. The compression of a stream is told by its first
+ * bytes (its magic), never by a file name, and every format is decoded in
+ * this process by its library: gzip (zlib), xz (liblzma), zstd (libzstd),
+ * bzip2 (libbz2), or none. No external decompressor is ever run.
+ *
+ * While it reads, the decoder hashes what goes in (the blob's digest, as a
+ * registry or an OCI layout names it) and what comes out (a layer's diff_id),
+ * so one pass gives both. The output is capped: a stream that decompresses
+ * to more than max_out bytes (a "zip bomb", or an endless one) fails.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Where the compressed bytes come from: read up to n bytes, 0 at the end. */
+struct hk_source {
+	ssize_t (*read)(void *ctx, void *buf, size_t n, struct hk_error *err);
+	void *ctx;
+};
+
+enum hk_compression {
+	HK_COMPRESSION_NONE,
+	HK_COMPRESSION_GZIP,
+	HK_COMPRESSION_XZ,
+	HK_COMPRESSION_ZSTD,
+	HK_COMPRESSION_BZIP2,
+};
+
+struct hk_decoder;
+
+/* A decoder over src; what it is is known after the first read. */
+struct hk_decoder *hk_decoder_new(struct hk_source src, uint64_t max_out);
+void hk_decoder_free(struct hk_decoder *d);
+static inline void hk_decoder_freep(struct hk_decoder **d)
+{
+	hk_decoder_free(*d);
+}
+/* Up to n decompressed bytes: > 0, 0 at the end, or -errno with err set. */
+ssize_t hk_decoder_read(struct hk_decoder *d, void *buf, size_t n, struct hk_error *err);
+/* Read (and hash) what is left, to the end of the stream. */
+int hk_decoder_drain(struct hk_decoder *d, struct hk_error *err);
+enum hk_compression hk_decoder_compression(const struct hk_decoder *d);
+const char *hk_compression_name(enum hk_compression c);
+/* After the end: "sha256:<hex>" of the input and of the output, and sizes. */
+void hk_decoder_digests(struct hk_decoder *d, char in[72], char out[72]);
+uint64_t hk_decoder_in_bytes(const struct hk_decoder *d);
+uint64_t hk_decoder_out_bytes(const struct hk_decoder *d);
+
+/* SHA-256, one shot: "sha256:<hex>" of data. */
+void hk_sha256_digest(const void *data, size_t len, char out[72]);

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+
+static int rm_tree(int parentfd, const char *name, dev_t dev)
+{
+	struct stat st;
+	DIR *dir;
+	int fd, r = 0;
+
+	if (unlinkat(parentfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || (dev && st.st_dev != dev)) {
+		close(fd);
+		return -EBUSY;
+	}
+	if (!(dir = fdopendir(fd))) {
+		close(fd);
+		return -errno;
+	}
+	for (struct dirent *de; (de = readdir(dir));) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		int q = rm_tree(dirfd(dir), de->d_name, st.st_dev);
+		if (q < 0 && !r)
+			r = q;
+	}
+	closedir(dir);
+	if (r == 0 && unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -errno;
+	return r;
+}
+
+int hk_rm_rf_at(int dirfd, const char *name)
+{
+	return rm_tree(dirfd, name, 0);
+}
