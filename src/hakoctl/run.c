@@ -1,2 +1,495 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hakoctl run [OPTIONS] IMAGE [COMMAND [ARG...]]: a container from an image,
+ * in the foreground. The path, step by step:
+ *
+ * 1. the image: the name resolves in the store (the built-in busybox is made
+ *    on first use);
+ * 2. the rootfs: containers/<id>/ gets upper/ and work/, and an overlay of
+ *    the image's layers is mounted on its rootfs/;
+ * 3. the config: config.json from the image config and the flags (bundle.h),
+ *    with names in --user looked up inside that rootfs;
+ * 4. the runtime: `RUNTIME --root R --log L --log-format json run --bundle
+ *    containers/<id> --pid-file P <id>`, with our stdio (stdin only with -i
+ *    or -t). Signals sent to hakoctl go on to the runtime, which passes them
+ *    to the container; those from the terminal reach both already;
+ * 5. the end: the overlay is unmounted; with --rm the container's dir goes.
+ *
+ * The exit status is the container's. When the container never started
+ * (no pid file), the runtime's error from its log is shown and the status
+ * says why, as docker's: 127 the command was not found, 126 it could not be
+ * run, 125 anything else.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "bundle.h"
 #include "commands.h"
-int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err) { (void)g;(void)argc;(void)argv; return hk_error_setx(err, -38, "todo"); }
+#include "fsutil.h"
+#include "log.h"
+#include "rootfs.h"
+#include "signals.h"
+#include "util.h"
+
+extern char **environ;
+
+struct run_flags {
+	struct hk_bundle_opts b;
+	bool rm, interactive;
+	char **env, **caps_add, **caps_drop, **ulimits;
+	size_t n_env, n_add, n_drop, n_ulimits;
+	const char *image;
+};
+
+static void push(char ***v, size_t *n, const char *s)
+{
+	*v = hk_xrealloc(*v, (*n + 2) * sizeof(char *));
+	(*v)[(*n)++] = (char *)s;
+	(*v)[*n] = NULL;
+}
+
+/* --env-file: KEY=VALUE or KEY per line; # comments and blank lines skipped. */
+static int read_env_file(struct run_flags *f, const char *path, struct hk_error *err)
+{
+	char *text = NULL;
+	int r;
+
+	if ((r = hk_read_regular_file_at(AT_FDCWD, path, 1 << 20, &text, NULL, err)) < 0)
+		return hk_error_prefix(err, "--env-file");
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " \t");
+		if (*line && *line != '#')
+			push(&f->env, &f->n_env, line);
+	}
+	/* The lines point into text, which lives as long as the command. */
+	return 0;
+}
+
+static int security_opt(struct run_flags *f, const char *opt, struct hk_error *err)
+{
+	if (strcmp(opt, "no-new-privileges") == 0 || strcmp(opt, "no-new-privileges:true") == 0 ||
+	    strcmp(opt, "no-new-privileges=true") == 0)
+		f->b.no_new_privileges = true;
+	else if (strncmp(opt, "seccomp=", 8) == 0 || strncmp(opt, "seccomp:", 8) == 0)
+		f->b.seccomp = opt + 8;
+	else
+		return hk_error_setx(err, -EINVAL,
+				     "--security-opt \"%s\": expected no-new-privileges or "
+				     "seccomp=FILE|unconfined",
+				     opt);
+	return 0;
+}
+
+static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_error *err)
+{
+	enum { ENTRYPOINT = 256, ENV_FILE, READ_ONLY, CAP_ADD, CAP_DROP, PRIVILEGED, SECURITY_OPT,
+	       MEMORY_SWAP, CPUS, PIDS_LIMIT, ULIMIT, NETWORK, RM };
+	static const struct option opts[] = {
+	    {"rm", no_argument, NULL, RM},
+	    {"interactive", no_argument, NULL, 'i'},
+	    {"tty", no_argument, NULL, 't'},
+	    {"entrypoint", required_argument, NULL, ENTRYPOINT},
+	    {"env", required_argument, NULL, 'e'},
+	    {"env-file", required_argument, NULL, ENV_FILE},
+	    {"workdir", required_argument, NULL, 'w'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"hostname", required_argument, NULL, 'h'},
+	    {"read-only", no_argument, NULL, READ_ONLY},
+	    {"cap-add", required_argument, NULL, CAP_ADD},
+	    {"cap-drop", required_argument, NULL, CAP_DROP},
+	    {"privileged", no_argument, NULL, PRIVILEGED},
+	    {"security-opt", required_argument, NULL, SECURITY_OPT},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"memory-swap", required_argument, NULL, MEMORY_SWAP},
+	    {"cpus", required_argument, NULL, CPUS},
+	    {"pids-limit", required_argument, NULL, PIDS_LIMIT},
+	    {"ulimit", required_argument, NULL, ULIMIT},
+	    {"network", required_argument, NULL, NETWORK},
+	    {"net", required_argument, NULL, NETWORK},
+	    {NULL, 0, NULL, 0},
+	};
+	char *end;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+ite:w:u:h:m:", opts, NULL)) != -1) {
+		switch (c) {
+		case RM:
+			f->rm = true;
+			break;
+		case 'i':
+			f->interactive = true;
+			break;
+		case 't':
+			f->b.tty = true;
+			break;
+		case ENTRYPOINT:
+			f->b.entrypoint = optarg;
+			break;
+		case 'e':
+			push(&f->env, &f->n_env, optarg);
+			break;
+		case ENV_FILE:
+			if ((r = read_env_file(f, optarg, err)) < 0)
+				return r;
+			break;
+		case 'w':
+			if (optarg[0] != '/')
+				return hk_error_setx(err, -EINVAL, "--workdir \"%s\": not absolute",
+						     optarg);
+			f->b.workdir = optarg;
+			break;
+		case 'u':
+			f->b.user = optarg;
+			break;
+		case 'h':
+			f->b.hostname = optarg;
+			break;
+		case READ_ONLY:
+			f->b.read_only = true;
+			break;
+		case CAP_ADD:
+			push(&f->caps_add, &f->n_add, optarg);
+			break;
+		case CAP_DROP:
+			push(&f->caps_drop, &f->n_drop, optarg);
+			break;
+		case PRIVILEGED:
+			f->b.privileged = true;
+			break;
+		case SECURITY_OPT:
+			if ((r = security_opt(f, optarg, err)) < 0)
+				return r;
+			break;
+		case 'm':
+		case MEMORY_SWAP:
+			if (hk_parse_size(optarg, c == 'm' ? &f->b.memory : &f->b.memory_swap) < 0 &&
+			    strcmp(optarg, "-1") != 0)
+				return hk_error_setx(err, -EINVAL,
+						     "--memory \"%s\": expected a size like 512m",
+						     optarg);
+			if (strcmp(optarg, "-1") == 0)
+				f->b.memory_swap = -1;
+			break;
+		case CPUS:
+			f->b.cpus = strtod(optarg, &end);
+			if (*end || f->b.cpus <= 0)
+				return hk_error_setx(err, -EINVAL, "--cpus \"%s\": expected a number",
+						     optarg);
+			break;
+		case PIDS_LIMIT:
+			if (hk_parse_int64(optarg, &f->b.pids_limit) < 0)
+				return hk_error_setx(err, -EINVAL,
+						     "--pids-limit \"%s\": expected a number", optarg);
+			break;
+		case ULIMIT:
+			push(&f->ulimits, &f->n_ulimits, optarg);
+			break;
+		case NETWORK:
+			if (strcmp(optarg, "none") != 0 && strcmp(optarg, "host") != 0)
+				return hk_error_setx(err, -EINVAL,
+						     "--network \"%s\": none or host (bridges come "
+						     "with hakoctl's networks)",
+						     optarg);
+			f->b.network = optarg;
+			break;
+		default:
+			return hk_error_setx(err, -EINVAL, "see hakoctl run --help");
+		}
+	}
+	if (optind >= argc)
+		return hk_error_setx(err, -EINVAL, "expected an IMAGE");
+	f->image = argv[optind];
+	f->b.args = argv + optind + 1;
+	f->b.env = f->env;
+	f->b.cap_add = f->caps_add;
+	f->b.cap_drop = f->caps_drop;
+	f->b.ulimits = f->ulimits;
+	return 0;
+}
+
+/* The runtime's binary: a path, or a name; "hako" is first looked for beside us. */
+static char *runtime_path(const char *runtime)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (strchr(runtime, '/'))
+		return hk_xstrdup(runtime);
+	if (strcmp(runtime, "hako") == 0 &&
+	    (n = readlink("/proc/self/exe", self, sizeof(self) - 8)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/'))) {
+			strcpy(slash + 1, "hako");
+			if (access(self, X_OK) == 0)
+				return hk_xstrdup(self);
+		}
+	}
+	return hk_xstrdup(runtime); /* posix_spawnp looks in PATH */
+}
+
+struct container {
+	char id[65];
+	int dirfd;	 /* containers/<id> */
+	char dir[PATH_MAX];
+	bool mounted;
+};
+
+static int make_container(struct hk_store *s, const char *image_id, struct container *c,
+			  struct hk_error *err)
+{
+	_cleanup_close_ int parent = openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	unsigned char rnd[32];
+
+	if (parent < 0 || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return hk_error_set(err, -errno, "image store: containers");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(c->dir, sizeof(c->dir), "%s/containers/%s", s->root, c->id);
+	if (mkdirat(parent, c->id, 0700) < 0)
+		return hk_error_set(err, -errno, "mkdir \"%s\"", c->dir);
+	c->dirfd = openat(parent, c->id, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0 || mkdirat(c->dirfd, "upper", 0755) < 0 ||
+	    mkdirat(c->dirfd, "work", 0700) < 0 || mkdirat(c->dirfd, "rootfs", 0755) < 0)
+		return hk_error_set(err, -errno, "container dir \"%s\"", c->dir);
+	return hk_write_atomic_at(c->dirfd, "image", image_id, strlen(image_id), err);
+}
+
+/* The container's dir goes, unless it is kept (no --rm): then only the mount. */
+static void release_container(struct hk_store *s, struct container *c, bool remove)
+{
+	struct hk_error err = {0};
+
+	if (c->dirfd < 0)
+		return;
+	if (c->mounted && hk_rootfs_unmount(c->dirfd, &err) < 0)
+		hk_warn("%s", err.msg);
+	close(c->dirfd);
+	c->dirfd = -1;
+	if (remove) {
+		_cleanup_close_ int parent =
+		    openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int r = hk_rm_rf_at(parent, c->id);
+		if (r < 0)
+			hk_warn("remove \"%s\": %s", c->dir, strerror(-r));
+	}
+}
+
+static int prepare(const struct ctl_globals *g, struct run_flags *f, struct container *c,
+		   struct hk_error *err)
+{
+	_cleanup_(hk_json_freep) struct hk_json *image = NULL, *config = NULL;
+	_cleanup_free_ const char **ids = NULL;
+	char id[HK_DIGEST_MAX];
+	struct hk_buf b = HK_BUF_INIT;
+	struct hk_store s;
+	size_t n;
+	int r, rootfd;
+
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	r = hk_store_resolve(&s, f->image, id, err);
+	if (r == -ENOENT && hk_builtin_wanted(f->image)) {
+		hk_error_clear(err);
+		r = hk_builtin_image(&s, id, err);
+	}
+	if (r < 0 || (r = hk_store_image_config(&s, id, &image, err)) < 0 ||
+	    (r = hk_image_diff_ids(image, &ids, &n, err)) < 0)
+		goto out;
+	if ((r = make_container(&s, id, c, err)) < 0)
+		goto out;
+	hk_debug("container %s of image %s in %s", c->id, id, c->dir);
+	if ((r = hk_rootfs_mount(&s, c->dirfd, ids, n, err)) < 0)
+		goto out;
+	c->mounted = true;
+	f->b.image = image;
+	if (!f->b.hostname) {
+		static char host[13];
+		snprintf(host, sizeof(host), "%.12s", c->id);
+		f->b.hostname = host;
+	}
+	rootfd = openat(c->dirfd, "rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	r = rootfd < 0 ? hk_error_set(err, -errno, "rootfs")
+		       : hk_bundle_config(&f->b, rootfd, &config, err);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (r < 0)
+		goto out;
+	hk_json_write_pretty(&b, config);
+	r = hk_write_atomic_at(c->dirfd, "config.json", b.buf, b.len, err);
+	hk_buf_release(&b);
+out:
+	if (r < 0 && c->dirfd >= 0)
+		release_container(&s, c, true);
+	hk_store_close(&s);
+	return r;
+}
+
+/* The runtime's last error, from its JSON log: {"level":"error","msg":...}. */
+static char *runtime_error(int dirfd)
+{
+	_cleanup_free_ char *text = NULL;
+	struct hk_error err = {0};
+	char *last = NULL;
+
+	if (hk_read_file_at(dirfd, "runtime.log", 1 << 20, &text, NULL, &err) < 0)
+		return NULL;
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct hk_json *v = NULL;
+		const struct hk_json *lvl, *msg;
+
+		if (hk_json_parse(line, strlen(line), &v, &err) < 0)
+			continue;
+		lvl = hk_json_get(v, "level");
+		msg = hk_json_get(v, "msg");
+		if (lvl && msg && lvl->type == HK_JSON_STRING && msg->type == HK_JSON_STRING &&
+		    (strcmp(lvl->text, "error") == 0 || strcmp(lvl->text, "fatal") == 0)) {
+			free(last);
+			last = hk_xstrdup(msg->text);
+		}
+		hk_json_free(v);
+	}
+	return last;
+}
+
+/* docker's statuses for a command that did not start. */
+static int exit_code_for(const char *msg)
+{
+	if (strstr(msg, "no such file or directory") || strstr(msg, "not found"))
+		return 127;
+	if (strstr(msg, "permission denied") || strstr(msg, "exec format error") ||
+	    strstr(msg, "is a directory"))
+		return 126;
+	return 125;
+}
+
+/* Wait for the runtime, passing on the signals sent to us (not those of the tty). */
+static int wait_runtime(pid_t pid, int sfd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status;
+	struct pollfd p[2] = {{pidfd, POLLIN, 0}, {sfd, POLLIN, 0}};
+
+	while (pidfd >= 0) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents)
+			break;
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD &&
+			    si.ssi_code != SI_KERNEL)
+				kill(pid, (int)si.ssi_signo);
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 125;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static int spawn_runtime(const struct ctl_globals *g, const struct run_flags *f,
+			 const struct container *c, const sigset_t *old, pid_t *ret_pid,
+			 struct hk_error *err)
+{
+	_cleanup_free_ char *rt = runtime_path(g->runtime);
+	char root[PATH_MAX], log[PATH_MAX + 16], pidf[PATH_MAX + 16];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	const char *base = strrchr(rt, '/') ? strrchr(rt, '/') + 1 : rt;
+	int r;
+
+	snprintf(root, sizeof(root), "%s", g->runroot ? g->runroot : "/run/hakoctl");
+	if (!g->runroot)
+		snprintf(root, sizeof(root), "/run/hakoctl/%s", base);
+	if ((r = hk_mkdir_p(root, 0700, err)) < 0)
+		return r;
+	snprintf(log, sizeof(log), "%s/runtime.log", c->dir);
+	snprintf(pidf, sizeof(pidf), "%s/pid", c->dir);
+	char *argv[] = {rt,		 "--root", root,   "--log",	 log,  "--log-format",
+			"json",		 "run",	   "--bundle", (char *)c->dir, "--pid-file", pidf,
+			(char *)c->id, NULL, NULL};
+	if (g->debug) {
+		memmove(argv + 2, argv + 1, 12 * sizeof(char *));
+		argv[1] = "--debug";
+	}
+	hk_debug("running %s run --bundle %s %s", rt, c->dir, c->id);
+	posix_spawn_file_actions_init(&fa);
+	if (!f->interactive && !f->b.tty)
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, old);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	r = posix_spawnp(ret_pid, rt, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (r)
+		return hk_error_set(err, -r, "the runtime \"%s\"", rt);
+	return 0;
+}
+
+int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	struct run_flags f = {.b.network = "none"};
+	struct container c = {.dirfd = -1};
+	sigset_t old, mask;
+	_cleanup_close_ int sfd = -1;
+	_cleanup_free_ char *msg = NULL;
+	struct hk_store s;
+	pid_t pid;
+	int r, status;
+
+	if ((r = parse_flags(argc, argv, &f, err)) < 0)
+		goto out;
+	if ((r = prepare(g, &f, &c, err)) < 0)
+		goto out;
+	hk_signals_block_forwarded(&old);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigprocmask(SIG_BLOCK, NULL, &mask);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if ((r = spawn_runtime(g, &f, &c, &old, &pid, err)) < 0)
+		status = 125;
+	else
+		status = wait_runtime(pid, sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r >= 0 && faccessat(c.dirfd, "pid", F_OK, 0) < 0) {
+		/* It never started: the runtime said why on our stderr, and in its log. */
+		msg = runtime_error(c.dirfd);
+		status = msg ? exit_code_for(msg) : 125;
+	}
+	if (ctl_store_open(g, &s, err) >= 0) {
+		release_container(&s, &c, f.rm || r < 0);
+		hk_store_close(&s);
+	}
+	if (r < 0)
+		fprintf(stderr, "hakoctl run: %s\n", err->msg);
+	r = status;
+out:
+	free(f.env);
+	free(f.caps_add);
+	free(f.caps_drop);
+	free(f.ulimits);
+	return r;
+}

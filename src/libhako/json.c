@@ -357,6 +357,21 @@ struct hk_json *hk_json_get(const struct hk_json *v, const char *key)
 	return NULL;
 }
 
+void hk_json_remove(struct hk_json *v, size_t i)
+{
+	if (i >= v->n)
+		return;
+	hk_json_free(v->items[i]);
+	if (v->keys)
+		free(v->keys[i]);
+	for (size_t j = i + 1; j < v->n; j++) {
+		v->items[j - 1] = v->items[j];
+		if (v->keys)
+			v->keys[j - 1] = v->keys[j];
+	}
+	v->n--;
+}
+
 const char *hk_json_duplicate_key(const struct hk_json *v)
 {
 	const char *dup;

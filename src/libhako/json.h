@@ -74,3 +74,5 @@ struct hk_json *hk_json_new_strv(const char *const *s); /* an array of strings *
 struct hk_json *hk_json_push(struct hk_json *array, struct hk_json *item);
 struct hk_json *hk_json_set(struct hk_json *object, const char *key, struct hk_json *value);
 struct hk_json *hk_json_child(struct hk_json *object, const char *key, enum hk_json_type t);
+/* Take item i out of an array or object, and free it. */
+void hk_json_remove(struct hk_json *v, size_t i);
