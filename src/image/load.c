@@ -154,9 +154,21 @@ static void *grow(void *v, size_t n, size_t size)
 	return hk_xrealloc(v, (n + 1) * size);
 }
 
+/* The names of the small files of the formats (load.h); anything else is sniffed. */
+static bool small_by_name(const char *name)
+{
+	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+
+	return has_suffix(name, ".json") || strcmp(base, "json") == 0 ||
+	       strcmp(base, "VERSION") == 0 || strcmp(base, "repositories") == 0 ||
+	       strcmp(base, "oci-layout") == 0;
+}
+
 /*
- * One regular entry. What it is comes from its name and its first bytes:
- * a layer (".../layer.tar", or a blob that is not JSON), or a small file.
+ * One regular entry: a small file by its name (manifests, configs), else by
+ * its first byte, a JSON blob or a layer (a tar, or a compressed one). The
+ * layer's name does not matter: docker writes "<id>/layer.tar", podman
+ * "<digest>.tar", OCI "blobs/sha256/<digest>".
  */
 static int collect_entry(struct hk_store *s, struct hk_collected *c, const char *name,
 			 struct entry_source *es, const struct hk_load_opts *o,
@@ -165,16 +177,16 @@ static int collect_entry(struct hk_store *s, struct hk_collected *c, const char 
 	struct hk_source src = {entry_read, es};
 	unsigned char peek[1];
 	const char *hex = blob_hex(name);
-	bool layer = has_suffix(name, "/layer.tar") || strcmp(name, "layer.tar") == 0;
+	bool layer = false;
 	ssize_t n;
 	int r;
 
-	if (hex && !layer) {
+	if (!small_by_name(name)) {
 		if ((n = entry_read(es, peek, 1, err)) < 0)
 			return hk_error_prefix(err, "\"%s\"", name);
 		es->prefix = peek;
 		es->prefix_len = (size_t)n;
-		layer = n == 1 && peek[0] != '{';
+		layer = n == 1 && peek[0] != '{' && peek[0] != '[';
 	}
 	if (layer) {
 		c->layers = grow(c->layers, c->n_layers, sizeof(*c->layers));
