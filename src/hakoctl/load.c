@@ -82,7 +82,8 @@ int ctl_load(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 		char *tag = strrchr(dir, ':');
 		if (tag)
 			*tag++ = '\0';
-		r = hk_image_load_oci_dir(&s, dir, tag, &o, &loaded, &n, err);
+		o.ref_name = tag;
+		r = hk_image_load_oci_dir(&s, dir, &o, &loaded, &n, err);
 	} else if ((r = open_input(input, &fd, err)) >= 0) {
 		r = hk_image_load(&s, fd, input ? input : "stdin", &o, &loaded, &n, err);
 	}

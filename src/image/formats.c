@@ -235,14 +235,30 @@ static int oci_manifest(const struct hk_collected *c, const struct hk_json *desc
 			return r;
 	}
 	if (ref)
-		add_name(img, ref, strchr(ref, '/') || strchr(ref, ':') ? "docker.io" : "localhost");
+		add_name(img, ref, "docker.io");
 	return check_diff_ids(img, cname, err);
 }
 
+/*
+ * The name an index gives an image: containerd's full name, or the OCI
+ * ref.name when it is a whole reference. A bare tag ("1", "latest", as
+ * skopeo writes for oci:DIR:TAG) names no repository, so it names nothing.
+ */
+static const char *oci_name(const struct hk_json *ann)
+{
+	const char *name = str(ann, "io.containerd.image.name");
+
+	if (name)
+		return name;
+	name = str(ann, "org.opencontainers.image.ref.name");
+	return name && (strchr(name, '/') || strchr(name, ':')) ? name : NULL;
+}
+
 static int oci_index(const struct hk_collected *c, const struct hk_json *index, int depth,
-		     const char *ref, const char *platform, struct hk_found_image **ret,
+		     const char *ref, const struct hk_load_opts *o, struct hk_found_image **ret,
 		     size_t *ret_n, struct hk_error *err)
 {
+	const char *platform = o->platform ? o->platform : hk_platform_default();
 	const struct hk_json *ms = hk_json_get(index, "manifests");
 	size_t before = *ret_n;
 	int r;
@@ -253,17 +269,17 @@ static int oci_index(const struct hk_collected *c, const struct hk_json *index, 
 		return hk_error_setx(err, -ELOOP, "indexes nested too deep");
 	for (size_t i = 0; i < ms->n; i++) {
 		const struct hk_json *d = ms->items[i], *ann = hk_json_get(d, "annotations");
-		const char *name = str(ann, "io.containerd.image.name");
+		const char *name = depth > 0 ? ref : oci_name(ann); /* a platform's: the index's */
 
-		if (!name)
-			name = str(ann, "org.opencontainers.image.ref.name");
-		if (depth > 0)
-			name = ref; /* a platform's manifest: the index's name */
+		if (depth == 0 && o->ref_name && !(str(ann, "org.opencontainers.image.ref.name") &&
+						   strcmp(str(ann, "org.opencontainers.image.ref.name"),
+							  o->ref_name) == 0))
+			continue;
 		if (is_index(d)) {
 			_cleanup_(hk_json_freep) struct hk_json *sub = NULL;
 			char bname[128];
 			if ((r = blob_json(c, d, &sub, bname, sizeof(bname), err)) < 0 ||
-			    (r = oci_index(c, sub, depth + 1, name, platform, ret, ret_n, err)) < 0)
+			    (r = oci_index(c, sub, depth + 1, name, o, ret, ret_n, err)) < 0)
 				return r;
 			continue;
 		}
@@ -274,6 +290,9 @@ static int oci_index(const struct hk_collected *c, const struct hk_json *index, 
 	}
 	if (depth > 0 && *ret_n == before)
 		return hk_error_setx(err, -ENOENT, "no image for platform %s in the index", platform);
+	if (depth == 0 && *ret_n == before)
+		return hk_error_setx(err, -ENOENT, "no image%s%s in the index",
+				     o->ref_name ? " named " : "", o->ref_name ? o->ref_name : "");
 	return 0;
 }
 
@@ -424,9 +443,7 @@ int hk_formats_find(const struct hk_collected *c, const struct hk_load_opts *o,
 		_cleanup_(hk_json_freep) struct hk_json *index = NULL;
 		hk_debug("OCI image layout: index.json");
 		if ((r = hk_collected_json(c, "index.json", &index, err)) >= 0)
-			r = oci_index(c, index, 0, NULL,
-				      o->platform ? o->platform : hk_platform_default(), ret, ret_n,
-				      err);
+			r = oci_index(c, index, 0, NULL, o, ret, ret_n, err);
 		if (r < 0 && !strstr(err->msg, "index.json"))
 			hk_error_prefix(err, "index.json");
 	} else if (hk_collected_file(c, "repositories")) {

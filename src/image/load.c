@@ -154,7 +154,7 @@ static void *grow(void *v, size_t n, size_t size)
 	return hk_xrealloc(v, (n + 1) * size);
 }
 
-/* The names of the small files of the formats (load.h); anything else is sniffed. */
+/* The names of the small files of the formats (load.h). */
 static bool small_by_name(const char *name)
 {
 	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
@@ -165,10 +165,10 @@ static bool small_by_name(const char *name)
 }
 
 /*
- * One regular entry: a small file by its name (manifests, configs), else by
- * its first byte, a JSON blob or a layer (a tar, or a compressed one). The
- * layer's name does not matter: docker writes "<id>/layer.tar", podman
- * "<digest>.tar", OCI "blobs/sha256/<digest>".
+ * One regular entry. Small files (manifests, configs) are known by name;
+ * layers by name and then content: docker writes "<id>/layer.tar", podman
+ * "<digest>.tar", OCI "blobs/sha256/<digest>", which may be a JSON blob too,
+ * told by its first byte. Anything else (a rootfs given to load) is skipped.
  */
 static int collect_entry(struct hk_store *s, struct hk_collected *c, const char *name,
 			 struct entry_source *es, const struct hk_load_opts *o,
@@ -182,6 +182,8 @@ static int collect_entry(struct hk_store *s, struct hk_collected *c, const char 
 	int r;
 
 	if (!small_by_name(name)) {
+		if (!hex && !has_suffix(name, ".tar"))
+			return 0;
 		if ((n = entry_read(es, peek, 1, err)) < 0)
 			return hk_error_prefix(err, "\"%s\"", name);
 		es->prefix = peek;
@@ -503,8 +505,7 @@ static int collect_dir(struct hk_store *s, int layoutfd, struct hk_collected *c,
 	return r;
 }
 
-int hk_image_load_oci_dir(struct hk_store *s, const char *path, const char *tag,
-			  const struct hk_load_opts *o, struct hk_loaded **ret, size_t *ret_n,
+int hk_image_load_oci_dir(struct hk_store *s, const char *path, const struct hk_load_opts *o, struct hk_loaded **ret, size_t *ret_n,
 			  struct hk_error *err)
 {
 	struct hk_collected c = {0};
@@ -512,7 +513,6 @@ int hk_image_load_oci_dir(struct hk_store *s, const char *path, const char *tag,
 	_cleanup_close_ int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r;
 
-	(void)tag;
 	if (dirfd < 0)
 		return hk_error_set(err, -errno, "oci:%s", path);
 	if ((r = collect_dir(s, dirfd, &c, &oo, err)) >= 0)

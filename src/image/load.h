@@ -29,6 +29,7 @@ struct hk_load_opts {
 	bool quiet;
 	int progress_fd; /* -1: none */
 	uint64_t max_bytes; /* the cap on any one decompressed stream */
+	const char *ref_name; /* an OCI layout: only the image of this ref.name */
 };
 
 /* What a load made: each image's id and the names it got. */
@@ -40,9 +41,8 @@ struct hk_loaded {
 /* Load the image archive read from fd (a file, a pipe, stdin). */
 int hk_image_load(struct hk_store *s, int fd, const char *what, const struct hk_load_opts *o,
 		  struct hk_loaded **ret, size_t *ret_n, struct hk_error *err);
-/* Load an OCI image layout directory; tag picks one of its images (NULL: all). */
-int hk_image_load_oci_dir(struct hk_store *s, const char *dir, const char *tag,
-			  const struct hk_load_opts *o, struct hk_loaded **ret, size_t *ret_n,
+/* Load an OCI image layout directory (o->ref_name picks one of its images). */
+int hk_image_load_oci_dir(struct hk_store *s, const char *dir, const struct hk_load_opts *o, struct hk_loaded **ret, size_t *ret_n,
 			  struct hk_error *err);
 void hk_loaded_free(struct hk_loaded *l, size_t n);
 

@@ -18,6 +18,7 @@ import pytest
 BUILD = os.environ.get("HAKO_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 HAKO = os.path.abspath(os.environ.get("HAKO_BIN", os.path.join(BUILD, "hako")))
 BASE_BUNDLE = os.path.abspath(os.path.join(BUILD, "busybox-bundle"))
+HAKOCTL = os.path.abspath(os.environ.get("HAKOCTL_BIN", os.path.join(BUILD, "hakoctl")))
 # The suite's own default parent cgroup (hako's is hako/): another hako user
 # on the machine neither shares it nor keeps it alive.
 PARENT = "hako-test-parent-" + uuid.uuid4().hex[:8]
@@ -142,6 +143,104 @@ def hako(tmp_path_factory):
     leftovers = [c for c in h.ids if cgroup_leftovers(c)]
     shutil.rmtree(root, ignore_errors=True)
     assert not leftovers, f"cgroups left behind: {leftovers}"
+
+
+def mounts_below(path):
+    """Mount points at or below path, deepest first."""
+    path = os.path.realpath(str(path))
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    return sorted({p for p in points if p == path or p.startswith(path + "/")},
+                  key=len, reverse=True)
+
+
+class Ctl:
+    """hakoctl with a store and runtime state of its own, driving the hako
+    under test (HAKO) as its runtime."""
+
+    def __init__(self, top):
+        self.top = top
+        self.store = top / "store"
+        self.runroot = top / "run"
+
+    def argv(self, *args):
+        return [HAKOCTL, "--storage", str(self.store), "--runtime", HAKO,
+                "--runroot", str(self.runroot), *args]
+
+    def __call__(self, *args, check=False, timeout=120, **kw):
+        kw.setdefault("capture_output", True)
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        p = subprocess.run(self.argv(*args), text=True, timeout=timeout, **kw)
+        if check and p.returncode != 0:
+            raise AssertionError(f"hakoctl {args} failed ({p.returncode}): {p.stderr}")
+        return p
+
+    def leftovers(self):
+        """What a finished container or a failed load must not leave."""
+        left = []
+        for d in ("containers", "tmp"):
+            if (self.store / d).exists():
+                left += [f"{d}/{x}" for x in os.listdir(self.store / d)]
+        left += mounts_below(self.store)
+        if self.runroot.exists():  # the runtime's state root; its dot files are caches
+            left += [f"run/{x}" for x in os.listdir(self.runroot) if x[0] != "."]
+        return left
+
+    def cleanup(self):
+        for m in mounts_below(self.top):
+            subprocess.run(["umount", "-l", m], capture_output=True)
+        if self.runroot.exists():
+            p = subprocess.run([HAKO, "--root", str(self.runroot), "list", "-q"],
+                               capture_output=True, text=True)
+            for cid in p.stdout.split():
+                subprocess.run([HAKO, "--root", str(self.runroot), "delete", "--force", cid],
+                               capture_output=True)
+        shutil.rmtree(self.top, ignore_errors=True)
+
+
+@pytest.fixture
+def ctl(tmp_path_factory):
+    c = Ctl(tmp_path_factory.mktemp("hako-test-ctl"))
+    yield c
+    c.cleanup()
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory):
+    """The Debian rootfs in every form (imagekit.py), made once per session."""
+    import imagekit
+    top = tmp_path_factory.mktemp("hako-test-images")
+    rootfs = imagekit.debian_rootfs(top)
+    podman = imagekit.Podman(top / "podman")
+    podman("import", "--change", 'CMD ["/bin/cat", "/etc/os-release"]',
+           "--change", "ENV HAKO_FROM=podman", str(rootfs), "localhost/hako-test-deb:1")
+    out = {"rootfs": rootfs, "docker-archive": top / "podman-docker.tar",
+           "oci-archive": top / "podman-oci.tar", "oci-dir": top / "skopeo-oci",
+           "oci-zstd": top / "skopeo-zstd.tar", "legacy": top / "legacy.tar.xz"}
+    podman("save", "--format", "docker-archive", "-o", str(out["docker-archive"]),
+           "localhost/hako-test-deb:1")
+    podman("save", "--format", "oci-archive", "-o", str(out["oci-archive"]),
+           "localhost/hako-test-deb:1")
+    src = "docker-archive:" + str(out["docker-archive"])
+    imagekit.sh("skopeo", "copy", "-q", src, f"oci:{out['oci-dir']}:1")
+    imagekit.sh("skopeo", "copy", "-q", "--dest-compress-format", "zstd", src,
+                f"oci-archive:{out['oci-zstd']}:hako-test-zstd:1")
+    # umoci: a second layer that deletes a directory and a file (whiteouts)
+    # and adds a file.
+    bundle = top / "umoci-bundle"
+    imagekit.sh("umoci", "unpack", "--image", f"{out['oci-dir']}:1", str(bundle))
+    shutil.rmtree(bundle / "rootfs/usr/share/doc")
+    os.unlink(bundle / "rootfs/etc/debian_version")
+    (bundle / "rootfs/hako-layer2").write_text("from umoci's second layer\n")
+    imagekit.sh("umoci", "repack", "--image", f"{out['oci-dir']}:2", str(bundle))
+    imagekit.sh("umoci", "config", "--image", f"{out['oci-dir']}:2",
+                "--config.cmd", "/bin/cat", "--config.cmd", "/hako-layer2")
+    imagekit.legacy_archive(out["oci-dir"], "2", out["legacy"])
+    podman.close()
+    shutil.rmtree(top / "podman", ignore_errors=True)
+    shutil.rmtree(bundle, ignore_errors=True)
+    yield out
+    shutil.rmtree(top, ignore_errors=True)
 
 
 def pytest_configure(config):
