@@ -10,6 +10,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -171,21 +172,27 @@ static int copy_data(struct archive *a, int fd, const char *entry, struct hk_err
 	return 0;
 }
 
-/* Extended attributes of the entry, but never overlayfs's own. */
-static int set_xattrs(struct archive_entry *e, int fd, const char *entry, struct hk_error *err)
+/*
+ * Extended attributes of the entry dirfd/file, but never overlayfs's own.
+ * The path goes through dirfd's magic link, which names the directory
+ * already opened inside the layer, and lsetxattr(2) does not follow the
+ * last component, so a symlink gets the xattr itself.
+ */
+static int set_xattrs(struct archive_entry *e, int dirfd, const char *file, const char *entry,
+		      struct hk_error *err)
 {
 	const char *name;
 	const void *value;
 	size_t size;
-	char path[32];
+	char path[PATH_MAX], fdp[32];
 
 	archive_entry_xattr_reset(e);
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
 		if (strncmp(name, "trusted.overlay.", 16) == 0 ||
 		    strncmp(name, "user.overlay.", 13) == 0)
 			continue;
-		/* lsetxattr on /proc/self/fd/N of an O_PATH fd reaches a symlink itself. */
-		if (lsetxattr(hk_fd_path(fd, path), name, value, size, 0) < 0 && errno != ENOTSUP)
+		snprintf(path, sizeof(path), "%s/%s", hk_fd_path(dirfd, fdp), file);
+		if (lsetxattr(path, name, value, size, 0) < 0 && errno != ENOTSUP)
 			return hk_error_set(err, -errno, "entry \"%s\": xattr %s", entry, name);
 	}
 	return 0;
@@ -220,7 +227,8 @@ static int make_whiteout(struct unpack *u, int dirfd, const char *name, const ch
 	if (strcmp(name, WHITEOUT_OPAQUE) == 0) {
 		char path[32];
 
-		if (lsetxattr(hk_fd_path(dirfd, path), "trusted.overlay.opaque", "y", 1, 0) < 0)
+		/* setxattr(2) follows the magic link to the directory itself. */
+		if (setxattr(hk_fd_path(dirfd, path), "trusted.overlay.opaque", "y", 1, 0) < 0)
 			return hk_error_set(err, -errno, "entry \"%s\": opaque directory", entry);
 		return 0;
 	}
@@ -311,11 +319,8 @@ static int make_entry(struct unpack *u, struct archive *a, struct archive_entry 
 		return hk_error_setx(err, -EPERM, "entry \"%s\": a file type tar cannot hold",
 				     entry);
 	}
-	{
-		_cleanup_close_ int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || (r = set_xattrs(e, fd, entry, err)) < 0)
-			return fd < 0 ? hk_error_set(err, -errno, "entry \"%s\"", entry) : r;
-	}
+	if ((r = set_xattrs(e, dirfd, name, entry, err)) < 0)
+		return r;
 	return set_meta(u, e, dirfd, name, entry, err);
 }
 

@@ -132,9 +132,10 @@ def tar_bytes(entries, fmt=tarfile.PAX_FORMAT):
 
 
 def docker_archive(layers, config_extra=None, names=("localhost/hako-test-x:1",),
-                   mutate=None):
+                   mutate=None, manifest_text=None):
     """A docker-archive (manifest.json last, as docker writes it) of raw
-    layer tars; mutate(manifest, config) may break it on purpose."""
+    layer tars; mutate(manifest, config) and manifest_text(text) may break
+    it on purpose."""
     diff_ids = ["sha256:" + digest(l) for l in layers]
     config = {"architecture": "amd64", "os": "linux",
               "config": {"Cmd": ["/bin/sh"]},
@@ -148,5 +149,8 @@ def docker_archive(layers, config_extra=None, names=("localhost/hako-test-x:1",)
     if manifest[0]["Config"] is None:
         manifest[0]["Config"] = digest(cfg) + ".json"
     files = [(f"{digest(l)}/layer.tar", l) for l in layers]
-    files += [(manifest[0]["Config"], cfg), ("manifest.json", json.dumps(manifest).encode())]
+    text = json.dumps(manifest)
+    if manifest_text:
+        text = manifest_text(text)
+    files += [(manifest[0]["Config"], cfg), ("manifest.json", text.encode())]
     return tar_bytes([(n, "file", d) for n, d in files])
