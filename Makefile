@@ -14,7 +14,7 @@ check: sanitize
 	meson test -C build --suite unit --print-errorlogs
 	meson test -C build-sanitize --suite unit --no-rebuild --print-errorlogs
 	sh scripts/fuzz.sh $(FUZZ_SECONDS)
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 HAKO_BIN=build-sanitize/hako /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 HAKO_BIN=build-sanitize/hako HAKOCTL_BIN=build-sanitize/hakoctl /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
 	/usr/bin/python3 -m pytest -q tests/integration
 fuzz:
 	sh scripts/fuzz.sh $(FUZZ_SECONDS)
