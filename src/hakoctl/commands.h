@@ -27,6 +27,7 @@ int ctl_tag(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 int ctl_rmi(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_prune(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_save(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_system(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 
 /* Open the store named by the globals. */

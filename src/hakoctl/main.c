@@ -32,6 +32,8 @@ static const struct {
      "[-i FILE|-] [--platform OS/ARCH] [-q]"},
     {"import", ctl_import, "make an image of a rootfs tarball",
      "[--change 'CMD ...']... [-m MESSAGE] FILE|- [NAME[:TAG]]"},
+    {"save", ctl_save, "write an image as a docker-archive or OCI archive",
+     "[-o FILE] [--format docker-archive|oci-archive] IMAGE"},
     {"images", ctl_images, "list images", "[-q] [--digests] [--no-trunc] [--format json]"},
     {"inspect", ctl_inspect, "show an image's config and layers as JSON", "IMAGE..."},
     {"history", ctl_history, "show how an image's layers were made", "[--no-trunc] IMAGE"},

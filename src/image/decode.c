@@ -388,14 +388,31 @@ uint64_t hk_decoder_out_bytes(const struct hk_decoder *d)
 	return d->out_bytes;
 }
 
-void hk_sha256_digest(const void *data, size_t len, char out[72])
+struct hk_sha256 *hk_sha256_new(void)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 
 	if (!md)
 		abort();
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	EVP_DigestUpdate(md, data, len);
-	hex_digest(md, out);
-	EVP_MD_CTX_free(md);
+	return (struct hk_sha256 *)md;
+}
+
+void hk_sha256_update(struct hk_sha256 *h, const void *data, size_t len)
+{
+	EVP_DigestUpdate((EVP_MD_CTX *)h, data, len);
+}
+
+void hk_sha256_final(struct hk_sha256 *h, char out[72])
+{
+	hex_digest((EVP_MD_CTX *)h, out);
+	EVP_MD_CTX_free((EVP_MD_CTX *)h);
+}
+
+void hk_sha256_digest(const void *data, size_t len, char out[72])
+{
+	struct hk_sha256 *h = hk_sha256_new();
+
+	hk_sha256_update(h, data, len);
+	hk_sha256_final(h, out);
 }

@@ -53,3 +53,8 @@ uint64_t hk_decoder_out_bytes(const struct hk_decoder *d);
 
 /* SHA-256, one shot: "sha256:<hex>" of data. */
 void hk_sha256_digest(const void *data, size_t len, char out[72]);
+/* SHA-256 of a stream: new, update as bytes pass, final (which frees it). */
+struct hk_sha256;
+struct hk_sha256 *hk_sha256_new(void);
+void hk_sha256_update(struct hk_sha256 *h, const void *data, size_t len);
+void hk_sha256_final(struct hk_sha256 *h, char out[72]);

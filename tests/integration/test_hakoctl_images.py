@@ -158,3 +158,38 @@ def test_bad_references_and_inputs_are_named(ctl, tmp_path):
     p = ctl("load", "-i", str(rootfs_only))
     assert p.returncode == 125 and "hakoctl import" in p.stderr
     assert ctl.leftovers() == []
+
+
+@pytest.mark.parametrize("fmt", ["docker-archive", "oci-archive"])
+def test_save_then_podman_load_and_back(ctl, images, tmp_path, fmt):
+    """hakoctl save, podman load it, podman save it, hakoctl load that."""
+    load(ctl, images["legacy"])
+    out = tmp_path / "saved.tar"
+    p = ctl("save", "--format", fmt, "-o", str(out), "localhost/hako-test-legacy:1")
+    assert p.returncode == 0, p.stderr
+    assert not [f for f in os.listdir(tmp_path) if "hakoctl-" in f]
+    podman = imagekit.Podman(tmp_path / "podman")
+    try:
+        assert "localhost/hako-test-legacy:1" in podman("load", "-i", str(out))
+        info = json.loads(podman("image", "inspect", "localhost/hako-test-legacy:1"))[0]
+        assert len(info["RootFS"]["Layers"]) == 2
+        assert info["Config"]["Cmd"] == ["/bin/cat", "/hako-layer2"]
+        back = tmp_path / "back.tar"
+        podman("save", "--format", "docker-archive", "-o", str(back),
+               "localhost/hako-test-legacy:1")
+    finally:
+        podman.close()
+    ctl("rmi", "localhost/hako-test-legacy:1", check=True)
+    assert load(ctl, back) == ["localhost/hako-test-legacy:1"]
+    p = ctl("run", "--rm", "localhost/hako-test-legacy:1")
+    assert p.stdout == "from umoci's second layer\n", p.stderr
+    p = ctl("run", "--rm", "localhost/hako-test-legacy:1", "dash", "-c",
+            "test -e /etc/debian_version || echo whiteout kept")
+    assert p.stdout == "whiteout kept\n"
+    runs_debian(ctl, "localhost/hako-test-legacy:1")
+
+
+def test_save_refuses_a_terminal_and_leaves_nothing_on_failure(ctl, tmp_path):
+    p = ctl("save", "-o", str(tmp_path / "x.tar"), "hako-test-missing")
+    assert p.returncode == 125 and "image not known" in p.stderr
+    assert os.listdir(tmp_path) == []
