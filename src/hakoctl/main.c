@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 	struct ctl_globals g = {
 	    .storage = getenv("HAKO_STORAGE") ? getenv("HAKO_STORAGE") : HK_STORE_DEFAULT,
 	    .runtime = "hako",
-	    .runroot = NULL,
+	    .runroot = getenv("HAKO_RUNROOT"),
 	};
 	struct hk_error err = {0};
 	int c, r;
@@ -146,6 +146,7 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return EXIT_HAKOCTL;
 		}
+	hk_log_set_name("hakoctl");
 	hk_log_setup(2, HK_LOG_TEXT, g.debug);
 	if (optind >= argc) {
 		usage(stderr);

@@ -9,15 +9,15 @@
  *    the image's layers is mounted on its rootfs/;
  * 3. the config: config.json from the image config and the flags (bundle.h),
  *    with names in --user looked up inside that rootfs;
- * 4. the runtime: `RUNTIME --root R --log L --log-format json run --bundle
- *    containers/<id> --pid-file P <id>`, with our stdio (stdin only with -i
- *    or -t). Signals sent to hakoctl go on to the runtime, which passes them
+ * 4. the runtime: `RUNTIME --root R --log /proc/self/fd/3 --log-format json
+ *    run --bundle containers/<id> --pid-file P <id>`, with our stdio (stdin
+ *    only with -i or -t) and its log through a pipe (fd 3). Signals sent to hakoctl go on to the runtime, which passes them
  *    to the container; those from the terminal reach both already;
  * 5. the end: the overlay is unmounted; with --rm the container's dir goes.
  *
  * The exit status is the container's. When the container never started
- * (no pid file), the runtime's error from its log is shown and the status
- * says why, as docker's: 127 the command was not found, 126 it could not be
+ * (no pid file), the runtime has shown its error, and that error from its
+ * log gives the status, as docker's: 127 the command was not found, 126 it could not be
  * run, 125 anything else.
  */
 #include <errno.h>
@@ -341,32 +341,57 @@ out:
 	return r;
 }
 
-/* The runtime's last error, from its JSON log: {"level":"error","msg":...}. */
-static char *runtime_error(int dirfd)
+/*
+ * The runtime's log comes through a pipe (its --log is /proc/self/fd/3, our
+ * pipe's write end): one JSON object a line. Under --debug each message is
+ * shown as it comes, the runtime's narration of its kernel steps; the last
+ * error is kept, to give the status when the container never started.
+ */
+struct runtime_log {
+	int fd;
+	bool debug;
+	struct hk_buf pending;
+	char *last_error;
+};
+
+static void log_line(struct runtime_log *l, char *line)
 {
-	_cleanup_free_ char *text = NULL;
 	struct hk_error err = {0};
-	char *last = NULL;
+	struct hk_json *v = NULL;
+	const struct hk_json *lvl, *msg;
 
-	if (hk_read_file_at(dirfd, "runtime.log", 1 << 20, &text, NULL, &err) < 0)
-		return NULL;
-	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		struct hk_json *v = NULL;
-		const struct hk_json *lvl, *msg;
-
-		if (hk_json_parse(line, strlen(line), &v, &err) < 0)
-			continue;
-		lvl = hk_json_get(v, "level");
-		msg = hk_json_get(v, "msg");
-		if (lvl && msg && lvl->type == HK_JSON_STRING && msg->type == HK_JSON_STRING &&
-		    (strcmp(lvl->text, "error") == 0 || strcmp(lvl->text, "fatal") == 0)) {
-			free(last);
-			last = hk_xstrdup(msg->text);
+	if (hk_json_parse(line, strlen(line), &v, &err) < 0)
+		return;
+	lvl = hk_json_get(v, "level");
+	msg = hk_json_get(v, "msg");
+	if (lvl && msg && lvl->type == HK_JSON_STRING && msg->type == HK_JSON_STRING) {
+		if (strcmp(lvl->text, "error") == 0 || strcmp(lvl->text, "fatal") == 0) {
+			free(l->last_error);
+			l->last_error = hk_xstrdup(msg->text);
+		} else if (l->debug) {
+			fprintf(stderr, "runtime: %s\n", msg->text);
 		}
-		hk_json_free(v);
 	}
-	return last;
+	hk_json_free(v);
+}
+
+/* Read what is there (the pipe is non-blocking); false at its end. */
+static bool log_read(struct runtime_log *l)
+{
+	char buf[8192], *nl;
+	ssize_t n;
+
+	while ((n = read(l->fd, buf, sizeof(buf))) > 0) {
+		hk_buf_add(&l->pending, buf, (size_t)n);
+		while ((nl = memchr(l->pending.buf, '\n', l->pending.len))) {
+			size_t len = (size_t)(nl - l->pending.buf) + 1;
+			*nl = '\0';
+			log_line(l, l->pending.buf);
+			memmove(l->pending.buf, l->pending.buf + len, l->pending.len - len + 1);
+			l->pending.len -= len;
+		}
+	}
+	return n != 0;
 }
 
 /* docker's statuses for a command that did not start. */
@@ -381,14 +406,16 @@ static int exit_code_for(const char *msg)
 }
 
 /* Wait for the runtime, passing on the signals sent to us (not those of the tty). */
-static int wait_runtime(pid_t pid, int sfd)
+static int wait_runtime(pid_t pid, int sfd, struct runtime_log *l)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status;
-	struct pollfd p[2] = {{pidfd, POLLIN, 0}, {sfd, POLLIN, 0}};
+	struct pollfd p[3] = {{pidfd, POLLIN, 0}, {sfd, POLLIN, 0}, {l->fd, POLLIN, 0}};
 
 	while (pidfd >= 0) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			break;
+		if (p[2].revents && !log_read(l))
+			p[2].fd = -1;
 		if (p[0].revents)
 			break;
 		if (p[1].revents & POLLIN) {
@@ -403,17 +430,18 @@ static int wait_runtime(pid_t pid, int sfd)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 125;
+	log_read(l); /* what came last, without waiting: a leaked writer may hold the pipe */
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
 }
 
 static int spawn_runtime(const struct ctl_globals *g, const struct run_flags *f,
-			 const struct container *c, const sigset_t *old, pid_t *ret_pid,
+			 const struct container *c, const sigset_t *old, int log_w, pid_t *ret_pid,
 			 struct hk_error *err)
 {
 	_cleanup_free_ char *rt = runtime_path(g->runtime);
-	char root[PATH_MAX], log[PATH_MAX + 16], pidf[PATH_MAX + 16];
+	char root[PATH_MAX], pidf[PATH_MAX + 16];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	const char *base = strrchr(rt, '/') ? strrchr(rt, '/') + 1 : rt;
@@ -424,17 +452,17 @@ static int spawn_runtime(const struct ctl_globals *g, const struct run_flags *f,
 		snprintf(root, sizeof(root), "/run/hakoctl/%s", base);
 	if ((r = hk_mkdir_p(root, 0700, err)) < 0)
 		return r;
-	snprintf(log, sizeof(log), "%s/runtime.log", c->dir);
 	snprintf(pidf, sizeof(pidf), "%s/pid", c->dir);
-	char *argv[] = {rt,		 "--root", root,   "--log",	 log,  "--log-format",
-			"json",		 "run",	   "--bundle", (char *)c->dir, "--pid-file", pidf,
-			(char *)c->id, NULL, NULL};
+	char *argv[] = {rt,	      "--root",	      root,	       "--log", "/proc/self/fd/3",
+			"--log-format", "json",	      "run",	       "--bundle", (char *)c->dir,
+			"--pid-file",   pidf,	      (char *)c->id, NULL,	NULL};
 	if (g->debug) {
 		memmove(argv + 2, argv + 1, 12 * sizeof(char *));
 		argv[1] = "--debug";
 	}
 	hk_debug("running %s run --bundle %s %s", rt, c->dir, c->id);
 	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, log_w, 3);
 	if (!f->interactive && !f->b.tty)
 		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawnattr_init(&attr);
@@ -454,7 +482,8 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 	struct container c = {.dirfd = -1};
 	sigset_t old, mask;
 	_cleanup_close_ int sfd = -1;
-	_cleanup_free_ char *msg = NULL;
+	struct runtime_log log = {.fd = -1, .debug = g->debug, .pending = HK_BUF_INIT};
+	int logp[2] = {-1, -1};
 	struct hk_store s;
 	pid_t pid;
 	int r, status;
@@ -469,16 +498,19 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigprocmask(SIG_BLOCK, NULL, &mask);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if ((r = spawn_runtime(g, &f, &c, &old, &pid, err)) < 0)
+	if (pipe2(logp, O_CLOEXEC | O_NONBLOCK) < 0) {
+		r = hk_error_set(err, -errno, "pipe");
 		status = 125;
-	else
-		status = wait_runtime(pid, sfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (r >= 0 && faccessat(c.dirfd, "pid", F_OK, 0) < 0) {
-		/* It never started: the runtime said why on our stderr, and in its log. */
-		msg = runtime_error(c.dirfd);
-		status = msg ? exit_code_for(msg) : 125;
+	} else {
+		log.fd = logp[0];
+		r = spawn_runtime(g, &f, &c, &old, logp[1], &pid, err);
+		close(logp[1]);
+		status = r < 0 ? 125 : wait_runtime(pid, sfd, &log);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r >= 0 && faccessat(c.dirfd, "pid", F_OK, 0) < 0)
+		/* It never started: the runtime said why on our stderr, and in its log. */
+		status = log.last_error ? exit_code_for(log.last_error) : 125;
 	if (ctl_store_open(g, &s, err) >= 0) {
 		release_container(&s, &c, f.rm || r < 0);
 		hk_store_close(&s);
@@ -487,6 +519,10 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 		fprintf(stderr, "hakoctl run: %s\n", err->msg);
 	r = status;
 out:
+	if (log.fd >= 0)
+		close(log.fd);
+	hk_buf_release(&log.pending);
+	free(log.last_error);
 	free(f.env);
 	free(f.caps_add);
 	free(f.caps_drop);

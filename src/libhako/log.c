@@ -11,6 +11,12 @@
 bool hk_log_debug_enabled;
 static int log_fd = STDERR_FILENO;
 static enum hk_log_format log_format = HK_LOG_TEXT;
+static const char *log_name = "hako";
+
+void hk_log_set_name(const char *name)
+{
+	log_name = name;
+}
 
 void hk_log_setup(int fd, enum hk_log_format format, bool debug)
 {
@@ -48,7 +54,7 @@ void hk_log_write(const char *level, const char *fmt, ...)
 			     "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", level, esc,
 			     stamp);
 	} else if (strcmp(level, "debug") == 0) {
-		n = snprintf(line, sizeof(line), "hako[%d]: %s\n", (int)getpid(), msg);
+		n = snprintf(line, sizeof(line), "%s[%d]: %s\n", log_name, (int)getpid(), msg);
 	} else {
 		n = snprintf(line, sizeof(line), "%s: %s\n", level, msg);
 	}

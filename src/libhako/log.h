@@ -23,6 +23,8 @@ extern bool hk_log_debug_enabled;
 /* Send logs to fd (stderr by default) in the given format. */
 void hk_log_setup(int fd, enum hk_log_format format, bool debug);
 int hk_log_fd(void);
+/* The program name in text debug lines ("hako[pid]: ..."); hakoctl sets its own. */
+void hk_log_set_name(const char *name);
 enum hk_log_format hk_log_format(void);
 
 void hk_log_write(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,294 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""hakoctl beside podman 4.3 (with crun and with runc), in one run.
+
+Run through bench/run.sh, after bench.py, in the same private mount namespace.
+Every engine gets its own store in a temporary directory: hakoctl with
+--storage, podman with --root/--runroot (overlay driver, cgroupfs, no
+network, `--ulimit host` because root lacks CAP_SYS_RESOURCE here).
+
+What is measured (medians of alternating rounds, and ratios):
+  run      `ENGINE run --rm IMAGE /bin/true`, the image in the store (the
+           built-in busybox one), no network; beside it `hako run` of a
+           bundle whose rootfs is that image's files in a plain directory
+  images   `ENGINE images` with 50 images in the store
+  load     `load` of one-layer archives of a Debian rootfs (mmdebstrap,
+           gzip, zstd, xz), into an empty store each time, beside the
+           single-threaded decompressor alone (`gzip -dc`, `zstd -dc`,
+           `xz -dc` to /dev/null), in MB/s of the uncompressed tar
+  import   `import` of the uncompressed rootfs tar
+  disk     20 containers of one image: the store's size by du, before and after
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+import bench  # noqa: E402
+
+ROOT = bench.ROOT
+HAKOCTL = os.path.join(ROOT, "build", "hakoctl")
+PREFIX = f"hako-test-engine-{os.getpid()}"
+
+
+class Engines:
+    def __init__(self, top):
+        self.top = top
+        # podman wants a runroot of at most 50 characters.
+        self.podman_run = tempfile.mkdtemp(prefix="hako-test-pe-", dir="/tmp")
+
+    def hakoctl(self, store, runtime="hako"):
+        return [HAKOCTL, "--storage", os.path.join(self.top, store), "--runtime",
+                bench.RUNTIMES.get(runtime, runtime), "--runroot",
+                os.path.join(self.top, "run-" + store)]
+
+    def podman(self, store, runtime="crun"):
+        return ["podman", "--root", os.path.join(self.top, store), "--runroot",
+                os.path.join(self.podman_run, store[-8:]), "--storage-driver", "overlay",
+                "--cgroup-manager", "cgroupfs", "--events-backend", "none",
+                "--runtime", bench.RUNTIMES.get(runtime, runtime)]
+
+    def close(self):
+        for store in os.listdir(self.top):
+            if store.startswith("podman"):
+                subprocess.run(self.podman(store) + ["system", "reset", "-f"],
+                               capture_output=True)
+        shutil.rmtree(self.podman_run, ignore_errors=True)
+
+
+def sh(argv, **kw):
+    p = subprocess.run(argv, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        raise SystemExit(f"failed ({p.returncode}): {' '.join(argv)}\n{p.stderr}")
+    return p.stdout
+
+
+def timed(argv, stdin=None):
+    """Wall ms of one run of argv."""
+    import time
+    t = time.perf_counter()
+    subprocess.run(argv, check=True, stdin=stdin, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return (time.perf_counter() - t) * 1000
+
+
+def bench_run(e, rounds):
+    busybox = os.path.join(e.top, "busybox.tar")
+    sh(e.hakoctl("hk") + ["run", "--rm", "busybox", "true"])
+    sh(e.hakoctl("hk") + ["save", "-o", busybox, "busybox"])
+    for store in ("podman-crun", "podman-runc"):
+        sh(e.podman(store) + ["load", "-q", "-i", busybox])
+    # hako run of the same files, in a plain directory.
+    os.makedirs(os.path.join(e.top, "bundle"))
+    b = bench.Bench(os.path.join(e.top, "bundle"), False)
+    image_id = json.loads(sh(e.hakoctl("hk") + ["inspect", "busybox"]))[0]["Id"]
+    cfg = json.loads(open(os.path.join(e.top, "hk", "images", image_id[7:])).read())
+    layer = os.path.join(e.top, "hk", "layers", cfg["rootfs"]["diff_ids"][0][7:], "diff")
+    shutil.rmtree(b.rootfs)
+    shutil.copytree(layer, b.rootfs, symlinks=True)
+    ref = "localhost/busybox:latest"
+    cmds = {
+        "hakoctl": e.hakoctl("hk") + ["run", "--rm", "busybox", "/bin/true"],
+        "hakoctl --runtime crun": e.hakoctl("hk", "crun") + ["run", "--rm", "busybox",
+                                                              "/bin/true"],
+        "podman + crun": e.podman("podman-crun") + ["run", "--rm", "--network", "none",
+                                                     "--ulimit", "host", ref, "/bin/true"],
+        "podman + runc": e.podman("podman-runc", "runc") + ["run", "--rm", "--network", "none",
+                                                             "--ulimit", "host", ref,
+                                                             "/bin/true"],
+    }
+    wall = {n: [] for n in list(cmds) + ["hako run"]}
+    cpu = {n: [] for n in wall}
+    for _ in range(rounds):
+        round_cmds = dict(cmds, **{"hako run": b.run_cmd("hako")})
+        for n, (w, c) in bench.hyperfine_round(round_cmds).items():
+            wall[n].append(w)
+            cpu[n].append(c)
+    return wall, cpu
+
+
+def bench_images(e, rounds, count=50):
+    busybox = os.path.join(e.top, "busybox.tar")
+    for i in range(count):
+        sh(e.hakoctl("hk") + ["tag", "busybox", f"localhost/hako-test-many{i}:1"])
+    sh(e.podman("podman-crun") + ["load", "-q", "-i", busybox])
+    for i in range(count):
+        sh(e.podman("podman-crun") + ["tag", "localhost/busybox:latest",
+                                      f"localhost/hako-test-many{i}:1"])
+    # 50 images, not 50 names of one: each gets a config of its own.
+    for i in range(count):
+        tar = os.path.join(e.top, f"img{i}.tar")
+        subprocess.run(["tar", "-cf", tar, "-C", os.path.join(e.top, "bundle", "rootfs"), "."],
+                       check=True)
+        sh(e.hakoctl("hk-many") + ["import", "-q", "--change", f"ENV N={i}", tar,
+                                    f"hako-test-img{i}"])
+        sh(e.podman("podman-many") + ["import", "-q", "--change", f"ENV N={i}", tar,
+                                       f"hako-test-img{i}"])
+        os.unlink(tar)
+    cmds = {"hakoctl": e.hakoctl("hk-many") + ["images"],
+            "podman": e.podman("podman-many") + ["images"]}
+    wall = {n: [] for n in cmds}
+    for _ in range(rounds):
+        for n, (w, _c) in bench.hyperfine_round(cmds).items():
+            wall[n].append(w)
+    return wall
+
+
+def bench_load(e, rounds):
+    import imagekit  # tests/integration: the same Debian rootfs as the tests
+    rootfs = imagekit.debian_rootfs(__import__("pathlib").Path(e.top))
+    size = os.path.getsize(rootfs)
+    podman = imagekit.Podman(__import__("pathlib").Path(e.top) / "podman-src")
+    podman("import", str(rootfs), "localhost/hako-test-deb:1")
+    archive = os.path.join(e.top, "deb.tar")
+    podman("save", "--format", "docker-archive", "-o", archive, "localhost/hako-test-deb:1")
+    podman.close()
+    out = {"size": size, "rows": {}}
+    tools = {"gzip": ["gzip", "-c", "-6"], "zstd": ["zstd", "-q", "-c", "-3"],
+             "xz": ["xz", "-c", "-T1", "-6"]}
+    for comp, argv in tools.items():
+        path = archive + "." + comp
+        with open(archive, "rb") as i, open(path, "wb") as o:
+            subprocess.run(argv, stdin=i, stdout=o, check=True)
+        rows = {"decompressor": [], "hakoctl load": [], "podman load": []}
+        for r in range(rounds):
+            with open(path, "rb") as f:
+                rows["decompressor"].append(timed([comp, "-dc"], stdin=f))
+            store = f"hk-load-{comp}-{r}"
+            rows["hakoctl load"].append(timed(e.hakoctl(store) + ["load", "-q", "-i", path]))
+            shutil.rmtree(os.path.join(e.top, store))
+            pstore = f"podman-load-{comp}-{r}"
+            rows["podman load"].append(timed(e.podman(pstore) + ["load", "-q", "-i", path]))
+            subprocess.run(e.podman(pstore) + ["system", "reset", "-f"], capture_output=True)
+            shutil.rmtree(os.path.join(e.top, pstore), ignore_errors=True)
+        out["rows"][comp] = rows
+    rows = {"hakoctl import": [], "podman import": []}
+    for r in range(rounds):
+        store = f"hk-import-{r}"
+        rows["hakoctl import"].append(timed(e.hakoctl(store) + ["import", "-q", str(rootfs), "x"]))
+        shutil.rmtree(os.path.join(e.top, store))
+        pstore = f"podman-import-{r}"
+        rows["podman import"].append(timed(e.podman(pstore) + ["import", "-q", str(rootfs), "x"]))
+        subprocess.run(e.podman(pstore) + ["system", "reset", "-f"], capture_output=True)
+        shutil.rmtree(os.path.join(e.top, pstore), ignore_errors=True)
+    out["rows"]["none"] = rows
+    return out
+
+
+def du_kib(path):
+    return int(sh(["du", "-sk", "-x", path]).split()[0])
+
+
+def bench_disk(e, n=20):
+    """n containers of the Debian image, kept: the image once, plus uppers."""
+    store = os.path.join(e.top, "hk-disk")
+    sh(e.hakoctl("hk-disk") + ["load", "-q", "-i", os.path.join(e.top, "deb.tar")])
+    before = du_kib(store)
+    for i in range(n):
+        sh(e.hakoctl("hk-disk") + ["run", "localhost/hako-test-deb:1", "/bin/true"])
+    after = du_kib(store)
+    uppers = sum(du_kib(os.path.join(store, "containers", c, "upper"))
+                 for c in os.listdir(os.path.join(store, "containers")))
+    return {"image": before, "after": after, "uppers": uppers, "n": n}
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def report(res, rounds):
+    L = []
+    add = L.append
+    wall, cpu = res["run"]
+    pod = med(wall["podman + crun"])
+    hk = med(wall["hako run"])
+    add(f"**hakoctl beside podman 4.3**, {rounds} alternating rounds, medians (min-max).")
+    add("")
+    add("`ENGINE run --rm IMAGE /bin/true`, the image in the store, no network "
+        "(wall and CPU ms of the whole command):")
+    add("")
+    add("| command | wall ms | CPU ms | wall vs podman + crun | wall vs hako run |")
+    add("|---|---|---|---|---|")
+    for n in wall:
+        w = bench.median_range(wall[n])
+        add(f"| {n} | {bench.fmt_ms(w)} | {bench.fmt_ms(bench.median_range(cpu[n]))} | "
+            f"{w[0] / pod:.3f}x | {w[0] / hk:.2f}x |")
+    add("")
+    im = res["images"]
+    add(f"`images` with 50 images: hakoctl {bench.fmt_ms(bench.median_range(im['hakoctl']))} ms, "
+        f"podman {bench.fmt_ms(bench.median_range(im['podman']))} ms "
+        f"({med(im['hakoctl']) / med(im['podman']):.2f}x).")
+    add("")
+    ld = res["load"]
+    mb = ld["size"] / 1e6
+    add(f"`load` of a one-layer docker-archive of a Debian rootfs ({mb:.0f} MB uncompressed), "
+        "into an empty store, beside the decompressor alone (ms, and MB/s of the tar):")
+    add("")
+    add("| compression | decompressor -dc | hakoctl load | podman load | hakoctl vs podman "
+        "| hakoctl vs decompressor |")
+    add("|---|---|---|---|---|---|")
+    for comp in ("gzip", "zstd", "xz"):
+        r = ld["rows"][comp]
+        d, h, p = med(r["decompressor"]), med(r["hakoctl load"]), med(r["podman load"])
+        add(f"| {comp} | {d:.0f} ({mb / d * 1000:.0f} MB/s) | {h:.0f} ({mb / h * 1000:.0f} MB/s) "
+            f"| {p:.0f} | {h / p:.2f}x | {h / d:.2f}x |")
+    r = ld["rows"]["none"]
+    h, p = med(r["hakoctl import"]), med(r["podman import"])
+    add(f"| none (`import` of the tar) | - | {h:.0f} ({mb / h * 1000:.0f} MB/s) | {p:.0f} "
+        f"| {h / p:.2f}x | - |")
+    add("")
+    dk = res["disk"]
+    add(f"Disk: the image takes {dk['image'] / 1024:.1f} MiB in the store; after {dk['n']} "
+        f"containers of it, {dk['after'] / 1024:.1f} MiB (their upper dirs: "
+        f"{dk['uppers']} KiB in all).")
+    return "\n".join(L)
+
+
+def write_docs(table):
+    for path, begin, end in ((os.path.join(ROOT, "docs", "benchmarks.md"),
+                              "<!-- engine -->", "<!-- /engine -->"),
+                             (os.path.join(ROOT, "README.md"),
+                              "<!-- bench-engine -->", "<!-- /bench-engine -->")):
+        text = open(path).read()
+        if begin in text and end in text:
+            text = text[:text.index(begin) + len(begin)] + "\n" + table + "\n" + \
+                text[text.index(end):]
+            open(path, "w").write(text)
+
+
+def main():
+    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+    quick = "--quick" in sys.argv
+    rounds = 5 if quick else 20
+    top = tempfile.mkdtemp(prefix=PREFIX + "-")
+    e = Engines(top)
+    res = {}
+    try:
+        print("engine: run ...", file=sys.stderr)
+        res["run"] = bench_run(e, rounds)
+        print("engine: images ...", file=sys.stderr)
+        res["images"] = bench_images(e, rounds)
+        print("engine: load and import ...", file=sys.stderr)
+        res["load"] = bench_load(e, 3 if quick else 5)
+        print("engine: disk ...", file=sys.stderr)
+        res["disk"] = bench_disk(e)
+    finally:
+        e.close()
+        for m in reversed(open("/proc/self/mountinfo").read().split("\n")):
+            f = m.split()
+            if len(f) > 4 and f[4].startswith(top):
+                subprocess.run(["umount", "-l", f[4]], capture_output=True)
+        shutil.rmtree(top, ignore_errors=True)
+        bench.remove_cgroups()
+    table = report(res, rounds)
+    print(table)
+    if not quick and "--no-write" not in sys.argv:
+        write_docs(table)
+
+
+if __name__ == "__main__":
+    main()
