@@ -11,7 +11,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 need=""
-for p in crun runc hyperfine; do
+for p in crun runc hyperfine podman mmdebstrap; do
 	command -v "$p" >/dev/null 2>&1 || need="$need $p"
 done
 if [ -n "$need" ]; then
@@ -25,4 +25,5 @@ exec unshare --mount --propagation private sh -c '
 		umount /sys/fs/cgroup/unified
 		mount -t tmpfs -o size=512m,nr_inodes=0,mode=755 hako-bench-no-cgroup2 /sys/fs/cgroup/unified
 	fi
-	exec /usr/bin/python3 bench/bench.py "$@"' bench "$@"
+	/usr/bin/python3 bench/bench.py "$@"
+	exec /usr/bin/python3 bench/engine.py "$@"' bench "$@"
