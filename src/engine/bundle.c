@@ -416,7 +416,8 @@ int hk_bundle_config(const struct hk_bundle_opts *o, int rootfd, struct hk_json 
 	const char *hostname = o->hostname ? o->hostname : "hako";
 	int r;
 
-	hk_json_set(c, "ociVersion", hk_json_new_string("1.2.0"));
+	/* 1.0.2: what every runtime in the field takes (crun 1.8 refuses later ones). */
+	hk_json_set(c, "ociVersion", hk_json_new_string("1.0.2"));
 	hk_json_set(p, "terminal", hk_json_new_bool(o->tty));
 	hk_json_set(c, "hostname", hk_json_new_string(hostname));
 	hk_json_set(hk_json_get(c, "root"), "readonly", hk_json_new_bool(o->read_only));

@@ -101,6 +101,23 @@ static void print_row(struct hk_store *s, const struct row *r, const struct hk_j
 	       no_trunc ? r->id : r->id + 7, ago, size);
 }
 
+struct listed {
+	const char *id;
+	struct hk_json *cfg; /* NULL: unreadable, listed last and not shown */
+};
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct listed *x = a, *y = b;
+	const char *cx = x->cfg ? str(x->cfg, "created") : NULL;
+	const char *cy = y->cfg ? str(y->cfg, "created") : NULL;
+
+	if (!x->cfg || !y->cfg)
+		return !x->cfg - !y->cfg;
+	/* RFC 3339 in UTC ("...Z") sorts as text. */
+	return strcmp(cy ? cy : "", cx ? cx : "");
+}
+
 int ctl_images(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
 {
 	static const struct option opts[] = {
@@ -111,7 +128,9 @@ int ctl_images(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 	_cleanup_(hk_json_freep) struct hk_json *names = NULL;
 	_cleanup_(hk_strv_freep) char **ids = NULL;
 	bool quiet = false, no_trunc = false, json = false, first = true;
+	struct listed *imgs = NULL;
 	struct hk_store s;
+	size_t n;
 	int c, r;
 
 	optind = 0;
@@ -140,34 +159,42 @@ int ctl_images(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 	if ((r = hk_store_names(&s, &names, err)) < 0)
 		goto out;
 	ids = image_ids(&s);
+	n = hk_strv_len(ids);
+	imgs = calloc(n + 1, sizeof(*imgs));
+	for (size_t i = 0; i < n; i++) {
+		imgs[i].id = ids[i];
+		if (hk_store_image_config(&s, ids[i], &imgs[i].cfg, err) < 0)
+			hk_error_clear(err);
+	}
+	/* Newest first, as docker and podman list them. */
+	qsort(imgs, n, sizeof(*imgs), newest_first);
 	if (json)
 		printf("[");
 	else if (!quiet)
 		printf("%-40s %-10s %-12s  %-15s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED",
 		       "SIZE");
-	for (char **id = ids; *id; id++) {
-		_cleanup_(hk_json_freep) struct hk_json *cfg = NULL;
+	for (size_t k = 0; k < n && imgs[k].cfg; k++) {
 		bool named = false;
 
-		if (hk_store_image_config(&s, *id, &cfg, err) < 0) {
-			hk_error_clear(err);
-			continue;
-		}
 		for (size_t i = 0; i < names->n; i++)
 			if (names->items[i]->type == HK_JSON_STRING &&
-			    strcmp(names->items[i]->text, *id) == 0) {
-				print_row(&s, &(struct row){names->keys[i], *id}, cfg, quiet,
-					  no_trunc, json, first);
+			    strcmp(names->items[i]->text, imgs[k].id) == 0) {
+				print_row(&s, &(struct row){names->keys[i], imgs[k].id}, imgs[k].cfg,
+					  quiet, no_trunc, json, first);
 				first = false;
 				named = true;
 				if (quiet)
 					break;
 			}
 		if (!named) {
-			print_row(&s, &(struct row){NULL, *id}, cfg, quiet, no_trunc, json, first);
+			print_row(&s, &(struct row){NULL, imgs[k].id}, imgs[k].cfg, quiet, no_trunc,
+				  json, first);
 			first = false;
 		}
 	}
+	for (size_t i = 0; i < n; i++)
+		hk_json_free(imgs[i].cfg);
+	free(imgs);
 	if (json)
 		printf("\n]\n");
 out:

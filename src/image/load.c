@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,12 +26,25 @@
 #define MAX_SMALL_FILE (16 << 20)
 
 /* An entry's bytes, with what was peeked at put back in front. */
+/* A bar for one layer on a terminal: bytes read of the entry, and the rate. */
+struct bar {
+	int fd;
+	const char *name;
+	uint64_t done;
+	double t0, last;
+};
+
 struct entry_source {
 	struct archive *a; /* the outer archive, or NULL for fd */
 	int fd;
 	const unsigned char *prefix;
 	size_t prefix_len;
+	uint64_t total; /* the entry's size, 0 when not known (a pipe) */
+	struct bar *bar;
 };
+
+static double now(void);
+static void bar_draw(const struct entry_source *es, double t);
 
 static ssize_t entry_read(void *ctx, void *buf, size_t n, struct hk_error *err)
 {
@@ -49,12 +63,39 @@ static ssize_t entry_read(void *ctx, void *buf, size_t n, struct hk_error *err)
 		if (r < 0)
 			return err->code ? err->code
 					 : hk_error_setx(err, -EIO, "%s", archive_error_string(es->a));
-		return r;
+	} else {
+		do
+			r = read(es->fd, buf, n);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			return hk_error_set(err, -errno, "read");
 	}
-	do
-		r = read(es->fd, buf, n);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? hk_error_set(err, -errno, "read") : r;
+	if (es->bar && r > 0) {
+		double t = now();
+		es->bar->done += (uint64_t)r;
+		if (t - es->bar->last > 0.1) {
+			es->bar->last = t;
+			bar_draw(es, t);
+		}
+	}
+	return r;
+}
+
+static void bar_draw(const struct entry_source *es, double t)
+{
+	const struct bar *b = es->bar;
+	double mb = (double)b->done / 1e6, rate = t > b->t0 ? mb / (t - b->t0) : 0;
+	char bar[31];
+	size_t fill = es->total ? (size_t)(30.0 * (double)b->done / (double)es->total) : 0;
+
+	memset(bar, ' ', 30);
+	memset(bar, '=', fill > 30 ? 30 : fill);
+	bar[30] = '\0';
+	if (es->total)
+		dprintf(b->fd, "\r\033[K%-24.24s [%s] %7.1f/%.1f MB %6.1f MB/s", b->name, bar, mb,
+			(double)es->total / 1e6, rate);
+	else
+		dprintf(b->fd, "\r\033[K%-24.24s %7.1f MB %6.1f MB/s", b->name, mb, rate);
 }
 
 /* Progress: a line per layer, or on a terminal one line redrawn. */
@@ -81,17 +122,22 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Unpack one layer from src into a new staging dir. */
-static int stage_layer(struct hk_store *s, struct hk_source src, const char *name,
+/* Unpack one layer from es into a new staging dir. */
+static int stage_layer(struct hk_store *s, struct entry_source *es, const char *name,
 		       const struct hk_load_opts *o, struct hk_entry_layer *l,
 		       struct hk_error *err)
 {
+	struct hk_source src = {entry_read, es};
 	_cleanup_(hk_decoder_freep) struct hk_decoder *dec = hk_decoder_new(src, o->max_bytes);
 	struct hk_unpack_stats stats = {0};
 	struct progress p = {o, o->progress_fd >= 0 && isatty(o->progress_fd)};
 	_cleanup_close_ int fd = -1;
 	double t0 = now();
+	struct bar bar = {o->progress_fd, name, 0, t0, t0};
 	int r;
+
+	if (p.tty && !o->quiet)
+		es->bar = &bar;
 
 	memset(l, 0, sizeof(*l));
 	l->name = hk_xstrdup(name);
@@ -105,6 +151,7 @@ static int stage_layer(struct hk_store *s, struct hk_source src, const char *nam
 	if (stats.skipped_devices)
 		hk_warn("layer \"%s\": %llu device nodes not made", name,
 			(unsigned long long)stats.skipped_devices);
+	es->bar = NULL;
 	progress_layer(&p, l, hk_decoder_compression(dec), hk_decoder_in_bytes(dec), now() - t0);
 	return 0;
 }
@@ -193,7 +240,7 @@ static int collect_entry(struct hk_store *s, struct hk_collected *c, const char 
 	if (layer) {
 		c->layers = grow(c->layers, c->n_layers, sizeof(*c->layers));
 		struct hk_entry_layer *l = &c->layers[c->n_layers++];
-		if ((r = stage_layer(s, src, name, o, l, err)) < 0)
+		if ((r = stage_layer(s, es, name, o, l, err)) < 0)
 			return r;
 		if (hex && strcmp(l->digest + 7, hex) != 0)
 			return hk_error_setx(err, -EINVAL,
@@ -299,7 +346,7 @@ static int collect_tar(struct hk_store *s, int fd, const char *what, struct hk_c
 	if (archive_read_open(a, rd, NULL, outer_read, NULL) != ARCHIVE_OK)
 		goto bad;
 	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
-		struct entry_source es = {.a = a};
+		struct entry_source es = {.a = a, .total = (uint64_t)archive_entry_size(e)};
 
 		clean_entry_name(archive_entry_pathname(e) ? archive_entry_pathname(e) : "", name,
 				 sizeof(name));
@@ -498,6 +545,11 @@ static int collect_dir(struct hk_store *s, int layoutfd, struct hk_collected *c,
 			r = hk_error_set(err, -errno, "\"%s\"", name);
 			break;
 		}
+		{
+			struct stat st;
+			if (fstat(es.fd, &st) == 0)
+				es.total = (uint64_t)st.st_size;
+		}
 		r = collect_entry(s, c, name, &es, o, err);
 		close(es.fd);
 	}
@@ -535,11 +587,14 @@ int hk_image_import(struct hk_store *s, int fd, const char *what, struct hk_json
 {
 	struct entry_source es = {.fd = fd};
 	struct hk_entry_layer l;
+	struct stat st;
 	struct hk_buf b = HK_BUF_INIT;
 	struct hk_json *rootfs;
 	int r;
 
-	if ((r = stage_layer(s, (struct hk_source){entry_read, &es}, what, o, &l, err)) < 0) {
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		es.total = (uint64_t)st.st_size;
+	if ((r = stage_layer(s, &es, what, o, &l, err)) < 0) {
 		free(l.name);
 		return r;
 	}
