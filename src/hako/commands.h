@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "container.h"
+#include "hako.h"
 #include "error.h"
 
 struct hako_globals {

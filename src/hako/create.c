@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "container.h"
+#include "hako.h"
 #include "util.h"
 
 int hako_want_id(int argc, char **argv, int optind_, const char *usage, struct hk_error *err)
@@ -100,15 +100,15 @@ struct hk_create_opts hako_create_opts(const struct hako_globals *g, const char 
 int cmd_create(const struct hako_globals *g, int argc, char **argv, struct hk_error *err)
 {
 	struct hako_create_flags f;
-	struct hk_container c;
+	struct hako_container *c;
 	int i = hako_parse_create_flags(argc, argv, false, &f, err);
 	struct hk_create_opts o;
 
 	if (i < 0)
 		return i;
 	o = hako_create_opts(g, argv[i], &f, false);
-	if (hk_container_create(&o, &c, err) < 0)
+	if (hako_create(&o, &c, NULL, err) < 0)
 		return err->code;
-	hk_container_release(&c);
+	hako_close(c);
 	return 0;
 }

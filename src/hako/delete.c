@@ -4,11 +4,13 @@
 #include <getopt.h>
 
 #include "commands.h"
-#include "container.h"
+#include "hako.h"
+#include "util.h"
 
 int cmd_delete(const struct hako_globals *g, int argc, char **argv, struct hk_error *err)
 {
 	static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	_cleanup_(hako_closep) struct hako_container *ct = NULL;
 	bool force = false;
 	int c, i;
 
@@ -23,7 +25,9 @@ int cmd_delete(const struct hako_globals *g, int argc, char **argv, struct hk_er
 		return i;
 	/* As runc: --force of a container that is gone already is no error
 	 * (containerd's shim deletes once more when it cleans up). */
-	if (hk_container_delete(g->root, argv[i], force, err) < 0)
+	if (hako_open(g->root, argv[i], &ct, err) < 0)
+		return err->code;
+	if (hako_delete(ct, force, err) < 0)
 		return force && err->code == -ENOENT ? 0 : err->code;
 	return 0;
 }

@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "container.h"
+#include "hako.h"
+#include "util.h"
 
 static void print_line(const char *json, void *data)
 {
@@ -41,6 +42,7 @@ int cmd_events(const struct hako_globals *g, int argc, char **argv, struct hk_er
 	static const struct option opts[] = {{"stats", no_argument, NULL, 's'},
 					     {"interval", required_argument, NULL, 'i'},
 					     {NULL, 0, NULL, 0}};
+	_cleanup_(hako_closep) struct hako_container *ct = NULL;
 	bool stats = false;
 	unsigned interval = 5000;
 	int c, i;
@@ -61,5 +63,7 @@ int cmd_events(const struct hako_globals *g, int argc, char **argv, struct hk_er
 	i = hako_want_id(argc, argv, optind, "hako events [--stats] [--interval 5s] ID", err);
 	if (i < 0)
 		return i;
-	return hk_container_events(g->root, argv[i], stats, interval, print_line, NULL, err);
+	if (hako_open(g->root, argv[i], &ct, err) < 0)
+		return err->code;
+	return hako_events(ct, stats, interval, print_line, NULL, err);
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "container.h"
+#include "hako.h"
 #include "signals.h"
 #include "util.h"
 
@@ -41,9 +41,10 @@ int cmd_exec(const struct hako_globals *g, int argc, char **argv, struct hk_erro
 	    {"process-label", required_argument, NULL, LABEL},
 	    {NULL, 0, NULL, 0},
 	};
-	struct hk_exec_opts o = {.root = g->root};
+	struct hk_exec_opts o = {0};
 	_cleanup_free_ char **env = NULL, **caps = NULL;
-	struct hk_container c;
+	_cleanup_(hako_closep) struct hako_container *ct = NULL;
+	_cleanup_(hako_process_freep) struct hako_process *p = NULL;
 	bool detach = false;
 	sigset_t old;
 	int ch, status;
@@ -105,21 +106,17 @@ int cmd_exec(const struct hako_globals *g, int argc, char **argv, struct hk_erro
 	}
 	if (optind >= argc)
 		return hk_error_setx(err, -EINVAL, "exec: expected a container id");
-	o.id = argv[optind];
 	o.args = argv + optind + 1;
 	o.env = env;
 	o.caps = caps;
 	o.keep_terminal = !detach && !o.console_socket;
 	if (!detach)
 		hk_signals_block_forwarded(&old);
-	if (hk_container_exec(&o, &c, err) < 0)
+	if (hako_open(g->root, argv[optind], &ct, err) < 0 || hako_exec(ct, &o, &p, err) < 0)
 		return err->code;
-	if (detach) {
-		hk_container_release(&c);
+	if (detach)
 		return 0;
-	}
-	status = hk_container_wait(&c);
-	hk_container_release(&c);
+	status = hako_wait(p);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return status;
 }

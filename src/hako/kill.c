@@ -5,12 +5,14 @@
 #include <signal.h>
 
 #include "commands.h"
-#include "container.h"
+#include "hako.h"
+#include "util.h"
 #include "signals.h"
 
 int cmd_kill(const struct hako_globals *g, int argc, char **argv, struct hk_error *err)
 {
 	static const struct option opts[] = {{"all", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
+	_cleanup_(hako_closep) struct hako_container *ct = NULL;
 	bool all = false;
 	int c, sig = SIGTERM;
 
@@ -28,5 +30,7 @@ int cmd_kill(const struct hako_globals *g, int argc, char **argv, struct hk_erro
 			return hk_error_setx(err, -EINVAL, "unknown signal \"%s\"",
 					     argv[optind + 1]);
 	}
-	return hk_container_kill(g->root, argv[optind], sig, all, err);
+	if (hako_open(g->root, argv[optind], &ct, err) < 0)
+		return err->code;
+	return hako_kill(ct, sig, all, err);
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "container.h"
+#include "hako.h"
 #include "util.h"
 
 struct listing {
@@ -56,7 +56,7 @@ int cmd_list(const struct hako_globals *g, int argc, char **argv, struct hk_erro
 	else if (!quiet)
 		printf("%-20s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE",
 		       "CREATED", "OWNER");
-	if (hk_container_list(g->root, quiet, print_one, &l, err) < 0)
+	if (hako_list(g->root, quiet, print_one, &l, err) < 0)
 		return err->code;
 	if (l.json && !quiet)
 		printf("]\n");

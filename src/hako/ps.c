@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "container.h"
+#include "hako.h"
 #include "util.h"
 
 static bool has_pid(const pid_t *pids, size_t n, pid_t pid)
@@ -27,6 +27,7 @@ int cmd_ps(const struct hako_globals *g, int argc, char **argv, struct hk_error 
 	static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
 					     {NULL, 0, NULL, 0}};
 	const char *format = "table";
+	_cleanup_(hako_closep) struct hako_container *ct = NULL;
 	_cleanup_free_ pid_t *pids = NULL;
 	struct hk_buf cmd = HK_BUF_INIT;
 	size_t n = 0;
@@ -46,7 +47,7 @@ int cmd_ps(const struct hako_globals *g, int argc, char **argv, struct hk_error 
 		return hk_error_setx(err, -EINVAL, "ps: unknown format \"%s\"", format);
 	if (optind >= argc)
 		return hk_error_setx(err, -EINVAL, "ps: expected a container id");
-	if (hk_container_pids(g->root, argv[optind], &pids, &n, err) < 0)
+	if (hako_open(g->root, argv[optind], &ct, err) < 0 || hako_pids(ct, &pids, &n, err) < 0)
 		return err->code;
 	if (!strcmp(format, "json")) {
 		printf("[");

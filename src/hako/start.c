@@ -2,7 +2,8 @@
 #include <errno.h>
 #include <stddef.h>
 #include "commands.h"
-#include "container.h"
+#include "hako.h"
+#include "util.h"
 
 int cmd_start(const struct hako_globals *g, int argc, char **argv, struct hk_error *err)
 {
@@ -10,5 +11,9 @@ int cmd_start(const struct hako_globals *g, int argc, char **argv, struct hk_err
 
 	if (i < 0)
 		return i;
-	return hk_container_start(g->root, argv[i], err);
+	_cleanup_(hako_closep) struct hako_container *c = NULL;
+
+	if (hako_open(g->root, argv[i], &c, err) < 0)
+		return err->code;
+	return hako_start(c, err);
 }

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "container.h"
+#include "hako.h"
 #include "util.h"
 
 /* "512m", "1G", "1048576" or -1 (unlimited), as runc's RAMInBytes reads them. */
@@ -96,6 +96,7 @@ int cmd_update(const struct hako_globals *g, int argc, char **argv, struct hk_er
 	};
 	struct hk_resources r = {0};
 	const char *file = NULL;
+	_cleanup_(hako_closep) struct hako_container *ct = NULL;
 	int c, i, e = 0;
 
 	optind = 1;
@@ -189,7 +190,8 @@ int cmd_update(const struct hako_globals *g, int argc, char **argv, struct hk_er
 		if (read_resources(file, &r, err) < 0)
 			return err->code;
 	}
-	e = hk_container_update(g->root, argv[i], &r, err);
+	if ((e = hako_open(g->root, argv[i], &ct, err)) >= 0)
+		e = hako_update(ct, &r, err);
 	hk_resources_release(&r);
 	return e;
 }

@@ -207,10 +207,13 @@ int hk_store_commit_layer(struct hk_store *s, const char *name, const char *diff
 
 bool hk_store_has_layer(struct hk_store *s, const char *diff_id)
 {
+	const char *hex = hex_of(diff_id);
 	char path[128];
 
-	snprintf(path, sizeof(path), "layers/%s/size", hex_of(diff_id));
-	return is_hex64(hex_of(diff_id)) && faccessat(s->dirfd, path, F_OK, 0) == 0;
+	if (!is_hex64(hex))
+		return false;
+	snprintf(path, sizeof(path), "layers/%s/size", hex);
+	return faccessat(s->dirfd, path, F_OK, 0) == 0;
 }
 
 uint64_t hk_store_layer_size(struct hk_store *s, const char *diff_id)
