@@ -41,8 +41,8 @@ static int layer_fd(struct hk_store *s, const char *diff_id, struct hk_error *er
 }
 
 /* mount(2), for kernels before lowerdir+: names relative to layers/, from there. */
-static int mount_legacy(struct hk_store *s, int condirfd, const char *const *ids, size_t n,
-			struct hk_error *err)
+static int mount_legacy(struct hk_store *s, int condirfd, int targetfd, const char *const *ids,
+			size_t n, struct hk_error *err)
 {
 	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int layers = openat(s->dirfd, "layers", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -55,7 +55,7 @@ static int mount_legacy(struct hk_store *s, int condirfd, const char *const *ids
 		hk_buf_addf(&opts, "%s%s/diff", i == n - 1 ? "" : ":", ids[i] + 7);
 	hk_buf_addf(&opts, ",upperdir=%s/upper,workdir=%s/work", hk_fd_path(condirfd, c),
 		    hk_fd_path(condirfd, c));
-	snprintf(target, sizeof(target), "%s/rootfs", hk_fd_path(condirfd, c));
+	snprintf(target, sizeof(target), "%s/rootfs", hk_fd_path(targetfd, c));
 	if (opts.len >= 4096)
 		r = hk_error_setx(err, -E2BIG,
 				  "%zu layers: this kernel has no \"lowerdir+\" (Linux 6.8), and "
@@ -69,8 +69,8 @@ static int mount_legacy(struct hk_store *s, int condirfd, const char *const *ids
 	return r;
 }
 
-int hk_rootfs_mount(struct hk_store *s, int condirfd, const char *const *ids, size_t n,
-		    struct hk_error *err)
+int hk_rootfs_mount(struct hk_store *s, int condirfd, int targetfd, const char *const *ids,
+		    size_t n, struct hk_error *err)
 {
 	_cleanup_close_ int fsfd = -1, mfd = -1;
 	char path[32];
@@ -87,7 +87,7 @@ int hk_rootfs_mount(struct hk_store *s, int condirfd, const char *const *ids, si
 		if (fsconfig_str(fsfd, "lowerdir+", hk_fd_path(fd, path)) < 0) {
 			if (errno == EINVAL && i == n - 1) {
 				hk_debug("overlay: no lowerdir+ here, mount(2) with lowerdir=");
-				return mount_legacy(s, condirfd, ids, n, err);
+				return mount_legacy(s, condirfd, targetfd, ids, n, err);
 			}
 			return hk_error_set(err, -errno, "overlay: lowerdir+ layer %zu (%s)", i, ids[i]);
 		}
@@ -106,19 +106,9 @@ int hk_rootfs_mount(struct hk_store *s, int condirfd, const char *const *ids, si
 	mfd = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, 0);
 	if (mfd < 0)
 		return hk_error_set(err, -errno, "fsmount overlay");
-	r = (int)syscall(SYS_move_mount, mfd, "", condirfd, "rootfs", MOVE_MOUNT_F_EMPTY_PATH);
+	r = (int)syscall(SYS_move_mount, mfd, "", targetfd, "rootfs", MOVE_MOUNT_F_EMPTY_PATH);
 	if (r < 0)
 		return hk_error_set(err, -errno, "move_mount the overlay onto rootfs");
 	hk_debug("overlay of %zu layers mounted on the container's rootfs", n);
-	return 0;
-}
-
-int hk_rootfs_unmount(int condirfd, struct hk_error *err)
-{
-	char path[64], c[32];
-
-	snprintf(path, sizeof(path), "%s/rootfs", hk_fd_path(condirfd, c));
-	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-		return hk_error_set(err, -errno, "unmount the container's rootfs");
 	return 0;
 }

@@ -11,10 +11,9 @@
 #include "store.h"
 
 /*
- * Mount the overlay of layers (diff_ids, lowest first) with upper and work
- * dirs below condir (the container's dir in the store) on condir/rootfs.
+ * Mount the overlay of layers (diff_ids, lowest first) with the upper and
+ * work dirs below condir (the container's dir in the store) on
+ * target/rootfs. The caller picks the mount namespace it is made in.
  */
-int hk_rootfs_mount(struct hk_store *s, int condirfd, const char *const *diff_ids, size_t n,
-		    struct hk_error *err);
-/* Unmount condir/rootfs (detached: a process may still hold it). */
-int hk_rootfs_unmount(int condirfd, struct hk_error *err);
+int hk_rootfs_mount(struct hk_store *s, int condirfd, int targetfd, const char *const *diff_ids,
+		    size_t n, struct hk_error *err);

@@ -5,15 +5,18 @@
  *
  * 1. the image: the name resolves in the store (the built-in busybox is made
  *    on first use);
- * 2. the rootfs: containers/<id>/ gets upper/ and work/, and an overlay of
- *    the image's layers is mounted on its rootfs/;
+ * 2. the rootfs: the store's containers/<id>/ gets upper/ and work/; in a
+ *    mount namespace of our own, an overlay of the image's layers is mounted
+ *    on /run/hakoctl/rootfs (the bundle, in /run/hakoctl/bundles/<id>/, names
+ *    it as root.path);
  * 3. the config: config.json from the image config and the flags (bundle.h),
  *    with names in --user looked up inside that rootfs;
  * 4. the runtime: `RUNTIME --root R --log /proc/self/fd/3 --log-format json
- *    run --bundle containers/<id> --pid-file P <id>`, with our stdio (stdin
+ *    run --bundle bundles/<id> --pid-file P <id>`, with our stdio (stdin
  *    only with -i or -t) and its log through a pipe (fd 3). Signals sent to hakoctl go on to the runtime, which passes them
  *    to the container; those from the terminal reach both already;
- * 5. the end: the overlay is unmounted; with --rm the container's dir goes.
+ * 5. the end: the bundle goes, with --rm the container's dir in the store
+ *    too; the overlay goes with our mount namespace when we exit.
  *
  * The exit status is the container's. When the container never started
  * (no pid file), the runtime has shown its error, and that error from its
@@ -25,11 +28,13 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -244,18 +249,35 @@ static char *runtime_path(const char *runtime)
 	return hk_xstrdup(runtime); /* posix_spawnp looks in PATH */
 }
 
+/*
+ * A container is in two places: what must last (its upper and work dirs and
+ * the image it uses, which rmi checks) in the store, containers/<id>/; its
+ * bundle (config.json and the pid file) under the run dir,
+ * /run/hakoctl/bundles/<id>/, on tmpfs, where making and removing files
+ * costs next to nothing. Its rootfs is mounted on /run/hakoctl/rootfs, the
+ * same directory for every container: each mounts it in a mount namespace
+ * of its own.
+ */
 struct container {
 	char id[65];
-	int dirfd;	 /* containers/<id> */
-	char dir[PATH_MAX];
-	bool mounted;
+	int dirfd;    /* the store's containers/<id> */
+	int bundlefd; /* bundles/<id> */
+	int runfd;    /* the run dir, which holds rootfs/ */
+	char dir[PATH_MAX], bundle[PATH_MAX], rootfs[PATH_MAX];
 };
 
-static int make_container(struct hk_store *s, const char *image_id, struct container *c,
-			  struct hk_error *err)
+/* The run dir: the runtime's state root and the bundles below it. */
+static const char *run_dir(const struct ctl_globals *g)
+{
+	return g->runroot ? g->runroot : "/run/hakoctl";
+}
+
+static int make_container(const struct ctl_globals *g, struct hk_store *s, const char *image_id,
+			  struct container *c, struct hk_error *err)
 {
 	_cleanup_close_ int parent = openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	unsigned char rnd[32];
+	int r;
 
 	if (parent < 0 || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return hk_error_set(err, -errno, "image store: containers");
@@ -266,27 +288,49 @@ static int make_container(struct hk_store *s, const char *image_id, struct conta
 		return hk_error_set(err, -errno, "mkdir \"%s\"", c->dir);
 	c->dirfd = openat(parent, c->id, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0 || mkdirat(c->dirfd, "upper", 0755) < 0 ||
-	    mkdirat(c->dirfd, "work", 0700) < 0 || mkdirat(c->dirfd, "rootfs", 0755) < 0)
+	    mkdirat(c->dirfd, "work", 0700) < 0)
 		return hk_error_set(err, -errno, "container dir \"%s\"", c->dir);
-	return hk_write_atomic_at(c->dirfd, "image", image_id, strlen(image_id), err);
+	if ((r = hk_write_atomic_at(c->dirfd, "image", image_id, strlen(image_id), err)) < 0)
+		return r;
+	snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", run_dir(g));
+	snprintf(c->bundle, sizeof(c->bundle), "%s/bundles/%s", run_dir(g), c->id);
+	if ((r = hk_mkdir_p(c->rootfs, 0700, err)) < 0 || (r = hk_mkdir_p(c->bundle, 0700, err)) < 0)
+		return r;
+	c->bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	c->runfd = open(run_dir(g), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->bundlefd < 0 || c->runfd < 0)
+		return hk_error_set(err, -errno, "bundle \"%s\"", c->bundle);
+	return 0;
 }
 
-/* The container's dir goes, unless it is kept (no --rm): then only the mount. */
+/* The bundle goes; the container's dir too, unless it is kept (no --rm). */
 static void release_container(struct hk_store *s, struct container *c, bool remove)
 {
-	struct hk_error err = {0};
+	int r;
 
+	if (c->runfd >= 0)
+		close(c->runfd);
+	c->runfd = -1;
+	if (c->bundlefd >= 0) {
+		_cleanup_close_ int bundles = -1;
+		char *slash = strrchr(c->bundle, '/');
+
+		*slash = '\0';
+		bundles = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		*slash = '/';
+		if ((r = hk_rm_rf_at(bundles, c->id)) < 0)
+			hk_warn("remove \"%s\": %s", c->bundle, strerror(-r));
+		close(c->bundlefd);
+		c->bundlefd = -1;
+	}
 	if (c->dirfd < 0)
 		return;
-	if (c->mounted && hk_rootfs_unmount(c->dirfd, &err) < 0)
-		hk_warn("%s", err.msg);
 	close(c->dirfd);
 	c->dirfd = -1;
 	if (remove) {
 		_cleanup_close_ int parent =
 		    openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		int r = hk_rm_rf_at(parent, c->id);
-		if (r < 0)
+		if ((r = hk_rm_rf_at(parent, c->id)) < 0)
 			hk_warn("remove \"%s\": %s", c->dir, strerror(-r));
 	}
 }
@@ -312,30 +356,30 @@ static int prepare(const struct ctl_globals *g, struct run_flags *f, struct cont
 	if (r < 0 || (r = hk_store_image_config(&s, id, &image, err)) < 0 ||
 	    (r = hk_image_diff_ids(image, &ids, &n, err)) < 0)
 		goto out;
-	if ((r = make_container(&s, id, c, err)) < 0)
+	if ((r = make_container(g, &s, id, c, err)) < 0)
 		goto out;
-	hk_debug("container %s of image %s in %s", c->id, id, c->dir);
-	if ((r = hk_rootfs_mount(&s, c->dirfd, ids, n, err)) < 0)
+	hk_debug("container %s of image %s in %s, its bundle in %s", c->id, id, c->dir, c->bundle);
+	if ((r = hk_rootfs_mount(&s, c->dirfd, c->runfd, ids, n, err)) < 0)
 		goto out;
-	c->mounted = true;
 	f->b.image = image;
 	if (!f->b.hostname) {
 		static char host[13];
 		snprintf(host, sizeof(host), "%.12s", c->id);
 		f->b.hostname = host;
 	}
-	rootfd = openat(c->dirfd, "rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	rootfd = openat(c->runfd, "rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	r = rootfd < 0 ? hk_error_set(err, -errno, "rootfs")
 		       : hk_bundle_config(&f->b, rootfd, &config, err);
 	if (rootfd >= 0)
 		close(rootfd);
 	if (r < 0)
 		goto out;
+	hk_json_set(hk_json_get(config, "root"), "path", hk_json_new_string(c->rootfs));
 	hk_json_write_pretty(&b, config);
-	r = hk_write_atomic_at(c->dirfd, "config.json", b.buf, b.len, err);
+	r = hk_write_atomic_at(c->bundlefd, "config.json", b.buf, b.len, err);
 	hk_buf_release(&b);
 out:
-	if (r < 0 && c->dirfd >= 0)
+	if (r < 0)
 		release_container(&s, c, true);
 	hk_store_close(&s);
 	return r;
@@ -447,20 +491,18 @@ static int spawn_runtime(const struct ctl_globals *g, const struct run_flags *f,
 	const char *base = strrchr(rt, '/') ? strrchr(rt, '/') + 1 : rt;
 	int r;
 
-	snprintf(root, sizeof(root), "%s", g->runroot ? g->runroot : "/run/hakoctl");
-	if (!g->runroot)
-		snprintf(root, sizeof(root), "/run/hakoctl/%s", base);
+	snprintf(root, sizeof(root), "%s/%s", run_dir(g), base);
 	if ((r = hk_mkdir_p(root, 0700, err)) < 0)
 		return r;
-	snprintf(pidf, sizeof(pidf), "%s/pid", c->dir);
+	snprintf(pidf, sizeof(pidf), "%s/pid", c->bundle);
 	char *argv[] = {rt,	      "--root",	      root,	       "--log", "/proc/self/fd/3",
-			"--log-format", "json",	      "run",	       "--bundle", (char *)c->dir,
+			"--log-format", "json",	      "run",	       "--bundle", (char *)c->bundle,
 			"--pid-file",   pidf,	      (char *)c->id, NULL,	NULL};
 	if (g->debug) {
 		memmove(argv + 2, argv + 1, 12 * sizeof(char *));
 		argv[1] = "--debug";
 	}
-	hk_debug("running %s run --bundle %s %s", rt, c->dir, c->id);
+	hk_debug("running %s run --bundle %s %s", rt, c->bundle, c->id);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, log_w, 3);
 	if (!f->interactive && !f->b.tty)
@@ -479,7 +521,7 @@ static int spawn_runtime(const struct ctl_globals *g, const struct run_flags *f,
 int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
 {
 	struct run_flags f = {.b.network = "none"};
-	struct container c = {.dirfd = -1};
+	struct container c = {.dirfd = -1, .bundlefd = -1, .runfd = -1};
 	sigset_t old, mask;
 	_cleanup_close_ int sfd = -1;
 	struct runtime_log log = {.fd = -1, .debug = g->debug, .pending = HK_BUF_INIT};
@@ -490,6 +532,17 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 
 	if ((r = parse_flags(argc, argv, &f, err)) < 0)
 		goto out;
+	/*
+	 * The rootfs is mounted in a mount namespace of our own, which the
+	 * runtime and the container inherit: nothing is mounted on the host, so
+	 * nothing is left mounted if we are killed, and no unmount waits at the
+	 * end (the kernel takes the overlay down with the namespace).
+	 */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		r = hk_error_set(err, -errno, "a mount namespace for the container's rootfs");
+		goto out;
+	}
+	hk_debug("unshare(CLONE_NEWNS): the rootfs is mounted in a mount namespace of our own");
 	if ((r = prepare(g, &f, &c, err)) < 0)
 		goto out;
 	hk_signals_block_forwarded(&old);
@@ -508,7 +561,7 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 		status = r < 0 ? 125 : wait_runtime(pid, sfd, &log);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (r >= 0 && faccessat(c.dirfd, "pid", F_OK, 0) < 0)
+	if (r >= 0 && faccessat(c.bundlefd, "pid", F_OK, 0) < 0)
 		/* It never started: the runtime said why on our stderr, and in its log. */
 		status = log.last_error ? exit_code_for(log.last_error) : 125;
 	if (ctl_store_open(g, &s, err) >= 0) {

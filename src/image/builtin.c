@@ -5,8 +5,6 @@
  * gets a diff_id like any layer. Its timestamps are those of the busybox
  * binary, so the same busybox gives the same image id on every machine.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +17,7 @@
 
 #include "builtin.h"
 #include "load.h"
+#include "tarwrite.h"
 #include "util.h"
 
 bool hk_builtin_wanted(const char *name)
@@ -27,24 +26,27 @@ bool hk_builtin_wanted(const char *name)
 	       strcmp(name, HK_BUILTIN_NAME) == 0 || strcmp(name, "localhost/busybox") == 0;
 }
 
-static void add(struct archive *a, const char *path, mode_t type, mode_t mode, time_t mtime,
-		const char *link, const void *data, size_t len)
+static int fd_write(void *ctx, const void *buf, size_t n)
 {
-	struct archive_entry *e = archive_entry_new();
+	int fd = *(int *)ctx;
 
-	archive_entry_set_pathname(e, path);
-	archive_entry_set_filetype(e, type);
-	archive_entry_set_perm(e, mode);
-	archive_entry_set_mtime(e, mtime, 0);
-	archive_entry_set_uid(e, 0);
-	archive_entry_set_gid(e, 0);
-	if (link)
-		archive_entry_set_symlink(e, link);
-	archive_entry_set_size(e, (la_int64_t)len);
-	archive_write_header(a, e);
-	if (len)
-		archive_write_data(a, data, len);
-	archive_entry_free(e);
+	for (size_t done = 0; done < n;) {
+		ssize_t w = write(fd, (const char *)buf + done, n - done);
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		done += w > 0 ? (size_t)w : 0;
+	}
+	return 0;
+}
+
+static int add(struct hk_tar *t, const char *path, mode_t mode, time_t mtime, const char *link,
+	       const void *data, size_t len, struct hk_error *err)
+{
+	struct hk_tar_entry e = {
+	    .name = path, .mode = mode, .size = len, .mtime = mtime, .link = link};
+	int r = hk_tar_header(t, &e, err);
+
+	return r < 0 || !len ? r : hk_tar_data(t, data, len, err);
 }
 
 /* The applets this busybox has, from `busybox --list`. */
@@ -88,10 +90,11 @@ static int write_tar(int fd, struct hk_error *err)
 	static const char *const dirs[] = {"dev", "etc", "proc", "root", "sys", "usr", "var"};
 	_cleanup_close_ int bb = open(HK_BUILTIN_BUSYBOX, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *list = NULL;
-	struct archive *a;
+	struct hk_tar t = {fd_write, &fd, 0, 0};
 	struct stat st;
 	void *data;
 	char path[300];
+	int r;
 
 	if (bb < 0 || fstat(bb, &st) < 0)
 		return hk_error_set(err, -errno,
@@ -102,28 +105,32 @@ static int write_tar(int fd, struct hk_error *err)
 	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, bb, 0);
 	if (data == MAP_FAILED)
 		return hk_error_set(err, -errno, "mmap %s", HK_BUILTIN_BUSYBOX);
-	a = archive_write_new();
-	archive_write_set_format_pax_restricted(a);
-	archive_write_open_fd(a, fd);
-	add(a, "bin", AE_IFDIR, 0755, st.st_mtime, NULL, NULL, 0);
-	add(a, "bin/busybox", AE_IFREG, 0755, st.st_mtime, NULL, data, (size_t)st.st_size);
-	for (char *save = NULL, *app = strtok_r(list, "\n", &save); app;
+	r = add(&t, "bin", S_IFDIR | 0755, st.st_mtime, NULL, NULL, 0, err);
+	if (r >= 0)
+		r = add(&t, "bin/busybox", S_IFREG | 0755, st.st_mtime, NULL, data,
+			(size_t)st.st_size, err);
+	for (char *save = NULL, *app = strtok_r(list, "\n", &save); r >= 0 && app;
 	     app = strtok_r(NULL, "\n", &save)) {
 		if (strcmp(app, "busybox") == 0 || strchr(app, '/'))
 			continue;
 		snprintf(path, sizeof(path), "bin/%s", app);
-		add(a, path, AE_IFLNK, 0777, st.st_mtime, "busybox", NULL, 0);
+		r = add(&t, path, S_IFLNK | 0777, st.st_mtime, "busybox", NULL, 0, err);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
-		add(a, dirs[i], AE_IFDIR, strcmp(dirs[i], "root") ? 0755 : 0700, st.st_mtime, NULL,
-		    NULL, 0);
-	add(a, "tmp", AE_IFDIR, 01777, st.st_mtime, NULL, NULL, 0);
-	add(a, "etc/passwd", AE_IFREG, 0644, st.st_mtime, NULL, passwd, sizeof(passwd) - 1);
-	add(a, "etc/group", AE_IFREG, 0644, st.st_mtime, NULL, group, sizeof(group) - 1);
-	archive_write_close(a);
-	archive_write_free(a);
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(dirs); i++)
+		r = add(&t, dirs[i], S_IFDIR | (strcmp(dirs[i], "root") ? 0755 : 0700), st.st_mtime,
+			NULL, NULL, 0, err);
+	if (r >= 0)
+		r = add(&t, "tmp", S_IFDIR | 01777, st.st_mtime, NULL, NULL, 0, err);
+	if (r >= 0)
+		r = add(&t, "etc/passwd", S_IFREG | 0644, st.st_mtime, NULL, passwd,
+			sizeof(passwd) - 1, err);
+	if (r >= 0)
+		r = add(&t, "etc/group", S_IFREG | 0644, st.st_mtime, NULL, group,
+			sizeof(group) - 1, err);
+	if (r >= 0)
+		r = hk_tar_finish(&t, err);
 	munmap(data, (size_t)st.st_size);
-	return 0;
+	return r;
 }
 
 int hk_builtin_image(struct hk_store *s, char *ret_id, struct hk_error *err)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "load-internal.h"
+#include "pipe.h"
 #include "log.h"
 #include "unpack.h"
 #include "util.h"
@@ -122,6 +123,11 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static ssize_t decoder_read(void *ctx, void *buf, size_t n, struct hk_error *err)
+{
+	return hk_decoder_read(ctx, buf, n, err);
+}
+
 /* Unpack one layer from es into a new staging dir. */
 static int stage_layer(struct hk_store *s, struct entry_source *es, const char *name,
 		       const struct hk_load_opts *o, struct hk_entry_layer *l,
@@ -136,22 +142,27 @@ static int stage_layer(struct hk_store *s, struct entry_source *es, const char *
 	struct bar bar = {o->progress_fd, name, 0, t0, t0};
 	int r;
 
-	if (p.tty && !o->quiet)
-		es->bar = &bar;
+	struct hk_pipe *pipe;
 
 	memset(l, 0, sizeof(*l));
 	l->name = hk_xstrdup(name);
 	if ((r = hk_store_stage_layer(s, l->stage, sizeof(l->stage), &fd, err)) < 0)
 		return r;
 	hk_debug("unpacking layer %s into staging dir %s", name, l->stage);
-	if ((r = hk_unpack_tar(dec, fd, &stats, err)) < 0)
+	if (p.tty && !o->quiet)
+		es->bar = &bar;
+	/* Decompression and hashing on one core, making the files on another. */
+	pipe = hk_pipe_start((struct hk_source){decoder_read, dec});
+	r = hk_unpack_tar(hk_pipe_source(pipe), fd, &stats, err);
+	hk_pipe_finish(pipe);
+	es->bar = NULL;
+	if (r < 0)
 		return hk_error_prefix(err, "layer \"%s\"", name);
 	hk_decoder_digests(dec, l->digest, l->diff_id);
 	l->size = hk_decoder_out_bytes(dec);
 	if (stats.skipped_devices)
 		hk_warn("layer \"%s\": %llu device nodes not made", name,
 			(unsigned long long)stats.skipped_devices);
-	es->bar = NULL;
 	progress_layer(&p, l, hk_decoder_compression(dec), hk_decoder_in_bytes(dec), now() - t0);
 	return 0;
 }

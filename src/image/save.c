@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Writing images out (save.h). */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +15,7 @@
 #include "decode.h"
 #include "paths.h"
 #include "save.h"
+#include "tarwrite.h"
 #include "util.h"
 
 /* A tar being written: to fd, hashed on the way. */
@@ -26,7 +25,7 @@ struct sink {
 	unsigned long long bytes;
 };
 
-static la_ssize_t sink_write(struct archive *a, void *data, const void *buf, size_t n)
+static int sink_write(void *data, const void *buf, size_t n)
 {
 	struct sink *s = data;
 	ssize_t w;
@@ -38,25 +37,13 @@ static la_ssize_t sink_write(struct archive *a, void *data, const void *buf, siz
 				w = 0;
 				continue;
 			}
-			archive_set_error(a, errno, "write");
-			return -1;
+			return -errno;
 		}
 	}
 	if (s->hash)
 		hk_sha256_update(s->hash, buf, n);
 	s->bytes += n;
-	return (la_ssize_t)n;
-}
-
-static struct archive *tar_writer(struct sink *s)
-{
-	struct archive *a = archive_write_new();
-
-	archive_write_set_format_pax_restricted(a);
-	/* No padding to 10 KiB records: the tar ends where its data ends. */
-	archive_write_set_bytes_per_block(a, 0);
-	archive_write_open2(a, s, NULL, sink_write, NULL, NULL);
-	return a;
+	return 0;
 }
 
 struct hardlink {
@@ -66,7 +53,7 @@ struct hardlink {
 };
 
 struct walk {
-	struct archive *a;
+	struct hk_tar *t;
 	struct hardlink *links;
 	size_t n_links;
 	struct hk_error *err;
@@ -99,21 +86,40 @@ static char **sorted_names(int dirfd)
 	return v;
 }
 
-static void copy_xattrs(struct archive_entry *e, int dirfd, const char *name)
+/* The entry's xattrs but overlayfs's own; freed with free_xattrs(). */
+struct xattrs {
+	struct hk_tar_xattr v[32];
+	size_t n;
+	char names[8192];
+};
+
+static void read_xattrs(int dirfd, const char *name, struct xattrs *x)
 {
-	char path[PATH_MAX], fdp[32], list[8192], value[65536];
+	char path[PATH_MAX], fdp[32], value[65536];
 	ssize_t n;
 
+	x->n = 0;
 	snprintf(path, sizeof(path), "%s/%s", hk_fd_path(dirfd, fdp), name);
-	n = llistxattr(path, list, sizeof(list));
-	for (char *k = list; n > 0 && k < list + n; k += strlen(k) + 1) {
+	n = llistxattr(path, x->names, sizeof(x->names));
+	for (char *k = x->names; n > 0 && k < x->names + n && x->n < ARRAY_SIZE(x->v);
+	     k += strlen(k) + 1) {
 		ssize_t vn;
 		if (strncmp(k, "trusted.overlay.", 16) == 0)
 			continue;
 		vn = lgetxattr(path, k, value, sizeof(value));
-		if (vn >= 0)
-			archive_entry_xattr_add_entry(e, k, value, (size_t)vn);
+		if (vn < 0)
+			continue;
+		x->v[x->n].name = k;
+		x->v[x->n].value = memcpy(hk_xmalloc((size_t)vn + 1), value, (size_t)vn);
+		x->v[x->n++].size = (size_t)vn;
 	}
+}
+
+static void free_xattrs(struct xattrs *x)
+{
+	for (size_t i = 0; i < x->n; i++)
+		free((void *)x->v[i].value);
+	x->n = 0;
 }
 
 static bool is_opaque(int dirfd, const char *name)
@@ -124,83 +130,85 @@ static bool is_opaque(int dirfd, const char *name)
 	return lgetxattr(path, "trusted.overlay.opaque", v, sizeof(v)) == 1 && v[0] == 'y';
 }
 
-static int write_header(struct walk *w, struct archive_entry *e, const char *rel)
+/* An empty regular file entry: a whiteout, an opaque marker. */
+static int write_marker(struct walk *w, const char *path, int64_t mtime)
 {
-	if (archive_write_header(w->a, e) != ARCHIVE_OK)
-		return hk_error_setx(w->err, -EIO, "layer entry \"%s\": %s", rel,
-				     archive_error_string(w->a));
-	return 0;
+	struct hk_tar_entry e = {.name = path, .mode = S_IFREG | 0644, .mtime = mtime};
+
+	return hk_tar_header(w->t, &e, w->err);
 }
 
 static int write_tree(struct walk *w, int dirfd, const char *prefix);
 
 static int write_one(struct walk *w, int dirfd, const char *name, const char *rel)
 {
-	struct archive_entry *e;
+	struct hk_tar_entry e = {.name = rel};
+	struct xattrs *x;
+	char target[PATH_MAX];
 	struct stat st;
 	int r = 0;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return hk_error_set(w->err, -errno, "layer entry \"%s\"", rel);
-	e = archive_entry_new();
 	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
 		/* overlayfs's whiteout back to the image form: .wh.NAME */
 		char wh[PATH_MAX];
 		const char *slash = strrchr(rel, '/');
 		snprintf(wh, sizeof(wh), "%.*s.wh.%s", slash ? (int)(slash - rel + 1) : 0, rel, name);
-		archive_entry_set_pathname(e, wh);
-		archive_entry_set_filetype(e, AE_IFREG);
-		archive_entry_set_perm(e, 0644);
-		archive_entry_set_mtime(e, st.st_mtime, 0);
-		r = write_header(w, e, rel);
-		archive_entry_free(e);
-		return r;
+		return write_marker(w, wh, st.st_mtime);
 	}
-	archive_entry_copy_stat(e, &st);
-	archive_entry_set_pathname(e, rel);
-	copy_xattrs(e, dirfd, name);
+	e.mode = st.st_mode;
+	e.uid = st.st_uid;
+	e.gid = st.st_gid;
+	e.mtime = st.st_mtime;
+	e.devmajor = major(st.st_rdev);
+	e.devminor = minor(st.st_rdev);
 	if (S_ISLNK(st.st_mode)) {
-		char target[PATH_MAX];
 		ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
-		if (n < 0) {
-			archive_entry_free(e);
+		if (n < 0)
 			return hk_error_set(w->err, -errno, "layer entry \"%s\"", rel);
-		}
 		target[n] = '\0';
-		archive_entry_set_symlink(e, target);
+		e.link = target;
 	}
-	if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
-		for (size_t i = 0; i < w->n_links; i++)
+	if (S_ISREG(st.st_mode)) {
+		e.size = (uint64_t)st.st_size;
+		for (size_t i = 0; st.st_nlink > 1 && i < w->n_links; i++)
 			if (w->links[i].dev == st.st_dev && w->links[i].ino == st.st_ino) {
-				archive_entry_set_hardlink(e, w->links[i].path);
-				archive_entry_set_size(e, 0);
-				r = write_header(w, e, rel);
-				archive_entry_free(e);
-				return r;
+				e.link = w->links[i].path;
+				e.hardlink = 1;
+				return hk_tar_header(w->t, &e, w->err);
 			}
-		w->links = hk_xrealloc(w->links, (w->n_links + 1) * sizeof(*w->links));
-		w->links[w->n_links++] = (struct hardlink){st.st_dev, st.st_ino, hk_xstrdup(rel)};
+		if (st.st_nlink > 1) {
+			w->links = hk_xrealloc(w->links, (w->n_links + 1) * sizeof(*w->links));
+			w->links[w->n_links++] = (struct hardlink){st.st_dev, st.st_ino, hk_xstrdup(rel)};
+		}
 	}
-	if (!S_ISREG(st.st_mode))
-		archive_entry_set_size(e, 0);
-	if ((r = write_header(w, e, rel)) < 0) {
-		archive_entry_free(e);
+	x = hk_xmalloc(sizeof(*x));
+	read_xattrs(dirfd, name, x);
+	e.xattrs = x->v;
+	e.n_xattrs = x->n;
+	r = hk_tar_header(w->t, &e, w->err);
+	free_xattrs(x);
+	free(x);
+	if (r < 0)
 		return r;
-	}
-	archive_entry_free(e);
 	if (S_ISREG(st.st_mode)) {
 		_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		char buf[128 * 1024];
-		ssize_t n;
+		uint64_t left = e.size;
+		ssize_t n = 0;
 
 		if (fd < 0)
 			return hk_error_set(w->err, -errno, "layer entry \"%s\"", rel);
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			if (archive_write_data(w->a, buf, (size_t)n) < 0)
-				return hk_error_setx(w->err, -EIO, "layer entry \"%s\": %s", rel,
-						     archive_error_string(w->a));
-		if (n < 0)
-			return hk_error_set(w->err, -errno, "read layer entry \"%s\"", rel);
+		while (left && (n = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf))) > 0) {
+			if ((r = hk_tar_data(w->t, buf, (size_t)n, w->err)) < 0)
+				return r;
+			left -= (uint64_t)n;
+		}
+		if (n < 0 || left)
+			return hk_error_set(w->err, n < 0 ? -errno : -EIO,
+					    "read layer entry \"%s\"%s", rel,
+					    n < 0 ? "" : ": it shrank while being read");
 	}
 	if (S_ISDIR(st.st_mode)) {
 		_cleanup_close_ int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -208,14 +216,8 @@ static int write_one(struct walk *w, int dirfd, const char *name, const char *re
 			return hk_error_set(w->err, -errno, "layer entry \"%s\"", rel);
 		if (is_opaque(dirfd, name)) {
 			char opq[PATH_MAX];
-			struct archive_entry *o = archive_entry_new();
 			snprintf(opq, sizeof(opq), "%s/.wh..wh..opq", rel);
-			archive_entry_set_pathname(o, opq);
-			archive_entry_set_filetype(o, AE_IFREG);
-			archive_entry_set_perm(o, 0644);
-			r = write_header(w, o, opq);
-			archive_entry_free(o);
-			if (r < 0)
+			if ((r = write_marker(w, opq, st.st_mtime)) < 0)
 				return r;
 		}
 		return write_tree(w, sub, rel);
@@ -244,6 +246,7 @@ static int layer_tar(struct hk_store *s, const char *diff_id, int *ret_fd, char 
 	char path[128];
 	_cleanup_close_ int diff = -1, tmp = -1;
 	struct sink sink;
+	struct hk_tar tar;
 	struct walk w = {.err = err};
 	int r;
 
@@ -253,11 +256,10 @@ static int layer_tar(struct hk_store *s, const char *diff_id, int *ret_fd, char 
 	if (diff < 0 || tmp < 0)
 		return hk_error_set(err, -errno, "layer %s", diff_id);
 	sink = (struct sink){tmp, hk_sha256_new(), 0};
-	w.a = tar_writer(&sink);
-	r = write_tree(&w, diff, "");
-	if (archive_write_close(w.a) != ARCHIVE_OK && r >= 0)
-		r = hk_error_setx(err, -EIO, "layer %s: %s", diff_id, archive_error_string(w.a));
-	archive_write_free(w.a);
+	tar = (struct hk_tar){sink_write, &sink, 0, 0};
+	w.t = &tar;
+	if ((r = write_tree(&w, diff, "")) >= 0)
+		r = hk_tar_finish(&tar, err);
 	hk_sha256_final(sink.hash, ret_digest);
 	for (size_t i = 0; i < w.n_links; i++)
 		free(w.links[i].path);
@@ -269,44 +271,32 @@ static int layer_tar(struct hk_store *s, const char *diff_id, int *ret_fd, char 
 	return 0;
 }
 
-static int add_file(struct archive *a, const char *name, const char *data, size_t len,
+static int add_file(struct hk_tar *t, const char *name, const char *data, size_t len,
 		    struct hk_error *err)
 {
-	struct archive_entry *e = archive_entry_new();
-	int r = 0;
+	struct hk_tar_entry e = {.name = name, .mode = S_IFREG | 0644, .size = len};
+	int r = hk_tar_header(t, &e, err);
 
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, (la_int64_t)len);
-	if (archive_write_header(a, e) != ARCHIVE_OK ||
-	    (len && archive_write_data(a, data, len) < 0))
-		r = hk_error_setx(err, -EIO, "write \"%s\": %s", name, archive_error_string(a));
-	archive_entry_free(e);
-	return r;
+	return r < 0 || !len ? r : hk_tar_data(t, data, len, err);
 }
 
-static int add_fd(struct archive *a, const char *name, int fd, unsigned long long size,
+static int add_fd(struct hk_tar *t, const char *name, int fd, unsigned long long size,
 		  struct hk_error *err)
 {
-	struct archive_entry *e = archive_entry_new();
+	struct hk_tar_entry e = {.name = name, .mode = S_IFREG | 0644, .size = size};
 	char buf[128 * 1024];
-	ssize_t n;
-	int r = 0;
+	ssize_t n = 0;
+	int r;
 
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, (la_int64_t)size);
-	if (archive_write_header(a, e) != ARCHIVE_OK)
-		r = hk_error_setx(err, -EIO, "write \"%s\": %s", name, archive_error_string(a));
-	archive_entry_free(e);
-	if (r < 0 || lseek(fd, 0, SEEK_SET) < 0)
-		return r < 0 ? r : hk_error_set(err, -errno, "%s", name);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (archive_write_data(a, buf, (size_t)n) < 0)
-			return hk_error_setx(err, -EIO, "write \"%s\": %s", name,
-					     archive_error_string(a));
+	if ((r = hk_tar_header(t, &e, err)) < 0)
+		return r;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return hk_error_set(err, -errno, "%s", name);
+	while (size && (n = read(fd, buf, size < sizeof(buf) ? size : sizeof(buf))) > 0) {
+		if ((r = hk_tar_data(t, buf, (size_t)n, err)) < 0)
+			return r;
+		size -= (unsigned long long)n;
+	}
 	return n < 0 ? hk_error_set(err, -errno, "%s", name) : 0;
 }
 
@@ -327,7 +317,7 @@ int hk_image_save(struct hk_store *s, const char *id, char *const *refs,
 	_cleanup_(hk_json_freep) struct hk_json *cfg = NULL;
 	_cleanup_free_ const char **ids = NULL;
 	struct sink out = {fd, NULL, 0};
-	struct archive *a = NULL;
+	struct hk_tar tar = {sink_write, &out, 0, 0}, *a = &tar;
 	struct hk_json *diff_ids, *layers = hk_json_new(HK_JSON_ARRAY);
 	struct hk_buf b = HK_BUF_INIT;
 	char cfg_digest[HK_DIGEST_MAX], name[160];
@@ -337,7 +327,6 @@ int hk_image_save(struct hk_store *s, const char *id, char *const *refs,
 	if ((r = hk_store_image_config(s, id, &cfg, err)) < 0 ||
 	    (r = hk_image_diff_ids(cfg, &ids, &n, err)) < 0)
 		goto out;
-	a = tar_writer(&out);
 	if (format == HK_SAVE_OCI_ARCHIVE &&
 	    (r = add_file(a, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30, err)) < 0)
 		goto out;
@@ -415,12 +404,10 @@ int hk_image_save(struct hk_store *s, const char *id, char *const *refs,
 		r = add_file(a, "manifest.json", mb.buf, mb.len, err);
 		hk_buf_release(&mb);
 	}
-	if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
-		r = hk_error_setx(err, -EIO, "write: %s", archive_error_string(a));
+	if (r >= 0)
+		r = hk_tar_finish(a, err);
 out:
 	hk_json_free(layers);
 	hk_buf_release(&b);
-	if (a)
-		archive_write_free(a);
 	return r;
 }

@@ -28,7 +28,7 @@
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
 
 struct reader {
-	struct hk_decoder *dec;
+	struct hk_source src;
 	struct hk_error *err;
 	char buf[128 * 1024];
 };
@@ -36,7 +36,7 @@ struct reader {
 static la_ssize_t read_cb(struct archive *a, void *data, const void **ret)
 {
 	struct reader *rd = data;
-	ssize_t n = hk_decoder_read(rd->dec, rd->buf, sizeof(rd->buf), rd->err);
+	ssize_t n = rd->src.read(rd->src.ctx, rd->buf, sizeof(rd->buf), rd->err);
 
 	if (n < 0) {
 		archive_set_error(a, EIO, "%s", rd->err->msg);
@@ -324,7 +324,7 @@ static int make_entry(struct unpack *u, struct archive *a, struct archive_entry 
 	return set_meta(u, e, dirfd, name, entry, err);
 }
 
-int hk_unpack_tar(struct hk_decoder *dec, int dirfd, struct hk_unpack_stats *stats,
+int hk_unpack_tar(struct hk_source src, int dirfd, struct hk_unpack_stats *stats,
 		  struct hk_error *err)
 {
 	struct unpack u = {.rootfd = dirfd, .stats = stats, .root = geteuid() == 0, .parentfd = -1};
@@ -334,7 +334,7 @@ int hk_unpack_tar(struct hk_decoder *dec, int dirfd, struct hk_unpack_stats *sta
 	char path[4096];
 	int r = 0, ar;
 
-	rd->dec = dec;
+	rd->src = src;
 	rd->err = err;
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
@@ -361,7 +361,9 @@ int hk_unpack_tar(struct hk_decoder *dec, int dirfd, struct hk_unpack_stats *sta
 					      archive_error_string(a));
 		goto out;
 	}
-	r = hk_decoder_drain(dec, err);
+	/* What follows the tar's end (its padding) is hashed too. */
+	while ((r = (int)src.read(src.ctx, rd->buf, sizeof(rd->buf), err)) > 0)
+		;
 out:
 	if (u.parentfd >= 0)
 		close(u.parentfd);

@@ -29,8 +29,9 @@ struct hk_unpack_stats {
 };
 
 /*
- * Read a tar from dec and unpack it into the empty directory dirfd, then
- * read the decoder to its end (so that its digests cover the whole stream).
+ * Read a tar from src (a decoder, or a pipe ahead of one) and unpack it into
+ * the empty directory dirfd, then read src to its end (so that a decoder's
+ * digests cover the whole stream).
  */
-int hk_unpack_tar(struct hk_decoder *dec, int dirfd, struct hk_unpack_stats *stats,
+int hk_unpack_tar(struct hk_source src, int dirfd, struct hk_unpack_stats *stats,
 		  struct hk_error *err);

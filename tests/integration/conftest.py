@@ -182,18 +182,21 @@ class Ctl:
             if (self.store / d).exists():
                 left += [f"{d}/{x}" for x in os.listdir(self.store / d)]
         left += mounts_below(self.store)
-        if self.runroot.exists():  # the runtime's state root; its dot files are caches
-            left += [f"run/{x}" for x in os.listdir(self.runroot) if x[0] != "."]
+        # The bundles, and the runtime's state (its dot files are caches).
+        for d in ("bundles", os.path.basename(HAKO)):
+            if (self.runroot / d).exists():
+                left += [f"run/{d}/{x}" for x in os.listdir(self.runroot / d) if x[0] != "."]
         return left
 
     def cleanup(self):
         for m in mounts_below(self.top):
             subprocess.run(["umount", "-l", m], capture_output=True)
-        if self.runroot.exists():
-            p = subprocess.run([HAKO, "--root", str(self.runroot), "list", "-q"],
+        state = self.runroot / os.path.basename(HAKO)
+        if state.exists():
+            p = subprocess.run([HAKO, "--root", str(state), "list", "-q"],
                                capture_output=True, text=True)
             for cid in p.stdout.split():
-                subprocess.run([HAKO, "--root", str(self.runroot), "delete", "--force", cid],
+                subprocess.run([HAKO, "--root", str(state), "delete", "--force", cid],
                                capture_output=True)
         shutil.rmtree(self.top, ignore_errors=True)
 
