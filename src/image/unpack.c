@@ -144,7 +144,8 @@ static int remove_old(int dirfd, const char *name, bool keep_dir)
 	return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
 }
 
-static int copy_data(struct archive *a, int fd, const char *entry, struct hk_error *err)
+static int copy_data(struct archive *a, int fd, la_int64_t entry_size, const char *entry,
+		     struct hk_error *err)
 {
 	const void *buf;
 	size_t size;
@@ -167,7 +168,8 @@ static int copy_data(struct archive *a, int fd, const char *entry, struct hk_err
 		return err->code ? err->code
 				 : hk_error_setx(err, -EIO, "entry \"%s\": %s", entry,
 						 archive_error_string(a));
-	if (ftruncate(fd, written) < 0 && errno != EINVAL)
+	/* A sparse file that ends in a hole. */
+	if (written < entry_size && ftruncate(fd, entry_size) < 0)
 		return hk_error_set(err, -errno, "entry \"%s\"", entry);
 	return 0;
 }
@@ -198,8 +200,13 @@ static int set_xattrs(struct archive_entry *e, int dirfd, const char *file, cons
 	return 0;
 }
 
+/*
+ * Owner, mode and time. made says the entry was just created with its mode
+ * (the umask is 0 while we unpack): then only set-id bits, which chown
+ * clears, need a chmod after it.
+ */
 static int set_meta(struct unpack *u, struct archive_entry *e, int dirfd, const char *name,
-		    const char *entry, struct hk_error *err)
+		    bool made, const char *entry, struct hk_error *err)
 {
 	mode_t mode = archive_entry_perm(e);
 	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {archive_entry_mtime(e), 0}};
@@ -212,7 +219,7 @@ static int set_meta(struct unpack *u, struct archive_entry *e, int dirfd, const 
 	if (!u->root)
 		mode &= ~(mode_t)(S_ISUID | S_ISGID);
 	/* chown clears set-id bits, so the mode comes after it. */
-	if (!link && fchmodat(dirfd, name, mode, 0) < 0)
+	if (!link && !(made && !(mode & (S_ISUID | S_ISGID))) && fchmodat(dirfd, name, mode, 0) < 0)
 		return hk_error_set(err, -errno, "entry \"%s\": chmod", entry);
 	if (archive_entry_mtime_is_set(e))
 		utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
@@ -272,10 +279,11 @@ static int make_entry(struct unpack *u, struct archive *a, struct archive_entry 
 {
 	mode_t type = archive_entry_filetype(e);
 	const char *name;
+	bool made = false;
 	int dirfd, r;
 
 	if (!*path) /* the root: only its metadata */
-		return set_meta(u, e, u->rootfd, ".", entry, err);
+		return set_meta(u, e, u->rootfd, ".", false, entry, err);
 	name = split_last(path);
 	if ((dirfd = open_parent(u, entry, path, err)) < 0)
 		return dirfd;
@@ -289,16 +297,19 @@ static int make_entry(struct unpack *u, struct archive *a, struct archive_entry 
 	case 0:
 		return make_hardlink(u, e, dirfd, name, entry, err);
 	case AE_IFDIR:
-		if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+		made = mkdirat(dirfd, name, archive_entry_perm(e) & 01777) == 0;
+		if (!made && errno != EEXIST)
 			return hk_error_set(err, -errno, "entry \"%s\": mkdir", entry);
 		break;
 	case AE_IFREG: {
-		_cleanup_close_ int fd = openat(
-		    dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		_cleanup_close_ int fd =
+		    openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+			   archive_entry_perm(e) & 0777);
 		if (fd < 0)
 			return hk_error_set(err, -errno, "entry \"%s\": create", entry);
-		if ((r = copy_data(a, fd, entry, err)) < 0)
+		if ((r = copy_data(a, fd, archive_entry_size(e), entry, err)) < 0)
 			return r;
+		made = true;
 		break;
 	}
 	case AE_IFLNK:
@@ -306,8 +317,9 @@ static int make_entry(struct unpack *u, struct archive *a, struct archive_entry 
 			return hk_error_set(err, -errno, "entry \"%s\": symlink", entry);
 		break;
 	case AE_IFIFO:
-		if (mknodat(dirfd, name, S_IFIFO | 0600, 0) < 0)
+		if (mknodat(dirfd, name, S_IFIFO | (archive_entry_perm(e) & 0777), 0) < 0)
 			return hk_error_set(err, -errno, "entry \"%s\": fifo", entry);
+		made = true;
 		break;
 	case AE_IFCHR:
 	case AE_IFBLK:
@@ -321,7 +333,7 @@ static int make_entry(struct unpack *u, struct archive *a, struct archive_entry 
 	}
 	if ((r = set_xattrs(e, dirfd, name, entry, err)) < 0)
 		return r;
-	return set_meta(u, e, dirfd, name, entry, err);
+	return set_meta(u, e, dirfd, name, made, entry, err);
 }
 
 int hk_unpack_tar(struct hk_source src, int dirfd, struct hk_unpack_stats *stats,
@@ -332,10 +344,13 @@ int hk_unpack_tar(struct hk_source src, int dirfd, struct hk_unpack_stats *stats
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	char path[4096];
+	mode_t old_umask;
 	int r = 0, ar;
 
 	rd->src = src;
 	rd->err = err;
+	/* Entries are made with their own modes; the caller's umask comes back after. */
+	old_umask = umask(0);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
 	if (archive_read_open(a, rd, NULL, read_cb, NULL) != ARCHIVE_OK) {
@@ -365,6 +380,7 @@ int hk_unpack_tar(struct hk_source src, int dirfd, struct hk_unpack_stats *stats
 	while ((r = (int)src.read(src.ctx, rd->buf, sizeof(rd->buf), err)) > 0)
 		;
 out:
+	umask(old_umask);
 	if (u.parentfd >= 0)
 		close(u.parentfd);
 	archive_read_free(a);
