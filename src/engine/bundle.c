@@ -21,9 +21,9 @@
 
 /* podman's default capabilities (containers.conf), docker's less AUDIT_WRITE, MKNOD, NET_RAW. */
 static const char *const default_caps[] = {
-    "CAP_CHOWN",	    "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL",		    "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID",
-    "CAP_SETPCAP",	    "CAP_SETUID",	"CAP_SYS_CHROOT", NULL,
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE",	   "CAP_FOWNER",     "CAP_FSETID",
+    "CAP_KILL",	   "CAP_NET_BIND_SERVICE", "CAP_SETFCAP",    "CAP_SETGID",
+    "CAP_SETPCAP", "CAP_SETUID",	   "CAP_SYS_CHROOT", NULL,
 };
 
 static const struct hk_json *image_cfg(const struct hk_bundle_opts *o, const char *key)
@@ -150,10 +150,12 @@ static int lookup(int rootfd, const char *file, const char *name, unsigned *ret_
 			continue;
 		if (ret_groups_of) {
 			/* group: name:x:gid:member,member */
-			for (char *sv = NULL, *m = strtok_r(f[3], ",", &sv); m; m = strtok_r(NULL, ",", &sv))
+			for (char *sv = NULL, *m = strtok_r(f[3], ",", &sv); m;
+			     m = strtok_r(NULL, ",", &sv))
 				if (strcmp(m, name) == 0) {
 					size_t k = hk_strv_len(*ret_groups_of);
-					*ret_groups_of = hk_xrealloc(*ret_groups_of, (k + 2) * sizeof(char *));
+					*ret_groups_of =
+					    hk_xrealloc(*ret_groups_of, (k + 2) * sizeof(char *));
 					(*ret_groups_of)[k] = hk_xstrdup(f[2]);
 					(*ret_groups_of)[k + 1] = NULL;
 				}
@@ -265,7 +267,8 @@ static int set_caps(const struct hk_bundle_opts *o, struct hk_json *p, bool root
 			continue;
 		for (size_t i = 0; !on && default_caps[i]; i++)
 			on = strcmp(default_caps[i], name) == 0;
-		if (on && !o->privileged && in_strv(o->cap_drop, name) && !in_strv(o->cap_add, name))
+		if (on && !o->privileged && in_strv(o->cap_drop, name) &&
+		    !in_strv(o->cap_add, name))
 			on = false;
 		if (on)
 			hk_json_push(set, hk_json_new_string(name));
@@ -322,11 +325,21 @@ int hk_parse_size(const char *s, long long *ret)
 static const struct {
 	const char *name, *type;
 } ulimit_names[] = {
-    {"as", "RLIMIT_AS"},	     {"core", "RLIMIT_CORE"},	      {"cpu", "RLIMIT_CPU"},
-    {"data", "RLIMIT_DATA"},	     {"fsize", "RLIMIT_FSIZE"},       {"locks", "RLIMIT_LOCKS"},
-    {"memlock", "RLIMIT_MEMLOCK"}, {"msgqueue", "RLIMIT_MSGQUEUE"}, {"nice", "RLIMIT_NICE"},
-    {"nofile", "RLIMIT_NOFILE"},   {"nproc", "RLIMIT_NPROC"},	      {"rss", "RLIMIT_RSS"},
-    {"rtprio", "RLIMIT_RTPRIO"},   {"rttime", "RLIMIT_RTTIME"},     {"sigpending", "RLIMIT_SIGPENDING"},
+    {"as", "RLIMIT_AS"},
+    {"core", "RLIMIT_CORE"},
+    {"cpu", "RLIMIT_CPU"},
+    {"data", "RLIMIT_DATA"},
+    {"fsize", "RLIMIT_FSIZE"},
+    {"locks", "RLIMIT_LOCKS"},
+    {"memlock", "RLIMIT_MEMLOCK"},
+    {"msgqueue", "RLIMIT_MSGQUEUE"},
+    {"nice", "RLIMIT_NICE"},
+    {"nofile", "RLIMIT_NOFILE"},
+    {"nproc", "RLIMIT_NPROC"},
+    {"rss", "RLIMIT_RSS"},
+    {"rtprio", "RLIMIT_RTPRIO"},
+    {"rttime", "RLIMIT_RTTIME"},
+    {"sigpending", "RLIMIT_SIGPENDING"},
     {"stack", "RLIMIT_STACK"},
 };
 
@@ -361,8 +374,9 @@ static int set_ulimits(const struct hk_bundle_opts *o, struct hk_json *p, struct
 		hk_json_set(r, "hard", hk_json_new_int(hard));
 		continue;
 	bad:
-		return hk_error_setx(err, -EINVAL, "--ulimit \"%s\": expected NAME=SOFT[:HARD], NAME "
-						   "one of nofile, nproc, core, stack, ...",
+		return hk_error_setx(err, -EINVAL,
+				     "--ulimit \"%s\": expected NAME=SOFT[:HARD], NAME "
+				     "one of nofile, nproc, core, stack, ...",
 				     *u);
 	}
 	return 0;
@@ -422,10 +436,10 @@ int hk_bundle_config(const struct hk_bundle_opts *o, int rootfd, struct hk_json 
 	hk_json_set(c, "hostname", hk_json_new_string(hostname));
 	hk_json_set(hk_json_get(c, "root"), "readonly", hk_json_new_bool(o->read_only));
 	hk_json_set(p, "noNewPrivileges", hk_json_new_bool(o->no_new_privileges));
-	hk_json_set(p, "cwd", hk_json_new_string(o->workdir && *o->workdir ? o->workdir
-					       : wd && wd->type == HK_JSON_STRING && *wd->text
-						   ? wd->text
-						   : "/"));
+	hk_json_set(p, "cwd",
+		    hk_json_new_string(o->workdir && *o->workdir		       ? o->workdir
+				       : wd && wd->type == HK_JSON_STRING && *wd->text ? wd->text
+										       : "/"));
 	if ((r = set_args(o, p, err)) < 0)
 		return r;
 	set_env(o, p, hostname);

@@ -23,7 +23,7 @@ struct hk_bundle_opts {
 	const char *seccomp; /* a profile file (docker's or OCI's form), "unconfined" or NULL */
 	long long memory, memory_swap, pids_limit;
 	double cpus;
-	char **ulimits; /* "nofile=1024:2048" */
+	char **ulimits;	     /* "nofile=1024:2048" */
 	const char *network; /* "none" (a namespace of its own) or "host" */
 };
 

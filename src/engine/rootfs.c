@@ -89,11 +89,13 @@ int hk_rootfs_mount(struct hk_store *s, int condirfd, int targetfd, const char *
 				hk_debug("overlay: no lowerdir+ here, mount(2) with lowerdir=");
 				return mount_legacy(s, condirfd, targetfd, ids, n, err);
 			}
-			return hk_error_set(err, -errno, "overlay: lowerdir+ layer %zu (%s)", i, ids[i]);
+			return hk_error_set(err, -errno, "overlay: lowerdir+ layer %zu (%s)", i,
+					    ids[i]);
 		}
 	}
 	{
-		_cleanup_close_ int up = openat(condirfd, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int up =
+		    openat(condirfd, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		_cleanup_close_ int wk = openat(condirfd, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (up < 0 || wk < 0)
 			return hk_error_set(err, -errno, "overlay: upper and work dirs");

@@ -22,17 +22,61 @@
 #include "util.h"
 
 static const char *const denied[] = {
-    "acct",	      "add_key",       "bpf",		"clock_adjtime",  "clock_settime",
-    "create_module",  "delete_module", "finit_module",	"fanotify_init",  "fsconfig",
-    "fsmount",	      "fsopen",	       "fspick",	"get_kernel_syms", "init_module",
-    "ioperm",	      "iopl",	       "kcmp",		"kexec_file_load", "kexec_load",
-    "keyctl",	      "lookup_dcookie", "mount",	"mount_setattr",  "move_mount",
-    "name_to_handle_at", "nfsservctl", "open_by_handle_at", "open_tree",  "perf_event_open",
-    "pivot_root",     "process_vm_readv", "process_vm_writev", "quotactl", "quotactl_fd",
-    "reboot",	      "request_key",   "setns",		"settimeofday",	  "stime",
-    "swapoff",	      "swapon",	       "sysfs",		"_sysctl",	  "syslog",
-    "umount",	      "umount2",       "unshare",	"uselib",	  "userfaultfd",
-    "ustat",	      "vm86",	       "vm86old",	"vhangup",	  NULL,
+    "acct",
+    "add_key",
+    "bpf",
+    "clock_adjtime",
+    "clock_settime",
+    "create_module",
+    "delete_module",
+    "finit_module",
+    "fanotify_init",
+    "fsconfig",
+    "fsmount",
+    "fsopen",
+    "fspick",
+    "get_kernel_syms",
+    "init_module",
+    "ioperm",
+    "iopl",
+    "kcmp",
+    "kexec_file_load",
+    "kexec_load",
+    "keyctl",
+    "lookup_dcookie",
+    "mount",
+    "mount_setattr",
+    "move_mount",
+    "name_to_handle_at",
+    "nfsservctl",
+    "open_by_handle_at",
+    "open_tree",
+    "perf_event_open",
+    "pivot_root",
+    "process_vm_readv",
+    "process_vm_writev",
+    "quotactl",
+    "quotactl_fd",
+    "reboot",
+    "request_key",
+    "setns",
+    "settimeofday",
+    "stime",
+    "swapoff",
+    "swapon",
+    "sysfs",
+    "_sysctl",
+    "syslog",
+    "umount",
+    "umount2",
+    "unshare",
+    "uselib",
+    "userfaultfd",
+    "ustat",
+    "vm86",
+    "vm86old",
+    "vhangup",
+    NULL,
 };
 
 /* The CLONE_NEW* flags: clone(2) with any of them is denied. */
@@ -59,7 +103,8 @@ static struct hk_json *default_profile(void)
 	hk_json_push(calls, rule(denied, "SCMP_ACT_ERRNO", EPERM));
 	hk_json_push(calls, rule((const char *const[]){"clone3", NULL}, "SCMP_ACT_ERRNO", ENOSYS));
 	for (size_t i = 0; i < ARRAY_SIZE(clone_ns_flags); i++) {
-		struct hk_json *r = rule((const char *const[]){"clone", NULL}, "SCMP_ACT_ERRNO", EPERM);
+		struct hk_json *r =
+		    rule((const char *const[]){"clone", NULL}, "SCMP_ACT_ERRNO", EPERM);
 		struct hk_json *a = hk_json_push(hk_json_set(r, "args", hk_json_new(HK_JSON_ARRAY)),
 						 hk_json_new(HK_JSON_OBJECT));
 		hk_json_set(a, "index", hk_json_new_int(0));
@@ -118,8 +163,10 @@ static void from_docker_form(struct hk_json *p)
 			hk_json_remove(p, i--);
 	for (size_t i = 0; calls && calls->type == HK_JSON_ARRAY && i < calls->n; i++) {
 		struct hk_json *r = calls->items[i];
-		const struct hk_json *inc = hk_json_get(r, "includes"), *exc = hk_json_get(r, "excludes");
-		const struct hk_json *ia = hk_json_get(inc, "arches"), *ea = hk_json_get(exc, "arches");
+		const struct hk_json *inc = hk_json_get(r, "includes"),
+				     *exc = hk_json_get(r, "excludes");
+		const struct hk_json *ia = hk_json_get(inc, "arches"),
+				     *ea = hk_json_get(exc, "arches");
 		const struct hk_json *icaps = hk_json_get(inc, "caps");
 		bool keep = !(icaps && icaps->n) && (!ia || !ia->n || strv_has(ia, arch)) &&
 			    !strv_has(ea, arch);
@@ -129,7 +176,8 @@ static void from_docker_form(struct hk_json *p)
 			continue;
 		}
 		for (size_t k = 0; k < r->n; k++)
-			if (strcmp(r->keys[k], "includes") == 0 || strcmp(r->keys[k], "excludes") == 0 ||
+			if (strcmp(r->keys[k], "includes") == 0 ||
+			    strcmp(r->keys[k], "excludes") == 0 ||
 			    strcmp(r->keys[k], "comment") == 0)
 				hk_json_remove(r, k--);
 	}

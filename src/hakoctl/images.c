@@ -121,8 +121,10 @@ static int newest_first(const void *a, const void *b)
 int ctl_images(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
 {
 	static const struct option opts[] = {
-	    {"quiet", no_argument, NULL, 'q'},		{"digests", no_argument, NULL, 'D'},
-	    {"no-trunc", no_argument, NULL, 'n'},	{"format", required_argument, NULL, 'f'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"digests", no_argument, NULL, 'D'},
+	    {"no-trunc", no_argument, NULL, 'n'},
+	    {"format", required_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
 	_cleanup_(hk_json_freep) struct hk_json *names = NULL;
@@ -147,8 +149,8 @@ int ctl_images(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 			break;
 		case 'f':
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0)
-				return hk_error_setx(err, -EINVAL,
-						     "--format \"%s\": json or table", optarg);
+				return hk_error_setx(err, -EINVAL, "--format \"%s\": json or table",
+						     optarg);
 			json = strcmp(optarg, "json") == 0;
 			break;
 		default:
@@ -179,8 +181,8 @@ int ctl_images(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 		for (size_t i = 0; i < names->n; i++)
 			if (names->items[i]->type == HK_JSON_STRING &&
 			    strcmp(names->items[i]->text, imgs[k].id) == 0) {
-				print_row(&s, &(struct row){names->keys[i], imgs[k].id}, imgs[k].cfg,
-					  quiet, no_trunc, json, first);
+				print_row(&s, &(struct row){names->keys[i], imgs[k].id},
+					  imgs[k].cfg, quiet, no_trunc, json, first);
 				first = false;
 				named = true;
 				if (quiet)
@@ -235,7 +237,8 @@ int ctl_inspect(const struct ctl_globals *g, int argc, char **argv, struct hk_er
 		layers = hk_json_get(hk_json_get(cfg, "rootfs"), "diff_ids");
 		hk_json_set(o, "Layers", hk_json_new(HK_JSON_ARRAY));
 		for (size_t j = 0; layers && j < layers->n; j++)
-			hk_json_push(hk_json_get(o, "Layers"), hk_json_new_string(layers->items[j]->text));
+			hk_json_push(hk_json_get(o, "Layers"),
+				     hk_json_new_string(layers->items[j]->text));
 		/* The config itself, moved into the answer. */
 		hk_json_set(o, "Config", TAKE_PTR(cfg));
 		if (i > 1)
@@ -269,7 +272,8 @@ int ctl_history(const struct ctl_globals *g, int argc, char **argv, struct hk_er
 	printf("%-25s %-60s %s\n", "CREATED", "CREATED BY", "COMMENT");
 	h = hk_json_get(cfg, "history");
 	for (size_t i = h && h->type == HK_JSON_ARRAY ? h->n : 0; i-- > 0;) {
-		const char *by = str(h->items[i], "created_by"), *comment = str(h->items[i], "comment");
+		const char *by = str(h->items[i], "created_by"),
+			   *comment = str(h->items[i], "comment");
 		char ago[64];
 
 		ctl_human_ago(str(h->items[i], "created"), ago, sizeof(ago));
@@ -295,7 +299,8 @@ int ctl_tag(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 		goto out;
 	if ((r = hk_store_resolve(&s, argv[1], id, err)) >= 0)
 		for (int i = 2; i < argc && r >= 0; i++)
-			if ((r = hk_ref_normalize(argv[i], "localhost", full, sizeof(full), err)) >= 0)
+			if ((r = hk_ref_normalize(argv[i], "localhost", full, sizeof(full), err)) >=
+			    0)
 				r = hk_store_tag(&s, full, id, err);
 	hk_store_unlock(&s);
 out:

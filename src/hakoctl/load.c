@@ -73,8 +73,8 @@ int ctl_load(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 			return hk_error_setx(err, -EINVAL, "see hakoctl load --help");
 		}
 	if (optind < argc)
-		return hk_error_setx(err, -EINVAL, "unexpected argument \"%s\" (the file is -i FILE)",
-				     argv[optind]);
+		return hk_error_setx(
+		    err, -EINVAL, "unexpected argument \"%s\" (the file is -i FILE)", argv[optind]);
 	if ((r = ctl_store_open(g, &s, err)) < 0)
 		return r;
 	if (input && strncmp(input, "oci:", 4) == 0) {
@@ -163,7 +163,8 @@ static int apply_change(struct hk_json *cfg, const char *change, struct hk_error
 		char key[256];
 		size_t k = strcspn(v, "=");
 		if (!v[k])
-			return hk_error_setx(err, -EINVAL, "--change \"%s\": LABEL KEY=VALUE", change);
+			return hk_error_setx(err, -EINVAL, "--change \"%s\": LABEL KEY=VALUE",
+					     change);
 		snprintf(key, sizeof(key), "%.*s", (int)k, v);
 		hk_json_set(hk_json_child(cfg, "Labels", HK_JSON_OBJECT), key,
 			    hk_json_new_string(v + k + 1));
@@ -197,7 +198,8 @@ static int import_config(char **changes, size_t n, const char *message, struct h
 	hk_json_set(cfg, "created", hk_json_new_string(now));
 	c = hk_json_child(cfg, "config", HK_JSON_OBJECT);
 	hk_json_push(hk_json_child(c, "Env", HK_JSON_ARRAY),
-		     hk_json_new_string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+		     hk_json_new_string(
+			 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
 	for (size_t i = 0; i < n; i++)
 		if ((r = apply_change(c, changes[i], err)) < 0)
 			return r;

@@ -108,9 +108,12 @@ void ctl_human_ago(const char *rfc3339, char *buf, size_t size)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"storage", required_argument, NULL, 's'}, {"runtime", required_argument, NULL, 'r'},
-	    {"runroot", required_argument, NULL, 'R'}, {"debug", no_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},	       {"version", no_argument, NULL, 'v'},
+	    {"storage", required_argument, NULL, 's'},
+	    {"runtime", required_argument, NULL, 'r'},
+	    {"runroot", required_argument, NULL, 'R'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'v'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctl_globals g = {
@@ -155,7 +158,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (strcmp(argv[optind], commands[i].name) != 0)
 			continue;
-		for (int j = optind + 1; j < argc && argv[j][0] == '-' && strcmp(argv[j], "--"); j++)
+		for (int j = optind + 1; j < argc && argv[j][0] == '-' && strcmp(argv[j], "--");
+		     j++)
 			if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
 				printf("usage: hakoctl %s %s\n\n%s\n", commands[i].name,
 				       commands[i].usage, commands[i].help);

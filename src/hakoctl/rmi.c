@@ -105,8 +105,7 @@ static void drop_unused_layer(const char *hex, void *data)
 }
 
 /* Under the lock: remove every layer that no image names. */
-static void collect_layers(struct hk_store *s, unsigned *ret_removed,
-			   unsigned long long *ret_freed)
+static void collect_layers(struct hk_store *s, unsigned *ret_removed, unsigned long long *ret_freed)
 {
 	struct layer_use lu = {.s = s};
 
@@ -126,7 +125,8 @@ static size_t names_of(const struct hk_json *names, const char *id)
 	size_t n = 0;
 
 	for (size_t i = 0; i < names->n; i++)
-		n += names->items[i]->type == HK_JSON_STRING && strcmp(names->items[i]->text, id) == 0;
+		n += names->items[i]->type == HK_JSON_STRING &&
+		     strcmp(names->items[i]->text, id) == 0;
 	return n;
 }
 
@@ -162,7 +162,8 @@ static int remove_one(struct hk_store *s, struct hk_json *names, const char *arg
 		return r;
 	/* By name, with other names left: only that name goes. */
 	for (size_t i = 0; i < names->n; i++)
-		if (names->items[i]->type == HK_JSON_STRING && strcmp(names->items[i]->text, id) == 0 &&
+		if (names->items[i]->type == HK_JSON_STRING &&
+		    strcmp(names->items[i]->text, id) == 0 &&
 		    ((hk_ref_normalize(arg, "localhost", full, sizeof(full), err) == 0 &&
 		      strcmp(names->keys[i], full) == 0) ||
 		     (hk_ref_normalize(arg, "docker.io", full, sizeof(full), err) == 0 &&
@@ -186,7 +187,8 @@ static int remove_one(struct hk_store *s, struct hk_json *names, const char *arg
 				     arg, users);
 	drop_names(names, id, NULL);
 	if (!users) {
-		_cleanup_close_ int images = openat(s->dirfd, "images", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int images =
+		    openat(s->dirfd, "images", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (unlinkat(images, id + 7, 0) < 0 && errno != ENOENT)
 			return hk_error_set(err, -errno, "remove image %s", id);
 		printf("Deleted: %s\n", id);

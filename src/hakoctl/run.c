@@ -13,8 +13,8 @@
  *    with names in --user looked up inside that rootfs;
  * 4. the runtime: `RUNTIME --root R --log /proc/self/fd/3 --log-format json
  *    run --bundle bundles/<id> --pid-file P <id>`, with our stdio (stdin
- *    only with -i or -t) and its log through a pipe (fd 3). Signals sent to hakoctl go on to the runtime, which passes them
- *    to the container; those from the terminal reach both already;
+ *    only with -i or -t) and its log through a pipe (fd 3). Signals sent to hakoctl go on to the
+ * runtime, which passes them to the container; those from the terminal reach both already;
  * 5. the end: the bundle goes, with --rm the container's dir in the store
  *    too; the overlay goes with our mount namespace when we exit.
  *
@@ -103,8 +103,21 @@ static int security_opt(struct run_flags *f, const char *opt, struct hk_error *e
 
 static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_error *err)
 {
-	enum { ENTRYPOINT = 256, ENV_FILE, READ_ONLY, CAP_ADD, CAP_DROP, PRIVILEGED, SECURITY_OPT,
-	       MEMORY_SWAP, CPUS, PIDS_LIMIT, ULIMIT, NETWORK, RM };
+	enum {
+		ENTRYPOINT = 256,
+		ENV_FILE,
+		READ_ONLY,
+		CAP_ADD,
+		CAP_DROP,
+		PRIVILEGED,
+		SECURITY_OPT,
+		MEMORY_SWAP,
+		CPUS,
+		PIDS_LIMIT,
+		ULIMIT,
+		NETWORK,
+		RM
+	};
 	static const struct option opts[] = {
 	    {"rm", no_argument, NULL, RM},
 	    {"interactive", no_argument, NULL, 'i'},
@@ -184,7 +197,8 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 			break;
 		case 'm':
 		case MEMORY_SWAP:
-			if (hk_parse_size(optarg, c == 'm' ? &f->b.memory : &f->b.memory_swap) < 0 &&
+			if (hk_parse_size(optarg, c == 'm' ? &f->b.memory : &f->b.memory_swap) <
+				0 &&
 			    strcmp(optarg, "-1") != 0)
 				return hk_error_setx(err, -EINVAL,
 						     "--memory \"%s\": expected a size like 512m",
@@ -195,13 +209,13 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		case CPUS:
 			f->b.cpus = strtod(optarg, &end);
 			if (*end || f->b.cpus <= 0)
-				return hk_error_setx(err, -EINVAL, "--cpus \"%s\": expected a number",
-						     optarg);
+				return hk_error_setx(err, -EINVAL,
+						     "--cpus \"%s\": expected a number", optarg);
 			break;
 		case PIDS_LIMIT:
 			if (hk_parse_int64(optarg, &f->b.pids_limit) < 0)
-				return hk_error_setx(err, -EINVAL,
-						     "--pids-limit \"%s\": expected a number", optarg);
+				return hk_error_setx(
+				    err, -EINVAL, "--pids-limit \"%s\": expected a number", optarg);
 			break;
 		case ULIMIT:
 			push(&f->ulimits, &f->n_ulimits, optarg);
@@ -275,7 +289,8 @@ static const char *run_dir(const struct ctl_globals *g)
 static int make_container(const struct ctl_globals *g, struct hk_store *s, const char *image_id,
 			  struct container *c, struct hk_error *err)
 {
-	_cleanup_close_ int parent = openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int parent =
+	    openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	unsigned char rnd[32];
 	int r;
 
@@ -294,7 +309,8 @@ static int make_container(const struct ctl_globals *g, struct hk_store *s, const
 		return r;
 	snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", run_dir(g));
 	snprintf(c->bundle, sizeof(c->bundle), "%s/bundles/%s", run_dir(g), c->id);
-	if ((r = hk_mkdir_p(c->rootfs, 0700, err)) < 0 || (r = hk_mkdir_p(c->bundle, 0700, err)) < 0)
+	if ((r = hk_mkdir_p(c->rootfs, 0700, err)) < 0 ||
+	    (r = hk_mkdir_p(c->bundle, 0700, err)) < 0)
 		return r;
 	c->bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	c->runfd = open(run_dir(g), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -495,9 +511,21 @@ static int spawn_runtime(const struct ctl_globals *g, const struct run_flags *f,
 	if ((r = hk_mkdir_p(root, 0700, err)) < 0)
 		return r;
 	snprintf(pidf, sizeof(pidf), "%s/pid", c->bundle);
-	char *argv[] = {rt,	      "--root",	      root,	       "--log", "/proc/self/fd/3",
-			"--log-format", "json",	      "run",	       "--bundle", (char *)c->bundle,
-			"--pid-file",   pidf,	      (char *)c->id, NULL,	NULL};
+	char *argv[] = {rt,
+			"--root",
+			root,
+			"--log",
+			"/proc/self/fd/3",
+			"--log-format",
+			"json",
+			"run",
+			"--bundle",
+			(char *)c->bundle,
+			"--pid-file",
+			pidf,
+			(char *)c->id,
+			NULL,
+			NULL};
 	if (g->debug) {
 		memmove(argv + 2, argv + 1, 12 * sizeof(char *));
 		argv[1] = "--debug";

@@ -30,7 +30,8 @@ static char **names_for(struct hk_store *s, const char *arg, const char *id)
 		return v;
 	for (int i = 0; i < 2 && !v[0]; i++) {
 		const struct hk_json *j;
-		if (hk_ref_normalize(arg, i ? "docker.io" : "localhost", full, sizeof(full), &err) < 0)
+		if (hk_ref_normalize(arg, i ? "docker.io" : "localhost", full, sizeof(full), &err) <
+		    0)
 			break;
 		j = hk_json_get(names, full);
 		if (j && j->type == HK_JSON_STRING && strcmp(j->text, id) == 0)
@@ -63,9 +64,9 @@ int ctl_save(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 			if (strcmp(optarg, "oci-archive") == 0)
 				format = HK_SAVE_OCI_ARCHIVE;
 			else if (strcmp(optarg, "docker-archive") != 0)
-				return hk_error_setx(err, -EINVAL,
-						     "--format \"%s\": docker-archive or oci-archive",
-						     optarg);
+				return hk_error_setx(
+				    err, -EINVAL, "--format \"%s\": docker-archive or oci-archive",
+				    optarg);
 			break;
 		default:
 			return hk_error_setx(err, -EINVAL, "see hakoctl save --help");

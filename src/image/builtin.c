@@ -97,9 +97,9 @@ static int write_tar(int fd, struct hk_error *err)
 	int r;
 
 	if (bb < 0 || fstat(bb, &st) < 0)
-		return hk_error_set(err, -errno,
-				    "the built-in busybox image needs %s (apt install busybox-static)",
-				    HK_BUILTIN_BUSYBOX);
+		return hk_error_set(
+		    err, -errno, "the built-in busybox image needs %s (apt install busybox-static)",
+		    HK_BUILTIN_BUSYBOX);
 	if (!(list = applets(err)))
 		return err->code;
 	data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, bb, 0);
@@ -158,13 +158,15 @@ int hk_builtin_image(struct hk_store *s, char *ret_id, struct hk_error *err)
 	hk_json_set(cfg, "os", hk_json_new_string("linux"));
 	hk_json_set(cfg, "created", hk_json_new_string(created));
 	c = hk_json_child(cfg, "config", HK_JSON_OBJECT);
-	hk_json_set(c, "Env", hk_json_new_strv((const char *const[]){
-				  "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				  NULL}));
+	hk_json_set(
+	    c, "Env",
+	    hk_json_new_strv((const char *const[]){
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL}));
 	hk_json_set(c, "Cmd", hk_json_new_strv((const char *const[]){"sh", NULL}));
 	c = hk_json_push(hk_json_child(cfg, "history", HK_JSON_ARRAY), hk_json_new(HK_JSON_OBJECT));
 	hk_json_set(c, "created", hk_json_new_string(created));
-	hk_json_set(c, "created_by", hk_json_new_string("hakoctl: built-in, from " HK_BUILTIN_BUSYBOX));
+	hk_json_set(c, "created_by",
+		    hk_json_new_string("hakoctl: built-in, from " HK_BUILTIN_BUSYBOX));
 	if ((r = hk_image_import(s, fd, "the built-in busybox image", cfg, &o, ret_id, err)) < 0)
 		return r;
 	if ((r = hk_store_lock(s, err)) < 0)

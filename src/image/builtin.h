@@ -9,7 +9,7 @@
 
 #include "store.h"
 
-#define HK_BUILTIN_NAME "localhost/busybox:latest"
+#define HK_BUILTIN_NAME	   "localhost/busybox:latest"
 #define HK_BUILTIN_BUSYBOX "/bin/busybox"
 
 /* Make the built-in image (when missing) and put its id in ret_id. */

@@ -25,7 +25,7 @@ struct hk_decoder {
 	struct hk_source src;
 	uint64_t max_out, in_bytes, out_bytes;
 	enum hk_compression kind;
-	bool started, in_eof, done, member_open;
+	bool started, in_eof, done, member_open, hash;
 	EVP_MD_CTX *in_md, *out_md;
 	z_stream z;
 	lzma_stream x;
@@ -35,7 +35,7 @@ struct hk_decoder {
 	unsigned char in[IN_BUF];
 };
 
-struct hk_decoder *hk_decoder_new(struct hk_source src, uint64_t max_out)
+struct hk_decoder *hk_decoder_new(struct hk_source src, uint64_t max_out, bool hash)
 {
 	struct hk_decoder *d = calloc(1, sizeof(*d));
 
@@ -43,6 +43,7 @@ struct hk_decoder *hk_decoder_new(struct hk_source src, uint64_t max_out)
 		abort();
 	d->src = src;
 	d->max_out = max_out;
+	d->hash = hash;
 	d->in_md = EVP_MD_CTX_new();
 	d->out_md = EVP_MD_CTX_new();
 	if (!d->in_md || !d->out_md)
@@ -103,7 +104,8 @@ static int fill(struct hk_decoder *d, struct hk_error *err)
 		d->in_eof = true;
 		return 0;
 	}
-	EVP_DigestUpdate(d->in_md, d->in + d->in_len, (size_t)n);
+	if (d->hash)
+		EVP_DigestUpdate(d->in_md, d->in + d->in_len, (size_t)n);
 	d->in_bytes += (uint64_t)n;
 	d->in_len += (size_t)n;
 	return 1;
@@ -123,7 +125,10 @@ static enum hk_compression sniff(const struct hk_decoder *d)
 {
 	if (has_magic(d, "\x1f\x8b", 2))
 		return HK_COMPRESSION_GZIP;
-	if (has_magic(d, "\xfd" "7zXZ\0", 6))
+	if (has_magic(d,
+		      "\xfd"
+		      "7zXZ\0",
+		      6))
 		return HK_COMPRESSION_XZ;
 	if (has_magic(d, "\x28\xb5\x2f\xfd", 4))
 		return HK_COMPRESSION_ZSTD;
@@ -219,8 +224,7 @@ static ssize_t step(struct hk_decoder *d, unsigned char *out, size_t n, bool *en
 		d->x.avail_out = n;
 		xr = lzma_code(&d->x, d->in_eof ? LZMA_FINISH : LZMA_RUN);
 		if (xr != LZMA_OK && xr != LZMA_STREAM_END && xr != LZMA_BUF_ERROR)
-			return corrupt(d, xr == LZMA_MEM_ERROR ? "out of memory" : "corrupt",
-				       err);
+			return corrupt(d, xr == LZMA_MEM_ERROR ? "out of memory" : "corrupt", err);
 		used = in - d->x.avail_in;
 		produced = n - d->x.avail_out;
 		*ended = xr == LZMA_STREAM_END;
@@ -329,7 +333,9 @@ ssize_t hk_decoder_read(struct hk_decoder *d, void *buf, size_t n, struct hk_err
 						     "decompresses to more than %llu bytes (the "
 						     "limit; HAKO_IMAGE_MAX_BYTES raises it)",
 						     (unsigned long long)d->max_out);
-			EVP_DigestUpdate(d->out_md, buf, (size_t)got);
+			/* Uncompressed, what comes out is what went in: one hash serves. */
+			if (d->hash && d->kind != HK_COMPRESSION_NONE)
+				EVP_DigestUpdate(d->out_md, buf, (size_t)got);
 			return got;
 		}
 		if (!ended && avail(d) == 0 && d->in_eof)
@@ -375,7 +381,10 @@ static void hex_digest(EVP_MD_CTX *md, char out[72])
 void hk_decoder_digests(struct hk_decoder *d, char in[72], char out[72])
 {
 	hex_digest(d->in_md, in);
-	hex_digest(d->out_md, out);
+	if (d->kind == HK_COMPRESSION_NONE)
+		memcpy(out, in, 72);
+	else
+		hex_digest(d->out_md, out);
 }
 
 uint64_t hk_decoder_in_bytes(const struct hk_decoder *d)

@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -33,8 +34,12 @@ enum hk_compression {
 
 struct hk_decoder;
 
-/* A decoder over src; what it is is known after the first read. */
-struct hk_decoder *hk_decoder_new(struct hk_source src, uint64_t max_out);
+/*
+ * A decoder over src; what it is is known after the first read. With hash,
+ * it takes the digests (a layer's); without, it only decompresses (a whole
+ * archive, whose own digest nothing asks for).
+ */
+struct hk_decoder *hk_decoder_new(struct hk_source src, uint64_t max_out, bool hash);
 void hk_decoder_free(struct hk_decoder *d);
 static inline void hk_decoder_freep(struct hk_decoder **d)
 {

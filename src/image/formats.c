@@ -48,8 +48,7 @@ static void add_name(struct hk_found_image *img, const char *ref, const char *do
 }
 
 /* The layers' diff_ids must be the config's rootfs.diff_ids, in order. */
-static int check_diff_ids(const struct hk_found_image *img, const char *what,
-			  struct hk_error *err)
+static int check_diff_ids(const struct hk_found_image *img, const char *what, struct hk_error *err)
 {
 	_cleanup_(hk_json_freep) struct hk_json *cfg = NULL;
 	_cleanup_free_ const char **ids = NULL;
@@ -102,8 +101,7 @@ static struct hk_found_image *new_image(struct hk_found_image **v, size_t *n)
 }
 
 /* A config named by its digest ("<hex>.json", "blobs/sha256/<hex>") must hash to it. */
-static int check_config_name(const char *name, const struct hk_entry_file *f,
-			     struct hk_error *err)
+static int check_config_name(const char *name, const struct hk_entry_file *f, struct hk_error *err)
 {
 	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 	char d[HK_DIGEST_MAX];
@@ -112,13 +110,13 @@ static int check_config_name(const char *name, const struct hk_entry_file *f,
 		return 0;
 	hk_sha256_digest(f->data, f->len, d);
 	if (strncmp(d + 7, base, 64) != 0)
-		return hk_error_setx(err, -EINVAL, "\"%s\": digest does not match: its content is %s",
-				     name, d);
+		return hk_error_setx(err, -EINVAL,
+				     "\"%s\": digest does not match: its content is %s", name, d);
 	return 0;
 }
 
-static int docker_archive(const struct hk_collected *c, struct hk_found_image **ret,
-			  size_t *ret_n, struct hk_error *err)
+static int docker_archive(const struct hk_collected *c, struct hk_found_image **ret, size_t *ret_n,
+			  struct hk_error *err)
 {
 	_cleanup_(hk_json_freep) struct hk_json *m = NULL;
 	int r;
@@ -178,8 +176,8 @@ static bool platform_matches(const struct hk_json *desc, const char *want)
 	       (have[strlen(want)] == '\0' || have[strlen(want)] == '/');
 }
 
-static int blob_json(const struct hk_collected *c, const struct hk_json *desc,
-		     struct hk_json **ret, char *name, size_t size, struct hk_error *err)
+static int blob_json(const struct hk_collected *c, const struct hk_json *desc, struct hk_json **ret,
+		     char *name, size_t size, struct hk_error *err)
 {
 	const char *digest = str(desc, "digest");
 
@@ -197,9 +195,8 @@ static bool is_index(const struct hk_json *desc)
 		      strcmp(mt, "application/vnd.docker.distribution.manifest.list.v2+json") == 0);
 }
 
-static int oci_manifest(const struct hk_collected *c, const struct hk_json *desc,
-			const char *ref, struct hk_found_image **ret, size_t *ret_n,
-			struct hk_error *err)
+static int oci_manifest(const struct hk_collected *c, const struct hk_json *desc, const char *ref,
+			struct hk_found_image **ret, size_t *ret_n, struct hk_error *err)
 {
 	_cleanup_(hk_json_freep) struct hk_json *m = NULL;
 	const struct hk_json *layers, *config;
@@ -219,8 +216,9 @@ static int oci_manifest(const struct hk_collected *c, const struct hk_json *desc
 				     name);
 	snprintf(cname, sizeof(cname), "blobs/sha256/%s", str(config, "digest") + 7);
 	if (!(cf = hk_collected_file(c, cname)))
-		return hk_error_setx(err, -ENOENT, "manifest \"%s\": config \"%s\" is not in the archive",
-				     name, cname);
+		return hk_error_setx(err, -ENOENT,
+				     "manifest \"%s\": config \"%s\" is not in the archive", name,
+				     cname);
 	img = new_image(ret, ret_n);
 	set_config(img, cf->data, cf->len);
 	for (size_t i = 0; i < layers->n; i++) {
@@ -228,8 +226,9 @@ static int oci_manifest(const struct hk_collected *c, const struct hk_json *desc
 		char lname[128];
 
 		if (!d || strncmp(d, "sha256:", 7) != 0 || strlen(d) != 71)
-			return hk_error_setx(err, -EINVAL, "manifest \"%s\": layers[%zu]: no sha256 digest",
-					     name, i);
+			return hk_error_setx(err, -EINVAL,
+					     "manifest \"%s\": layers[%zu]: no sha256 digest", name,
+					     i);
 		snprintf(lname, sizeof(lname), "blobs/sha256/%s", d + 7);
 		if ((r = take_layer(c, img, lname, name, err)) < 0)
 			return r;
@@ -271,9 +270,9 @@ static int oci_index(const struct hk_collected *c, const struct hk_json *index, 
 		const struct hk_json *d = ms->items[i], *ann = hk_json_get(d, "annotations");
 		const char *name = depth > 0 ? ref : oci_name(ann); /* a platform's: the index's */
 
-		if (depth == 0 && o->ref_name && !(str(ann, "org.opencontainers.image.ref.name") &&
-						   strcmp(str(ann, "org.opencontainers.image.ref.name"),
-							  o->ref_name) == 0))
+		if (depth == 0 && o->ref_name &&
+		    !(str(ann, "org.opencontainers.image.ref.name") &&
+		      strcmp(str(ann, "org.opencontainers.image.ref.name"), o->ref_name) == 0))
 			continue;
 		if (is_index(d)) {
 			_cleanup_(hk_json_freep) struct hk_json *sub = NULL;
@@ -289,7 +288,8 @@ static int oci_index(const struct hk_collected *c, const struct hk_json *index, 
 			return r;
 	}
 	if (depth > 0 && *ret_n == before)
-		return hk_error_setx(err, -ENOENT, "no image for platform %s in the index", platform);
+		return hk_error_setx(err, -ENOENT, "no image for platform %s in the index",
+				     platform);
 	if (depth == 0 && *ret_n == before)
 		return hk_error_setx(err, -ENOENT, "no image%s%s in the index",
 				     o->ref_name ? " named " : "", o->ref_name ? o->ref_name : "");
@@ -317,11 +317,12 @@ static struct hk_json *legacy_history(const struct hk_json *lj)
 }
 
 /* The image made of the chain that ends in layer top. */
-static int legacy_image(const struct hk_collected *c, const char *top,
-			struct hk_found_image **ret, size_t *ret_n, struct hk_error *err)
+static int legacy_image(const struct hk_collected *c, const char *top, struct hk_found_image **ret,
+			size_t *ret_n, struct hk_error *err)
 {
-	static const char *const keep[] = {"architecture", "os",	 "config", "container_config",
-					   "created",	   "author", "docker_version", "variant"};
+	static const char *const keep[] = {"architecture",     "os",	  "config",
+					   "container_config", "created", "author",
+					   "docker_version",   "variant"};
 	_cleanup_(hk_json_freep) struct hk_json *cfg = hk_json_new(HK_JSON_OBJECT);
 	_cleanup_(hk_json_freep) struct hk_json *topj = NULL;
 	char *chain[MAX_CHAIN];
@@ -336,8 +337,9 @@ static int legacy_image(const struct hk_collected *c, const char *top,
 		char name[300];
 
 		if (n == MAX_CHAIN)
-			return hk_error_setx(err, -ELOOP, "layer %s: a parent chain of more than %d",
-					     top, MAX_CHAIN);
+			return hk_error_setx(err, -ELOOP,
+					     "layer %s: a parent chain of more than %d", top,
+					     MAX_CHAIN);
 		if (strchr(id, '/') || strstr(id, ".."))
 			return hk_error_setx(err, -EINVAL, "layer id \"%s\": not an id", id);
 		snprintf(name, sizeof(name), "%s/json", id);
@@ -348,7 +350,8 @@ static int legacy_image(const struct hk_collected *c, const char *top,
 		for (size_t i = 0; id && i <= n; i++)
 			if (strcmp(chain[i], id) == 0) {
 				n++;
-				r = hk_error_setx(err, -ELOOP, "layer %s: its parent chain loops", id);
+				r = hk_error_setx(err, -ELOOP, "layer %s: its parent chain loops",
+						  id);
 				goto out;
 			}
 		if (n == 0) {
@@ -365,8 +368,8 @@ static int legacy_image(const struct hk_collected *c, const char *top,
 			hk_json_set(cfg, keep[i], copy);
 		}
 	hk_buf_release(&b);
-	ids = hk_json_child(hk_json_child(cfg, "rootfs", HK_JSON_OBJECT), "diff_ids",
-			    HK_JSON_ARRAY);
+	ids =
+	    hk_json_child(hk_json_child(cfg, "rootfs", HK_JSON_OBJECT), "diff_ids", HK_JSON_ARRAY);
 	hk_json_set(hk_json_get(cfg, "rootfs"), "type", hk_json_new_string("layers"));
 	history = hk_json_child(cfg, "history", HK_JSON_ARRAY);
 	img = new_image(ret, ret_n);
@@ -391,8 +394,8 @@ out:
 	return r;
 }
 
-static int legacy_archive(const struct hk_collected *c, struct hk_found_image **ret,
-			  size_t *ret_n, struct hk_error *err)
+static int legacy_archive(const struct hk_collected *c, struct hk_found_image **ret, size_t *ret_n,
+			  struct hk_error *err)
 {
 	_cleanup_(hk_json_freep) struct hk_json *repos = NULL;
 	int r;
@@ -413,10 +416,12 @@ static int legacy_archive(const struct hk_collected *c, struct hk_found_image **
 			for (size_t k = 0; k < *ret_n && !img; k++)
 				if ((*ret)[k].n_layers &&
 				    strncmp((*ret)[k].layers[(*ret)[k].n_layers - 1]->name,
-					    tags->items[j]->text, strlen(tags->items[j]->text)) == 0)
+					    tags->items[j]->text,
+					    strlen(tags->items[j]->text)) == 0)
 					img = &(*ret)[k];
 			if (!img) {
-				if ((r = legacy_image(c, tags->items[j]->text, ret, ret_n, err)) < 0)
+				if ((r = legacy_image(c, tags->items[j]->text, ret, ret_n, err)) <
+				    0)
 					return r;
 				img = &(*ret)[*ret_n - 1];
 			}

@@ -16,10 +16,10 @@ struct hk_entry_file {
 
 struct hk_entry_layer {
 	char *name;
-	char stage[16];		   /* its staging dir, below the load's */
+	char stage[16];		     /* its staging dir, below the load's */
 	char digest[HK_DIGEST_MAX];  /* of the entry's bytes, as stored */
 	char diff_id[HK_DIGEST_MAX]; /* of the uncompressed tar */
-	uint64_t size;		   /* of the uncompressed tar */
+	uint64_t size;		     /* of the uncompressed tar */
 	bool used;
 };
 

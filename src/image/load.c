@@ -62,8 +62,9 @@ static ssize_t entry_read(void *ctx, void *buf, size_t n, struct hk_error *err)
 	if (es->a) {
 		r = archive_read_data(es->a, buf, n);
 		if (r < 0)
-			return err->code ? err->code
-					 : hk_error_setx(err, -EIO, "%s", archive_error_string(es->a));
+			return err->code
+				   ? err->code
+				   : hk_error_setx(err, -EIO, "%s", archive_error_string(es->a));
 	} else {
 		do
 			r = read(es->fd, buf, n);
@@ -111,8 +112,8 @@ static void progress_layer(const struct progress *p, const struct hk_entry_layer
 	if (!p->o || p->o->quiet || p->o->progress_fd < 0)
 		return;
 	dprintf(p->o->progress_fd, "%sLayer %.19s  %8.1f MB  %-12s %7.1f MB/s\n",
-		p->tty ? "\r\033[K" : "", l->diff_id, (double)l->size / 1e6,
-		hk_compression_name(c), secs > 0 ? (double)in / 1e6 / secs : 0.0);
+		p->tty ? "\r\033[K" : "", l->diff_id, (double)l->size / 1e6, hk_compression_name(c),
+		secs > 0 ? (double)in / 1e6 / secs : 0.0);
 }
 
 static double now(void)
@@ -130,11 +131,11 @@ static ssize_t decoder_read(void *ctx, void *buf, size_t n, struct hk_error *err
 
 /* Unpack one layer from es into a new staging dir. */
 static int stage_layer(struct hk_store *s, struct entry_source *es, const char *name,
-		       const struct hk_load_opts *o, struct hk_entry_layer *l,
-		       struct hk_error *err)
+		       const struct hk_load_opts *o, struct hk_entry_layer *l, struct hk_error *err)
 {
 	struct hk_source src = {entry_read, es};
-	_cleanup_(hk_decoder_freep) struct hk_decoder *dec = hk_decoder_new(src, o->max_bytes);
+	_cleanup_(hk_decoder_freep) struct hk_decoder *dec =
+	    hk_decoder_new(src, o->max_bytes, true);
 	struct hk_unpack_stats stats = {0};
 	struct progress p = {o, o->progress_fd >= 0 && isatty(o->progress_fd)};
 	_cleanup_close_ int fd = -1;
@@ -343,7 +344,7 @@ static int collect_tar(struct hk_store *s, int fd, const char *what, struct hk_c
 {
 	struct entry_source fds = {.fd = fd};
 	_cleanup_(hk_decoder_freep) struct hk_decoder *dec =
-	    hk_decoder_new((struct hk_source){entry_read, &fds}, o->max_bytes);
+	    hk_decoder_new((struct hk_source){entry_read, &fds}, o->max_bytes, false);
 	_cleanup_free_ struct outer_reader *rd = hk_xmalloc(sizeof(*rd));
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
@@ -372,47 +373,45 @@ static int collect_tar(struct hk_store *s, int fd, const char *what, struct hk_c
 	r = hk_decoder_drain(dec, err);
 	goto out;
 bad:
-	r = err->code ? err->code
-		      : hk_error_setx(err, -EINVAL, "not a tar archive: %s",
-				      archive_error_string(a));
+	r = err->code
+		? err->code
+		: hk_error_setx(err, -EINVAL, "not a tar archive: %s", archive_error_string(a));
 out:
 	archive_read_free(a);
 	return r < 0 ? hk_error_prefix(err, "%s", what) : 0;
 }
 
-const struct hk_entry_file *hk_collected_file(const struct hk_collected *c, const char *name)
+/* name, with the archive's symlinks followed (at most 8 of them). */
+static const char *follow_links(const struct hk_collected *c, const char *name)
 {
 	for (int hops = 0; hops < 8; hops++) {
 		const char *next = NULL;
 
-		for (size_t i = 0; i < c->n_files; i++)
-			if (strcmp(c->files[i].name, name) == 0)
-				return &c->files[i];
 		for (size_t i = 0; i < c->n_links && !next; i++)
 			if (strcmp(c->links[i].name, name) == 0)
 				next = c->links[i].target;
 		if (!next)
-			return NULL;
+			return name;
 		name = next;
 	}
 	return NULL;
 }
 
+const struct hk_entry_file *hk_collected_file(const struct hk_collected *c, const char *name)
+{
+	name = follow_links(c, name);
+	for (size_t i = 0; name && i < c->n_files; i++)
+		if (strcmp(c->files[i].name, name) == 0)
+			return &c->files[i];
+	return NULL;
+}
+
 struct hk_entry_layer *hk_collected_layer(const struct hk_collected *c, const char *name)
 {
-	for (int hops = 0; hops < 8; hops++) {
-		const char *next = NULL;
-
-		for (size_t i = 0; i < c->n_layers; i++)
-			if (strcmp(c->layers[i].name, name) == 0)
-				return &c->layers[i];
-		for (size_t i = 0; i < c->n_links && !next; i++)
-			if (strcmp(c->links[i].name, name) == 0)
-				next = c->links[i].target;
-		if (!next)
-			return NULL;
-		name = next;
-	}
+	name = follow_links(c, name);
+	for (size_t i = 0; name && i < c->n_layers; i++)
+		if (strcmp(c->layers[i].name, name) == 0)
+			return &c->layers[i];
 	return NULL;
 }
 
@@ -454,8 +453,8 @@ static void collected_release(struct hk_collected *c)
 }
 
 /* Under the lock: the layers the images use, then the images, then names. */
-static int commit(struct hk_store *s, struct hk_found_image *imgs, size_t n,
-		  struct hk_loaded **ret, size_t *ret_n, struct hk_error *err)
+static int commit(struct hk_store *s, struct hk_found_image *imgs, size_t n, struct hk_loaded **ret,
+		  size_t *ret_n, struct hk_error *err)
 {
 	struct hk_loaded *out = calloc(n, sizeof(*out));
 	int r;
@@ -467,8 +466,8 @@ static int commit(struct hk_store *s, struct hk_found_image *imgs, size_t n,
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < imgs[i].n_layers; j++) {
 			struct hk_entry_layer *l = imgs[i].layers[j];
-			if (!l->used && (r = hk_store_commit_layer(s, l->stage, l->diff_id, l->size,
-								   err)) < 0)
+			if (!l->used &&
+			    (r = hk_store_commit_layer(s, l->stage, l->diff_id, l->size, err)) < 0)
 				goto unlock;
 			l->used = true;
 		}
@@ -492,9 +491,8 @@ fail:
 	return r;
 }
 
-static int load_collected(struct hk_store *s, struct hk_collected *c,
-			  const struct hk_load_opts *o, struct hk_loaded **ret, size_t *ret_n,
-			  struct hk_error *err)
+static int load_collected(struct hk_store *s, struct hk_collected *c, const struct hk_load_opts *o,
+			  struct hk_loaded **ret, size_t *ret_n, struct hk_error *err)
 {
 	struct hk_found_image *imgs = NULL;
 	size_t n = 0;
@@ -568,8 +566,8 @@ static int collect_dir(struct hk_store *s, int layoutfd, struct hk_collected *c,
 	return r;
 }
 
-int hk_image_load_oci_dir(struct hk_store *s, const char *path, const struct hk_load_opts *o, struct hk_loaded **ret, size_t *ret_n,
-			  struct hk_error *err)
+int hk_image_load_oci_dir(struct hk_store *s, const char *path, const struct hk_load_opts *o,
+			  struct hk_loaded **ret, size_t *ret_n, struct hk_error *err)
 {
 	struct hk_collected c = {0};
 	struct hk_load_opts oo = *o;
@@ -629,8 +627,8 @@ const char *hk_platform_default(void)
 	static const struct {
 		const char *machine, *arch;
 	} archs[] = {
-	    {"x86_64", "linux/amd64"},	 {"aarch64", "linux/arm64"}, {"armv7l", "linux/arm/v7"},
-	    {"i686", "linux/386"},	 {"ppc64le", "linux/ppc64le"}, {"s390x", "linux/s390x"},
+	    {"x86_64", "linux/amd64"},	  {"aarch64", "linux/arm64"},	{"armv7l", "linux/arm/v7"},
+	    {"i686", "linux/386"},	  {"ppc64le", "linux/ppc64le"}, {"s390x", "linux/s390x"},
 	    {"riscv64", "linux/riscv64"},
 	};
 	struct utsname u;

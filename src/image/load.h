@@ -27,8 +27,8 @@
 struct hk_load_opts {
 	const char *platform; /* "os/arch[/variant]"; this machine's when NULL */
 	bool quiet;
-	int progress_fd; /* -1: none */
-	uint64_t max_bytes; /* the cap on any one decompressed stream */
+	int progress_fd;      /* -1: none */
+	uint64_t max_bytes;   /* the cap on any one decompressed stream */
 	const char *ref_name; /* an OCI layout: only the image of this ref.name */
 };
 
@@ -42,8 +42,8 @@ struct hk_loaded {
 int hk_image_load(struct hk_store *s, int fd, const char *what, const struct hk_load_opts *o,
 		  struct hk_loaded **ret, size_t *ret_n, struct hk_error *err);
 /* Load an OCI image layout directory (o->ref_name picks one of its images). */
-int hk_image_load_oci_dir(struct hk_store *s, const char *dir, const struct hk_load_opts *o, struct hk_loaded **ret, size_t *ret_n,
-			  struct hk_error *err);
+int hk_image_load_oci_dir(struct hk_store *s, const char *dir, const struct hk_load_opts *o,
+			  struct hk_loaded **ret, size_t *ret_n, struct hk_error *err);
 void hk_loaded_free(struct hk_loaded *l, size_t n);
 
 /*

@@ -10,7 +10,7 @@
 #include "util.h"
 
 #define CHUNKS 4
-#define CHUNK (256 * 1024)
+#define CHUNK  (256 * 1024)
 
 struct chunk {
 	size_t len, pos;

@@ -154,7 +154,8 @@ static int write_one(struct walk *w, int dirfd, const char *name, const char *re
 		/* overlayfs's whiteout back to the image form: .wh.NAME */
 		char wh[PATH_MAX];
 		const char *slash = strrchr(rel, '/');
-		snprintf(wh, sizeof(wh), "%.*s.wh.%s", slash ? (int)(slash - rel + 1) : 0, rel, name);
+		snprintf(wh, sizeof(wh), "%.*s.wh.%s", slash ? (int)(slash - rel + 1) : 0, rel,
+			 name);
 		return write_marker(w, wh, st.st_mtime);
 	}
 	e.mode = st.st_mode;
@@ -180,7 +181,8 @@ static int write_one(struct walk *w, int dirfd, const char *name, const char *re
 			}
 		if (st.st_nlink > 1) {
 			w->links = hk_xrealloc(w->links, (w->n_links + 1) * sizeof(*w->links));
-			w->links[w->n_links++] = (struct hardlink){st.st_dev, st.st_ino, hk_xstrdup(rel)};
+			w->links[w->n_links++] =
+			    (struct hardlink){st.st_dev, st.st_ino, hk_xstrdup(rel)};
 		}
 	}
 	x = hk_xmalloc(sizeof(*x));
@@ -211,7 +213,8 @@ static int write_one(struct walk *w, int dirfd, const char *name, const char *re
 					    n < 0 ? "" : ": it shrank while being read");
 	}
 	if (S_ISDIR(st.st_mode)) {
-		_cleanup_close_ int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int sub =
+		    openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0)
 			return hk_error_set(w->err, -errno, "layer entry \"%s\"", rel);
 		if (is_opaque(dirfd, name)) {
@@ -311,35 +314,48 @@ static struct hk_json *descriptor(const char *media_type, const char *digest,
 	return d;
 }
 
-int hk_image_save(struct hk_store *s, const char *id, char *const *refs,
-		  enum hk_save_format format, int fd, struct hk_error *err)
+/* A JSON value as a file of the archive; ret_digest (may be NULL) gets its digest. */
+static int add_json(struct hk_tar *t, const char *name_fmt, const struct hk_json *v,
+		    char *ret_digest, size_t *ret_len, struct hk_error *err)
 {
-	_cleanup_(hk_json_freep) struct hk_json *cfg = NULL;
-	_cleanup_free_ const char **ids = NULL;
-	struct sink out = {fd, NULL, 0};
-	struct hk_tar tar = {sink_write, &out, 0, 0}, *a = &tar;
-	struct hk_json *diff_ids, *layers = hk_json_new(HK_JSON_ARRAY);
 	struct hk_buf b = HK_BUF_INIT;
-	char cfg_digest[HK_DIGEST_MAX], name[160];
+	char digest[HK_DIGEST_MAX], name[160];
+	int r;
+
+	hk_json_write(&b, v);
+	hk_sha256_digest(b.buf, b.len, digest);
+	snprintf(name, sizeof(name), name_fmt, digest + 7);
+	r = add_file(t, name, b.buf, b.len, err);
+	if (ret_digest)
+		memcpy(ret_digest, digest, HK_DIGEST_MAX);
+	if (ret_len)
+		*ret_len = b.len;
+	hk_buf_release(&b);
+	return r;
+}
+
+/*
+ * Each layer written again from the store, as format names it; the new
+ * diff_ids go into cfg, and layers gets the manifest's entries for them.
+ */
+static int add_layers(struct hk_store *s, struct hk_tar *t, struct hk_json *cfg,
+		      enum hk_save_format format, struct hk_json *layers, struct hk_error *err)
+{
+	_cleanup_free_ const char **ids = NULL;
+	struct hk_json *diff_ids;
 	size_t n;
 	int r;
 
-	if ((r = hk_store_image_config(s, id, &cfg, err)) < 0 ||
-	    (r = hk_image_diff_ids(cfg, &ids, &n, err)) < 0)
-		goto out;
-	if (format == HK_SAVE_OCI_ARCHIVE &&
-	    (r = add_file(a, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30, err)) < 0)
-		goto out;
+	if ((r = hk_image_diff_ids(cfg, &ids, &n, err)) < 0)
+		return r;
 	diff_ids = hk_json_new(HK_JSON_ARRAY);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && r >= 0; i++) {
 		_cleanup_close_ int tfd = -1;
-		char digest[HK_DIGEST_MAX];
+		char digest[HK_DIGEST_MAX], name[160];
 		unsigned long long size = 0;
 
-		if ((r = layer_tar(s, ids[i], &tfd, digest, &size, err)) < 0) {
-			hk_json_free(diff_ids);
-			goto out;
-		}
+		if ((r = layer_tar(s, ids[i], &tfd, digest, &size, err)) < 0)
+			break;
 		hk_json_push(diff_ids, hk_json_new_string(digest));
 		if (format == HK_SAVE_OCI_ARCHIVE) {
 			snprintf(name, sizeof(name), "blobs/sha256/%s", digest + 7);
@@ -349,65 +365,87 @@ int hk_image_save(struct hk_store *s, const char *id, char *const *refs,
 			snprintf(name, sizeof(name), "%s/layer.tar", digest + 7);
 			hk_json_push(layers, hk_json_new_string(name));
 		}
-		if ((r = add_fd(a, name, tfd, size, err)) < 0) {
-			hk_json_free(diff_ids);
-			goto out;
-		}
+		r = add_fd(t, name, tfd, size, err);
 	}
+	/* The config's rootfs names the layers as written (freed with cfg on failure). */
 	hk_json_set(hk_json_child(cfg, "rootfs", HK_JSON_OBJECT), "diff_ids", diff_ids);
-	hk_json_write(&b, cfg);
-	hk_sha256_digest(b.buf, b.len, cfg_digest);
-	if (format == HK_SAVE_OCI_ARCHIVE) {
-		_cleanup_(hk_json_freep) struct hk_json *m = hk_json_new(HK_JSON_OBJECT);
-		_cleanup_(hk_json_freep) struct hk_json *index = hk_json_new(HK_JSON_OBJECT);
-		struct hk_buf mb = HK_BUF_INIT, ib = HK_BUF_INIT;
-		char m_digest[HK_DIGEST_MAX];
-		struct hk_json *md;
+	return r;
+}
 
-		snprintf(name, sizeof(name), "blobs/sha256/%s", cfg_digest + 7);
-		if ((r = add_file(a, name, b.buf, b.len, err)) < 0)
-			goto out;
-		hk_json_set(m, "schemaVersion", hk_json_new_int(2));
-		hk_json_set(m, "mediaType",
-			    hk_json_new_string("application/vnd.oci.image.manifest.v1+json"));
-		hk_json_set(m, "config", descriptor("application/vnd.oci.image.config.v1+json",
-						    cfg_digest, b.len));
-		hk_json_set(m, "layers", TAKE_PTR(layers));
-		hk_json_write(&mb, m);
-		hk_sha256_digest(mb.buf, mb.len, m_digest);
-		snprintf(name, sizeof(name), "blobs/sha256/%s", m_digest + 7);
-		r = add_file(a, name, mb.buf, mb.len, err);
-		hk_json_set(index, "schemaVersion", hk_json_new_int(2));
-		md = hk_json_push(hk_json_child(index, "manifests", HK_JSON_ARRAY),
-				  descriptor("application/vnd.oci.image.manifest.v1+json", m_digest,
-					     mb.len));
-		if (refs && refs[0])
-			hk_json_set(hk_json_child(md, "annotations", HK_JSON_OBJECT),
-				    "org.opencontainers.image.ref.name", hk_json_new_string(refs[0]));
-		hk_json_write(&ib, index);
-		if (r >= 0)
-			r = add_file(a, "index.json", ib.buf, ib.len, err);
-		hk_buf_release(&mb);
-		hk_buf_release(&ib);
-	} else {
-		_cleanup_(hk_json_freep) struct hk_json *m = hk_json_new(HK_JSON_ARRAY);
-		struct hk_json *e = hk_json_push(m, hk_json_new(HK_JSON_OBJECT));
-		struct hk_buf mb = HK_BUF_INIT;
+/* oci-archive: the config and manifest as blobs, and index.json naming it. */
+static int add_oci_index(struct hk_tar *t, const struct hk_json *cfg, struct hk_json *layers,
+			 char *const *refs, struct hk_error *err)
+{
+	_cleanup_(hk_json_freep) struct hk_json *m = hk_json_new(HK_JSON_OBJECT);
+	_cleanup_(hk_json_freep) struct hk_json *index = hk_json_new(HK_JSON_OBJECT);
+	char cfg_digest[HK_DIGEST_MAX], m_digest[HK_DIGEST_MAX];
+	size_t cfg_len, m_len;
+	struct hk_json *md;
+	int r;
 
-		snprintf(name, sizeof(name), "%s.json", cfg_digest + 7);
-		if ((r = add_file(a, name, b.buf, b.len, err)) < 0)
-			goto out;
-		hk_json_set(e, "Config", hk_json_new_string(name));
-		hk_json_set(e, "RepoTags", hk_json_new_strv((const char *const *)refs));
-		hk_json_set(e, "Layers", TAKE_PTR(layers));
-		hk_json_write(&mb, m);
-		r = add_file(a, "manifest.json", mb.buf, mb.len, err);
-		hk_buf_release(&mb);
+	if ((r = add_json(t, "blobs/sha256/%s", cfg, cfg_digest, &cfg_len, err)) < 0) {
+		hk_json_free(layers);
+		return r;
 	}
-	if (r >= 0)
-		r = hk_tar_finish(a, err);
-out:
+	hk_json_set(m, "schemaVersion", hk_json_new_int(2));
+	hk_json_set(m, "mediaType",
+		    hk_json_new_string("application/vnd.oci.image.manifest.v1+json"));
+	hk_json_set(m, "config",
+		    descriptor("application/vnd.oci.image.config.v1+json", cfg_digest, cfg_len));
+	hk_json_set(m, "layers", layers);
+	if ((r = add_json(t, "blobs/sha256/%s", m, m_digest, &m_len, err)) < 0)
+		return r;
+	hk_json_set(index, "schemaVersion", hk_json_new_int(2));
+	md =
+	    hk_json_push(hk_json_child(index, "manifests", HK_JSON_ARRAY),
+			 descriptor("application/vnd.oci.image.manifest.v1+json", m_digest, m_len));
+	if (refs && refs[0])
+		hk_json_set(hk_json_child(md, "annotations", HK_JSON_OBJECT),
+			    "org.opencontainers.image.ref.name", hk_json_new_string(refs[0]));
+	return add_json(t, "index.json", index, NULL, NULL, err);
+}
+
+/* docker-archive: the config as <digest>.json, and manifest.json naming it. */
+static int add_docker_manifest(struct hk_tar *t, const struct hk_json *cfg, struct hk_json *layers,
+			       char *const *refs, struct hk_error *err)
+{
+	_cleanup_(hk_json_freep) struct hk_json *m = hk_json_new(HK_JSON_ARRAY);
+	struct hk_json *e = hk_json_push(m, hk_json_new(HK_JSON_OBJECT));
+	char cfg_digest[HK_DIGEST_MAX], name[160];
+	int r;
+
+	if ((r = add_json(t, "%s.json", cfg, cfg_digest, NULL, err)) < 0) {
+		hk_json_free(layers);
+		return r;
+	}
+	snprintf(name, sizeof(name), "%s.json", cfg_digest + 7);
+	hk_json_set(e, "Config", hk_json_new_string(name));
+	hk_json_set(e, "RepoTags", hk_json_new_strv((const char *const *)refs));
+	hk_json_set(e, "Layers", layers);
+	return add_json(t, "manifest.json", m, NULL, NULL, err);
+}
+
+int hk_image_save(struct hk_store *s, const char *id, char *const *refs, enum hk_save_format format,
+		  int fd, struct hk_error *err)
+{
+	_cleanup_(hk_json_freep) struct hk_json *cfg = NULL;
+	struct hk_json *layers = hk_json_new(HK_JSON_ARRAY);
+	struct sink out = {fd, NULL, 0};
+	struct hk_tar tar = {sink_write, &out, 0, 0};
+	int r;
+
+	if ((r = hk_store_image_config(s, id, &cfg, err)) < 0)
+		goto fail;
+	if (format == HK_SAVE_OCI_ARCHIVE &&
+	    (r = add_file(&tar, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30, err)) < 0)
+		goto fail;
+	if ((r = add_layers(s, &tar, cfg, format, layers, err)) < 0)
+		goto fail;
+	/* The manifest takes the layers' entries over. */
+	r = format == HK_SAVE_OCI_ARCHIVE ? add_oci_index(&tar, cfg, layers, refs, err)
+					  : add_docker_manifest(&tar, cfg, layers, refs, err);
+	return r < 0 ? r : hk_tar_finish(&tar, err);
+fail:
 	hk_json_free(layers);
-	hk_buf_release(&b);
 	return r;
 }

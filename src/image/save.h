@@ -20,5 +20,5 @@ enum hk_save_format {
 };
 
 /* Write image id, with the names refs (may be empty), as an archive to fd. */
-int hk_image_save(struct hk_store *s, const char *id, char *const *refs,
-		  enum hk_save_format format, int fd, struct hk_error *err);
+int hk_image_save(struct hk_store *s, const char *id, char *const *refs, enum hk_save_format format,
+		  int fd, struct hk_error *err);

@@ -177,8 +177,8 @@ int hk_store_stage_layer(struct hk_store *s, char *ret_name, size_t size, int *r
 	return 0;
 }
 
-int hk_store_commit_layer(struct hk_store *s, const char *name, const char *diff_id,
-			  uint64_t size, struct hk_error *err)
+int hk_store_commit_layer(struct hk_store *s, const char *name, const char *diff_id, uint64_t size,
+			  struct hk_error *err)
 {
 	_cleanup_close_ int fd = -1, layers = -1;
 	char target[80], text[32];
@@ -238,11 +238,12 @@ int hk_image_diff_ids(const struct hk_json *cfg, const char ***ret, size_t *ret_
 		return hk_error_setx(err, -EINVAL, "image config: no rootfs.diff_ids");
 	v = hk_xmalloc((ids->n + 1) * sizeof(*v));
 	for (size_t i = 0; i < ids->n; i++) {
-		if (ids->items[i]->type != HK_JSON_STRING || !is_hex64(hex_of(ids->items[i]->text))) {
+		if (ids->items[i]->type != HK_JSON_STRING ||
+		    !is_hex64(hex_of(ids->items[i]->text))) {
 			free(v);
-			return hk_error_setx(err, -EINVAL,
-					     "image config: rootfs.diff_ids[%zu]: not a sha256 digest",
-					     i);
+			return hk_error_setx(
+			    err, -EINVAL, "image config: rootfs.diff_ids[%zu]: not a sha256 digest",
+			    i);
 		}
 		v[i] = ids->items[i]->text;
 	}
@@ -272,8 +273,8 @@ int hk_store_put_image(struct hk_store *s, const char *config, size_t len, char 
 		return r;
 	for (size_t i = 0; i < n; i++)
 		if (!hk_store_has_layer(s, ids[i]))
-			return hk_error_setx(err, -ENOENT, "image config: layer %s is not in the store",
-					     ids[i]);
+			return hk_error_setx(err, -ENOENT,
+					     "image config: layer %s is not in the store", ids[i]);
 	hk_sha256_digest(config, len, ret_id);
 	images = openat(s->dirfd, "images", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (images < 0)
@@ -370,6 +371,18 @@ int hk_store_resolve(struct hk_store *s, const char *name, char *ret_id, struct 
 	if (strlen(hex) >= 3 && strspn(hex, "0123456789abcdef") == strlen(hex) &&
 	    (r = resolve_prefix(s, hex, ret_id, err)) != -ENOENT)
 		return r;
+	/*
+	 * NAME@sha256:<hex>: the store keeps no registry manifests, so the digest
+	 * is taken as the image's own (its config's), the id `images` shows.
+	 */
+	if (strstr(name, "@sha256:") &&
+	    hk_ref_normalize(name, "docker.io", full, sizeof(full), err) == 0) {
+		hex = strstr(name, "@sha256:") + 8;
+		r = resolve_prefix(s, hex, ret_id, err);
+		if (r == -ENOENT)
+			return hk_error_setx(err, -ENOENT, "%s: image not known", name);
+		return r;
+	}
 	if ((r = hk_store_names(s, &names, err)) < 0)
 		return r;
 	for (int i = 0; i < 2; i++) {

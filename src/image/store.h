@@ -25,7 +25,7 @@
 #include "json.h"
 
 #define HK_STORE_DEFAULT "/var/lib/hako"
-#define HK_DIGEST_MAX 72 /* "sha256:" + 64 hex + NUL */
+#define HK_DIGEST_MAX	 72 /* "sha256:" + 64 hex + NUL */
 
 struct hk_store {
 	char *root;
@@ -57,8 +57,8 @@ int hk_store_stage_layer(struct hk_store *s, char *ret_name, size_t size, int *r
  * Under the lock: make the staged layer name the layer diff_id, unless the
  * store has it already (then the staged copy is dropped).
  */
-int hk_store_commit_layer(struct hk_store *s, const char *name, const char *diff_id,
-			  uint64_t size, struct hk_error *err);
+int hk_store_commit_layer(struct hk_store *s, const char *name, const char *diff_id, uint64_t size,
+			  struct hk_error *err);
 bool hk_store_has_layer(struct hk_store *s, const char *diff_id);
 /* The size of a layer's unpacked tar, 0 when unknown. */
 uint64_t hk_store_layer_size(struct hk_store *s, const char *diff_id);

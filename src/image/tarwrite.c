@@ -9,8 +9,8 @@
 #include "tarwrite.h"
 #include "util.h"
 
-#define BLOCK 512
-#define MAX_OCTAL_ID 07777777ULL
+#define BLOCK	       512
+#define MAX_OCTAL_ID   07777777ULL
 #define MAX_OCTAL_SIZE 077777777777ULL
 
 static const char zeros[BLOCK];
@@ -154,7 +154,8 @@ int hk_tar_header(struct hk_tar *t, const struct hk_tar_entry *e, struct hk_erro
 	int r = 0;
 
 	if (t->left)
-		return hk_error_setx(err, -EINVAL, "tar: the entry before \"%s\" is short", e->name);
+		return hk_error_setx(err, -EINVAL, "tar: the entry before \"%s\" is short",
+				     e->name);
 	pax_records(e, size, &pax);
 	if (pax.len) {
 		struct hk_tar_entry x = {.mode = S_IFREG | 0644, .mtime = e->mtime};

@@ -33,8 +33,8 @@ struct hk_tar_entry {
 	gid_t gid;
 	uint64_t size; /* of a regular file's data; 0 for the rest */
 	int64_t mtime;
-	const char *link;     /* a symlink's target or a hardlink's entry name */
-	int hardlink;	      /* link names an entry: a hardlink */
+	const char *link; /* a symlink's target or a hardlink's entry name */
+	int hardlink;	  /* link names an entry: a hardlink */
 	unsigned devmajor, devminor;
 	const struct hk_tar_xattr *xattrs;
 	size_t n_xattrs;

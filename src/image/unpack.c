@@ -64,8 +64,8 @@ static int clean_name(const char *raw, char *out, size_t size, struct hk_error *
 			return hk_error_setx(err, -EPERM, "entry \"%s\": \"..\" in the path", raw);
 		if (n && !(n == 1 && p[0] == '.')) {
 			if (len + n + 2 > size)
-				return hk_error_setx(err, -ENAMETOOLONG, "entry \"%.64s...\": too long",
-						     raw);
+				return hk_error_setx(err, -ENAMETOOLONG,
+						     "entry \"%.64s...\": too long", raw);
 			if (len)
 				out[len++] = '/';
 			memcpy(out + len, p, n);
@@ -113,8 +113,8 @@ static int open_parent(struct unpack *u, const char *entry, const char *parent,
 	if (!*parent)
 		fd = openat(u->rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	else if ((r = hk_path_open_in_root(u->rootfd, parent,
-					   HK_RESOLVE_MKDIR | HK_RESOLVE_NO_SYMLINKS, &fd,
-					   err)) < 0) {
+					   HK_RESOLVE_MKDIR | HK_RESOLVE_NO_SYMLINKS, &fd, err)) <
+		 0) {
 		if (r == -ELOOP)
 			return hk_error_setx(err, -ELOOP,
 					     "entry \"%s\": its directory \"%s\" is (or goes "
@@ -212,9 +212,8 @@ static int set_meta(struct unpack *u, struct archive_entry *e, int dirfd, const 
 	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {archive_entry_mtime(e), 0}};
 	bool link = archive_entry_filetype(e) == AE_IFLNK;
 
-	if (u->root &&
-	    fchownat(dirfd, name, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
-		     AT_SYMLINK_NOFOLLOW) < 0)
+	if (u->root && fchownat(dirfd, name, (uid_t)archive_entry_uid(e),
+				(gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
 		return hk_error_set(err, -errno, "entry \"%s\": chown", entry);
 	if (!u->root)
 		mode &= ~(mode_t)(S_ISUID | S_ISGID);
@@ -324,8 +323,7 @@ static int make_entry(struct unpack *u, struct archive *a, struct archive_entry 
 	case AE_IFCHR:
 	case AE_IFBLK:
 		u->stats->skipped_devices++;
-		hk_debug("entry \"%s\": a device node, not made (the runtime makes /dev)",
-			     entry);
+		hk_debug("entry \"%s\": a device node, not made (the runtime makes /dev)", entry);
 		return 0;
 	default:
 		return hk_error_setx(err, -EPERM, "entry \"%s\": a file type tar cannot hold",
@@ -354,8 +352,9 @@ int hk_unpack_tar(struct hk_source src, int dirfd, struct hk_unpack_stats *stats
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
 	if (archive_read_open(a, rd, NULL, read_cb, NULL) != ARCHIVE_OK) {
-		r = err->code ? err->code
-			      : hk_error_setx(err, -EINVAL, "not a tar: %s", archive_error_string(a));
+		r = err->code
+			? err->code
+			: hk_error_setx(err, -EINVAL, "not a tar: %s", archive_error_string(a));
 		goto out;
 	}
 	while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {

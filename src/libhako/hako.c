@@ -49,8 +49,7 @@ int hako_create(const struct hk_create_opts *o, struct hako_container **ret,
 	return 0;
 }
 
-int hako_open(const char *root, const char *id, struct hako_container **ret,
-	      struct hk_error *err)
+int hako_open(const char *root, const char *id, struct hako_container **ret, struct hk_error *err)
 {
 	if (!id || !*id)
 		return hk_error_setx(err, -EINVAL, "a container id is needed");
@@ -121,8 +120,8 @@ int hako_events(struct hako_container *c, bool once, unsigned interval_ms,
 	return hk_container_events(c->root, c->id, once, interval_ms, emit, data, err);
 }
 
-int hako_exec(struct hako_container *c, const struct hk_exec_opts *o,
-	      struct hako_process **ret, struct hk_error *err)
+int hako_exec(struct hako_container *c, const struct hk_exec_opts *o, struct hako_process **ret,
+	      struct hk_error *err)
 {
 	struct hk_exec_opts oo = *o;
 	struct hk_container proc;

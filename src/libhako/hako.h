@@ -38,8 +38,7 @@ struct hako_process;
 int hako_create(const struct hk_create_opts *o, struct hako_container **ret,
 		struct hako_process **ret_init, struct hk_error *err);
 /* A handle on the container id under root (NULL: /run/hako). */
-int hako_open(const char *root, const char *id, struct hako_container **ret,
-	      struct hk_error *err);
+int hako_open(const char *root, const char *id, struct hako_container **ret, struct hk_error *err);
 void hako_close(struct hako_container *c);
 const char *hako_container_id(const struct hako_container *c);
 
@@ -61,8 +60,8 @@ int hako_events(struct hako_container *c, bool once, unsigned interval_ms,
 		void (*emit)(const char *json, void *data), void *data, struct hk_error *err);
 
 /* A new process in the running container (o's root and id are the handle's). */
-int hako_exec(struct hako_container *c, const struct hk_exec_opts *o,
-	      struct hako_process **ret, struct hk_error *err);
+int hako_exec(struct hako_container *c, const struct hk_exec_opts *o, struct hako_process **ret,
+	      struct hk_error *err);
 /*
  * Wait for p to exit, proxying its pty and forwarding the blocked signals
  * to it; its status as a shell gives it (the code, or 128 + signal).

@@ -176,3 +176,17 @@ def test_t_gives_a_real_pty(ctl):
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0, out
     assert b"/dev/pts/0" in out and b"TERM=xterm" in out, out
+
+
+def test_references_in_docker_grammar(ctl):
+    assert ctl("run", "--rm", "busybox", "true").returncode == 0
+    (img,) = json.loads(ctl("images", "--format", "json", check=True).stdout)
+    for ref in ("busybox", "busybox:latest", "localhost/busybox", "localhost/busybox:latest",
+                img["Id"][:12], "sha256:" + img["Id"], "busybox@sha256:" + img["Id"]):
+        p = ctl("run", "--rm", ref, "true")
+        assert p.returncode == 0, (ref, p.stderr)
+    for bad in ("Busybox", "busybox:", "busy box", "busybox@sha256:123"):
+        p = ctl("run", "--rm", bad, "true")
+        assert p.returncode == 125, (bad, p.stderr)
+    p = ctl("run", "--rm", "busybox@sha256:" + "0" * 64, "true")
+    assert p.returncode == 125 and "image not known" in p.stderr
