@@ -14,6 +14,7 @@
 #include "decode.h"
 #include "fsutil.h"
 #include "log.h"
+#include "paths.h"
 #include "ref.h"
 #include "store.h"
 #include "util.h"
@@ -32,30 +33,35 @@ static bool is_hex64(const char *s)
 
 /*
  * Staging areas of loads that died: their lock file is no longer held. A
- * load makes (and locks) tmp/X.lock before tmp/X, so a dir with no lock
- * file is dead too.
+ * load puts its lock file in place already locked (made as an O_TMPFILE,
+ * locked, then linked in) before it makes tmp/X, so an unlocked tmp/X.lock,
+ * or a tmp/X without one, is a dead load's: a kill -9 can fall between any
+ * two of these steps.
  */
 static void clear_stale_staging(int tmpfd)
 {
 	DIR *dir = fdopendir(dup(tmpfd));
-	char lock[300];
+	char base[300], lock[310];
 
 	if (!dir)
 		return;
 	for (struct dirent *de; (de = readdir(dir));) {
-		const char *dot = strrchr(de->d_name, '.');
+		size_t n = strlen(de->d_name);
 		int fd;
 
-		if (de->d_name[0] == '.' || (dot && strcmp(dot, ".lock") == 0))
+		if (de->d_name[0] == '.')
 			continue;
-		snprintf(lock, sizeof(lock), "%s.lock", de->d_name);
+		snprintf(base, sizeof(base), "%.*s",
+			 n > 5 && strcmp(de->d_name + n - 5, ".lock") == 0 ? (int)(n - 5) : (int)n,
+			 de->d_name);
+		snprintf(lock, sizeof(lock), "%s.lock", base);
 		fd = openat(tmpfd, lock, O_RDWR | O_CLOEXEC);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			close(fd); /* its load is running */
 			continue;
 		}
-		hk_debug("removing the staging dir tmp/%s of a load that died", de->d_name);
-		hk_rm_rf_at(tmpfd, de->d_name);
+		hk_debug("removing the staging of a load that died: tmp/%s", base);
+		hk_rm_rf_at(tmpfd, base);
 		if (fd >= 0) {
 			unlinkat(tmpfd, lock, 0);
 			close(fd);
@@ -140,16 +146,20 @@ static int make_stage(struct hk_store *s, struct hk_error *err)
 {
 	_cleanup_close_ int tmpfd = openat(s->dirfd, "tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	unsigned char rnd[8];
-	char lock[80];
+	char lock[80], fdp[32];
 
 	if (tmpfd < 0 || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return hk_error_set(err, -errno, "image store: staging");
 	snprintf(s->stage, sizeof(s->stage), "load-%d-%02x%02x%02x%02x%02x%02x%02x%02x",
 		 (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	snprintf(lock, sizeof(lock), "%s.lock", s->stage);
-	/* The lock first: a staging dir without a held lock is a dead load's. */
-	s->stage_lockfd = openat(tmpfd, lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/*
+	 * The lock first, and locked before anyone can see it (see
+	 * clear_stale_staging()): a nameless file, locked, then linked in.
+	 */
+	s->stage_lockfd = openat(tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (s->stage_lockfd < 0 || flock(s->stage_lockfd, LOCK_EX) < 0 ||
+	    linkat(AT_FDCWD, hk_fd_path(s->stage_lockfd, fdp), tmpfd, lock, AT_SYMLINK_FOLLOW) < 0 ||
 	    mkdirat(tmpfd, s->stage, 0700) < 0)
 		return hk_error_set(err, -errno, "image store: staging \"tmp/%s\"", s->stage);
 	s->stagefd = openat(tmpfd, s->stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
