@@ -103,3 +103,19 @@ def test_an_image_of_one_layer(ctl, tmp_path):
     ctl("load", "-q", "-i", str(path), check=True)
     p = ctl("run", "--rm", "hako-test-one:1", "sh", "-c", "echo one")
     assert (p.returncode, p.stdout) == (0, "one\n"), p.stderr
+
+
+def test_a_dead_loads_staging_is_cleared_and_a_live_ones_kept(ctl):
+    import fcntl
+    ctl("images", check=True)
+    tmp = ctl.store / "tmp"
+    (tmp / "load-1-dead.lock").write_text("")  # killed before its dir was made
+    (tmp / "load-2-dead").mkdir()  # killed after its lock went
+    (tmp / "load-2-dead" / "0").mkdir()
+    (tmp / "load-3-live").mkdir()
+    with open(tmp / "load-3-live.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        ctl("images", check=True)
+        assert sorted(os.listdir(tmp)) == ["load-3-live", "load-3-live.lock"]
+    ctl("images", check=True)
+    assert os.listdir(tmp) == []
