@@ -159,7 +159,8 @@ static int make_stage(struct hk_store *s, struct hk_error *err)
 	 */
 	s->stage_lockfd = openat(tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (s->stage_lockfd < 0 || flock(s->stage_lockfd, LOCK_EX) < 0 ||
-	    linkat(AT_FDCWD, hk_fd_path(s->stage_lockfd, fdp), tmpfd, lock, AT_SYMLINK_FOLLOW) < 0 ||
+	    linkat(AT_FDCWD, hk_fd_path(s->stage_lockfd, fdp), tmpfd, lock, AT_SYMLINK_FOLLOW) <
+		0 ||
 	    mkdirat(tmpfd, s->stage, 0700) < 0)
 		return hk_error_set(err, -errno, "image store: staging \"tmp/%s\"", s->stage);
 	s->stagefd = openat(tmpfd, s->stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
