@@ -44,5 +44,8 @@ static int rm_tree(int parentfd, const char *name, dev_t dev)
 
 int hk_rm_rf_at(int dirfd, const char *name)
 {
+	/* "." and ".." would be the directory itself or its parent: never. */
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strchr(name, '/'))
+		return -EINVAL;
 	return rm_tree(dirfd, name, 0);
 }

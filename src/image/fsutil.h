@@ -5,6 +5,7 @@
 /*
  * Remove name below dirfd and everything in it, as rm -rf, without following
  * a symlink and without crossing into another mount (a container's rootfs
- * still mounted below fails with -EBUSY). Missing is not an error.
+ * still mounted below fails with -EBUSY). Missing is not an error; name
+ * must be one name in dirfd (not "." or "..", no slash).
  */
 int hk_rm_rf_at(int dirfd, const char *name);

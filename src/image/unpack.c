@@ -242,8 +242,9 @@ static int make_whiteout(struct unpack *u, int dirfd, const char *name, const ch
 	/* Other ".wh..wh." names are aufs's bookkeeping, not whiteouts. */
 	if (strncmp(name, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX)) == 0)
 		return 0;
-	if (!*name || strcmp(name, ".") == 0)
-		return hk_error_setx(err, -EPERM, "entry \"%s\": a whiteout of nothing", entry);
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return hk_error_setx(err, -EPERM, "entry \"%s\": a whiteout of \"%s\"", entry,
+				     *name ? name : "nothing");
 	if ((r = remove_old(dirfd, name, false)) < 0)
 		return hk_error_set(err, r, "entry \"%s\"", entry);
 	(void)u;

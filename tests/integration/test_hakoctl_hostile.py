@@ -44,7 +44,8 @@ def one_layer(entries):
     return docker_archive([tar_bytes(entries)])
 
 
-@pytest.mark.parametrize("entry", ["../hako-escape", "a/../../hako-escape", "/etc/hako-escape"])
+@pytest.mark.parametrize("entry", ["../hako-escape", "a/../../hako-escape", "/etc/hako-escape",
+                                   "a/.wh...", ".wh.."])
 def test_dotdot_and_absolute_names_are_refused(ctl, tmp_path, entry):
     p = load_bytes(ctl, tmp_path, one_layer([("ok", "file", b"x"), (entry, "file", b"pwned")]))
     assert_refused(ctl, p, entry)
