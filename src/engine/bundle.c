@@ -31,6 +31,11 @@ static const struct hk_json *image_cfg(const struct hk_bundle_opts *o, const cha
 	return hk_json_get(hk_json_get(o->image, "config"), key);
 }
 
+static const char *image_string(const struct hk_bundle_opts *o, const char *key)
+{
+	return hk_json_get_string(hk_json_get(o->image, "config"), key);
+}
+
 static struct hk_json *strv_of(const struct hk_json *a)
 {
 	struct hk_json *v = hk_json_new(HK_JSON_ARRAY);
@@ -180,15 +185,14 @@ static bool numeric(const char *s)
 static int set_user(const struct hk_bundle_opts *o, int rootfd, struct hk_json *p,
 		    struct hk_error *err)
 {
-	const struct hk_json *iu = image_cfg(o, "User");
+	const char *image_user = image_string(o, "User");
 	char spec[256], *group;
 	unsigned uid = 0, gid = 0;
 	_cleanup_(hk_strv_freep) char **extra = NULL;
 	struct hk_json *user = hk_json_child(p, "user", HK_JSON_OBJECT);
 	int r;
 
-	snprintf(spec, sizeof(spec), "%s",
-		 o->user ? o->user : (iu && iu->type == HK_JSON_STRING ? iu->text : ""));
+	snprintf(spec, sizeof(spec), "%s", o->user ? o->user : image_user ? image_user : "");
 	if (!*spec)
 		return 0;
 	if ((group = strchr(spec, ':')))
@@ -273,19 +277,10 @@ static int set_caps(const struct hk_bundle_opts *o, struct hk_json *p, bool root
 		if (on)
 			hk_json_push(set, hk_json_new_string(name));
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
-		struct hk_buf b = HK_BUF_INIT;
-		struct hk_json *copy = NULL;
-		/* A user other than root starts with none in effect, as with docker. */
-		if (i > 0 && !root) {
-			hk_json_set(caps, sets[i], hk_json_new(HK_JSON_ARRAY));
-			continue;
-		}
-		hk_json_write(&b, set);
-		hk_json_parse(b.buf, b.len, &copy, err);
-		hk_buf_release(&b);
-		hk_json_set(caps, sets[i], copy);
-	}
+	/* A user other than root starts with none in effect, as with docker. */
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
+		hk_json_set(caps, sets[i],
+			    i > 0 && !root ? hk_json_new(HK_JSON_ARRAY) : hk_json_copy(set));
 	hk_json_free(set);
 	return 0;
 }
@@ -426,7 +421,7 @@ int hk_bundle_config(const struct hk_bundle_opts *o, int rootfd, struct hk_json 
 {
 	_cleanup_(hk_json_freep) struct hk_json *c = hk_spec_default_tree(false, 0, 0);
 	struct hk_json *p = hk_json_get(c, "process"), *lx = hk_json_get(c, "linux");
-	const struct hk_json *wd = image_cfg(o, "WorkingDir");
+	const char *wd = image_string(o, "WorkingDir");
 	const char *hostname = o->hostname ? o->hostname : "hako";
 	int r;
 
@@ -437,9 +432,9 @@ int hk_bundle_config(const struct hk_bundle_opts *o, int rootfd, struct hk_json 
 	hk_json_set(hk_json_get(c, "root"), "readonly", hk_json_new_bool(o->read_only));
 	hk_json_set(p, "noNewPrivileges", hk_json_new_bool(o->no_new_privileges));
 	hk_json_set(p, "cwd",
-		    hk_json_new_string(o->workdir && *o->workdir		       ? o->workdir
-				       : wd && wd->type == HK_JSON_STRING && *wd->text ? wd->text
-										       : "/"));
+		    hk_json_new_string(o->workdir && *o->workdir ? o->workdir
+				       : wd && *wd		 ? wd
+								 : "/"));
 	if ((r = set_args(o, p, err)) < 0)
 		return r;
 	set_env(o, p, hostname);

@@ -42,13 +42,6 @@ static char **image_ids(struct hk_store *s)
 	return v;
 }
 
-static const char *str(const struct hk_json *v, const char *key)
-{
-	const struct hk_json *s = hk_json_get(v, key);
-
-	return s && s->type == HK_JSON_STRING ? s->text : NULL;
-}
-
 static unsigned long long image_size(struct hk_store *s, const struct hk_json *cfg)
 {
 	_cleanup_free_ const char **ids = NULL;
@@ -90,13 +83,15 @@ static void print_row(struct hk_store *s, const struct row *r, const struct hk_j
 		if (r->repo_tag)
 			hk_buf_add_json_string(&b, r->repo_tag);
 		hk_buf_addf(&b, "], \"Size\": %llu, \"Created\": ", image_size(s, cfg));
-		hk_buf_add_json_string(&b, str(cfg, "created") ? str(cfg, "created") : "");
+		hk_buf_add_json_string(&b, hk_json_get_string(cfg, "created")
+					       ? hk_json_get_string(cfg, "created")
+					       : "");
 		hk_buf_adds(&b, "}");
 		fputs(b.buf, stdout);
 		hk_buf_release(&b);
 		return;
 	}
-	ctl_human_ago(str(cfg, "created"), ago, sizeof(ago));
+	ctl_human_ago(hk_json_get_string(cfg, "created"), ago, sizeof(ago));
 	printf("%-40s %-10s %-12.*s  %-15s %s\n", repo, tag, no_trunc ? 71 : 12,
 	       no_trunc ? r->id : r->id + 7, ago, size);
 }
@@ -109,8 +104,8 @@ struct listed {
 static int newest_first(const void *a, const void *b)
 {
 	const struct listed *x = a, *y = b;
-	const char *cx = x->cfg ? str(x->cfg, "created") : NULL;
-	const char *cy = y->cfg ? str(y->cfg, "created") : NULL;
+	const char *cx = x->cfg ? hk_json_get_string(x->cfg, "created") : NULL;
+	const char *cy = y->cfg ? hk_json_get_string(y->cfg, "created") : NULL;
 
 	if (!x->cfg || !y->cfg)
 		return !x->cfg - !y->cfg;
@@ -179,8 +174,7 @@ int ctl_images(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 		bool named = false;
 
 		for (size_t i = 0; i < names->n; i++)
-			if (names->items[i]->type == HK_JSON_STRING &&
-			    strcmp(names->items[i]->text, imgs[k].id) == 0) {
+			if (hk_names_point_at(names, i, imgs[k].id)) {
 				print_row(&s, &(struct row){names->keys[i], imgs[k].id},
 					  imgs[k].cfg, quiet, no_trunc, json, first);
 				first = false;
@@ -230,8 +224,7 @@ int ctl_inspect(const struct ctl_globals *g, int argc, char **argv, struct hk_er
 		hk_json_set(o, "Id", hk_json_new_string(id));
 		tags = hk_json_child(o, "RepoTags", HK_JSON_ARRAY);
 		for (size_t j = 0; j < names->n; j++)
-			if (names->items[j]->type == HK_JSON_STRING &&
-			    strcmp(names->items[j]->text, id) == 0)
+			if (hk_names_point_at(names, j, id))
 				hk_json_push(tags, hk_json_new_string(names->keys[j]));
 		hk_json_set(o, "Size", hk_json_new_int((long long)image_size(&s, cfg)));
 		layers = hk_json_get(hk_json_get(cfg, "rootfs"), "diff_ids");
@@ -272,11 +265,11 @@ int ctl_history(const struct ctl_globals *g, int argc, char **argv, struct hk_er
 	printf("%-25s %-60s %s\n", "CREATED", "CREATED BY", "COMMENT");
 	h = hk_json_get(cfg, "history");
 	for (size_t i = h && h->type == HK_JSON_ARRAY ? h->n : 0; i-- > 0;) {
-		const char *by = str(h->items[i], "created_by"),
-			   *comment = str(h->items[i], "comment");
+		const char *by = hk_json_get_string(h->items[i], "created_by"),
+			   *comment = hk_json_get_string(h->items[i], "comment");
 		char ago[64];
 
-		ctl_human_ago(str(h->items[i], "created"), ago, sizeof(ago));
+		ctl_human_ago(hk_json_get_string(h->items[i], "created"), ago, sizeof(ago));
 		printf("%-25s %-60.*s %s\n", ago, no_trunc ? 4096 : 60, by ? by : "",
 		       comment ? comment : "");
 	}

@@ -125,8 +125,7 @@ static size_t names_of(const struct hk_json *names, const char *id)
 	size_t n = 0;
 
 	for (size_t i = 0; i < names->n; i++)
-		n += names->items[i]->type == HK_JSON_STRING &&
-		     strcmp(names->items[i]->text, id) == 0;
+		n += hk_names_point_at(names, i, id);
 	return n;
 }
 
@@ -135,9 +134,8 @@ static void drop_names(struct hk_json *names, const char *id, const char *only)
 	size_t k = 0;
 
 	for (size_t i = 0; i < names->n; i++) {
-		bool drop = names->items[i]->type == HK_JSON_STRING &&
-			    strcmp(names->items[i]->text, id) == 0 &&
-			    (!only || strcmp(names->keys[i], only) == 0);
+		bool drop =
+		    hk_names_point_at(names, i, id) && (!only || strcmp(names->keys[i], only) == 0);
 		if (drop) {
 			printf("Untagged: %s\n", names->keys[i]);
 			hk_json_free(names->items[i]);
@@ -153,7 +151,7 @@ static void drop_names(struct hk_json *names, const char *id, const char *only)
 static int remove_one(struct hk_store *s, struct hk_json *names, const char *arg, bool force,
 		      struct hk_error *err)
 {
-	char id[HK_DIGEST_MAX], full[300];
+	char id[HK_DIGEST_MAX];
 	const char *by_name = NULL;
 	unsigned users;
 	int r;
@@ -161,14 +159,9 @@ static int remove_one(struct hk_store *s, struct hk_json *names, const char *arg
 	if ((r = hk_store_resolve(s, arg, id, err)) < 0)
 		return r;
 	/* By name, with other names left: only that name goes. */
-	for (size_t i = 0; i < names->n; i++)
-		if (names->items[i]->type == HK_JSON_STRING &&
-		    strcmp(names->items[i]->text, id) == 0 &&
-		    ((hk_ref_normalize(arg, "localhost", full, sizeof(full), err) == 0 &&
-		      strcmp(names->keys[i], full) == 0) ||
-		     (hk_ref_normalize(arg, "docker.io", full, sizeof(full), err) == 0 &&
-		      strcmp(names->keys[i], full) == 0)))
-			by_name = names->keys[i];
+	if (hk_names_find(names, arg, &by_name, err) < 0 ||
+	    strcmp(hk_json_get_string(names, by_name), id) != 0)
+		by_name = NULL;
 	hk_error_clear(err);
 	if (by_name && names_of(names, id) > 1) {
 		drop_names(names, id, by_name);

@@ -351,31 +351,28 @@ static void release_container(struct hk_store *s, struct container *c, bool remo
 	}
 }
 
-static int prepare(const struct ctl_globals *g, struct run_flags *f, struct container *c,
-		   struct hk_error *err)
+static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_flags *f,
+		   struct container *c, struct hk_error *err)
 {
 	_cleanup_(hk_json_freep) struct hk_json *image = NULL, *config = NULL;
 	_cleanup_free_ const char **ids = NULL;
 	char id[HK_DIGEST_MAX];
 	struct hk_buf b = HK_BUF_INIT;
-	struct hk_store s;
 	size_t n;
 	int r, rootfd;
 
-	if ((r = ctl_store_open(g, &s, err)) < 0)
-		return r;
-	r = hk_store_resolve(&s, f->image, id, err);
+	r = hk_store_resolve(s, f->image, id, err);
 	if (r == -ENOENT && hk_builtin_wanted(f->image)) {
 		hk_error_clear(err);
-		r = hk_builtin_image(&s, id, err);
+		r = hk_builtin_image(s, id, err);
 	}
-	if (r < 0 || (r = hk_store_image_config(&s, id, &image, err)) < 0 ||
+	if (r < 0 || (r = hk_store_image_config(s, id, &image, err)) < 0 ||
 	    (r = hk_image_diff_ids(image, &ids, &n, err)) < 0)
 		goto out;
-	if ((r = make_container(g, &s, id, c, err)) < 0)
+	if ((r = make_container(g, s, id, c, err)) < 0)
 		goto out;
 	hk_debug("container %s of image %s in %s, its bundle in %s", c->id, id, c->dir, c->bundle);
-	if ((r = hk_rootfs_mount(&s, c->dirfd, c->runfd, ids, n, err)) < 0)
+	if ((r = hk_rootfs_mount(s, c->dirfd, c->runfd, ids, n, err)) < 0)
 		goto out;
 	f->b.image = image;
 	if (!f->b.hostname) {
@@ -396,8 +393,7 @@ static int prepare(const struct ctl_globals *g, struct run_flags *f, struct cont
 	hk_buf_release(&b);
 out:
 	if (r < 0)
-		release_container(&s, c, true);
-	hk_store_close(&s);
+		release_container(s, c, true);
 	return r;
 }
 
@@ -418,18 +414,18 @@ static void log_line(struct runtime_log *l, char *line)
 {
 	struct hk_error err = {0};
 	struct hk_json *v = NULL;
-	const struct hk_json *lvl, *msg;
+	const char *lvl, *msg;
 
 	if (hk_json_parse(line, strlen(line), &v, &err) < 0)
 		return;
-	lvl = hk_json_get(v, "level");
-	msg = hk_json_get(v, "msg");
-	if (lvl && msg && lvl->type == HK_JSON_STRING && msg->type == HK_JSON_STRING) {
-		if (strcmp(lvl->text, "error") == 0 || strcmp(lvl->text, "fatal") == 0) {
+	lvl = hk_json_get_string(v, "level");
+	msg = hk_json_get_string(v, "msg");
+	if (lvl && msg) {
+		if (strcmp(lvl, "error") == 0 || strcmp(lvl, "fatal") == 0) {
 			free(l->last_error);
-			l->last_error = hk_xstrdup(msg->text);
+			l->last_error = hk_xstrdup(msg);
 		} else if (l->debug) {
-			fprintf(stderr, "runtime: %s\n", msg->text);
+			fprintf(stderr, "runtime: %s\n", msg);
 		}
 	}
 	hk_json_free(v);
@@ -571,8 +567,10 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 		goto out;
 	}
 	hk_debug("unshare(CLONE_NEWNS): the rootfs is mounted in a mount namespace of our own");
-	if ((r = prepare(g, &f, &c, err)) < 0)
+	if ((r = ctl_store_open(g, &s, err)) < 0)
 		goto out;
+	if ((r = prepare(g, &s, &f, &c, err)) < 0)
+		goto close;
 	hk_signals_block_forwarded(&old);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -592,13 +590,12 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 	if (r >= 0 && faccessat(c.bundlefd, "pid", F_OK, 0) < 0)
 		/* It never started: the runtime said why on our stderr, and in its log. */
 		status = log.last_error ? exit_code_for(log.last_error) : 125;
-	if (ctl_store_open(g, &s, err) >= 0) {
-		release_container(&s, &c, f.rm || r < 0);
-		hk_store_close(&s);
-	}
+	release_container(&s, &c, f.rm || r < 0);
 	if (r < 0)
 		fprintf(stderr, "hakoctl run: %s\n", err->msg);
 	r = status;
+close:
+	hk_store_close(&s);
 out:
 	if (log.fd >= 0)
 		close(log.fd);

@@ -23,20 +23,12 @@ static char **names_for(struct hk_store *s, const char *arg, const char *id)
 	_cleanup_(hk_json_freep) struct hk_json *names = NULL;
 	struct hk_error err = {0};
 	char **v = hk_xmalloc(2 * sizeof(char *));
-	char full[300];
+	const char *ref;
 
 	v[0] = v[1] = NULL;
-	if (hk_store_names(s, &names, &err) < 0)
-		return v;
-	for (int i = 0; i < 2 && !v[0]; i++) {
-		const struct hk_json *j;
-		if (hk_ref_normalize(arg, i ? "docker.io" : "localhost", full, sizeof(full), &err) <
-		    0)
-			break;
-		j = hk_json_get(names, full);
-		if (j && j->type == HK_JSON_STRING && strcmp(j->text, id) == 0)
-			v[0] = hk_xstrdup(full);
-	}
+	if (hk_store_names(s, &names, &err) == 0 && hk_names_find(names, arg, &ref, &err) == 0 &&
+	    strcmp(hk_json_get_string(names, ref), id) == 0)
+		v[0] = hk_xstrdup(ref);
 	return v;
 }
 

@@ -25,13 +25,6 @@
 
 #define MAX_CHAIN 1000 /* layers in a legacy parent chain */
 
-static const char *str(const struct hk_json *v, const char *key)
-{
-	const struct hk_json *s = hk_json_get(v, key);
-
-	return s && s->type == HK_JSON_STRING ? s->text : NULL;
-}
-
 static void add_name(struct hk_found_image *img, const char *ref, const char *domain)
 {
 	char full[300];
@@ -128,7 +121,7 @@ static int docker_archive(const struct hk_collected *c, struct hk_found_image **
 	for (size_t i = 0; i < m->n; i++) {
 		const struct hk_json *e = m->items[i], *layers = hk_json_get(e, "Layers"),
 				     *tags = hk_json_get(e, "RepoTags");
-		const char *cname = str(e, "Config");
+		const char *cname = hk_json_get_string(e, "Config");
 		const struct hk_entry_file *cf = cname ? hk_collected_file(c, cname) : NULL;
 		struct hk_found_image *img;
 
@@ -168,9 +161,11 @@ static bool platform_matches(const struct hk_json *desc, const char *want)
 
 	if (!p)
 		return true; /* no platform: for every one */
-	snprintf(have, sizeof(have), "%s/%s%s%s", str(p, "os") ? str(p, "os") : "",
-		 str(p, "architecture") ? str(p, "architecture") : "", str(p, "variant") ? "/" : "",
-		 str(p, "variant") ? str(p, "variant") : "");
+	snprintf(have, sizeof(have), "%s/%s%s%s",
+		 hk_json_get_string(p, "os") ? hk_json_get_string(p, "os") : "",
+		 hk_json_get_string(p, "architecture") ? hk_json_get_string(p, "architecture") : "",
+		 hk_json_get_string(p, "variant") ? "/" : "",
+		 hk_json_get_string(p, "variant") ? hk_json_get_string(p, "variant") : "");
 	/* "linux/arm64" matches "linux/arm64/v8": a variant asked for must be the same. */
 	return strncmp(have, want, strlen(want)) == 0 &&
 	       (have[strlen(want)] == '\0' || have[strlen(want)] == '/');
@@ -179,7 +174,7 @@ static bool platform_matches(const struct hk_json *desc, const char *want)
 static int blob_json(const struct hk_collected *c, const struct hk_json *desc, struct hk_json **ret,
 		     char *name, size_t size, struct hk_error *err)
 {
-	const char *digest = str(desc, "digest");
+	const char *digest = hk_json_get_string(desc, "digest");
 
 	if (!digest || strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 71)
 		return hk_error_setx(err, -EINVAL, "a descriptor with no sha256 digest");
@@ -189,7 +184,7 @@ static int blob_json(const struct hk_collected *c, const struct hk_json *desc, s
 
 static bool is_index(const struct hk_json *desc)
 {
-	const char *mt = str(desc, "mediaType");
+	const char *mt = hk_json_get_string(desc, "mediaType");
 
 	return mt && (strcmp(mt, "application/vnd.oci.image.index.v1+json") == 0 ||
 		      strcmp(mt, "application/vnd.docker.distribution.manifest.list.v2+json") == 0);
@@ -211,10 +206,11 @@ static int oci_manifest(const struct hk_collected *c, const struct hk_json *desc
 	layers = hk_json_get(m, "layers");
 	if (!config || !layers || layers->type != HK_JSON_ARRAY)
 		return hk_error_setx(err, -EINVAL, "manifest \"%s\": no config or layers", name);
-	if (!str(config, "digest") || strlen(str(config, "digest")) != 71)
+	if (!hk_json_get_string(config, "digest") ||
+	    strlen(hk_json_get_string(config, "digest")) != 71)
 		return hk_error_setx(err, -EINVAL, "manifest \"%s\": config: no sha256 digest",
 				     name);
-	snprintf(cname, sizeof(cname), "blobs/sha256/%s", str(config, "digest") + 7);
+	snprintf(cname, sizeof(cname), "blobs/sha256/%s", hk_json_get_string(config, "digest") + 7);
 	if (!(cf = hk_collected_file(c, cname)))
 		return hk_error_setx(err, -ENOENT,
 				     "manifest \"%s\": config \"%s\" is not in the archive", name,
@@ -222,7 +218,7 @@ static int oci_manifest(const struct hk_collected *c, const struct hk_json *desc
 	img = new_image(ret, ret_n);
 	set_config(img, cf->data, cf->len);
 	for (size_t i = 0; i < layers->n; i++) {
-		const char *d = str(layers->items[i], "digest");
+		const char *d = hk_json_get_string(layers->items[i], "digest");
 		char lname[128];
 
 		if (!d || strncmp(d, "sha256:", 7) != 0 || strlen(d) != 71)
@@ -245,11 +241,11 @@ static int oci_manifest(const struct hk_collected *c, const struct hk_json *desc
  */
 static const char *oci_name(const struct hk_json *ann)
 {
-	const char *name = str(ann, "io.containerd.image.name");
+	const char *name = hk_json_get_string(ann, "io.containerd.image.name");
 
 	if (name)
 		return name;
-	name = str(ann, "org.opencontainers.image.ref.name");
+	name = hk_json_get_string(ann, "org.opencontainers.image.ref.name");
 	return name && (strchr(name, '/') || strchr(name, ':')) ? name : NULL;
 }
 
@@ -271,8 +267,9 @@ static int oci_index(const struct hk_collected *c, const struct hk_json *index, 
 		const char *name = depth > 0 ? ref : oci_name(ann); /* a platform's: the index's */
 
 		if (depth == 0 && o->ref_name &&
-		    !(str(ann, "org.opencontainers.image.ref.name") &&
-		      strcmp(str(ann, "org.opencontainers.image.ref.name"), o->ref_name) == 0))
+		    !(hk_json_get_string(ann, "org.opencontainers.image.ref.name") &&
+		      strcmp(hk_json_get_string(ann, "org.opencontainers.image.ref.name"),
+			     o->ref_name) == 0))
 			continue;
 		if (is_index(d)) {
 			_cleanup_(hk_json_freep) struct hk_json *sub = NULL;
@@ -305,8 +302,8 @@ static struct hk_json *legacy_history(const struct hk_json *lj)
 	const struct hk_json *cmd = hk_json_get(hk_json_get(lj, "container_config"), "Cmd");
 	struct hk_buf b = HK_BUF_INIT;
 
-	if (str(lj, "created"))
-		hk_json_set(h, "created", hk_json_new_string(str(lj, "created")));
+	if (hk_json_get_string(lj, "created"))
+		hk_json_set(h, "created", hk_json_new_string(hk_json_get_string(lj, "created")));
 	for (size_t i = 0; cmd && cmd->type == HK_JSON_ARRAY && i < cmd->n; i++)
 		if (cmd->items[i]->type == HK_JSON_STRING)
 			hk_buf_addf(&b, "%s%s", i ? " " : "", cmd->items[i]->text);
@@ -346,7 +343,7 @@ static int legacy_image(const struct hk_collected *c, const char *top, struct hk
 		if ((r = hk_collected_json(c, name, &lj, err)) < 0)
 			goto out;
 		chain[n] = hk_xstrdup(id);
-		id = str(lj, "parent");
+		id = hk_json_get_string(lj, "parent");
 		for (size_t i = 0; id && i <= n; i++)
 			if (strcmp(chain[i], id) == 0) {
 				n++;
@@ -356,18 +353,12 @@ static int legacy_image(const struct hk_collected *c, const char *top, struct hk
 			}
 		if (n == 0) {
 			topj = TAKE_PTR(lj);
-			id = str(topj, "parent");
+			id = hk_json_get_string(topj, "parent");
 		}
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-		if (hk_json_get(topj, keep[i])) {
-			hk_buf_release(&b);
-			hk_json_write(&b, hk_json_get(topj, keep[i]));
-			struct hk_json *copy = NULL;
-			hk_json_parse(b.buf, b.len, &copy, err);
-			hk_json_set(cfg, keep[i], copy);
-		}
-	hk_buf_release(&b);
+		if (hk_json_get(topj, keep[i]))
+			hk_json_set(cfg, keep[i], hk_json_copy(hk_json_get(topj, keep[i])));
 	ids =
 	    hk_json_child(hk_json_child(cfg, "rootfs", HK_JSON_OBJECT), "diff_ids", HK_JSON_ARRAY);
 	hk_json_set(hk_json_get(cfg, "rootfs"), "type", hk_json_new_string("layers"));

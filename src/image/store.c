@@ -375,7 +375,7 @@ static int resolve_prefix(struct hk_store *s, const char *prefix, char *ret_id,
 int hk_store_resolve(struct hk_store *s, const char *name, char *ret_id, struct hk_error *err)
 {
 	_cleanup_(hk_json_freep) struct hk_json *names = NULL;
-	const char *hex = hex_of(name);
+	const char *hex = hex_of(name), *ref;
 	char full[300];
 	int r;
 
@@ -396,20 +396,39 @@ int hk_store_resolve(struct hk_store *s, const char *name, char *ret_id, struct 
 	}
 	if ((r = hk_store_names(s, &names, err)) < 0)
 		return r;
+	if ((r = hk_names_find(names, name, &ref, err)) == -ENOENT)
+		return hk_error_setx(err, -ENOENT, "%s: image not known", name);
+	if (r < 0)
+		return r;
+	snprintf(ret_id, HK_DIGEST_MAX, "%s", hk_json_get_string(names, ref));
+	return 0;
+}
+
+int hk_names_find(const struct hk_json *names, const char *name, const char **ret_ref,
+		  struct hk_error *err)
+{
+	char full[300];
+	int r;
+
 	for (int i = 0; i < 2; i++) {
 		/* A short name: podman's short-name lookup, local first. */
 		const char *domain = i == 0 ? "localhost" : "docker.io";
-		const struct hk_json *id;
 
 		if (i == 1 && hk_ref_has_domain(name))
 			break;
 		if ((r = hk_ref_normalize(name, domain, full, sizeof(full), err)) < 0)
 			return r;
-		id = hk_json_get(names, full);
-		if (id && id->type == HK_JSON_STRING) {
-			snprintf(ret_id, HK_DIGEST_MAX, "%s", id->text);
-			return 0;
-		}
+		for (size_t k = 0; k < names->n; k++)
+			if (names->items[k]->type == HK_JSON_STRING &&
+			    strcmp(names->keys[k], full) == 0) {
+				*ret_ref = names->keys[k];
+				return 0;
+			}
 	}
-	return hk_error_setx(err, -ENOENT, "%s: image not known", name);
+	return -ENOENT;
+}
+
+bool hk_names_point_at(const struct hk_json *names, size_t i, const char *id)
+{
+	return names->items[i]->type == HK_JSON_STRING && strcmp(names->items[i]->text, id) == 0;
 }

@@ -79,6 +79,16 @@ int hk_image_diff_ids(const struct hk_json *cfg, const char ***ret, size_t *ret_
 /* names.json, read (an empty object when missing) and written atomically. */
 int hk_store_names(struct hk_store *s, struct hk_json **ret, struct hk_error *err);
 int hk_store_save_names(struct hk_store *s, const struct hk_json *names, struct hk_error *err);
+/*
+ * The reference in names that name (as typed) stands for: its full form, a
+ * short name tried under localhost/ first, then docker.io, as podman's
+ * short names. ret_ref points at the key in names. -ENOENT when none is
+ * there, -EINVAL (err set) when name breaks the grammar.
+ */
+int hk_names_find(const struct hk_json *names, const char *name, const char **ret_ref,
+		  struct hk_error *err);
+/* Whether member i of names points at image id. */
+bool hk_names_point_at(const struct hk_json *names, size_t i, const char *id);
 /* Under the lock: point the full reference ref at image id. */
 int hk_store_tag(struct hk_store *s, const char *ref, const char *id, struct hk_error *err);
 

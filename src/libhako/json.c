@@ -357,6 +357,19 @@ struct hk_json *hk_json_get(const struct hk_json *v, const char *key)
 	return NULL;
 }
 
+struct hk_json *hk_json_copy(const struct hk_json *v)
+{
+	struct hk_json *c = hk_json_new(v->type);
+
+	c->boolean = v->boolean;
+	if (v->text)
+		c->text = hk_xstrdup(v->text);
+	/* Member by member as they are, a key that stands twice too. */
+	for (size_t i = 0; i < v->n; i++)
+		append_item(c, v->keys ? hk_xstrdup(v->keys[i]) : NULL, hk_json_copy(v->items[i]));
+	return c;
+}
+
 void hk_json_remove(struct hk_json *v, size_t i)
 {
 	if (i >= v->n)
@@ -384,6 +397,13 @@ const char *hk_json_duplicate_key(const struct hk_json *v)
 			return dup;
 	}
 	return NULL;
+}
+
+const char *hk_json_get_string(const struct hk_json *v, const char *key)
+{
+	const struct hk_json *s = hk_json_get(v, key);
+
+	return s && s->type == HK_JSON_STRING ? s->text : NULL;
 }
 
 const char *hk_json_type_name(enum hk_json_type t)

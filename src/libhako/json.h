@@ -47,6 +47,8 @@ static inline void hk_json_freep(struct hk_json **v)
 
 /* The member named key of an object, or NULL (also when v is not an object). */
 struct hk_json *hk_json_get(const struct hk_json *v, const char *key);
+/* The text of the member named key when it is a string, else NULL. */
+const char *hk_json_get_string(const struct hk_json *v, const char *key);
 const char *hk_json_type_name(enum hk_json_type t);
 /*
  * The first key that an object in v has twice, or NULL. Image manifests and
@@ -74,5 +76,7 @@ struct hk_json *hk_json_new_strv(const char *const *s); /* an array of strings *
 struct hk_json *hk_json_push(struct hk_json *array, struct hk_json *item);
 struct hk_json *hk_json_set(struct hk_json *object, const char *key, struct hk_json *value);
 struct hk_json *hk_json_child(struct hk_json *object, const char *key, enum hk_json_type t);
+/* A deep copy of v (its positions are not kept). */
+struct hk_json *hk_json_copy(const struct hk_json *v);
 /* Take item i out of an array or object, and free it. */
 void hk_json_remove(struct hk_json *v, size_t i);

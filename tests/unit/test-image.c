@@ -133,6 +133,19 @@ static void test_json_keys(void)
 	ok(hk_json_parse(text, strlen(text), &v, &err) == 0, "parse");
 	ok(v && hk_json_duplicate_key(v) && strcmp(hk_json_duplicate_key(v), "d") == 0,
 	   "a duplicate key deep inside is found");
+	{
+		struct hk_json *copy = hk_json_copy(v);
+		struct hk_buf x = HK_BUF_INIT, y = HK_BUF_INIT;
+		hk_json_write(&x, v);
+		hk_json_write(&y, copy);
+		ok(strcmp(x.buf, y.buf) == 0 && copy != v, "a copy writes the same JSON");
+		ok(strcmp(hk_json_get_string(hk_json_get(copy, "a"), "b") ? "" : "no", "no") == 0 &&
+		       hk_json_get_string(copy, "missing") == NULL,
+		   "get_string: NULL for a number and for a missing key");
+		hk_json_free(copy);
+		hk_buf_release(&x);
+		hk_buf_release(&y);
+	}
 	hk_json_remove(hk_json_get(v, "a"), 0);
 	ok(hk_json_get(hk_json_get(v, "a"), "b") == NULL && hk_json_get(v, "a")->n == 1,
 	   "remove takes a member out");
