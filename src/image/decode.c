@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The decompressing reader (decode.h). Each format's library is driven the
- * same way: fill the input buffer from the source (hashing it), run the
- * decoder into the caller's buffer (hashing that), and at the end of a
+ * same way: fill the input buffer from the source (hashing it if asked and
+ * compressed), run the decoder into the caller's buffer, and at the end of a
  * member or frame start the next one, since gzip, xz, zstd and bzip2 all
  * allow several concatenated (pigz, pixz and pzstd write them).
  */
@@ -25,8 +25,8 @@ struct hk_decoder {
 	struct hk_source src;
 	uint64_t max_out, in_bytes, out_bytes;
 	enum hk_compression kind;
-	bool started, in_eof, done, member_open, hash;
-	EVP_MD_CTX *in_md, *out_md;
+	bool started, sniffed, in_eof, done, member_open, hash_in;
+	EVP_MD_CTX *in_md;
 	z_stream z;
 	lzma_stream x;
 	ZSTD_DStream *zs;
@@ -35,7 +35,7 @@ struct hk_decoder {
 	unsigned char in[IN_BUF];
 };
 
-struct hk_decoder *hk_decoder_new(struct hk_source src, uint64_t max_out, bool hash)
+struct hk_decoder *hk_decoder_new(struct hk_source src, uint64_t max_out, bool hash_in)
 {
 	struct hk_decoder *d = calloc(1, sizeof(*d));
 
@@ -43,13 +43,11 @@ struct hk_decoder *hk_decoder_new(struct hk_source src, uint64_t max_out, bool h
 		abort();
 	d->src = src;
 	d->max_out = max_out;
-	d->hash = hash;
+	d->hash_in = hash_in;
 	d->in_md = EVP_MD_CTX_new();
-	d->out_md = EVP_MD_CTX_new();
-	if (!d->in_md || !d->out_md)
+	if (!d->in_md)
 		abort();
 	EVP_DigestInit_ex(d->in_md, EVP_sha256(), NULL);
-	EVP_DigestInit_ex(d->out_md, EVP_sha256(), NULL);
 	d->x = (lzma_stream)LZMA_STREAM_INIT;
 	return d;
 }
@@ -81,7 +79,6 @@ void hk_decoder_free(struct hk_decoder *d)
 	end_member(d);
 	ZSTD_freeDStream(d->zs);
 	EVP_MD_CTX_free(d->in_md);
-	EVP_MD_CTX_free(d->out_md);
 	free(d);
 }
 
@@ -104,7 +101,7 @@ static int fill(struct hk_decoder *d, struct hk_error *err)
 		d->in_eof = true;
 		return 0;
 	}
-	if (d->hash)
+	if (d->hash_in && d->sniffed && d->kind != HK_COMPRESSION_NONE)
 		EVP_DigestUpdate(d->in_md, d->in + d->in_len, (size_t)n);
 	d->in_bytes += (uint64_t)n;
 	d->in_len += (size_t)n;
@@ -301,6 +298,10 @@ static int start(struct hk_decoder *d, struct hk_error *err)
 		if ((r = fill(d, err)) < 0)
 			return r;
 	d->kind = sniff(d);
+	d->sniffed = true;
+	/* What was read to tell the kind is hashed now that it is known. */
+	if (d->hash_in && d->kind != HK_COMPRESSION_NONE)
+		EVP_DigestUpdate(d->in_md, d->in, d->in_len);
 	return begin_member(d, err);
 }
 
@@ -333,9 +334,6 @@ ssize_t hk_decoder_read(struct hk_decoder *d, void *buf, size_t n, struct hk_err
 						     "decompresses to more than %llu bytes (the "
 						     "limit; HAKO_IMAGE_MAX_BYTES raises it)",
 						     (unsigned long long)d->max_out);
-			/* Uncompressed, what comes out is what went in: one hash serves. */
-			if (d->hash && d->kind != HK_COMPRESSION_NONE)
-				EVP_DigestUpdate(d->out_md, buf, (size_t)got);
 			return got;
 		}
 		if (!ended && avail(d) == 0 && d->in_eof)
@@ -378,13 +376,9 @@ static void hex_digest(EVP_MD_CTX *md, char out[72])
 		snprintf(out + 7 + 2 * i, 3, "%02x", h[i]);
 }
 
-void hk_decoder_digests(struct hk_decoder *d, char in[72], char out[72])
+void hk_decoder_in_digest(struct hk_decoder *d, char out[72])
 {
-	hex_digest(d->in_md, in);
-	if (d->kind == HK_COMPRESSION_NONE)
-		memcpy(out, in, 72);
-	else
-		hex_digest(d->out_md, out);
+	hex_digest(d->in_md, out);
 }
 
 uint64_t hk_decoder_in_bytes(const struct hk_decoder *d)

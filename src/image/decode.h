@@ -5,9 +5,11 @@
  * this process by its library: gzip (zlib), xz (liblzma), zstd (libzstd),
  * bzip2 (libbz2), or none. No external decompressor is ever run.
  *
- * While it reads, the decoder hashes what goes in (the blob's digest, as a
- * registry or an OCI layout names it) and what comes out (a layer's diff_id),
- * so one pass gives both. The output is capped: a stream that decompresses
+ * While it reads, the decoder can hash what goes in when it is compressed
+ * (the blob's digest, as a registry or an OCI layout names it); what comes
+ * out (a layer's diff_id) is hashed by its reader, on its own core (see
+ * stage_layer in load.c), so that the decompressing core does nothing else.
+ * The output is capped: a stream that decompresses
  * to more than max_out bytes (a "zip bomb", or an endless one) fails.
  */
 #pragma once
@@ -35,11 +37,11 @@ enum hk_compression {
 struct hk_decoder;
 
 /*
- * A decoder over src; what it is is known after the first read. With hash,
- * it takes the digests (a layer's); without, it only decompresses (a whole
- * archive, whose own digest nothing asks for).
+ * A decoder over src; what it is is known after the first read. With
+ * hash_in, a compressed input is hashed (a layer's blob); without, it only
+ * decompresses (a whole archive, whose own digest nothing asks for).
  */
-struct hk_decoder *hk_decoder_new(struct hk_source src, uint64_t max_out, bool hash);
+struct hk_decoder *hk_decoder_new(struct hk_source src, uint64_t max_out, bool hash_in);
 void hk_decoder_free(struct hk_decoder *d);
 static inline void hk_decoder_freep(struct hk_decoder **d)
 {
@@ -47,12 +49,15 @@ static inline void hk_decoder_freep(struct hk_decoder **d)
 }
 /* Up to n decompressed bytes: > 0, 0 at the end, or -errno with err set. */
 ssize_t hk_decoder_read(struct hk_decoder *d, void *buf, size_t n, struct hk_error *err);
-/* Read (and hash) what is left, to the end of the stream. */
+/* Read what is left, to the end of the stream. */
 int hk_decoder_drain(struct hk_decoder *d, struct hk_error *err);
 enum hk_compression hk_decoder_compression(const struct hk_decoder *d);
 const char *hk_compression_name(enum hk_compression c);
-/* After the end: "sha256:<hex>" of the input and of the output, and sizes. */
-void hk_decoder_digests(struct hk_decoder *d, char in[72], char out[72]);
+/*
+ * After the end of a compressed stream read with hash_in: "sha256:<hex>" of
+ * the input. (Uncompressed, the input is the output, which its reader hashed.)
+ */
+void hk_decoder_in_digest(struct hk_decoder *d, char out[72]);
 uint64_t hk_decoder_in_bytes(const struct hk_decoder *d);
 uint64_t hk_decoder_out_bytes(const struct hk_decoder *d);
 

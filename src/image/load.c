@@ -129,7 +129,28 @@ static ssize_t decoder_read(void *ctx, void *buf, size_t n, struct hk_error *err
 	return hk_decoder_read(ctx, buf, n, err);
 }
 
-/* Unpack one layer from es into a new staging dir. */
+/* The unpacker's side of the pipe, hashing what it reads: the diff_id. */
+struct hashed {
+	struct hk_source src;
+	struct hk_sha256 *sha;
+};
+
+static ssize_t hashed_read(void *ctx, void *buf, size_t n, struct hk_error *err)
+{
+	struct hashed *h = ctx;
+	ssize_t got = h->src.read(h->src.ctx, buf, n, err);
+
+	if (got > 0)
+		hk_sha256_update(h->sha, buf, (size_t)got);
+	return got;
+}
+
+/*
+ * Unpack one layer from es into a new staging dir. One core decompresses
+ * (and hashes the compressed blob); the other hashes the tar that comes out
+ * and makes its files. The decompressor is what a load waits for, so it does
+ * nothing else.
+ */
 static int stage_layer(struct hk_store *s, struct entry_source *es, const char *name,
 		       const struct hk_load_opts *o, struct hk_entry_layer *l, struct hk_error *err)
 {
@@ -141,9 +162,9 @@ static int stage_layer(struct hk_store *s, struct entry_source *es, const char *
 	_cleanup_close_ int fd = -1;
 	double t0 = now();
 	struct bar bar = {o->progress_fd, name, 0, t0, t0};
-	int r;
-
+	struct hashed h;
 	struct hk_pipe *pipe;
+	int r;
 
 	memset(l, 0, sizeof(*l));
 	l->name = hk_xstrdup(name);
@@ -152,14 +173,19 @@ static int stage_layer(struct hk_store *s, struct entry_source *es, const char *
 	hk_debug("unpacking layer %s into staging dir %s", name, l->stage);
 	if (p.tty && !o->quiet)
 		es->bar = &bar;
-	/* Decompression and hashing on one core, making the files on another. */
 	pipe = hk_pipe_start((struct hk_source){decoder_read, dec});
-	r = hk_unpack_tar(hk_pipe_source(pipe), fd, &stats, err);
+	h = (struct hashed){hk_pipe_source(pipe), hk_sha256_new()};
+	r = hk_unpack_tar((struct hk_source){hashed_read, &h}, fd, &stats, err);
 	hk_pipe_finish(pipe);
+	hk_sha256_final(h.sha, l->diff_id);
 	es->bar = NULL;
 	if (r < 0)
 		return hk_error_prefix(err, "layer \"%s\"", name);
-	hk_decoder_digests(dec, l->digest, l->diff_id);
+	/* Uncompressed, the blob is the tar. */
+	if (hk_decoder_compression(dec) == HK_COMPRESSION_NONE)
+		memcpy(l->digest, l->diff_id, sizeof(l->digest));
+	else
+		hk_decoder_in_digest(dec, l->digest);
 	l->size = hk_decoder_out_bytes(dec);
 	if (stats.skipped_devices)
 		hk_warn("layer \"%s\": %llu device nodes not made", name,
