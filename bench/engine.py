@@ -9,8 +9,11 @@ network, no default ulimits because root lacks CAP_SYS_RESOURCE here).
 
 What is measured (medians of alternating rounds, and ratios):
   run      `ENGINE run --rm IMAGE /bin/true`, the image in the store (the
-           built-in busybox one), no network; beside it `hako run` of a
-           bundle whose rootfs is that image's files in a plain directory
+           built-in busybox one), no network; beside it `hako run` of the
+           same container: the config.json hakoctl writes, with that image's
+           files in a plain directory as its root (and, for scale, `hako
+           run` with `hako spec`'s default config, which has no seccomp
+           filter)
   images   `ENGINE images` with 50 images in the store
   load     `load` of one-layer images of a Debian rootfs (mmdebstrap): gzip
            and zstd layers in OCI archives, a docker-archive in xz, into an
@@ -27,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import bench  # noqa: E402
@@ -101,6 +105,13 @@ def bench_run(e, rounds):
     layer = os.path.join(e.top, "hk", "layers", cfg["rootfs"]["diff_ids"][0][7:], "diff")
     shutil.rmtree(b.rootfs)
     shutil.copytree(layer, b.rootfs, symlinks=True)
+    # The same container: the config.json hakoctl writes (its seccomp profile,
+    # capabilities, rlimits), with that plain directory as its root.
+    cfg = hakoctl_config(e, "hk")
+    cfg["root"]["path"] = b.rootfs
+    cfg["process"]["args"] = ["/bin/true"]
+    b.config = cfg
+    same = b.make_bundle("hakoctl-config")
     ref = "localhost/busybox:latest"
     cmds = {
         "hakoctl": e.hakoctl("hk") + ["run", "--rm", "busybox", "/bin/true"],
@@ -111,14 +122,32 @@ def bench_run(e, rounds):
         "podman + runc": e.podman("podman-runc", "runc") + ["run", "--rm", "--network", "none",
                                                              ref, "/bin/true"],
     }
-    wall = {n: [] for n in list(cmds) + ["hako run", "harness"]}
+    wall = {n: [] for n in list(cmds) + ["hako run", "hako run, `hako spec` config", "harness"]}
     cpu = {n: [] for n in wall}
     for _ in range(rounds):
-        round_cmds = dict(cmds, **{"hako run": b.run_cmd("hako"), "harness": ["/bin/true"]})
+        round_cmds = dict(cmds, **{"hako run": b.run_cmd("hako", same),
+                                   "hako run, `hako spec` config": b.run_cmd("hako"),
+                                   "harness": ["/bin/true"]})
         for n, (w, c) in bench.hyperfine_round(round_cmds).items():
             wall[n].append(w)
             cpu[n].append(c)
     return wall, cpu
+
+
+def hakoctl_config(e, store):
+    """The config.json of `hakoctl run --rm busybox`, read from its bundle while it runs."""
+    bundles = os.path.join(e.run, "bundles")
+    p = subprocess.Popen(e.hakoctl(store) + ["run", "--rm", "busybox", "sleep", "2"])
+    try:
+        for _ in range(1000):
+            for d in os.listdir(bundles) if os.path.isdir(bundles) else []:
+                if os.path.exists(os.path.join(bundles, d, "pid")):
+                    with open(os.path.join(bundles, d, "config.json")) as f:
+                        return json.load(f)
+            time.sleep(0.01)
+        raise RuntimeError("hakoctl run wrote no bundle")
+    finally:
+        p.wait()
 
 
 def bench_images(e, rounds, count=50):
@@ -260,7 +289,8 @@ def report(res, rounds):
     add("")
     add("`ENGINE run --rm IMAGE /bin/true`, the image in the store, no network (wall and CPU "
         f"ms of the whole command; the harness's own {h:.1f} ms wall, {hc:.1f} ms CPU, is "
-        "subtracted, as in the runtime table):")
+        "subtracted, as in the runtime table; `hako run` runs the config.json hakoctl writes, "
+        "with the image's files in a plain directory):")
     add("")
     add("| command | wall ms | CPU ms | wall vs podman + crun | wall vs hako run |")
     add("|---|---|---|---|---|")

@@ -42,7 +42,7 @@ static int layer_fd(struct hk_store *s, const char *diff_id, struct hk_error *er
 
 /* mount(2), for kernels before lowerdir+: names relative to layers/, from there. */
 static int mount_legacy(struct hk_store *s, int condirfd, int targetfd, const char *const *ids,
-			size_t n, struct hk_error *err)
+			size_t n, bool throwaway, struct hk_error *err)
 {
 	_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int layers = openat(s->dirfd, "layers", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -53,8 +53,8 @@ static int mount_legacy(struct hk_store *s, int condirfd, int targetfd, const ch
 	hk_buf_adds(&opts, "lowerdir=");
 	for (size_t i = n; i-- > 0;)
 		hk_buf_addf(&opts, "%s%s/diff", i == n - 1 ? "" : ":", ids[i] + 7);
-	hk_buf_addf(&opts, ",upperdir=%s/upper,workdir=%s/work", hk_fd_path(condirfd, c),
-		    hk_fd_path(condirfd, c));
+	hk_buf_addf(&opts, ",upperdir=%s/upper,workdir=%s/work%s", hk_fd_path(condirfd, c),
+		    hk_fd_path(condirfd, c), throwaway ? ",volatile" : "");
 	snprintf(target, sizeof(target), "%s/rootfs", hk_fd_path(targetfd, c));
 	if (opts.len >= 4096)
 		r = hk_error_setx(err, -E2BIG,
@@ -70,7 +70,7 @@ static int mount_legacy(struct hk_store *s, int condirfd, int targetfd, const ch
 }
 
 int hk_rootfs_mount(struct hk_store *s, int condirfd, int targetfd, const char *const *ids,
-		    size_t n, struct hk_error *err)
+		    size_t n, bool throwaway, struct hk_error *err)
 {
 	_cleanup_close_ int fsfd = -1, mfd = -1;
 	char path[32];
@@ -87,7 +87,7 @@ int hk_rootfs_mount(struct hk_store *s, int condirfd, int targetfd, const char *
 		if (fsconfig_str(fsfd, "lowerdir+", hk_fd_path(fd, path)) < 0) {
 			if (errno == EINVAL && i == n - 1) {
 				hk_debug("overlay: no lowerdir+ here, mount(2) with lowerdir=");
-				return mount_legacy(s, condirfd, targetfd, ids, n, err);
+				return mount_legacy(s, condirfd, targetfd, ids, n, throwaway, err);
 			}
 			return hk_error_set(err, -errno, "overlay: lowerdir+ layer %zu (%s)", i,
 					    ids[i]);
@@ -103,6 +103,8 @@ int hk_rootfs_mount(struct hk_store *s, int condirfd, int targetfd, const char *
 		    fsconfig_str(fsfd, "workdir", hk_fd_path(wk, path)) < 0)
 			return hk_error_set(err, -errno, "overlay: upperdir and workdir");
 	}
+	if (throwaway && syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
+		return hk_error_set(err, -errno, "overlay: volatile");
 	if (syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return hk_error_set(err, -errno, "overlay of %zu layers", n);
 	mfd = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, 0);
@@ -111,6 +113,7 @@ int hk_rootfs_mount(struct hk_store *s, int condirfd, int targetfd, const char *
 	r = (int)syscall(SYS_move_mount, mfd, "", targetfd, "rootfs", MOVE_MOUNT_F_EMPTY_PATH);
 	if (r < 0)
 		return hk_error_set(err, -errno, "move_mount the overlay onto rootfs");
-	hk_debug("overlay of %zu layers mounted on the container's rootfs", n);
+	hk_debug("overlay of %zu layers mounted on the container's rootfs%s", n,
+		 throwaway ? " (volatile: never synced, the container is thrown away)" : "");
 	return 0;
 }

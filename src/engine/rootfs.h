@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -14,6 +15,12 @@
  * Mount the overlay of layers (diff_ids, lowest first) with the upper and
  * work dirs below condir (the container's dir in the store) on
  * target/rootfs. The caller picks the mount namespace it is made in.
+ *
+ * A throwaway container's (--rm) overlay is "volatile" (Linux 5.10), as
+ * podman mounts them: overlayfs then never syncs the store's filesystem,
+ * which it otherwise does at every unmount, for a container whose files
+ * are removed the moment it exits. (After a crash such an upper dir cannot
+ * be mounted again; it is only ever removed.)
  */
 int hk_rootfs_mount(struct hk_store *s, int condirfd, int targetfd, const char *const *diff_ids,
-		    size_t n, struct hk_error *err);
+		    size_t n, bool throwaway, struct hk_error *err);

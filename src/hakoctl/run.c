@@ -372,7 +372,7 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	if ((r = make_container(g, s, id, c, err)) < 0)
 		goto out;
 	hk_debug("container %s of image %s in %s, its bundle in %s", c->id, id, c->dir, c->bundle);
-	if ((r = hk_rootfs_mount(s, c->dirfd, c->runfd, ids, n, err)) < 0)
+	if ((r = hk_rootfs_mount(s, c->dirfd, c->runfd, ids, n, f->rm, err)) < 0)
 		goto out;
 	f->b.image = image;
 	if (!f->b.hostname) {

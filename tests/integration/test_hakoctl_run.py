@@ -137,6 +137,20 @@ def test_rm_removes_everything_and_a_kept_container_keeps_its_upper(ctl):
     assert ctl.leftovers() == [f"containers/{cid}"]  # no mount, no runtime state
 
 
+def root_mount_options(ctl, *flags):
+    p = ctl("run", *flags, "busybox", "cat", "/proc/self/mountinfo", check=True)
+    (root,) = [l for l in p.stdout.splitlines() if l.split()[4] == "/"]
+    return root.split(" - ")[1].split()[2]
+
+
+def test_a_throwaway_containers_overlay_is_volatile(ctl):
+    # --rm: never synced (overlayfs would sync the store's filesystem at the
+    # unmount); a kept container's overlay is a normal one. (The kernel
+    # shows "volatile" or, since 6.6, "fsync=volatile".)
+    assert "volatile" in root_mount_options(ctl, "--rm")
+    assert "volatile" not in root_mount_options(ctl)
+
+
 def test_signals_are_forwarded(ctl):
     p = subprocess.Popen(ctl.argv("run", "--rm", "busybox", "sh", "-c",
                                   "trap 'exit 42' TERM; echo ready; "
