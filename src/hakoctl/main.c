@@ -28,6 +28,9 @@ static const struct {
 } commands[] = {
     {"run", ctl_run, "run a command in a new container from an image",
      "[OPTIONS] IMAGE [COMMAND [ARG...]]"},
+    {"ps", ctl_ps, "list containers",
+     "[-a] [-q] [--no-trunc] [--format json|table] [--filter status=S|name=N]"},
+    {"rm", ctl_rm, "remove containers (-f: a running one is killed first)", "[-f] CONTAINER..."},
     {"load", ctl_load, "load images from a docker-archive or OCI archive",
      "[-i FILE|-] [--platform OS/ARCH] [-q]"},
     {"import", ctl_import, "make an image of a rootfs tarball",

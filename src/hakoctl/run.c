@@ -45,6 +45,7 @@
 #include "builtin.h"
 #include "bundle.h"
 #include "commands.h"
+#include "container.h"
 #include "fsutil.h"
 #include "log.h"
 #include "rootfs.h"
@@ -56,6 +57,7 @@ extern char **environ;
 struct run_flags {
 	struct hk_bundle_opts b;
 	bool rm, interactive;
+	const char *name;
 	char **env, **caps_add, **caps_drop, **ulimits;
 	size_t n_env, n_add, n_drop, n_ulimits;
 	const char *image;
@@ -116,10 +118,12 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		PIDS_LIMIT,
 		ULIMIT,
 		NETWORK,
-		RM
+		RM,
+		NAME
 	};
 	static const struct option opts[] = {
 	    {"rm", no_argument, NULL, RM},
+	    {"name", required_argument, NULL, NAME},
 	    {"interactive", no_argument, NULL, 'i'},
 	    {"tty", no_argument, NULL, 't'},
 	    {"entrypoint", required_argument, NULL, ENTRYPOINT},
@@ -150,6 +154,9 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		switch (c) {
 		case RM:
 			f->rm = true;
+			break;
+		case NAME:
+			f->name = optarg;
 			break;
 		case 'i':
 			f->interactive = true;
@@ -244,7 +251,7 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 }
 
 /* The runtime's binary: a path, or a name; "hako" is first looked for beside us. */
-static char *runtime_path(const char *runtime)
+char *ctl_runtime_path(const char *runtime)
 {
 	char self[PATH_MAX], *slash;
 	ssize_t n;
@@ -281,7 +288,7 @@ struct container {
 };
 
 /* The run dir: the runtime's state root and the bundles below it. */
-static const char *run_dir(const struct ctl_globals *g)
+const char *ctl_run_dir(const struct ctl_globals *g)
 {
 	return g->runroot ? g->runroot : "/run/hakoctl";
 }
@@ -307,13 +314,13 @@ static int make_container(const struct ctl_globals *g, struct hk_store *s, const
 		return hk_error_set(err, -errno, "container dir \"%s\"", c->dir);
 	if ((r = hk_write_atomic_at(c->dirfd, "image", image_id, strlen(image_id), err)) < 0)
 		return r;
-	snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", run_dir(g));
-	snprintf(c->bundle, sizeof(c->bundle), "%s/bundles/%s", run_dir(g), c->id);
+	snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", ctl_run_dir(g));
+	snprintf(c->bundle, sizeof(c->bundle), "%s/bundles/%s", ctl_run_dir(g), c->id);
 	if ((r = hk_mkdir_p(c->rootfs, 0700, err)) < 0 ||
 	    (r = hk_mkdir_p(c->bundle, 0700, err)) < 0)
 		return r;
 	c->bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	c->runfd = open(run_dir(g), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	c->runfd = open(ctl_run_dir(g), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (c->bundlefd < 0 || c->runfd < 0)
 		return hk_error_set(err, -errno, "bundle \"%s\"", c->bundle);
 	return 0;
@@ -386,6 +393,11 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	if (rootfd >= 0)
 		close(rootfd);
 	if (r < 0)
+		goto out;
+	/* The record that makes it a container by name (its name checked unique). */
+	if ((r = hk_ctr_record(s, c->id, f->name, f->image, id,
+			       hk_json_get(hk_json_get(config, "process"), "args"), f->rm, err)) <
+	    0)
 		goto out;
 	hk_json_set(hk_json_get(config, "root"), "path", hk_json_new_string(c->rootfs));
 	hk_json_write_pretty(&b, config);
@@ -492,19 +504,58 @@ static int wait_runtime(pid_t pid, int sfd, struct runtime_log *l)
 	return WEXITSTATUS(status);
 }
 
+/* The runtime's state root: one per runtime, <run dir>/<its name>. */
+static int runtime_root(const struct ctl_globals *g, const char *rt, char *buf, size_t size,
+			struct hk_error *err)
+{
+	const char *base = strrchr(rt, '/') ? strrchr(rt, '/') + 1 : rt;
+
+	snprintf(buf, size, "%s/%s", ctl_run_dir(g), base);
+	return hk_mkdir_p(buf, 0700, err);
+}
+
+int ctl_runtime_call(const struct ctl_globals *g, const char *const *args, bool quiet,
+		     struct hk_error *err)
+{
+	posix_spawn_file_actions_t fa;
+	_cleanup_free_ char *rt = ctl_runtime_path(g->runtime);
+	char root[PATH_MAX];
+	const char *argv[16] = {rt, "--root", root};
+	size_t n = 3;
+	pid_t pid;
+	int r, status;
+
+	if ((r = runtime_root(g, rt, root, sizeof(root), err)) < 0)
+		return r;
+	for (; *args && n < 15; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	if (quiet) {
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+		posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	}
+	r = posix_spawnp(&pid, rt, &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r)
+		return hk_error_set(err, -r, "the runtime \"%s\"", rt);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return hk_error_set(err, -errno, "waitpid");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static int spawn_runtime(const struct ctl_globals *g, const struct run_flags *f,
 			 const struct container *c, const sigset_t *old, int log_w, pid_t *ret_pid,
 			 struct hk_error *err)
 {
-	_cleanup_free_ char *rt = runtime_path(g->runtime);
+	_cleanup_free_ char *rt = ctl_runtime_path(g->runtime);
 	char root[PATH_MAX], pidf[PATH_MAX + 16];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	const char *base = strrchr(rt, '/') ? strrchr(rt, '/') + 1 : rt;
 	int r;
 
-	snprintf(root, sizeof(root), "%s/%s", run_dir(g), base);
-	if ((r = hk_mkdir_p(root, 0700, err)) < 0)
+	if ((r = runtime_root(g, rt, root, sizeof(root), err)) < 0)
 		return r;
 	snprintf(pidf, sizeof(pidf), "%s/pid", c->bundle);
 	char *argv[] = {rt,
@@ -571,6 +622,13 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 		goto out;
 	if ((r = prepare(g, &s, &f, &c, err)) < 0)
 		goto close;
+	/* While we wait for it, we are its watcher: ps shows it running. */
+	if ((r = hk_ctr_watch(ctl_run_dir(g), c.id, getpid(), err)) < 0) {
+		release_container(&s, &c, true);
+		fprintf(stderr, "hakoctl run: %s\n", err->msg);
+		r = 125;
+		goto close;
+	}
 	hk_signals_block_forwarded(&old);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -590,7 +648,12 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 	if (r >= 0 && faccessat(c.bundlefd, "pid", F_OK, 0) < 0)
 		/* It never started: the runtime said why on our stderr, and in its log. */
 		status = log.last_error ? exit_code_for(log.last_error) : 125;
+	if (r >= 0 && !f.rm && hk_ctr_record_exit(c.dirfd, status, err) < 0) {
+		hk_warn("%s", err->msg);
+		hk_error_clear(err);
+	}
 	release_container(&s, &c, f.rm || r < 0);
+	hk_ctr_unwatch(ctl_run_dir(g), c.id);
 	if (r < 0)
 		fprintf(stderr, "hakoctl run: %s\n", err->msg);
 	r = status;

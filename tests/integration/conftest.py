@@ -182,8 +182,9 @@ class Ctl:
             if (self.store / d).exists():
                 left += [f"{d}/{x}" for x in os.listdir(self.store / d)]
         left += mounts_below(self.store)
-        # The bundles, and the runtime's state (its dot files are caches).
-        for d in ("bundles", os.path.basename(HAKO)):
+        # The bundles, the watchers' records, and the runtime's state (its
+        # dot files are caches).
+        for d in ("bundles", "ctr", os.path.basename(HAKO)):
             if (self.runroot / d).exists():
                 left += [f"run/{d}/{x}" for x in os.listdir(self.runroot / d) if x[0] != "."]
         return left

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Containers by name (container.h): their records, status and names. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "util.h"
+
+void hk_ctr_free(struct hk_ctr *c)
+{
+	hk_json_free(c->record);
+	free(c->finished);
+	memset(c, 0, sizeof(*c));
+}
+
+void hk_ctr_list_free(struct hk_ctr *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		hk_ctr_free(&v[i]);
+	free(v);
+}
+
+bool hk_ctr_name_valid(const char *name)
+{
+	static const char alnum[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+	if (!*name || !strchr(alnum, name[0]) || strlen(name) > 128)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!strchr(alnum, *p) && !strchr("_.-", *p))
+			return false;
+	return true;
+}
+
+/* "adjective_noun", as docker names a container that was given none. */
+static void generate_name(char *buf, size_t size)
+{
+	static const char *const adj[] = {"brave", "calm",  "eager",  "fond",  "gentle", "happy",
+					  "jolly", "keen",  "lucid",  "merry", "nimble", "proud",
+					  "quiet", "sharp", "tender", "witty"};
+	static const char *const noun[] = {"ant",  "bee",  "crane", "dove", "eel",  "fox",
+					   "gull", "hare", "ibis",  "jay",  "kiwi", "lynx",
+					   "mole", "newt", "owl",   "pike"};
+	unsigned char r[3] = {0};
+
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		r[0] = (unsigned char)getpid();
+	snprintf(buf, size, "%s_%s", adj[r[0] % 16], noun[r[1] % 16]);
+}
+
+static int read_json_at(int dirfd, const char *path, struct hk_json **ret, struct hk_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r;
+
+	if ((r = hk_read_regular_file_at(dirfd, path, 1 << 20, &text, &len, err)) < 0)
+		return r;
+	return hk_json_parse(text, len, ret, err);
+}
+
+/* A process's start time (field 22 of its stat), which tells a reused pid; 0 if gone. */
+static unsigned long long start_time(pid_t pid)
+{
+	char path[64], buf[1024];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (!(p = strrchr(buf, ')')))
+		return 0;
+	for (int field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+int hk_ctr_watch(const char *runroot, const char *id, pid_t pid, struct hk_error *err)
+{
+	char dir[4096], text[64];
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/ctr", runroot);
+	if ((r = hk_mkdir_p(dir, 0700, err)) < 0)
+		return r;
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return hk_error_set(err, -errno, "open \"%s\"", dir);
+	snprintf(text, sizeof(text), "%d %llu\n", (int)pid, start_time(pid));
+	return hk_write_atomic_at(fd, id, text, strlen(text), err);
+}
+
+void hk_ctr_unwatch(const char *runroot, const char *id)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/ctr/%s", runroot, id);
+	unlink(path);
+}
+
+/* The watcher's pid when it is alive, else 0. */
+static pid_t live_watcher(const char *runroot, const char *id)
+{
+	char path[4096], buf[64];
+	_cleanup_close_ int fd = -1;
+	unsigned long long start;
+	ssize_t n;
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/ctr/%s", runroot, id);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%d %llu", &pid, &start) != 2 || pid <= 0)
+		return 0;
+	return start && start_time(pid) == start ? pid : 0;
+}
+
+int hk_ctr_record_exit(int condirfd, int code, struct hk_error *err)
+{
+	char now[64], text[256];
+
+	hk_time_rfc3339(now, sizeof(now));
+	snprintf(text, sizeof(text), "{\"ExitCode\": %d, \"FinishedAt\": \"%s\"}\n", code, now);
+	return hk_write_atomic_at(condirfd, "exit.json", text, strlen(text), err);
+}
+
+/* Fill c (id set) from its dir: the record, then the status. */
+static int load_one(int parent, const char *runroot, struct hk_ctr *c, struct hk_error *err)
+{
+	_cleanup_close_ int dirfd = openat(parent, c->id, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_(hk_json_freep) struct hk_json *exit = NULL;
+	int r;
+
+	if (dirfd < 0)
+		return hk_error_set(err, -errno, "container %s", c->id);
+	if ((r = read_json_at(dirfd, "container.json", &c->record, err)) < 0)
+		return hk_error_prefix(err, "container %s", c->id);
+	c->name = hk_json_get_string(c->record, "Name");
+	if (!c->name)
+		return hk_error_setx(err, -EINVAL, "container %s: no name in its record", c->id);
+	c->exit_code = -1;
+	if ((c->watcher = live_watcher(runroot, c->id)) > 0) {
+		c->status = HK_CTR_RUNNING;
+		return 0;
+	}
+	c->status = HK_CTR_EXITED;
+	if (read_json_at(dirfd, "exit.json", &exit, err) < 0) {
+		hk_error_clear(err); /* its watcher died first: the status is unknown */
+		return 0;
+	}
+	struct hk_json *code = hk_json_get(exit, "ExitCode");
+	if (code && code->type == HK_JSON_NUMBER)
+		c->exit_code = atoi(code->text);
+	if (hk_json_get_string(exit, "FinishedAt"))
+		c->finished = hk_xstrdup(hk_json_get_string(exit, "FinishedAt"));
+	return 0;
+}
+
+static bool is_id(const char *s)
+{
+	if (strlen(s) != HK_CTR_ID_LEN)
+		return false;
+	for (; *s; s++)
+		if (!strchr("0123456789abcdef", *s))
+			return false;
+	return true;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const char *x = hk_json_get_string(((const struct hk_ctr *)a)->record, "Created");
+	const char *y = hk_json_get_string(((const struct hk_ctr *)b)->record, "Created");
+
+	return strcmp(y ? y : "", x ? x : "");
+}
+
+int hk_ctr_list(struct hk_store *s, const char *runroot, struct hk_ctr **ret, size_t *ret_n,
+		struct hk_error *err)
+{
+	_cleanup_close_ int parent =
+	    openat(s->dirfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct hk_ctr *v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+	int dup_fd;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (parent < 0)
+		return hk_error_set(err, -errno, "image store: containers");
+	if ((dup_fd = dup(parent)) < 0 || !(d = fdopendir(dup_fd))) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return hk_error_set(err, -errno, "image store: containers");
+	}
+	while ((de = readdir(d))) {
+		struct hk_ctr c = {0};
+
+		if (!is_id(de->d_name))
+			continue;
+		memcpy(c.id, de->d_name, HK_CTR_ID_LEN);
+		/* A container being made or removed, or of an older hakoctl, is not one yet. */
+		if (load_one(parent, runroot, &c, err) < 0) {
+			hk_error_clear(err);
+			hk_ctr_free(&c);
+			continue;
+		}
+		v = hk_xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = c;
+	}
+	closedir(d);
+	/* Newest first, as docker lists them (RFC 3339 times in UTC sort as text). */
+	qsort(v, n, sizeof(*v), newest_first);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int hk_ctr_find(struct hk_store *s, const char *runroot, const char *what, struct hk_ctr *ret,
+		struct hk_error *err)
+{
+	struct hk_ctr *v;
+	size_t n, found = 0, at = 0;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((r = hk_ctr_list(s, runroot, &v, &n, err)) < 0)
+		return r;
+	/* A name first, then a full id, then an id prefix (which must be unique). */
+	for (size_t i = 0; i < n && !found; i++)
+		if (strcmp(v[i].name, what) == 0 || strcmp(v[i].id, what) == 0)
+			found = 1, at = i;
+	if (!found && *what && strspn(what, "0123456789abcdef") == strlen(what))
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(v[i].id, what, strlen(what)) == 0)
+				found++, at = i;
+	if (found == 1) {
+		*ret = v[at];
+		memset(&v[at], 0, sizeof(v[at]));
+		r = 0;
+	} else if (found > 1) {
+		r = hk_error_setx(err, -EINVAL,
+				  "\"%s\" is a prefix of %zu container ids: give more", what,
+				  found);
+	} else {
+		r = hk_error_setx(err, -ENOENT, "no such container: \"%s\"", what);
+	}
+	hk_ctr_list_free(v, n);
+	return r;
+}
+
+int hk_ctr_record(struct hk_store *s, const char *id, const char *name, const char *image_ref,
+		  const char *image_id, const struct hk_json *cmd, bool rm, struct hk_error *err)
+{
+	_cleanup_(hk_json_freep) struct hk_json *rec = hk_json_new(HK_JSON_OBJECT);
+	struct hk_buf b = HK_BUF_INIT;
+	struct hk_ctr *v = NULL;
+	char gen[64], now[64], dir[128];
+	_cleanup_close_ int dirfd = -1;
+	size_t n = 0;
+	int r;
+
+	if (name && !hk_ctr_name_valid(name))
+		return hk_error_setx(err, -EINVAL,
+				     "--name \"%s\": a name is letters, digits and \"_.-\", and "
+				     "starts with a letter or digit",
+				     name);
+	if ((r = hk_store_lock(s, err)) < 0)
+		return r;
+	/* The names in use; the runroot does not matter for that. */
+	if ((r = hk_ctr_list(s, "/nonexistent", &v, &n, err)) < 0)
+		goto out;
+	for (int tries = 0; !name && tries < 32; tries++) {
+		bool taken = false;
+		generate_name(gen, sizeof(gen));
+		for (size_t i = 0; i < n && !taken; i++)
+			taken = strcmp(v[i].name, gen) == 0;
+		if (!taken)
+			name = gen;
+	}
+	if (!name) {
+		generate_name(gen, sizeof(gen));
+		snprintf(gen + strlen(gen), sizeof(gen) - strlen(gen), "_%.6s", id);
+		name = gen;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0) {
+			r = hk_error_setx(err, -EEXIST,
+					  "the name \"%s\" is in use by container %.12s: remove "
+					  "it or give another --name",
+					  name, v[i].id);
+			goto out;
+		}
+	hk_time_rfc3339(now, sizeof(now));
+	hk_json_set(rec, "Id", hk_json_new_string(id));
+	hk_json_set(rec, "Name", hk_json_new_string(name));
+	hk_json_set(rec, "Image", hk_json_new_string(image_ref));
+	hk_json_set(rec, "ImageID", hk_json_new_string(image_id));
+	hk_json_set(rec, "Command", cmd ? hk_json_copy(cmd) : hk_json_new(HK_JSON_ARRAY));
+	hk_json_set(rec, "Created", hk_json_new_string(now));
+	hk_json_set(rec, "AutoRemove", hk_json_new_bool(rm));
+	hk_json_write_pretty(&b, rec);
+	snprintf(dir, sizeof(dir), "containers/%s", id);
+	dirfd = openat(s->dirfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	r = dirfd < 0 ? hk_error_set(err, -errno, "container %s", id)
+		      : hk_write_atomic_at(dirfd, "container.json", b.buf, b.len, err);
+	hk_buf_release(&b);
+out:
+	hk_ctr_list_free(v, n);
+	hk_store_unlock(s);
+	return r;
+}

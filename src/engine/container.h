@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Containers by name: hakoctl's records of the containers it made, with no
+ * daemon. Each lives in two places:
+ *
+ *   <store>/containers/<id>/        what outlives a reboot
+ *       container.json              name, image, command, created, --rm
+ *       upper/ work/                the overlay's own dirs
+ *       ctr.log                     stdout and stderr, a line each:
+ *                                   "<RFC 3339 time> stdout|stderr F|P text"
+ *       exit.json                   once it has exited: code, time
+ *   <runroot>/ctr/<id>              while something watches it: the pid of
+ *                                   its watcher (the monitor of a detached
+ *                                   container, or the hakoctl of a
+ *                                   foreground run) and that pid's start time
+ *
+ * A container's status comes from these: exit.json says exited; a live
+ * watcher says running (or created, before it started); a dead watcher
+ * without exit.json says the watcher was killed, and the runtime's own
+ * state is asked.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "json.h"
+#include "store.h"
+
+#define HK_CTR_ID_LEN 64
+
+enum hk_ctr_status {
+	HK_CTR_CREATED,
+	HK_CTR_RUNNING,
+	HK_CTR_EXITED,
+};
+
+struct hk_ctr {
+	char id[HK_CTR_ID_LEN + 1];
+	struct hk_json *record; /* container.json */
+	const char *name;	/* in record */
+	enum hk_ctr_status status;
+	pid_t watcher;	/* while running */
+	int exit_code;	/* when exited; -1 unknown */
+	char *finished; /* when exited: RFC 3339, or NULL */
+};
+
+void hk_ctr_free(struct hk_ctr *c);
+
+/* Whether name is a valid container name: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
+bool hk_ctr_name_valid(const char *name);
+
+/*
+ * Under the store's lock: write container.json of a new container (its dir
+ * exists), with name, or a generated one when name is NULL. A name in use,
+ * or not valid, is refused.
+ */
+int hk_ctr_record(struct hk_store *s, const char *id, const char *name, const char *image_ref,
+		  const char *image_id, const struct hk_json *cmd, bool rm, struct hk_error *err);
+
+/* All containers of the store, with their status (runroot: the run dir). */
+int hk_ctr_list(struct hk_store *s, const char *runroot, struct hk_ctr **ret, size_t *ret_n,
+		struct hk_error *err);
+void hk_ctr_list_free(struct hk_ctr *v, size_t n);
+
+/* One container by its name, its id or a unique prefix of its id. */
+int hk_ctr_find(struct hk_store *s, const char *runroot, const char *what, struct hk_ctr *ret,
+		struct hk_error *err);
+
+/* The watcher record: written by the monitor (or a foreground run). */
+int hk_ctr_watch(const char *runroot, const char *id, pid_t pid, struct hk_error *err);
+void hk_ctr_unwatch(const char *runroot, const char *id);
+
+/* exit.json, written once the container's process has exited with code. */
+int hk_ctr_record_exit(int condirfd, int code, struct hk_error *err);
