@@ -35,16 +35,6 @@ int ctl_rm(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 
 /* The run dir: --runroot, or /run/hakoctl. */
 const char *ctl_run_dir(const struct ctl_globals *g);
-/* The runtime's binary: a path, or a name; "hako" is first looked for beside us. */
-char *ctl_runtime_path(const char *runtime);
-/*
- * Run the runtime with args (after its --root) and wait: its exit status,
- * or -errno with err set when it could not be run. Its output goes to ours,
- * or with quiet nowhere.
- */
-int ctl_runtime_call(const struct ctl_globals *g, const char *const *args, bool quiet,
-		     struct hk_error *err);
-
 /* Open the store named by the globals. */
 int ctl_store_open(const struct ctl_globals *g, struct hk_store *ret, struct hk_error *err);
 /* The decompressed-size cap: HAKO_IMAGE_MAX_BYTES, or 64 GiB. */

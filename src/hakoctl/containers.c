@@ -20,6 +20,7 @@
 #include "container.h"
 #include "fsutil.h"
 #include "json.h"
+#include "runtime.h"
 #include "util.h"
 
 static const char *status_name(enum hk_ctr_status s)

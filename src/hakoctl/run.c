@@ -49,6 +49,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "rootfs.h"
+#include "runtime.h"
 #include "signals.h"
 #include "util.h"
 
@@ -250,26 +251,6 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	return 0;
 }
 
-/* The runtime's binary: a path, or a name; "hako" is first looked for beside us. */
-char *ctl_runtime_path(const char *runtime)
-{
-	char self[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (strchr(runtime, '/'))
-		return hk_xstrdup(runtime);
-	if (strcmp(runtime, "hako") == 0 &&
-	    (n = readlink("/proc/self/exe", self, sizeof(self) - 8)) > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/'))) {
-			strcpy(slash + 1, "hako");
-			if (access(self, X_OK) == 0)
-				return hk_xstrdup(self);
-		}
-	}
-	return hk_xstrdup(runtime); /* posix_spawnp looks in PATH */
-}
-
 /*
  * A container is in two places: what must last (its upper and work dirs and
  * the image it uses, which rmi checks) in the store, containers/<id>/; its
@@ -409,72 +390,8 @@ out:
 	return r;
 }
 
-/*
- * The runtime's log comes through a pipe (its --log is /proc/self/fd/3, our
- * pipe's write end): one JSON object a line. Under --debug each message is
- * shown as it comes, the runtime's narration of its kernel steps; the last
- * error is kept, to give the status when the container never started.
- */
-struct runtime_log {
-	int fd;
-	bool debug;
-	struct hk_buf pending;
-	char *last_error;
-};
-
-static void log_line(struct runtime_log *l, char *line)
-{
-	struct hk_error err = {0};
-	struct hk_json *v = NULL;
-	const char *lvl, *msg;
-
-	if (hk_json_parse(line, strlen(line), &v, &err) < 0)
-		return;
-	lvl = hk_json_get_string(v, "level");
-	msg = hk_json_get_string(v, "msg");
-	if (lvl && msg) {
-		if (strcmp(lvl, "error") == 0 || strcmp(lvl, "fatal") == 0) {
-			free(l->last_error);
-			l->last_error = hk_xstrdup(msg);
-		} else if (l->debug) {
-			fprintf(stderr, "runtime: %s\n", msg);
-		}
-	}
-	hk_json_free(v);
-}
-
-/* Read what is there (the pipe is non-blocking); false at its end. */
-static bool log_read(struct runtime_log *l)
-{
-	char buf[8192], *nl;
-	ssize_t n;
-
-	while ((n = read(l->fd, buf, sizeof(buf))) > 0) {
-		hk_buf_add(&l->pending, buf, (size_t)n);
-		while ((nl = memchr(l->pending.buf, '\n', l->pending.len))) {
-			size_t len = (size_t)(nl - l->pending.buf) + 1;
-			*nl = '\0';
-			log_line(l, l->pending.buf);
-			memmove(l->pending.buf, l->pending.buf + len, l->pending.len - len + 1);
-			l->pending.len -= len;
-		}
-	}
-	return n != 0;
-}
-
-/* docker's statuses for a command that did not start. */
-static int exit_code_for(const char *msg)
-{
-	if (strstr(msg, "no such file or directory") || strstr(msg, "not found"))
-		return 127;
-	if (strstr(msg, "permission denied") || strstr(msg, "exec format error") ||
-	    strstr(msg, "is a directory"))
-		return 126;
-	return 125;
-}
-
 /* Wait for the runtime, passing on the signals sent to us (not those of the tty). */
-static int wait_runtime(pid_t pid, int sfd, struct runtime_log *l)
+static int wait_runtime(pid_t pid, int sfd, struct ctl_runtime_log *l)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status;
 	struct pollfd p[3] = {{pidfd, POLLIN, 0}, {sfd, POLLIN, 0}, {l->fd, POLLIN, 0}};
@@ -482,7 +399,7 @@ static int wait_runtime(pid_t pid, int sfd, struct runtime_log *l)
 	while (pidfd >= 0) {
 		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			break;
-		if (p[2].revents && !log_read(l))
+		if (p[2].revents && !ctl_runtime_log_read(l))
 			p[2].fd = -1;
 		if (p[0].revents)
 			break;
@@ -498,99 +415,11 @@ static int wait_runtime(pid_t pid, int sfd, struct runtime_log *l)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 125;
-	log_read(l); /* what came last, without waiting: a leaked writer may hold the pipe */
+	ctl_runtime_log_read(
+	    l); /* what came last, without waiting: a leaked writer may hold the pipe */
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
-}
-
-/* The runtime's state root: one per runtime, <run dir>/<its name>. */
-static int runtime_root(const struct ctl_globals *g, const char *rt, char *buf, size_t size,
-			struct hk_error *err)
-{
-	const char *base = strrchr(rt, '/') ? strrchr(rt, '/') + 1 : rt;
-
-	snprintf(buf, size, "%s/%s", ctl_run_dir(g), base);
-	return hk_mkdir_p(buf, 0700, err);
-}
-
-int ctl_runtime_call(const struct ctl_globals *g, const char *const *args, bool quiet,
-		     struct hk_error *err)
-{
-	posix_spawn_file_actions_t fa;
-	_cleanup_free_ char *rt = ctl_runtime_path(g->runtime);
-	char root[PATH_MAX];
-	const char *argv[16] = {rt, "--root", root};
-	size_t n = 3;
-	pid_t pid;
-	int r, status;
-
-	if ((r = runtime_root(g, rt, root, sizeof(root), err)) < 0)
-		return r;
-	for (; *args && n < 15; args++)
-		argv[n++] = *args;
-	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	if (quiet) {
-		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-		posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	}
-	r = posix_spawnp(&pid, rt, &fa, NULL, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r)
-		return hk_error_set(err, -r, "the runtime \"%s\"", rt);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return hk_error_set(err, -errno, "waitpid");
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static int spawn_runtime(const struct ctl_globals *g, const struct run_flags *f,
-			 const struct container *c, const sigset_t *old, int log_w, pid_t *ret_pid,
-			 struct hk_error *err)
-{
-	_cleanup_free_ char *rt = ctl_runtime_path(g->runtime);
-	char root[PATH_MAX], pidf[PATH_MAX + 16];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	int r;
-
-	if ((r = runtime_root(g, rt, root, sizeof(root), err)) < 0)
-		return r;
-	snprintf(pidf, sizeof(pidf), "%s/pid", c->bundle);
-	char *argv[] = {rt,
-			"--root",
-			root,
-			"--log",
-			"/proc/self/fd/3",
-			"--log-format",
-			"json",
-			"run",
-			"--bundle",
-			(char *)c->bundle,
-			"--pid-file",
-			pidf,
-			(char *)c->id,
-			NULL,
-			NULL};
-	if (g->debug) {
-		memmove(argv + 2, argv + 1, 12 * sizeof(char *));
-		argv[1] = "--debug";
-	}
-	hk_debug("running %s run --bundle %s %s", rt, c->bundle, c->id);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, log_w, 3);
-	if (!f->interactive && !f->b.tty)
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, old);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	r = posix_spawnp(ret_pid, rt, &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (r)
-		return hk_error_set(err, -r, "the runtime \"%s\"", rt);
-	return 0;
 }
 
 int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
@@ -599,7 +428,7 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 	struct container c = {.dirfd = -1, .bundlefd = -1, .runfd = -1};
 	sigset_t old, mask;
 	_cleanup_close_ int sfd = -1;
-	struct runtime_log log = {.fd = -1, .debug = g->debug, .pending = HK_BUF_INIT};
+	struct ctl_runtime_log log = {.fd = -1, .debug = g->debug, .pending = HK_BUF_INIT};
 	int logp[2] = {-1, -1};
 	struct hk_store s;
 	pid_t pid;
@@ -640,14 +469,24 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 		status = 125;
 	} else {
 		log.fd = logp[0];
-		r = spawn_runtime(g, &f, &c, &old, logp[1], &pid, err);
+		char pidf[PATH_MAX + 16];
+		snprintf(pidf, sizeof(pidf), "%s/pid", c.bundle);
+		const char *args[] = {"run", "--bundle", c.bundle, "--pid-file", pidf, c.id, NULL};
+		struct ctl_spawn sp = {
+		    .args = args,
+		    .fds = {f.interactive || f.b.tty ? CTL_FD_INHERIT : CTL_FD_NULL, CTL_FD_INHERIT,
+			    CTL_FD_INHERIT},
+		    .log_fd = logp[1],
+		    .mask = &old,
+		};
+		r = ctl_runtime_spawn(g, &sp, &pid, err);
 		close(logp[1]);
 		status = r < 0 ? 125 : wait_runtime(pid, sfd, &log);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (r >= 0 && faccessat(c.bundlefd, "pid", F_OK, 0) < 0)
 		/* It never started: the runtime said why on our stderr, and in its log. */
-		status = log.last_error ? exit_code_for(log.last_error) : 125;
+		status = log.last_error ? ctl_exit_code_for(log.last_error) : 125;
 	if (r >= 0 && !f.rm && hk_ctr_record_exit(c.dirfd, status, err) < 0) {
 		hk_warn("%s", err->msg);
 		hk_error_clear(err);
@@ -660,10 +499,7 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 close:
 	hk_store_close(&s);
 out:
-	if (log.fd >= 0)
-		close(log.fd);
-	hk_buf_release(&log.pending);
-	free(log.last_error);
+	ctl_runtime_log_release(&log);
 	free(f.env);
 	free(f.caps_add);
 	free(f.caps_drop);

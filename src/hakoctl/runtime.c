@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The OCI runtime's command line, as hakoctl drives it (runtime.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "log.h"
+#include "runtime.h"
+
+extern char **environ;
+
+char *ctl_runtime_path(const char *runtime)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (strchr(runtime, '/'))
+		return hk_xstrdup(runtime);
+	if (strcmp(runtime, "hako") == 0 &&
+	    (n = readlink("/proc/self/exe", self, sizeof(self) - 8)) > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/'))) {
+			strcpy(slash + 1, "hako");
+			if (access(self, X_OK) == 0)
+				return hk_xstrdup(self);
+		}
+	}
+	return hk_xstrdup(runtime); /* posix_spawnp looks in PATH */
+}
+
+int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, pid_t *ret_pid,
+		      struct hk_error *err)
+{
+	_cleanup_free_ char *rt = ctl_runtime_path(g->runtime);
+	const char *base = strrchr(rt, '/') ? strrchr(rt, '/') + 1 : rt;
+	const char *argv[32];
+	char root[PATH_MAX];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	size_t n = 0;
+	int r;
+
+	/* The runtime's state root: one per runtime, <run dir>/<its name>. */
+	snprintf(root, sizeof(root), "%s/%s", ctl_run_dir(g), base);
+	if ((r = hk_mkdir_p(root, 0700, err)) < 0)
+		return r;
+	argv[n++] = rt;
+	if (g->debug)
+		argv[n++] = "--debug";
+	argv[n++] = "--root";
+	argv[n++] = root;
+	if (sp->log_fd >= 0) {
+		argv[n++] = "--log";
+		argv[n++] = "/proc/self/fd/3";
+		argv[n++] = "--log-format";
+		argv[n++] = "json";
+	}
+	for (const char *const *a = sp->args; *a; a++) {
+		if (n == sizeof(argv) / sizeof(argv[0]) - 1)
+			return hk_error_setx(err, -E2BIG, "too many runtime arguments");
+		argv[n++] = *a;
+	}
+	argv[n] = NULL;
+	hk_debug("running %s %s %s", rt, sp->args[0], sp->args[1] ? sp->args[1] : "");
+	posix_spawn_file_actions_init(&fa);
+	for (int fd = 0; fd < 3; fd++) {
+		if (sp->fds[fd] == CTL_FD_NULL)
+			posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", O_RDWR, 0);
+		else if (sp->fds[fd] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, sp->fds[fd], fd);
+	}
+	if (sp->log_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, sp->log_fd, 3);
+	posix_spawnattr_init(&attr);
+	if (sp->mask) {
+		posix_spawnattr_setsigmask(&attr, sp->mask);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	}
+	r = posix_spawnp(ret_pid, rt, &fa, &attr, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (r)
+		return hk_error_set(err, -r, "the runtime \"%s\"", rt);
+	return 0;
+}
+
+int ctl_runtime_call(const struct ctl_globals *g, const char *const *args, bool quiet,
+		     struct hk_error *err)
+{
+	struct ctl_spawn sp = {
+	    .args = args,
+	    .fds = {CTL_FD_NULL, quiet ? CTL_FD_NULL : CTL_FD_INHERIT,
+		    quiet ? CTL_FD_NULL : CTL_FD_INHERIT},
+	    .log_fd = -1,
+	};
+	pid_t pid;
+	int r, status;
+
+	if ((r = ctl_runtime_spawn(g, &sp, &pid, err)) < 0)
+		return r;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return hk_error_set(err, -errno, "waitpid");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void log_line(struct ctl_runtime_log *l, char *line)
+{
+	struct hk_error err = {0};
+	struct hk_json *v = NULL;
+	const char *lvl, *msg;
+
+	if (hk_json_parse(line, strlen(line), &v, &err) < 0)
+		return;
+	lvl = hk_json_get_string(v, "level");
+	msg = hk_json_get_string(v, "msg");
+	if (lvl && msg) {
+		if (strcmp(lvl, "error") == 0 || strcmp(lvl, "fatal") == 0) {
+			free(l->last_error);
+			l->last_error = hk_xstrdup(msg);
+		} else if (l->debug) {
+			fprintf(stderr, "runtime: %s\n", msg);
+		}
+	}
+	hk_json_free(v);
+}
+
+bool ctl_runtime_log_read(struct ctl_runtime_log *l)
+{
+	char buf[8192], *nl;
+	ssize_t n;
+
+	while ((n = read(l->fd, buf, sizeof(buf))) > 0) {
+		hk_buf_add(&l->pending, buf, (size_t)n);
+		while ((nl = memchr(l->pending.buf, '\n', l->pending.len))) {
+			size_t len = (size_t)(nl - l->pending.buf) + 1;
+			*nl = '\0';
+			log_line(l, l->pending.buf);
+			memmove(l->pending.buf, l->pending.buf + len, l->pending.len - len + 1);
+			l->pending.len -= len;
+		}
+	}
+	return n != 0;
+}
+
+void ctl_runtime_log_release(struct ctl_runtime_log *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+	hk_buf_release(&l->pending);
+	free(l->last_error);
+	l->last_error = NULL;
+}
+
+int ctl_exit_code_for(const char *msg)
+{
+	if (strstr(msg, "no such file or directory") || strstr(msg, "not found"))
+		return 127;
+	if (strstr(msg, "permission denied") || strstr(msg, "exec format error") ||
+	    strstr(msg, "is a directory"))
+		return 126;
+	return 125;
+}

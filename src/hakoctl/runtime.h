@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The OCI runtime, driven through its command line as podman drives crun:
+ * `RUNTIME --root <run dir>/<its name> [--debug] [--log /proc/self/fd/3
+ * --log-format json] COMMAND ARGS...`. Its JSON log comes back through a
+ * pipe: under --debug its narration is shown as it comes, and its last
+ * error gives docker's exit status when a container could not start.
+ */
+#pragma once
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "commands.h"
+#include "util.h"
+
+/* The runtime's binary: a path, or a name; "hako" is first looked for beside us. */
+char *ctl_runtime_path(const char *runtime);
+
+/* What the runtime's fds 0, 1 and 2 are: ours, /dev/null, or an fd of ours. */
+#define CTL_FD_INHERIT (-1)
+#define CTL_FD_NULL    (-2)
+
+struct ctl_spawn {
+	const char *const *args; /* after the global flags: "create", "--bundle", ... */
+	int fds[3];		 /* CTL_FD_INHERIT, CTL_FD_NULL or an fd */
+	int log_fd;		 /* the write end of a log pipe (--log), or -1 */
+	const sigset_t *mask;	 /* the signal mask it starts with, or NULL: ours */
+};
+
+/* Start the runtime; ret_pid is its pid, for the caller to wait for. */
+int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, pid_t *ret_pid,
+		      struct hk_error *err);
+
+/*
+ * Run the runtime with args and wait: its exit status, or -errno with err
+ * set when it could not be run. Its output goes to ours, or with quiet
+ * nowhere.
+ */
+int ctl_runtime_call(const struct ctl_globals *g, const char *const *args, bool quiet,
+		     struct hk_error *err);
+
+/* The read end of a runtime's log pipe, and what it said. */
+struct ctl_runtime_log {
+	int fd; /* non-blocking */
+	bool debug;
+	struct hk_buf pending;
+	char *last_error;
+};
+
+/* Read what is there; false at the end of the pipe. */
+bool ctl_runtime_log_read(struct ctl_runtime_log *l);
+void ctl_runtime_log_release(struct ctl_runtime_log *l);
+
+/* docker's status for a command that did not start, from the runtime's error. */
+int ctl_exit_code_for(const char *msg);
