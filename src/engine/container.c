@@ -16,6 +16,7 @@
 void hk_ctr_free(struct hk_ctr *c)
 {
 	hk_json_free(c->record);
+	free(c->started);
 	free(c->finished);
 	memset(c, 0, sizeof(*c));
 }
@@ -130,6 +131,49 @@ static pid_t live_watcher(const char *runroot, const char *id)
 	return start && start_time(pid) == start ? pid : 0;
 }
 
+int hk_ctr_record_start(int condirfd, struct hk_error *err)
+{
+	char now[64], text[128];
+
+	hk_time_rfc3339(now, sizeof(now));
+	snprintf(text, sizeof(text), "{\"StartedAt\": \"%s\"}\n", now);
+	if (unlinkat(condirfd, "exit.json", 0) < 0 && errno != ENOENT)
+		return hk_error_set(err, -errno, "remove exit.json");
+	return hk_write_atomic_at(condirfd, "started.json", text, strlen(text), err);
+}
+
+/*
+ * The container's process, from the pid file the runtime wrote in its
+ * bundle, while it lives (a zombie, or a pid no longer there, is 0). The
+ * bundle goes when the container is done with, so a reused pid is not taken
+ * for it.
+ */
+static pid_t live_init(const char *runroot, const char *id)
+{
+	char path[4096], buf[1024], *p;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/bundles/%s/pid", runroot, id);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((pid = atoi(buf)) <= 0)
+		return 0;
+	close(fd);
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The state, after the command's ")": Z is a zombie, X dead. */
+	if (!(p = strrchr(buf, ')')) || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	return pid;
+}
+
 int hk_ctr_record_exit(int condirfd, int code, struct hk_error *err)
 {
 	char now[64], text[256];
@@ -143,7 +187,7 @@ int hk_ctr_record_exit(int condirfd, int code, struct hk_error *err)
 static int load_one(int parent, const char *runroot, struct hk_ctr *c, struct hk_error *err)
 {
 	_cleanup_close_ int dirfd = openat(parent, c->id, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_(hk_json_freep) struct hk_json *exit = NULL;
+	_cleanup_(hk_json_freep) struct hk_json *exit = NULL, *started = NULL;
 	int r;
 
 	if (dirfd < 0)
@@ -154,15 +198,25 @@ static int load_one(int parent, const char *runroot, struct hk_ctr *c, struct hk
 	if (!c->name)
 		return hk_error_setx(err, -EINVAL, "container %s: no name in its record", c->id);
 	c->exit_code = -1;
+	if (read_json_at(dirfd, "started.json", &started, err) < 0)
+		hk_error_clear(err);
+	else if (hk_json_get_string(started, "StartedAt"))
+		c->started = hk_xstrdup(hk_json_get_string(started, "StartedAt"));
+	c->init = live_init(runroot, c->id);
 	if ((c->watcher = live_watcher(runroot, c->id)) > 0) {
-		c->status = HK_CTR_RUNNING;
+		c->status = c->started ? HK_CTR_RUNNING : HK_CTR_CREATED;
 		return 0;
 	}
-	c->status = HK_CTR_EXITED;
+	c->status = c->started ? HK_CTR_EXITED : HK_CTR_CREATED;
 	if (read_json_at(dirfd, "exit.json", &exit, err) < 0) {
-		hk_error_clear(err); /* its watcher died first: the status is unknown */
+		/* Its watcher died first (killed): is its process still there? */
+		hk_error_clear(err);
+		if (c->started && c->init > 0)
+			c->status = HK_CTR_RUNNING;
 		return 0;
 	}
+	c->init = 0;
+	c->status = HK_CTR_EXITED;
 	struct hk_json *code = hk_json_get(exit, "ExitCode");
 	if (code && code->type == HK_JSON_NUMBER)
 		c->exit_code = atoi(code->text);
@@ -265,9 +319,9 @@ int hk_ctr_find(struct hk_store *s, const char *runroot, const char *what, struc
 	return r;
 }
 
-int hk_ctr_record(struct hk_store *s, const char *id, const char *name, const char *image_ref,
-		  const char *image_id, const struct hk_json *cmd, bool rm, struct hk_error *err)
+int hk_ctr_record(struct hk_store *s, const struct hk_ctr_new *nc, struct hk_error *err)
 {
+	const char *id = nc->id, *name = nc->name;
 	_cleanup_(hk_json_freep) struct hk_json *rec = hk_json_new(HK_JSON_OBJECT);
 	struct hk_buf b = HK_BUF_INIT;
 	struct hk_ctr *v = NULL;
@@ -310,11 +364,12 @@ int hk_ctr_record(struct hk_store *s, const char *id, const char *name, const ch
 	hk_time_rfc3339(now, sizeof(now));
 	hk_json_set(rec, "Id", hk_json_new_string(id));
 	hk_json_set(rec, "Name", hk_json_new_string(name));
-	hk_json_set(rec, "Image", hk_json_new_string(image_ref));
-	hk_json_set(rec, "ImageID", hk_json_new_string(image_id));
-	hk_json_set(rec, "Command", cmd ? hk_json_copy(cmd) : hk_json_new(HK_JSON_ARRAY));
+	hk_json_set(rec, "Image", hk_json_new_string(nc->image_ref));
+	hk_json_set(rec, "ImageID", hk_json_new_string(nc->image_id));
+	hk_json_set(rec, "Command", nc->cmd ? hk_json_copy(nc->cmd) : hk_json_new(HK_JSON_ARRAY));
 	hk_json_set(rec, "Created", hk_json_new_string(now));
-	hk_json_set(rec, "AutoRemove", hk_json_new_bool(rm));
+	hk_json_set(rec, "AutoRemove", hk_json_new_bool(nc->rm));
+	hk_json_set(rec, "LogMaxSize", hk_json_new_int((long long)nc->log_max));
 	hk_json_write_pretty(&b, rec);
 	snprintf(dir, sizeof(dir), "containers/%s", id);
 	dirfd = openat(s->dirfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);

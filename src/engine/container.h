@@ -8,16 +8,19 @@
  *       upper/ work/                the overlay's own dirs
  *       ctr.log                     stdout and stderr, a line each:
  *                                   "<RFC 3339 time> stdout|stderr F|P text"
+ *       config.json                 the bundle's, kept to start it again
+ *       started.json                once started: the time
  *       exit.json                   once it has exited: code, time
  *   <runroot>/ctr/<id>              while something watches it: the pid of
  *                                   its watcher (the monitor of a detached
  *                                   container, or the hakoctl of a
  *                                   foreground run) and that pid's start time
  *
- * A container's status comes from these: exit.json says exited; a live
- * watcher says running (or created, before it started); a dead watcher
- * without exit.json says the watcher was killed, and the runtime's own
- * state is asked.
+ * A container's status comes from these: a live watcher says running, or
+ * created before started.json; else exit.json says exited. With none, its
+ * watcher was killed: it runs if the process in its bundle's pid file does
+ * (unwatched: stop, kill and rm -f still work, through the runtime), or has
+ * exited with an unknown code. exit.json is removed when it starts again.
  */
 #pragma once
 
@@ -41,8 +44,10 @@ struct hk_ctr {
 	struct hk_json *record; /* container.json */
 	const char *name;	/* in record */
 	enum hk_ctr_status status;
-	pid_t watcher;	/* while running */
+	pid_t watcher;	/* while running (or created, under its monitor) */
+	pid_t init;	/* the container's process, while it runs */
 	int exit_code;	/* when exited; -1 unknown */
+	char *started;	/* once started: RFC 3339, or NULL */
 	char *finished; /* when exited: RFC 3339, or NULL */
 };
 
@@ -51,13 +56,20 @@ void hk_ctr_free(struct hk_ctr *c);
 /* Whether name is a valid container name: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
 bool hk_ctr_name_valid(const char *name);
 
+/* What container.json says of a new container. */
+struct hk_ctr_new {
+	const char *id, *name, *image_ref, *image_id;
+	const struct hk_json *cmd;  /* process.args */
+	bool rm;		    /* AutoRemove */
+	unsigned long long log_max; /* LogMaxSize: ctr.log is rotated past it; 0: never */
+};
+
 /*
  * Under the store's lock: write container.json of a new container (its dir
- * exists), with name, or a generated one when name is NULL. A name in use,
- * or not valid, is refused.
+ * exists), with its name, or a generated one when name is NULL. A name in
+ * use, or not valid, is refused.
  */
-int hk_ctr_record(struct hk_store *s, const char *id, const char *name, const char *image_ref,
-		  const char *image_id, const struct hk_json *cmd, bool rm, struct hk_error *err);
+int hk_ctr_record(struct hk_store *s, const struct hk_ctr_new *n, struct hk_error *err);
 
 /* All containers of the store, with their status (runroot: the run dir). */
 int hk_ctr_list(struct hk_store *s, const char *runroot, struct hk_ctr **ret, size_t *ret_n,
@@ -74,3 +86,5 @@ void hk_ctr_unwatch(const char *runroot, const char *id);
 
 /* exit.json, written once the container's process has exited with code. */
 int hk_ctr_record_exit(int condirfd, int code, struct hk_error *err);
+/* started.json, written as it starts (and exit.json, of a run before, removed). */
+int hk_ctr_record_start(int condirfd, struct hk_error *err);

@@ -14,12 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "container.h"
 #include "fsutil.h"
 #include "json.h"
+#include "monitor.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -35,7 +37,9 @@ static void status_text(const struct hk_ctr *c, char *buf, size_t size)
 {
 	char ago[64];
 
-	if (c->status == HK_CTR_RUNNING) {
+	if (c->status == HK_CTR_CREATED) {
+		snprintf(buf, size, "Created");
+	} else if (c->status == HK_CTR_RUNNING) {
 		ctl_human_ago(hk_json_get_string(c->record, "Created"), ago, sizeof(ago));
 		/* "3 minutes ago" -> "Up 3 minutes" */
 		if (strlen(ago) > 4 && strcmp(ago + strlen(ago) - 4, " ago") == 0)
@@ -162,7 +166,7 @@ int ctl_ps(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 			hk_json_set(o, "ExitCode", hk_json_new_int(ct->exit_code));
 			hk_json_set(
 			    o, "Pid",
-			    hk_json_new_int(ct->status == HK_CTR_RUNNING ? (int)ct->watcher : 0));
+			    hk_json_new_int(ct->status == HK_CTR_RUNNING ? (int)ct->init : 0));
 		} else if (quiet) {
 			hk_buf_addf(&b, "%.*s\n", trunc ? 12 : 64, ct->id);
 		} else {
@@ -199,56 +203,288 @@ static bool wait_gone(pid_t pid, int ms)
 	return poll(&p, 1, ms) == 1;
 }
 
-static int remove_one(const struct ctl_globals *g, struct hk_store *s, const char *what, bool force,
-		      struct hk_error *err)
+/*
+ * What to wait for while the container is up: its watcher, which is done
+ * when it has recorded the end; or, when that was killed, the container's
+ * own process. 0 when it is not up.
+ */
+static pid_t alive(const struct hk_ctr *c)
 {
-	struct hk_ctr c;
-	char path[4096];
-	_cleanup_close_ int parent = -1, bundles = -1;
+	if (c->watcher > 0)
+		return c->watcher;
+	return c->status == HK_CTR_RUNNING ? c->init : 0;
+}
+
+/* The container named, or an error that says which name was not found. */
+static int find(const struct ctl_globals *g, struct hk_store *s, const char *what, struct hk_ctr *c,
+		struct hk_error *err)
+{
+	return hk_ctr_find(s, ctl_run_dir(g), what, c, err);
+}
+
+/*
+ * Run fn on each container named in argv[optind..], as docker does: each is
+ * tried, its name printed when it worked, its error shown when not; the
+ * status says whether all worked.
+ */
+typedef int (*each_fn)(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr *c,
+		       const void *arg, struct hk_error *err);
+
+static int for_each(const struct ctl_globals *g, int argc, char **argv, const char *cmd, each_fn fn,
+		    const void *arg, bool print, struct hk_error *err)
+{
+	struct hk_store s;
+	int r, failed = 0;
+
+	if (optind == argc)
+		return hk_error_setx(err, -EINVAL, "%s: expected a CONTAINER", cmd);
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	for (int i = optind; i < argc; i++) {
+		struct hk_ctr c;
+
+		if ((r = find(g, &s, argv[i], &c, err)) >= 0)
+			r = fn(g, &s, &c, arg, err);
+		hk_ctr_free(&c);
+		if (r < 0) {
+			fprintf(stderr, "hakoctl %s: %s\n", cmd, err->msg);
+			hk_error_clear(err);
+			failed = 1;
+		} else if (print) {
+			printf("%s\n", argv[i]);
+			fflush(stdout);
+		}
+	}
+	hk_store_close(&s);
+	return failed ? hk_error_setx(err, -EINVAL, "not every container: see above") : 0;
+}
+
+static int container_dirfd(struct hk_store *s, const struct hk_ctr *c, struct hk_error *err)
+{
+	char dir[128];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "containers/%s", c->id);
+	fd = openat(s->dirfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? hk_error_set(err, -errno, "container \"%s\"", c->name) : fd;
+}
+
+static int start_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr *c,
+		     const void *arg, struct hk_error *err)
+{
+	_cleanup_close_ int fd = -1;
 	int r;
 
-	if ((r = hk_ctr_find(s, ctl_run_dir(g), what, &c, err)) < 0)
-		return r;
-	if (c.status == HK_CTR_RUNNING) {
-		if (!force) {
-			r = hk_error_setx(err, -EBUSY,
-					  "container \"%s\" is running: stop it first, or rm -f",
-					  c.name);
-			goto out;
-		}
-		/* Kill it; its watcher sees it exit and does its own part of the work. */
-		const char *kill_args[] = {"kill", c.id, "KILL", NULL};
-		if ((r = ctl_runtime_call(g, kill_args, false, err)) < 0)
-			goto out;
-		if (!wait_gone(c.watcher, 10000)) {
-			r = hk_error_setx(err, -ETIMEDOUT,
-					  "container \"%s\": its watcher (pid %d) did not exit",
-					  c.name, (int)c.watcher);
-			goto out;
-		}
+	(void)arg;
+	if (c->status == HK_CTR_RUNNING)
+		return 0; /* as docker: nothing to do */
+	if (c->status == HK_CTR_CREATED && c->watcher > 0) {
+		if ((fd = container_dirfd(s, c, err)) < 0)
+			return fd;
+		return ctl_container_start(g, fd, c->id, err);
 	}
+	/* Exited (or created by a monitor that is gone): up again, in a child of
+	 * ours, whose mount namespace becomes the container's. */
+	pid_t pid = fork();
+	if (pid < 0)
+		return hk_error_set(err, -errno, "fork");
+	if (pid == 0) {
+		struct hk_error e = {0};
+		int dn = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		dup2(dn, 1); /* its id is not printed: we print the name given */
+		r = ctl_container_up(g, c->id, &e);
+		if (r < 0)
+			fprintf(stderr, "hakoctl start: %s\n", e.msg);
+		_exit(r < 0 ? 125 : r);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return hk_error_set(err, -errno, "waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return hk_error_setx(err, -EIO, "container \"%s\" did not start", c->name);
+	return 0;
+}
+
+int ctl_start(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	optind = 0;
+	if (getopt(argc, argv, "+") != -1)
+		return hk_error_setx(err, -EINVAL, "see hakoctl start --help");
+	return for_each(g, argc, argv, "start", start_one, NULL, true, err);
+}
+
+/* stop: the stop signal, then SIGKILL after the grace time. */
+static int stop_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr *c,
+		    const void *arg, struct hk_error *err)
+{
+	int secs = *(const int *)arg, r;
+	const char *term[] = {"kill", c->id, "TERM", NULL};
+	const char *kill_it[] = {"kill", c->id, "KILL", NULL};
+
+	pid_t gone = alive(c);
+
+	(void)s;
+	if (gone <= 0)
+		return 0; /* not running: nothing to stop */
+	if (secs > 0 && (r = ctl_runtime_call(g, term, true, err)) < 0)
+		return r;
+	if (secs > 0 && wait_gone(gone, secs * 1000))
+		return 0;
+	if ((r = ctl_runtime_call(g, kill_it, true, err)) < 0)
+		return r;
+	if (!wait_gone(gone, 10000))
+		return hk_error_setx(err, -ETIMEDOUT, "container \"%s\" did not stop", c->name);
+	return 0;
+}
+
+static int parse_time_flag(int argc, char **argv, int *secs, struct hk_error *err)
+{
+	static const struct option opts[] = {
+	    {"time", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
+	};
+	long long n;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+t:", opts, NULL)) != -1) {
+		if (c != 't' || hk_parse_int64(optarg, &n) < 0 || n < 0 || n > 86400)
+			return hk_error_setx(err, -EINVAL, "-t SECONDS: a number of seconds");
+		*secs = (int)n;
+	}
+	return 0;
+}
+
+int ctl_stop(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	int secs = 10, r;
+
+	if ((r = parse_time_flag(argc, argv, &secs, err)) < 0)
+		return r;
+	return for_each(g, argc, argv, "stop", stop_one, &secs, true, err);
+}
+
+static int restart_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr *c,
+		       const void *arg, struct hk_error *err)
+{
+	int r;
+
+	if ((r = stop_one(g, s, c, arg, err)) < 0)
+		return r;
+	/* Stopped, it is exited: its record read again. */
+	struct hk_ctr now;
+	if ((r = find(g, s, c->id, &now, err)) < 0)
+		return r;
+	r = start_one(g, s, &now, NULL, err);
+	hk_ctr_free(&now);
+	return r;
+}
+
+int ctl_restart(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	int secs = 10, r;
+
+	if ((r = parse_time_flag(argc, argv, &secs, err)) < 0)
+		return r;
+	return for_each(g, argc, argv, "restart", restart_one, &secs, true, err);
+}
+
+static int kill_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr *c,
+		    const void *arg, struct hk_error *err)
+{
+	const char *args[] = {"kill", c->id, arg, NULL};
+	int r;
+
+	(void)s;
+	if (c->status != HK_CTR_RUNNING)
+		return hk_error_setx(err, -EINVAL, "container \"%s\" is not running", c->name);
+	if ((r = ctl_runtime_call(g, args, false, err)) < 0)
+		return r;
+	return r ? hk_error_setx(err, -EIO, "the runtime could not signal \"%s\"", c->name) : 0;
+}
+
+int ctl_kill(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	static const struct option opts[] = {
+	    {"signal", required_argument, NULL, 's'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *sig = "KILL";
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+		if (c != 's')
+			return hk_error_setx(err, -EINVAL, "see hakoctl kill --help");
+		sig = optarg;
+	}
+	return for_each(g, argc, argv, "kill", kill_one, sig, true, err);
+}
+
+/* wait: until it exits; its exit code. */
+static int wait_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr *c,
+		    const void *arg, struct hk_error *err)
+{
+	struct hk_ctr now;
+	int r;
+
+	(void)arg;
+	if (alive(c) > 0)
+		wait_gone(alive(c), -1);
+	if ((r = find(g, s, c->id, &now, err)) < 0)
+		return r;
+	printf("%d\n", now.exit_code);
+	fflush(stdout);
+	hk_ctr_free(&now);
+	return 0;
+}
+
+int ctl_wait(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	optind = 0;
+	if (getopt(argc, argv, "+") != -1)
+		return hk_error_setx(err, -EINVAL, "see hakoctl wait --help");
+	return for_each(g, argc, argv, "wait", wait_one, NULL, false, err);
+}
+
+static int rm_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr *c,
+		  const void *arg, struct hk_error *err)
+{
+	const char *kill_it[] = {"kill", c->id, "KILL", NULL};
 	/* The runtime's state, if its watcher died before it could delete it
 	 * (there is none, mostly: what the runtime says of that is not shown). */
-	const char *delete_args[] = {"delete", "--force", c.id, NULL};
-	if ((r = ctl_runtime_call(g, delete_args, true, err)) < 0)
-		goto out;
+	const char *del[] = {"delete", "--force", c->id, NULL};
+	_cleanup_close_ int parent = -1, bundles = -1;
+	char path[4096];
+	int r;
+
+	if (alive(c) > 0) {
+		if (!*(const bool *)arg)
+			return hk_error_setx(
+			    err, -EBUSY, "container \"%s\" is %s: stop it first, or rm -f", c->name,
+			    c->status == HK_CTR_RUNNING ? "running" : "created");
+		/* Kill it; its watcher sees it exit and does its own part of the work. */
+		if ((r = ctl_runtime_call(g, kill_it, true, err)) < 0)
+			return r;
+		if (!wait_gone(alive(c), 10000))
+			return hk_error_setx(err, -ETIMEDOUT, "container \"%s\" did not exit",
+					     c->name);
+	}
+	if ((r = ctl_runtime_call(g, del, true, err)) < 0)
+		return r;
 	snprintf(path, sizeof(path), "%s/bundles", ctl_run_dir(g));
 	if ((bundles = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
-	    (r = hk_rm_rf_at(bundles, c.id)) < 0 && r != -ENOENT) {
-		r = hk_error_set(err, r, "remove the bundle of \"%s\"", c.name);
-		goto out;
-	}
+	    (r = hk_rm_rf_at(bundles, c->id)) < 0 && r != -ENOENT)
+		return hk_error_set(err, r, "remove the bundle of \"%s\"", c->name);
 	parent = openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (parent < 0 || ((r = hk_rm_rf_at(parent, c.id)) < 0 && r != -ENOENT)) {
-		r = hk_error_set(err, parent < 0 ? -errno : r, "remove container \"%s\"", c.name);
-		goto out;
-	}
-	hk_ctr_unwatch(ctl_run_dir(g), c.id);
-	printf("%s\n", what);
-	r = 0;
-out:
-	hk_ctr_free(&c);
-	return r;
+	if (parent < 0)
+		return hk_error_set(err, -errno, "image store: containers");
+	if ((r = hk_rm_rf_at(parent, c->id)) < 0 && r != -ENOENT)
+		return hk_error_set(err, r, "remove container \"%s\"", c->name);
+	hk_ctr_unwatch(ctl_run_dir(g), c->id);
+	return 0;
 }
 
 int ctl_rm(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
@@ -257,9 +493,8 @@ int ctl_rm(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 	    {"force", no_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct hk_store s;
 	bool force = false;
-	int c, r, failed = 0;
+	int c;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
@@ -267,17 +502,5 @@ int ctl_rm(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 			return hk_error_setx(err, -EINVAL, "see hakoctl rm --help");
 		force = true;
 	}
-	if (optind == argc)
-		return hk_error_setx(err, -EINVAL, "rm: expected a CONTAINER");
-	if ((r = ctl_store_open(g, &s, err)) < 0)
-		return r;
-	/* As docker: each one is tried; the errors are shown, and the status tells. */
-	for (int i = optind; i < argc; i++)
-		if (remove_one(g, &s, argv[i], force, err) < 0) {
-			fprintf(stderr, "hakoctl rm: %s\n", err->msg);
-			hk_error_clear(err);
-			failed = 1;
-		}
-	hk_store_close(&s);
-	return failed ? hk_error_setx(err, -EINVAL, "some containers were not removed") : 0;
+	return for_each(g, argc, argv, "rm", rm_one, &force, true, err);
 }

@@ -49,6 +49,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "rootfs.h"
+#include "monitor.h"
 #include "runtime.h"
 #include "signals.h"
 #include "util.h"
@@ -57,8 +58,9 @@ extern char **environ;
 
 struct run_flags {
 	struct hk_bundle_opts b;
-	bool rm, interactive;
+	bool rm, interactive, detach;
 	const char *name;
+	unsigned long long log_max;
 	char **env, **caps_add, **caps_drop, **ulimits;
 	size_t n_env, n_add, n_drop, n_ulimits;
 	const char *image;
@@ -120,11 +122,14 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		ULIMIT,
 		NETWORK,
 		RM,
-		NAME
+		NAME,
+		LOG_OPT
 	};
 	static const struct option opts[] = {
 	    {"rm", no_argument, NULL, RM},
 	    {"name", required_argument, NULL, NAME},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"log-opt", required_argument, NULL, LOG_OPT},
 	    {"interactive", no_argument, NULL, 'i'},
 	    {"tty", no_argument, NULL, 't'},
 	    {"entrypoint", required_argument, NULL, ENTRYPOINT},
@@ -148,16 +153,28 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	    {NULL, 0, NULL, 0},
 	};
 	char *end;
+	long long size;
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+ite:w:u:h:m:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+dite:w:u:h:m:", opts, NULL)) != -1) {
 		switch (c) {
 		case RM:
 			f->rm = true;
 			break;
 		case NAME:
 			f->name = optarg;
+			break;
+		case 'd':
+			f->detach = true;
+			break;
+		case LOG_OPT:
+			if (strncmp(optarg, "max-size=", 9) != 0 ||
+			    hk_parse_size(optarg + 9, &size) < 0 || size < 0)
+				return hk_error_setx(err, -EINVAL,
+						     "--log-opt \"%s\": max-size=SIZE (0: no cap)",
+						     optarg);
+			f->log_max = (unsigned long long)size;
 			break;
 		case 'i':
 			f->interactive = true;
@@ -242,6 +259,10 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	}
 	if (optind >= argc)
 		return hk_error_setx(err, -EINVAL, "expected an IMAGE");
+	if (f->detach && (f->interactive || f->b.tty))
+		return hk_error_setx(err, -EINVAL,
+				     "-d with -i or -t: a detached container's stdin and terminal "
+				     "(attach) are not there yet");
 	f->image = argv[optind];
 	f->b.args = argv + optind + 1;
 	f->b.env = f->env;
@@ -274,6 +295,8 @@ const char *ctl_run_dir(const struct ctl_globals *g)
 	return g->runroot ? g->runroot : "/run/hakoctl";
 }
 
+static int make_bundle(const struct ctl_globals *g, struct container *c, struct hk_error *err);
+
 static int make_container(const struct ctl_globals *g, struct hk_store *s, const char *image_id,
 			  struct container *c, struct hk_error *err)
 {
@@ -295,6 +318,14 @@ static int make_container(const struct ctl_globals *g, struct hk_store *s, const
 		return hk_error_set(err, -errno, "container dir \"%s\"", c->dir);
 	if ((r = hk_write_atomic_at(c->dirfd, "image", image_id, strlen(image_id), err)) < 0)
 		return r;
+	return make_bundle(g, c, err);
+}
+
+/* The bundle's dir, /run/hakoctl/bundles/<id>, and the rootfs mount point. */
+static int make_bundle(const struct ctl_globals *g, struct container *c, struct hk_error *err)
+{
+	int r;
+
 	snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", ctl_run_dir(g));
 	snprintf(c->bundle, sizeof(c->bundle), "%s/bundles/%s", ctl_run_dir(g), c->id);
 	if ((r = hk_mkdir_p(c->rootfs, 0700, err)) < 0 ||
@@ -376,13 +407,22 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	if (r < 0)
 		goto out;
 	/* The record that makes it a container by name (its name checked unique). */
-	if ((r = hk_ctr_record(s, c->id, f->name, f->image, id,
-			       hk_json_get(hk_json_get(config, "process"), "args"), f->rm, err)) <
-	    0)
+	struct hk_ctr_new nc = {
+	    .id = c->id,
+	    .name = f->name,
+	    .image_ref = f->image,
+	    .image_id = id,
+	    .cmd = hk_json_get(hk_json_get(config, "process"), "args"),
+	    .rm = f->rm,
+	    .log_max = f->log_max,
+	};
+	if ((r = hk_ctr_record(s, &nc, err)) < 0)
 		goto out;
 	hk_json_set(hk_json_get(config, "root"), "path", hk_json_new_string(c->rootfs));
 	hk_json_write_pretty(&b, config);
-	r = hk_write_atomic_at(c->bundlefd, "config.json", b.buf, b.len, err);
+	/* In the bundle, and in the store, to start it again after it exited. */
+	if ((r = hk_write_atomic_at(c->bundlefd, "config.json", b.buf, b.len, err)) >= 0)
+		r = hk_write_atomic_at(c->dirfd, "config.json", b.buf, b.len, err);
 	hk_buf_release(&b);
 out:
 	if (r < 0)
@@ -422,9 +462,119 @@ static int wait_runtime(pid_t pid, int sfd, struct ctl_runtime_log *l)
 	return WEXITSTATUS(status);
 }
 
+/*
+ * Hand a prepared container (bundle written, rootfs mounted in our mount
+ * namespace) to a monitor of its own, which creates it; then start it,
+ * unless it is only created. Prints its id; docker's status.
+ */
+static int launch(const struct ctl_globals *g, struct hk_store *s, struct container *c, bool start,
+		  bool rm)
+{
+	struct hk_error err = {0};
+	pid_t pid;
+	int code;
+
+	if (ctl_monitor_launch(g, s, c->id, &pid, &code, &err) < 0) {
+		fprintf(stderr, "hakoctl: %s\n", err.msg);
+		/* A monitor that said nothing did not clean up either. */
+		release_container(s, c, code < 0 && rm);
+		return code < 0 ? 125 : code;
+	}
+	hk_debug("container %s created (pid %d) under its monitor", c->id, (int)pid);
+	/* From here the monitor owns the bundle and the container's end. */
+	close(c->runfd);
+	close(c->bundlefd);
+	c->runfd = c->bundlefd = -1;
+	if (start && ctl_container_start(g, c->dirfd, c->id, &err) < 0) {
+		fprintf(stderr, "hakoctl: %s\n", err.msg);
+		return 125;
+	}
+	printf("%s\n", c->id);
+	close(c->dirfd);
+	c->dirfd = -1;
+	return 0;
+}
+
+/* hakoctl create: run -d without the start. */
+int ctl_create(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	struct run_flags f = {.b.network = "none", .log_max = CTL_LOG_MAX_DEFAULT};
+	struct container c = {.dirfd = -1, .bundlefd = -1, .runfd = -1};
+	struct hk_store s;
+	int r;
+
+	if ((r = parse_flags(argc, argv, &f, err)) < 0)
+		goto out;
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		r = hk_error_set(err, -errno, "a mount namespace for the container's rootfs");
+		goto out;
+	}
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		goto out;
+	if ((r = prepare(g, &s, &f, &c, err)) >= 0)
+		r = launch(g, &s, &c, false, f.rm);
+	hk_store_close(&s);
+out:
+	free(f.env);
+	free(f.caps_add);
+	free(f.caps_drop);
+	free(f.ulimits);
+	return r;
+}
+
+int ctl_container_up(const struct ctl_globals *g, const char *id, struct hk_error *err)
+{
+	_cleanup_(hk_json_freep) struct hk_json *image = NULL, *rec = NULL;
+	_cleanup_free_ const char **ids = NULL;
+	_cleanup_free_ char *image_id = NULL, *config = NULL, *text = NULL;
+	struct container c = {.dirfd = -1, .bundlefd = -1, .runfd = -1};
+	struct hk_store s;
+	size_t n, len;
+	bool rm;
+	int r;
+
+	/*
+	 * First the mount namespace: overlayfs takes its layers and upper dir
+	 * only through mounts of the namespace it is mounted in, so the store is
+	 * opened in it.
+	 */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return hk_error_set(err, -errno, "a mount namespace for the container's rootfs");
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	snprintf(c.id, sizeof(c.id), "%s", id);
+	snprintf(c.dir, sizeof(c.dir), "%s/containers/%s", s.root, id);
+	if ((c.dirfd = open(c.dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = hk_error_set(err, -errno, "container %s", id);
+		goto out;
+	}
+	if ((r = hk_read_regular_file_at(c.dirfd, "image", 128, &image_id, &len, err)) < 0 ||
+	    (r = hk_read_regular_file_at(c.dirfd, "container.json", 1 << 20, &text, &n, err)) < 0 ||
+	    (r = hk_json_parse(text, n, &rec, err)) < 0 ||
+	    (r = hk_read_regular_file_at(c.dirfd, "config.json", 1 << 24, &config, &len, err)) <
+		0 ||
+	    (r = hk_store_image_config(&s, image_id, &image, err)) < 0 ||
+	    (r = hk_image_diff_ids(image, &ids, &n, err)) < 0)
+		goto out;
+	rm = hk_json_get(rec, "AutoRemove") && hk_json_get(rec, "AutoRemove")->boolean;
+	if ((r = make_bundle(g, &c, err)) < 0 ||
+	    (r = hk_rootfs_mount(&s, c.dirfd, c.runfd, ids, n, rm, err)) < 0 ||
+	    (r = hk_write_atomic_at(c.bundlefd, "config.json", config, len, err)) < 0)
+		goto out;
+	/* launch has said what failed, and cleaned up. */
+	r = launch(g, &s, &c, true, rm);
+out:
+	if (r < 0)
+		release_container(&s, &c, false);
+	if (c.dirfd >= 0)
+		close(c.dirfd);
+	hk_store_close(&s);
+	return r;
+}
+
 int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
 {
-	struct run_flags f = {.b.network = "none"};
+	struct run_flags f = {.b.network = "none", .log_max = CTL_LOG_MAX_DEFAULT};
 	struct container c = {.dirfd = -1, .bundlefd = -1, .runfd = -1};
 	sigset_t old, mask;
 	_cleanup_close_ int sfd = -1;
@@ -451,8 +601,14 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 		goto out;
 	if ((r = prepare(g, &s, &f, &c, err)) < 0)
 		goto close;
+	if (f.detach) {
+		r = launch(g, &s, &c, true, f.rm);
+		goto close;
+	}
 	/* While we wait for it, we are its watcher: ps shows it running. */
-	if ((r = hk_ctr_watch(ctl_run_dir(g), c.id, getpid(), err)) < 0) {
+	if ((r = hk_ctr_watch(ctl_run_dir(g), c.id, getpid(), err)) < 0 ||
+	    (r = hk_ctr_record_start(c.dirfd, err)) < 0) {
+		hk_ctr_unwatch(ctl_run_dir(g), c.id);
 		release_container(&s, &c, true);
 		fprintf(stderr, "hakoctl run: %s\n", err->msg);
 		r = 125;

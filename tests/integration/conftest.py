@@ -189,7 +189,22 @@ class Ctl:
                 left += [f"run/{d}/{x}" for x in os.listdir(self.runroot / d) if x[0] != "."]
         return left
 
+    def monitor_pids(self):
+        """The monitors of this store's containers (hakoctl ... monitor ID)."""
+        pids = []
+        for p in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"monitor" in argv and str(self.store).encode() in argv:
+                pids.append(int(p))
+        return pids
+
     def cleanup(self):
+        for pid in self.monitor_pids():
+            os.kill(pid, 9)
         for m in mounts_below(self.top):
             subprocess.run(["umount", "-l", m], capture_output=True)
         state = self.runroot / os.path.basename(HAKO)

@@ -2,6 +2,9 @@
 """hakoctl's containers by name: --name, ps and rm, on real containers run
 by the hako runtime (the conftest's `ctl`: a store and run dir of its own)."""
 import json
+import os
+import re
+import signal
 import subprocess
 import time
 
@@ -93,4 +96,146 @@ def test_rm_by_id_prefix_and_unknown_names(ctl):
     assert p.returncode == 125
     assert 'no such container: "hako-test-nothing"' in p.stderr, p.stderr
     assert p.stdout == "hako-test-b\n"  # the others are still removed
+    assert ctl.leftovers() == []
+
+
+def running(pid):
+    """Whether pid is a live process (a zombie waiting for its reaper is not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+
+def state(ctl, name):
+    (c,) = [c for c in ps(ctl, "-a") if c["Names"] == [name]]
+    return c
+
+
+def test_run_d_logs_stop_and_rm(ctl):
+    script = ("trap 'echo got TERM; exit 7' TERM; echo to stdout; echo to stderr >&2; "
+              "while true; do sleep 0.1; done")
+    p = ctl("run", "-d", "--name", "hako-test-d", "busybox", "sh", "-c", script, check=True)
+    cid = p.stdout.strip()
+    assert len(cid) == 64 and p.stderr == ""
+    wait_for(lambda: "to stderr" in ctl("logs", "hako-test-d").stderr, "the log")
+    c = state(ctl, "hako-test-d")
+    assert c["Id"] == cid and c["State"] == "running" and c["Pid"] > 0
+    logs = ctl("logs", "hako-test-d", check=True)
+    assert logs.stdout == "to stdout\n" and logs.stderr == "to stderr\n"  # each on its own stream
+    t = ctl("logs", "-t", "hako-test-d", check=True).stdout
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z to stdout\n$", t), t
+    # the monitor is hakoctl's conmon: it outlives the command that started it
+    mon = ctl.monitor_pids()
+    assert len(mon) == 1
+    assert ctl("stop", "-t", "5", "hako-test-d", check=True).stdout == "hako-test-d\n"
+    c = state(ctl, "hako-test-d")
+    assert (c["State"], c["ExitCode"]) == ("exited", 7), c
+    assert c["Status"].startswith("Exited (7) ")
+    assert ctl("logs", "hako-test-d", check=True).stdout == "to stdout\ngot TERM\n"
+    assert ctl.monitor_pids() == []
+    assert ctl("wait", "hako-test-d", check=True).stdout == "7\n"
+    ctl("rm", "hako-test-d", check=True)
+    assert ctl.leftovers() == []
+
+
+def test_stop_kills_what_ignores_sigterm(ctl):
+    ctl("run", "-d", "--name", "hako-test-deaf", "busybox", "sleep", "60", check=True)
+    t0 = time.monotonic()
+    ctl("stop", "-t", "1", "hako-test-deaf", check=True)
+    assert time.monotonic() - t0 < 8
+    assert state(ctl, "hako-test-deaf")["ExitCode"] == 137  # SIGKILL, as docker says it
+    ctl("rm", "hako-test-deaf", check=True)
+    assert ctl.leftovers() == []
+
+
+def test_run_d_failures_have_dockers_statuses(ctl):
+    p = ctl("run", "-d", "--name", "hako-test-nocmd", "busybox", "hako-test-no-such-command")
+    assert p.returncode == 127, (p.returncode, p.stderr)
+    assert "hako-test-no-such-command" in p.stderr
+    assert state(ctl, "hako-test-nocmd")["ExitCode"] == 127
+    p = ctl("run", "-d", "-t", "busybox", "true")
+    assert p.returncode == 125 and "-d with -i or -t" in p.stderr
+    ctl("rm", "hako-test-nocmd", check=True)
+    assert ctl.leftovers() == []
+
+
+def test_create_start_wait_restart(ctl):
+    cid = ctl("create", "--name", "hako-test-c", "busybox", "sh", "-c", "echo ran",
+              check=True).stdout.strip()
+    c = state(ctl, "hako-test-c")
+    assert (c["Id"], c["State"], c["Status"]) == (cid, "created", "Created")
+    assert ctl("ps", "-q").stdout == ""  # not running
+    assert ctl("start", "hako-test-c", check=True).stdout == "hako-test-c\n"
+    assert ctl("wait", "hako-test-c", check=True).stdout == "0\n"
+    assert ctl("logs", "hako-test-c", check=True).stdout == "ran\n"
+    # an exited container starts again, on its own files
+    ctl("start", "hako-test-c", check=True)
+    assert ctl("wait", "hako-test-c", check=True).stdout == "0\n"
+    ctl("restart", "hako-test-c", check=True)
+    ctl("wait", "hako-test-c", check=True)
+    assert ctl("logs", "hako-test-c", check=True).stdout == "ran\n" * 3
+    assert ctl("logs", "--tail", "1", "hako-test-c", check=True).stdout == "ran\n"
+    ctl("rm", "hako-test-c", check=True)
+    assert ctl.leftovers() == []
+
+
+def test_kill_sends_the_signal(ctl):
+    script = "trap 'echo got USR1' USR1; while true; do sleep 0.1; done"
+    ctl("run", "-d", "--name", "hako-test-k", "busybox", "sh", "-c", script, check=True)
+    wait_for(lambda: state(ctl, "hako-test-k")["State"] == "running", "it to run")
+    time.sleep(0.3)  # the trap set
+    ctl("kill", "-s", "USR1", "hako-test-k", check=True)
+    wait_for(lambda: "got USR1" in ctl("logs", "hako-test-k").stdout, "the trap")
+    ctl("kill", "hako-test-k", check=True)
+    assert ctl("wait", "hako-test-k", check=True).stdout == "137\n"
+    p = ctl("kill", "hako-test-k")
+    assert p.returncode == 125 and "not running" in p.stderr
+    ctl("rm", "hako-test-k", check=True)
+
+
+def test_logs_f_follows_to_the_end(ctl):
+    ctl("run", "-d", "--name", "hako-test-f", "busybox", "sh", "-c",
+        "for i in 1 2 3 4 5; do echo $i; sleep 0.2; done", check=True)
+    p = ctl("logs", "-f", "hako-test-f", timeout=30, check=True)
+    assert p.stdout == "1\n2\n3\n4\n5\n"
+    ctl("rm", "hako-test-f", check=True)
+
+
+def test_run_d_rm_leaves_nothing(ctl):
+    ctl("run", "-d", "--rm", "busybox", "true", check=True)
+    wait_for(lambda: ps(ctl, "-a") == [], "the container to remove itself")
+    wait_for(lambda: ctl.monitor_pids() == [], "its monitor to exit")
+    assert ctl.leftovers() == []
+
+
+def test_the_log_is_capped_and_rotated(ctl):
+    ctl("run", "-d", "--name", "hako-test-loud", "--log-opt", "max-size=20k", "busybox", "sh",
+        "-c", "i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done", check=True)
+    assert ctl("wait", "hako-test-loud", timeout=60, check=True).stdout == "0\n"
+    (cid,) = os.listdir(ctl.store / "containers")
+    d = ctl.store / "containers" / cid
+    assert os.path.getsize(d / "ctr.log") <= 20 * 1024  # k is 1024, as docker's
+    assert os.path.getsize(d / "ctr.log.1") <= 20 * 1024
+    out = ctl("logs", "hako-test-loud", check=True).stdout.splitlines()
+    assert out[-1] == "line 2999" and len(out) < 3000
+    # what is kept is the end, in order
+    n = [int(x.split()[1]) for x in out]
+    assert n == list(range(n[0], 3000))
+    ctl("rm", "hako-test-loud", check=True)
+
+
+def test_a_killed_monitor_leaves_a_container_ps_and_rm_f_handle(ctl):
+    ctl("run", "-d", "--name", "hako-test-orphan", "busybox", "sleep", "60", check=True)
+    (mon,) = ctl.monitor_pids()
+    pid = state(ctl, "hako-test-orphan")["Pid"]
+    os.kill(mon, signal.SIGKILL)
+    wait_for(lambda: ctl.monitor_pids() == [], "the monitor to die")
+    c = state(ctl, "hako-test-orphan")
+    assert (c["State"], c["Pid"]) == ("running", pid), c  # still runs, unwatched
+    p = ctl("rm", "hako-test-orphan")
+    assert p.returncode == 125 and "is running" in p.stderr
+    ctl("rm", "-f", "hako-test-orphan", check=True)
+    wait_for(lambda: not running(pid), "its process to be gone")
     assert ctl.leftovers() == []
