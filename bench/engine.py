@@ -21,6 +21,9 @@ What is measured (medians of alternating rounds, and ratios):
            alone on the same bytes (`gzip -dc`, `zstd -dc`, `xz -dc` to
            /dev/null), in MB/s of the uncompressed tar
   import   `import` of the uncompressed rootfs tar
+  detached a `run -d` + `stop -t 0` + `rm` cycle; `ps -a` with 100 exited
+           containers; the RSS of the monitor (hako-monitor, conmon) of a
+           sleeping container
   disk     20 containers of one image: the store's size by du, before and after
 """
 import json
@@ -177,6 +180,58 @@ def bench_images(e, rounds, count=50):
     return wall
 
 
+def monitor_rss_kib(cid):
+    """VmRSS of the monitor of container cid: the process whose argv[0] is
+    hako-monitor or conmon and whose arguments name cid."""
+    for p in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            if os.path.basename(argv[0]) in (b"hako-monitor", b"conmon") and \
+                    any(cid.encode() in a for a in argv[1:]):
+                with open(f"/proc/{p}/status") as f:
+                    return int(next(l for l in f if l.startswith("VmRSS:")).split()[1])
+        except (OSError, StopIteration):
+            continue
+    return None
+
+
+def bench_containers(e, rounds, count=100):
+    """Detached containers: a `run -d` + `stop -t 0` + `rm` cycle; `ps -a`
+    with 100 (exited) containers; the RSS of a monitor while its container
+    sleeps, hako-monitor beside conmon."""
+    busybox = os.path.join(e.top, "busybox.tar")
+    engines = {"hakoctl": (e.hakoctl("hk"), "busybox", []),
+               "podman": (e.podman("podman-crun"), "localhost/busybox:latest",
+                          ["--network", "none"])}
+    cycle = {n: [] for n in engines}
+    for _ in range(rounds):
+        for n, (argv, image, net) in engines.items():
+            t0 = time.perf_counter()
+            cid = sh(argv + ["run", "-d", *net, image, "sleep", "100"]).strip()
+            sh(argv + ["stop", "-t", "0", cid])
+            sh(argv + ["rm", cid])
+            cycle[n].append((time.perf_counter() - t0) * 1000)
+    sh(e.podman("podman-ps") + ["load", "-q", "-i", busybox])
+    for _ in range(count):
+        sh(e.hakoctl("hk-ps") + ["run", "busybox", "true"])
+        sh(e.podman("podman-ps") + ["run", "--network", "none", "localhost/busybox:latest",
+                                    "true"])
+    cmds = {"hakoctl": e.hakoctl("hk-ps") + ["ps", "-a"],
+            "podman": e.podman("podman-ps") + ["ps", "-a"], "harness": ["/bin/true"]}
+    ps = {n: [] for n in cmds}
+    for _ in range(rounds):
+        for n, (w, _c) in bench.hyperfine_round(cmds).items():
+            ps[n].append(w)
+    rss = {}
+    for n, (argv, image, net) in engines.items():
+        cid = sh(argv + ["run", "-d", *net, image, "sleep", "100"]).strip()
+        time.sleep(0.5)
+        rss[n] = monitor_rss_kib(cid)
+        sh(argv + ["rm", "-f", cid])
+    return {"cycle": cycle, "ps": ps, "count": count, "rss": rss}
+
+
 def largest_member(tar_path, out):
     """The biggest file of a tar (an archive's one layer blob), written to out."""
     import tarfile
@@ -329,6 +384,24 @@ def report(res, rounds):
     add(f"| none (`import` of the tar) | - | {h:.0f} ({mb / h * 1000:.0f} MB/s) | {p:.0f} "
         f"| {h / p:.2f}x | - |")
     add("")
+    ct = res["containers"]
+    cy = {n: bench.median_range(v) for n, v in ct["cycle"].items()}
+    ps, _ = net(ct["ps"])
+    psm = {n: bench.median_range(v) for n, v in ps.items()}
+    add("Detached containers (medians of the rounds):")
+    add("")
+    add("| | hakoctl | podman + crun | hakoctl vs podman |")
+    add("|---|---|---|---|")
+    add(f"| `run -d` + `stop -t 0` + `rm` of `sleep 100`, ms | {bench.fmt_ms(cy['hakoctl'])} | "
+        f"{bench.fmt_ms(cy['podman'])} | {cy['hakoctl'][0] / cy['podman'][0]:.3f}x |")
+    add(f"| `ps -a` with {ct['count']} containers, ms (harness subtracted) | "
+        f"{bench.fmt_ms(psm['hakoctl'])} | {bench.fmt_ms(psm['podman'])} | "
+        f"{psm['hakoctl'][0] / psm['podman'][0]:.3f}x |")
+    r = ct["rss"]
+    if r.get("hakoctl") and r.get("podman"):
+        add(f"| the monitor's RSS while its container sleeps, KiB (hako-monitor, conmon) | "
+            f"{r['hakoctl']} | {r['podman']} | {r['hakoctl'] / r['podman']:.2f}x |")
+    add("")
     dk = res["disk"]
     add(f"Disk: the image takes {dk['image'] / 1024:.1f} MiB in the store; after {dk['n']} "
         f"containers of it, {dk['after'] / 1024:.1f} MiB (their upper dirs: "
@@ -362,6 +435,8 @@ def main():
         res["images"] = bench_images(e, rounds)
         print("engine: load and import ...", file=sys.stderr)
         res["load"] = bench_load(e, 3 if quick else 5)
+        print("engine: detached containers ...", file=sys.stderr)
+        res["containers"] = bench_containers(e, rounds)
         print("engine: disk ...", file=sys.stderr)
         res["disk"] = bench_disk(e)
     finally:

@@ -181,20 +181,15 @@ static bool numeric(const char *s)
 	return *s && strspn(s, "0123456789") == strlen(s);
 }
 
-/* --user or the image's User: "uid", "name", "uid:gid", "name:group". */
-static int set_user(const struct hk_bundle_opts *o, int rootfd, struct hk_json *p,
-		    struct hk_error *err)
+int hk_resolve_user(int rootfd, const char *user, unsigned *ret_uid, unsigned *ret_gid,
+		    char ***ret_extra, struct hk_error *err)
 {
-	const char *image_user = image_string(o, "User");
 	char spec[256], *group;
 	unsigned uid = 0, gid = 0;
 	_cleanup_(hk_strv_freep) char **extra = NULL;
-	struct hk_json *user = hk_json_child(p, "user", HK_JSON_OBJECT);
 	int r;
 
-	snprintf(spec, sizeof(spec), "%s", o->user ? o->user : image_user ? image_user : "");
-	if (!*spec)
-		return 0;
+	snprintf(spec, sizeof(spec), "%s", user);
 	if ((group = strchr(spec, ':')))
 		*group++ = '\0';
 	if (numeric(spec)) {
@@ -225,6 +220,31 @@ static int set_user(const struct hk_bundle_opts *o, int rootfd, struct hk_json *
 							    group)
 					    : hk_error_prefix(err, "group %s", group);
 	}
+	*ret_uid = uid;
+	*ret_gid = gid;
+	if (ret_extra) {
+		*ret_extra = extra;
+		extra = NULL;
+	}
+	return 0;
+}
+
+/* --user or the image's User. */
+static int set_user(const struct hk_bundle_opts *o, int rootfd, struct hk_json *p,
+		    struct hk_error *err)
+{
+	const char *image_user = image_string(o, "User");
+	const char *spec = o->user ? o->user : image_user ? image_user : "";
+	_cleanup_(hk_strv_freep) char **extra = NULL;
+	struct hk_json *user;
+	unsigned uid, gid;
+	int r;
+
+	if (!*spec)
+		return 0;
+	if ((r = hk_resolve_user(rootfd, spec, &uid, &gid, &extra, err)) < 0)
+		return r;
+	user = hk_json_child(p, "user", HK_JSON_OBJECT);
 	hk_json_set(user, "uid", hk_json_new_int(uid));
 	hk_json_set(user, "gid", hk_json_new_int(gid));
 	if (extra && extra[0]) {

@@ -35,5 +35,14 @@ struct hk_bundle_opts {
 int hk_bundle_config(const struct hk_bundle_opts *o, int rootfd, struct hk_json **ret,
 		     struct hk_error *err);
 
+/*
+ * A user as docker's --user takes it, "uid", "name", "uid:gid" or
+ * "name:group", with names looked up in the rootfs's /etc/passwd and
+ * /etc/group (inside it); ret_extra (may be NULL) gets the names' other
+ * groups.
+ */
+int hk_resolve_user(int rootfd, const char *user, unsigned *ret_uid, unsigned *ret_gid,
+		    char ***ret_extra, struct hk_error *err);
+
 /* "512m", "1g", "1024": bytes, as docker's --memory takes them. */
 int hk_parse_size(const char *s, long long *ret);

@@ -68,121 +68,6 @@ static int read_json_at(int dirfd, const char *path, struct hk_json **ret, struc
 	return hk_json_parse(text, len, ret, err);
 }
 
-/* A process's start time (field 22 of its stat), which tells a reused pid; 0 if gone. */
-static unsigned long long start_time(pid_t pid)
-{
-	char path[64], buf[1024];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (!(p = strrchr(buf, ')')))
-		return 0;
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
-int hk_ctr_watch(const char *runroot, const char *id, pid_t pid, struct hk_error *err)
-{
-	char dir[4096], text[64];
-	_cleanup_close_ int fd = -1;
-	int r;
-
-	snprintf(dir, sizeof(dir), "%s/ctr", runroot);
-	if ((r = hk_mkdir_p(dir, 0700, err)) < 0)
-		return r;
-	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return hk_error_set(err, -errno, "open \"%s\"", dir);
-	snprintf(text, sizeof(text), "%d %llu\n", (int)pid, start_time(pid));
-	return hk_write_atomic_at(fd, id, text, strlen(text), err);
-}
-
-void hk_ctr_unwatch(const char *runroot, const char *id)
-{
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/ctr/%s", runroot, id);
-	unlink(path);
-}
-
-/* The watcher's pid when it is alive, else 0. */
-static pid_t live_watcher(const char *runroot, const char *id)
-{
-	char path[4096], buf[64];
-	_cleanup_close_ int fd = -1;
-	unsigned long long start;
-	ssize_t n;
-	int pid;
-
-	snprintf(path, sizeof(path), "%s/ctr/%s", runroot, id);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (sscanf(buf, "%d %llu", &pid, &start) != 2 || pid <= 0)
-		return 0;
-	return start && start_time(pid) == start ? pid : 0;
-}
-
-int hk_ctr_record_start(int condirfd, struct hk_error *err)
-{
-	char now[64], text[128];
-
-	hk_time_rfc3339(now, sizeof(now));
-	snprintf(text, sizeof(text), "{\"StartedAt\": \"%s\"}\n", now);
-	if (unlinkat(condirfd, "exit.json", 0) < 0 && errno != ENOENT)
-		return hk_error_set(err, -errno, "remove exit.json");
-	return hk_write_atomic_at(condirfd, "started.json", text, strlen(text), err);
-}
-
-/*
- * The container's process, from the pid file the runtime wrote in its
- * bundle, while it lives (a zombie, or a pid no longer there, is 0). The
- * bundle goes when the container is done with, so a reused pid is not taken
- * for it.
- */
-static pid_t live_init(const char *runroot, const char *id)
-{
-	char path[4096], buf[1024], *p;
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-	int pid;
-
-	snprintf(path, sizeof(path), "%s/bundles/%s/pid", runroot, id);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((pid = atoi(buf)) <= 0)
-		return 0;
-	close(fd);
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* The state, after the command's ")": Z is a zombie, X dead. */
-	if (!(p = strrchr(buf, ')')) || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
-		return 0;
-	return pid;
-}
-
-int hk_ctr_record_exit(int condirfd, int code, struct hk_error *err)
-{
-	char now[64], text[256];
-
-	hk_time_rfc3339(now, sizeof(now));
-	snprintf(text, sizeof(text), "{\"ExitCode\": %d, \"FinishedAt\": \"%s\"}\n", code, now);
-	return hk_write_atomic_at(condirfd, "exit.json", text, strlen(text), err);
-}
-
 /* Fill c (id set) from its dir: the record, then the status. */
 static int load_one(int parent, const char *runroot, struct hk_ctr *c, struct hk_error *err)
 {
@@ -202,8 +87,8 @@ static int load_one(int parent, const char *runroot, struct hk_ctr *c, struct hk
 		hk_error_clear(err);
 	else if (hk_json_get_string(started, "StartedAt"))
 		c->started = hk_xstrdup(hk_json_get_string(started, "StartedAt"));
-	c->init = live_init(runroot, c->id);
-	if ((c->watcher = live_watcher(runroot, c->id)) > 0) {
+	c->init = hk_ctr_live_init(runroot, c->id);
+	if ((c->watcher = hk_ctr_live_watcher(runroot, c->id)) > 0) {
 		c->status = c->started ? HK_CTR_RUNNING : HK_CTR_CREATED;
 		return 0;
 	}

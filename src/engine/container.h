@@ -83,6 +83,15 @@ int hk_ctr_find(struct hk_store *s, const char *runroot, const char *what, struc
 /* The watcher record: written by the monitor (or a foreground run). */
 int hk_ctr_watch(const char *runroot, const char *id, pid_t pid, struct hk_error *err);
 void hk_ctr_unwatch(const char *runroot, const char *id);
+/* The watcher's pid while it lives (the same process: its start time is kept), else 0. */
+pid_t hk_ctr_live_watcher(const char *runroot, const char *id);
+/*
+ * The container's process, from the pid file the runtime wrote in its
+ * bundle, while it lives (a zombie, or a pid no longer there, is 0). The
+ * bundle goes when the container is done with, so a reused pid is not taken
+ * for it.
+ */
+pid_t hk_ctr_live_init(const char *runroot, const char *id);
 
 /* exit.json, written once the container's process has exited with code. */
 int hk_ctr_record_exit(int condirfd, int code, struct hk_error *err);

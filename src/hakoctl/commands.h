@@ -30,6 +30,7 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 int ctl_save(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_system(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 
+int ctl_exec(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_create(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_start(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_stop(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
@@ -37,7 +38,6 @@ int ctl_restart(const struct ctl_globals *g, int argc, char **argv, struct hk_er
 int ctl_kill(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_wait(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_logs(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
-int ctl_monitor(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_ps(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_rm(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 

@@ -28,6 +28,8 @@ static const struct {
 } commands[] = {
     {"run", ctl_run, "run a command in a new container from an image",
      "[OPTIONS] IMAGE [COMMAND [ARG...]]"},
+    {"exec", ctl_exec, "run a command in a running container",
+     "[-i] [-t] [-d] [-e K=V]... [-w DIR] [-u USER[:GROUP]] CONTAINER COMMAND [ARG...]"},
     {"create", ctl_create, "make a container from an image, not started (its monitor waits)",
      "[OPTIONS] IMAGE [COMMAND [ARG...]]"},
     {"start", ctl_start, "start created or exited containers, detached", "CONTAINER..."},
@@ -38,7 +40,6 @@ static const struct {
     {"wait", ctl_wait, "wait for containers to exit; print their exit codes", "CONTAINER..."},
     {"logs", ctl_logs, "what a detached container wrote, with its stream",
      "[-f] [--tail N] [--since TIME] [-t] CONTAINER"},
-    {"monitor", ctl_monitor, NULL, "ID"},
     {"ps", ctl_ps, "list containers",
      "[-a] [-q] [--no-trunc] [--format json|table] [--filter status=S|name=N]"},
     {"rm", ctl_rm, "remove containers (-f: a running one is killed first)", "[-f] CONTAINER..."},
@@ -62,8 +63,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: hakoctl [--storage DIR] [--runtime NAME|PATH] [--runroot DIR] "
 		   "[--debug] COMMAND ...\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (commands[i].help) /* not the monitor, which is hakoctl's own */
-			fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
 }
 
 int ctl_store_open(const struct ctl_globals *g, struct hk_store *ret, struct hk_error *err)

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The monitor: conmon's job, for a container that outlives the hakoctl that
- * started it (run -d, create, start). It is hakoctl itself, executed again
- * as `hakoctl monitor ID` in the mount namespace that holds the container's
- * rootfs, so that it holds only what it needs (see bench/ for its RSS
- * beside conmon's). It
+ * hako-monitor: conmon's job, for a container that outlives the hakoctl
+ * that started it (run -d, create, start). hakoctl executes it in the mount
+ * namespace that holds the container's rootfs. It is a program of its own,
+ * static and small, linked with none of hakoctl's image libraries, as it
+ * lives as long as its container (see bench/ for its RSS beside conmon's).
+ * It
  *
  * 1. becomes a session of its own and the child subreaper: once the
  *    runtime's `create` exits, the container's process is its child;
@@ -23,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -40,7 +42,6 @@
 #include "container.h"
 #include "fsutil.h"
 #include "log.h"
-#include "monitor.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -144,8 +145,7 @@ static void remove_bundle(const struct ctl_globals *g, const char *id)
 }
 
 /* The end of a container: its exit recorded, the runtime's state and the bundle gone. */
-static void finish(const struct ctl_globals *g, struct hk_store *s, int dirfd, const char *id,
-		   int code, bool remove)
+static void finish(const struct ctl_globals *g, int dirfd, const char *id, int code, bool remove)
 {
 	struct hk_error err = {0};
 	const char *del[] = {"delete", "--force", id, NULL};
@@ -156,8 +156,7 @@ static void finish(const struct ctl_globals *g, struct hk_store *s, int dirfd, c
 	ctl_runtime_call(g, del, true, &err);
 	remove_bundle(g, id);
 	if (remove) {
-		_cleanup_close_ int parent =
-		    openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int parent = openat(dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (parent >= 0)
 			hk_rm_rf_at(parent, id);
 	}
@@ -197,7 +196,7 @@ static int watch(struct logfile *lf, struct stream *out, struct stream *err_, in
 	return code;
 }
 
-int ctl_monitor(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+static int monitor(const struct ctl_globals *g, const char *id, struct hk_error *err)
 {
 	const int report = 3;
 	_cleanup_(hk_json_freep) struct hk_json *rec = NULL;
@@ -205,19 +204,15 @@ int ctl_monitor(const struct ctl_globals *g, int argc, char **argv, struct hk_er
 	struct ctl_runtime_log rlog = {.fd = -1, .pending = HK_BUF_INIT};
 	struct stream out = {.fd = -1, .name = "stdout"}, errs = {.fd = -1, .name = "stderr"};
 	struct logfile lf = {.dirfd = -1, .fd = -1};
-	char dir[128], bundle[PATH_MAX], pidf[PATH_MAX + 8];
+	char dir[PATH_MAX], bundle[PATH_MAX], pidf[PATH_MAX + 8];
 	int po[2], pe[2], pl[2], sfd, status, r, code;
 	const struct hk_json *max;
 	sigset_t mask;
-	struct hk_store s;
 	struct stat st;
 	pid_t rt, pid;
 	size_t len;
 	bool rm;
 
-	if (argc != 2)
-		return hk_error_setx(err, -EINVAL, "monitor ID: for hakoctl's own use");
-	const char *id = argv[1];
 	/* Our report pipe is for the hakoctl that launched us, not for the runtime. */
 	fcntl(report, F_SETFD, FD_CLOEXEC);
 	setsid();
@@ -229,29 +224,27 @@ int ctl_monitor(const struct ctl_globals *g, int argc, char **argv, struct hk_er
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if ((r = ctl_store_open(g, &s, err)) < 0)
-		goto fail;
-	snprintf(dir, sizeof(dir), "containers/%s", id);
-	lf.dirfd = openat(s.dirfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(dir, sizeof(dir), "%s/containers/%s", g->storage, id);
+	lf.dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (lf.dirfd < 0) {
-		r = hk_error_set(err, -errno, "container %s", id);
-		goto close;
+		r = hk_error_set(err, -errno, "container %s", dir);
+		goto fail;
 	}
 	if ((r = hk_read_regular_file_at(lf.dirfd, "container.json", 1 << 20, &text, &len, err)) <
 		0 ||
 	    (r = hk_json_parse(text, len, &rec, err)) < 0)
-		goto close;
+		goto out;
 	rm = hk_json_get(rec, "AutoRemove") && hk_json_get(rec, "AutoRemove")->boolean;
 	max = hk_json_get(rec, "LogMaxSize");
 	lf.max = max && max->type == HK_JSON_NUMBER ? strtoull(max->text, NULL, 10) : 0;
 	lf.fd = openat(lf.dirfd, "ctr.log", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (lf.fd < 0 || fstat(lf.fd, &st) < 0) {
 		r = hk_error_set(err, -errno, "the log of %s", id);
-		goto close;
+		goto out;
 	}
 	lf.size = (unsigned long long)st.st_size;
 	if ((r = hk_ctr_watch(ctl_run_dir(g), id, getpid(), err)) < 0)
-		goto close;
+		goto out;
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
 	    pipe2(pl, O_CLOEXEC | O_NONBLOCK) < 0) {
 		r = hk_error_set(err, -errno, "pipe");
@@ -281,9 +274,10 @@ int ctl_monitor(const struct ctl_globals *g, int argc, char **argv, struct hk_er
 		fcntl(pe[0], F_SETFL, O_NONBLOCK);
 		for (struct pollfd p = {pe[0], POLLIN, 0}; errs.fd >= 0 && poll(&p, 1, 0) == 1;)
 			stream_read(&lf, &errs);
+		/* Its end recorded first: what the launcher says next is true. */
+		finish(g, lf.dirfd, id, code, rm);
 		dprintf(report, "error %d %s\n", code, msg);
 		close(report);
-		finish(g, &s, lf.dirfd, id, code, rm);
 		r = 0;
 		goto out;
 	}
@@ -292,12 +286,11 @@ int ctl_monitor(const struct ctl_globals *g, int argc, char **argv, struct hk_er
 	fcntl(po[0], F_SETFL, O_NONBLOCK);
 	fcntl(pe[0], F_SETFL, O_NONBLOCK);
 	code = watch(&lf, &out, &errs, sfd, pid);
-	finish(g, &s, lf.dirfd, id, code, rm);
+	finish(g, lf.dirfd, id, code, rm);
 	r = 0;
 	goto out;
 unwatch:
 	hk_ctr_unwatch(ctl_run_dir(g), id);
-close:
 out:
 	if (out.fd >= 0)
 		close(out.fd);
@@ -310,92 +303,49 @@ out:
 		close(lf.fd);
 	if (lf.dirfd >= 0)
 		close(lf.dirfd);
-	hk_store_close(&s);
 fail:
 	if (r < 0)
 		dprintf(report, "error 125 %s\n", err->msg);
 	return r;
 }
 
-int ctl_monitor_launch(const struct ctl_globals *g, struct hk_store *s, const char *id,
-		       pid_t *ret_pid, int *ret_code, struct hk_error *err)
+/* hako-monitor --storage DIR --runroot DIR --runtime RUNTIME [--debug] ID */
+int main(int argc, char **argv)
 {
-	char exe[PATH_MAX], reply[4096];
-	int rep[2];
-	size_t got = 0;
-	ssize_t n;
-	pid_t child;
+	static const struct option opts[] = {
+	    {"storage", required_argument, NULL, 's'},
+	    {"runroot", required_argument, NULL, 'R'},
+	    {"runtime", required_argument, NULL, 'r'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct ctl_globals g = {.runtime = "hako"};
+	struct hk_error err = {0};
+	int c;
 
-	*ret_code = 125;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return hk_error_set(err, -errno, "readlink /proc/self/exe");
-	exe[n] = '\0';
-	if (pipe2(rep, O_CLOEXEC) < 0)
-		return hk_error_set(err, -errno, "pipe");
-	const char *argv[] = {exe,	   "--storage", s->root,   "--runroot", ctl_run_dir(g),
-			      "--runtime", g->runtime,	"monitor", id,		NULL};
-	child = fork();
-	if (child < 0) {
-		close(rep[0]);
-		close(rep[1]);
-		return hk_error_set(err, -errno, "fork the monitor");
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1)
+		switch (c) {
+		case 's':
+			g.storage = optarg;
+			break;
+		case 'R':
+			g.runroot = optarg;
+			break;
+		case 'r':
+			g.runtime = optarg;
+			break;
+		case 'd':
+			g.debug = true;
+			break;
+		default:
+			return 125;
+		}
+	hk_log_set_name("hako-monitor");
+	hk_log_setup(2, HK_LOG_TEXT, g.debug);
+	if (argc - optind != 1 || !g.storage) {
+		fprintf(stderr, "usage: hako-monitor --storage DIR [--runroot DIR] [--runtime "
+				"RUNTIME] ID (it is started by hakoctl)\n");
+		return 125;
 	}
-	if (child == 0) {
-		sigset_t all;
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-		if (null < 0 || dup2(rep[1], 3) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-		    dup2(null, 2) < 0)
-			_exit(125);
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		/* Nothing of our caller's: a pipe it reads to its end must not wait for the
-		 * monitor. */
-		syscall(SYS_close_range, 4, ~0U, 0);
-		execv(exe, (char *const *)argv);
-		_exit(125);
-	}
-	close(rep[1]);
-	while (got < sizeof(reply) - 1 &&
-	       ((n = read(rep[0], reply + got, sizeof(reply) - 1 - got)) > 0 ||
-		(n < 0 && errno == EINTR)))
-		if (n > 0)
-			got += (size_t)n;
-	close(rep[0]);
-	reply[got] = '\0';
-	if (got && reply[got - 1] == '\n')
-		reply[got - 1] = '\0';
-	int pid = 0, code = 0, off = 0;
-	if (sscanf(reply, "ok %d", &pid) == 1 && pid > 0) {
-		*ret_pid = pid;
-		*ret_code = 0;
-		return 0;
-	}
-	if (sscanf(reply, "error %d %n", &code, &off) == 1 && off > 0) {
-		*ret_code = code;
-		return hk_error_setx(err, -EIO, "%s", reply + off);
-	}
-	/* It died before it could say (and before it cleaned up): reap it. */
-	waitpid(child, NULL, 0);
-	*ret_code = -1;
-	return hk_error_setx(err, -EIO, "the monitor of %.12s exited without a word", id);
-}
-
-int ctl_container_start(const struct ctl_globals *g, int dirfd, const char *id,
-			struct hk_error *err)
-{
-	const char *start[] = {"start", id, NULL};
-	const char *kill_it[] = {"kill", id, "KILL", NULL};
-	int r;
-
-	if ((r = hk_ctr_record_start(dirfd, err)) < 0 ||
-	    (r = ctl_runtime_call(g, start, false, err)) < 0)
-		return r;
-	if (r != 0) {
-		ctl_runtime_call(g, kill_it, true, err);
-		hk_error_clear(err);
-		return hk_error_setx(err, -EIO, "the runtime could not start container %.12s", id);
-	}
-	return 0;
+	return monitor(&g, argv[optind], &err) < 0 ? 125 : 0;
 }

@@ -289,12 +289,6 @@ struct container {
 	char dir[PATH_MAX], bundle[PATH_MAX], rootfs[PATH_MAX];
 };
 
-/* The run dir: the runtime's state root and the bundles below it. */
-const char *ctl_run_dir(const struct ctl_globals *g)
-{
-	return g->runroot ? g->runroot : "/run/hakoctl";
-}
-
 static int make_bundle(const struct ctl_globals *g, struct container *c, struct hk_error *err);
 
 static int make_container(const struct ctl_globals *g, struct hk_store *s, const char *image_id,
@@ -568,6 +562,152 @@ out:
 		release_container(&s, &c, false);
 	if (c.dirfd >= 0)
 		close(c.dirfd);
+	hk_store_close(&s);
+	return r;
+}
+
+/*
+ * hakoctl exec [-i] [-t] [-d] [-e K=V]... [-w DIR] [-u USER[:GROUP]]
+ * CONTAINER COMMAND [ARG...]: `RUNTIME exec` in a running container, in the
+ * foreground as run is (signals passed on, the command's exit status, or
+ * docker's 125/126/127 when it did not start).
+ */
+int ctl_exec(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	static const struct option opts[] = {
+	    {"interactive", no_argument, NULL, 'i'},
+	    {"tty", no_argument, NULL, 't'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"env", required_argument, NULL, 'e'},
+	    {"workdir", required_argument, NULL, 'w'},
+	    {"user", required_argument, NULL, 'u'},
+	    {NULL, 0, NULL, 0},
+	};
+	_cleanup_free_ const char **args = hk_xmalloc((size_t)(2 * argc + 16) * sizeof(*args));
+	_cleanup_strv_free_ char **owned = NULL; /* the -e K made K=V */
+	size_t n_owned = 0;
+	struct ctl_runtime_log log = {.fd = -1, .debug = g->debug, .pending = HK_BUF_INIT};
+	const char *user = NULL;
+	bool interactive = false, tty = false;
+	char userbuf[64], pidf[PATH_MAX];
+	struct hk_ctr c = {0};
+	struct hk_store s;
+	_cleanup_close_ int sfd = -1;
+	sigset_t old, mask;
+	int n = 0, ch, r, status, logp[2];
+	pid_t pid;
+
+	args[n++] = "exec";
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "+itde:w:u:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			interactive = true;
+			break;
+		case 't':
+			tty = true;
+			args[n++] = "--tty";
+			break;
+		case 'd':
+			args[n++] = "--detach";
+			break;
+		case 'e':
+			args[n++] = "--env";
+			/* "K" alone takes K from our environment, as docker's -e. */
+			if (!strchr(optarg, '=') && getenv(optarg)) {
+				size_t len = strlen(optarg) + strlen(getenv(optarg)) + 2;
+				char *kv = hk_xmalloc(len);
+				snprintf(kv, len, "%s=%s", optarg, getenv(optarg));
+				push(&owned, &n_owned, kv);
+				args[n++] = kv;
+			} else {
+				args[n++] = optarg;
+			}
+			break;
+		case 'w':
+			if (optarg[0] != '/')
+				return hk_error_setx(err, -EINVAL, "--workdir \"%s\": not absolute",
+						     optarg);
+			args[n++] = "--cwd";
+			args[n++] = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		default:
+			return hk_error_setx(err, -EINVAL, "see hakoctl exec --help");
+		}
+	}
+	if (argc - optind < 2)
+		return hk_error_setx(err, -EINVAL, "exec: expected a CONTAINER and a COMMAND");
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	if ((r = hk_ctr_find(&s, ctl_run_dir(g), argv[optind], &c, err)) < 0)
+		goto out;
+	if (c.status != HK_CTR_RUNNING || c.init <= 0) {
+		r = hk_error_setx(err, -EINVAL, "container \"%s\" is not running", c.name);
+		goto out;
+	}
+	if (user) {
+		/* Names are looked up in the container's own files, as it sees them. */
+		char root[64];
+		unsigned uid, gid;
+		_cleanup_close_ int rootfd = -1;
+
+		snprintf(root, sizeof(root), "/proc/%d/root", (int)c.init);
+		if ((rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			r = hk_error_set(err, -errno, "the root of container \"%s\"", c.name);
+			goto out;
+		}
+		if ((r = hk_resolve_user(rootfd, user, &uid, &gid, NULL, err)) < 0)
+			goto out;
+		snprintf(userbuf, sizeof(userbuf), "%u:%u", uid, gid);
+		args[n++] = "--user";
+		args[n++] = userbuf;
+	}
+	/* Its pid file says whether it started: none, and the runtime's log says why. */
+	snprintf(pidf, sizeof(pidf), "%s/bundles/%s/exec-%d.pid", ctl_run_dir(g), c.id,
+		 (int)getpid());
+	args[n++] = "--pid-file";
+	args[n++] = pidf;
+	args[n++] = c.id;
+	for (int i = optind + 1; i < argc; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	hk_store_close(&s);
+	hk_signals_block_forwarded(&old);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigprocmask(SIG_BLOCK, NULL, &mask);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (pipe2(logp, O_CLOEXEC | O_NONBLOCK) < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		hk_ctr_free(&c);
+		return hk_error_set(err, -errno, "pipe");
+	}
+	log.fd = logp[0];
+	struct ctl_spawn sp = {
+	    .args = args,
+	    .fds = {interactive || tty ? CTL_FD_INHERIT : CTL_FD_NULL, CTL_FD_INHERIT,
+		    CTL_FD_INHERIT},
+	    .log_fd = logp[1],
+	    .mask = &old,
+	};
+	r = ctl_runtime_spawn(g, &sp, &pid, err);
+	close(logp[1]);
+	status = r < 0 ? 125 : wait_runtime(pid, sfd, &log);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r >= 0 && access(pidf, F_OK) < 0)
+		status = log.last_error ? ctl_exit_code_for(log.last_error) : 125;
+	unlink(pidf);
+	if (r < 0)
+		fprintf(stderr, "hakoctl exec: %s\n", err->msg);
+	ctl_runtime_log_release(&log);
+	hk_ctr_free(&c);
+	return status;
+out:
+	hk_ctr_free(&c);
 	hk_store_close(&s);
 	return r;
 }

@@ -16,22 +16,33 @@
 
 extern char **environ;
 
-char *ctl_runtime_path(const char *runtime)
+const char *ctl_run_dir(const struct ctl_globals *g)
+{
+	return g->runroot ? g->runroot : "/run/hakoctl";
+}
+
+char *ctl_beside_self(const char *name)
 {
 	char self[PATH_MAX], *slash;
-	ssize_t n;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 32);
 
-	if (strchr(runtime, '/'))
-		return hk_xstrdup(runtime);
-	if (strcmp(runtime, "hako") == 0 &&
-	    (n = readlink("/proc/self/exe", self, sizeof(self) - 8)) > 0) {
+	if (n > 0 && strlen(name) < 32) {
 		self[n] = '\0';
 		if ((slash = strrchr(self, '/'))) {
-			strcpy(slash + 1, "hako");
+			strcpy(slash + 1, name);
 			if (access(self, X_OK) == 0)
 				return hk_xstrdup(self);
 		}
 	}
+	return hk_xstrdup(name); /* looked for in PATH */
+}
+
+char *ctl_runtime_path(const char *runtime)
+{
+	if (strchr(runtime, '/'))
+		return hk_xstrdup(runtime);
+	if (strcmp(runtime, "hako") == 0)
+		return ctl_beside_self("hako");
 	return hk_xstrdup(runtime); /* posix_spawnp looks in PATH */
 }
 
@@ -40,8 +51,9 @@ int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, p
 {
 	_cleanup_free_ char *rt = ctl_runtime_path(g->runtime);
 	const char *base = strrchr(rt, '/') ? strrchr(rt, '/') + 1 : rt;
-	const char *argv[32];
+	_cleanup_free_ const char **argv = NULL;
 	char root[PATH_MAX];
+	size_t nargs = 0;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	size_t n = 0;
@@ -51,6 +63,9 @@ int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, p
 	snprintf(root, sizeof(root), "%s/%s", ctl_run_dir(g), base);
 	if ((r = hk_mkdir_p(root, 0700, err)) < 0)
 		return r;
+	while (sp->args[nargs])
+		nargs++;
+	argv = hk_xmalloc((nargs + 16) * sizeof(*argv));
 	argv[n++] = rt;
 	if (g->debug)
 		argv[n++] = "--debug";
@@ -62,11 +77,8 @@ int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, p
 		argv[n++] = "--log-format";
 		argv[n++] = "json";
 	}
-	for (const char *const *a = sp->args; *a; a++) {
-		if (n == sizeof(argv) / sizeof(argv[0]) - 1)
-			return hk_error_setx(err, -E2BIG, "too many runtime arguments");
+	for (const char *const *a = sp->args; *a; a++)
 		argv[n++] = *a;
-	}
 	argv[n] = NULL;
 	hk_debug("running %s %s %s", rt, sp->args[0], sp->args[1] ? sp->args[1] : "");
 	posix_spawn_file_actions_init(&fa);

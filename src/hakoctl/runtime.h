@@ -17,6 +17,8 @@
 
 /* The runtime's binary: a path, or a name; "hako" is first looked for beside us. */
 char *ctl_runtime_path(const char *runtime);
+/* The program name beside our own binary, when it is there; else name, for PATH. */
+char *ctl_beside_self(const char *name);
 
 /* What the runtime's fds 0, 1 and 2 are: ours, /dev/null, or an fd of ours. */
 #define CTL_FD_INHERIT (-1)

@@ -190,7 +190,7 @@ class Ctl:
         return left
 
     def monitor_pids(self):
-        """The monitors of this store's containers (hakoctl ... monitor ID)."""
+        """The monitors of this store's containers (hako-monitor --storage STORE ...)."""
         pids = []
         for p in os.listdir("/proc"):
             try:
@@ -198,7 +198,7 @@ class Ctl:
                     argv = f.read().split(b"\0")
             except OSError:
                 continue
-            if b"monitor" in argv and str(self.store).encode() in argv:
+            if argv[0].endswith(b"/hako-monitor") and str(self.store).encode() in argv:
                 pids.append(int(p))
         return pids
 

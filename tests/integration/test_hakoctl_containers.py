@@ -239,3 +239,54 @@ def test_a_killed_monitor_leaves_a_container_ps_and_rm_f_handle(ctl):
     ctl("rm", "-f", "hako-test-orphan", check=True)
     wait_for(lambda: not running(pid), "its process to be gone")
     assert ctl.leftovers() == []
+
+
+def test_exec_in_a_running_container(ctl):
+    ctl("run", "-d", "--name", "hako-test-x", "busybox", "sleep", "60", check=True)
+    p = ctl("exec", "hako-test-x", "sh", "-c", "echo in $(hostname); id -u; pwd", check=True)
+    assert p.stdout == f"in {state(ctl, 'hako-test-x')['Id'][:12]}\n0\n/\n", p.stdout
+    # -e (K=V, and K from our environment), -w, -u with a name from the image
+    p = ctl("exec", "-e", "A=1", "-e", "HAKO_TEST_B", "-w", "/tmp", "-u", "nobody",
+            "hako-test-x", "sh", "-c", "echo $A $HAKO_TEST_B; id -u; id -g; pwd",
+            env=dict(os.environ, HAKO_TEST_B="from-here"), check=True)
+    assert p.stdout == "1 from-here\n65534\n65534\n/tmp\n", p.stdout
+    assert ctl("exec", "hako-test-x", "sh", "-c", "exit 5").returncode == 5
+    p = ctl("exec", "hako-test-x", "hako-test-no-such-command")
+    assert p.returncode == 127 and "hako-test-no-such-command" in p.stderr, p.stderr
+    p = ctl("exec", "-i", "hako-test-x", "cat", input="through stdin\n", stdin=None)
+    assert p.stdout == "through stdin\n"
+    p = ctl("exec", "-u", "hako-test-nobody", "hako-test-x", "true")
+    assert p.returncode == 125 and "unable to find user hako-test-nobody" in p.stderr
+    # what exec made is gone with it: the bundle has config.json and pid only
+    (cid,) = os.listdir(ctl.runroot / "bundles")
+    assert sorted(os.listdir(ctl.runroot / "bundles" / cid)) == ["config.json", "pid"]
+    ctl("stop", "-t", "0", "hako-test-x", check=True)
+    p = ctl("exec", "hako-test-x", "true")
+    assert p.returncode == 125 and "is not running" in p.stderr
+    ctl("rm", "hako-test-x", check=True)
+
+
+def test_exec_t_gives_a_real_pty(ctl):
+    import pty
+    import select
+    ctl("run", "-d", "--name", "hako-test-xt", "busybox", "sleep", "60", check=True)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(ctl.argv()[0], ctl.argv("exec", "-t", "hako-test-xt", "sh", "-c", "tty"))
+    out = b""
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        r, _, _ = select.select([fd], [], [], 1)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, out
+    assert b"/dev/pts/" in out, out
+    ctl("rm", "-f", "hako-test-xt", check=True)

@@ -24,6 +24,7 @@ def test_install_puts_the_binary_and_man_pages_in_place(tmp_path):
              for d, _, fs in os.walk(dest) for f in fs}
     assert any(f.endswith("bin/hako") for f in files), files
     assert any(f.endswith("bin/hakoctl") for f in files), files
+    assert any(f.endswith("bin/hako-monitor") for f in files), files
     assert any(f.endswith("man1/hakoctl.1") for f in files), files
     pages = {os.path.basename(f) for f in files if "/man8/" in f}
     names = commands()

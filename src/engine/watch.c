@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A container's watch (container.h): who watches it, whether it and its
+ * process live, and the records of its start and its end. This part is
+ * linked into hako-monitor too, which needs nothing else of the engine.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "util.h"
+
+/* What /proc/<pid>/stat says after the command's name: " S ppid ...", in buf; NULL if gone. */
+static const char *proc_stat(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, size - 1)) <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return strrchr(buf, ')') ? strrchr(buf, ')') + 1 : NULL;
+}
+
+/* A process's start time (field 22 of its stat), which tells a reused pid; 0 if gone. */
+static unsigned long long start_time(pid_t pid)
+{
+	char buf[1024];
+	const char *p = proc_stat(pid, buf, sizeof(buf));
+
+	/* p is at the space before field 3. */
+	for (int field = 3; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
+int hk_ctr_watch(const char *runroot, const char *id, pid_t pid, struct hk_error *err)
+{
+	char dir[4096], text[64];
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/ctr", runroot);
+	if ((r = hk_mkdir_p(dir, 0700, err)) < 0)
+		return r;
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return hk_error_set(err, -errno, "open \"%s\"", dir);
+	snprintf(text, sizeof(text), "%d %llu\n", (int)pid, start_time(pid));
+	return hk_write_atomic_at(fd, id, text, strlen(text), err);
+}
+
+void hk_ctr_unwatch(const char *runroot, const char *id)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/ctr/%s", runroot, id);
+	unlink(path);
+}
+
+pid_t hk_ctr_live_watcher(const char *runroot, const char *id)
+{
+	char path[4096], buf[64];
+	_cleanup_close_ int fd = -1;
+	unsigned long long start;
+	ssize_t n;
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/ctr/%s", runroot, id);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%d %llu", &pid, &start) != 2 || pid <= 0)
+		return 0;
+	return start && start_time(pid) == start ? pid : 0;
+}
+
+int hk_ctr_record_start(int condirfd, struct hk_error *err)
+{
+	char now[64], text[128];
+
+	hk_time_rfc3339(now, sizeof(now));
+	snprintf(text, sizeof(text), "{\"StartedAt\": \"%s\"}\n", now);
+	if (unlinkat(condirfd, "exit.json", 0) < 0 && errno != ENOENT)
+		return hk_error_set(err, -errno, "remove exit.json");
+	return hk_write_atomic_at(condirfd, "started.json", text, strlen(text), err);
+}
+
+pid_t hk_ctr_live_init(const char *runroot, const char *id)
+{
+	char path[4096], buf[1024];
+	_cleanup_close_ int fd = -1;
+	const char *st;
+	ssize_t n;
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/bundles/%s/pid", runroot, id);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((pid = atoi(buf)) <= 0 || !(st = proc_stat(pid, buf, sizeof(buf))))
+		return 0;
+	/* Its state: Z is a zombie, X dead. */
+	return st[0] == ' ' && st[1] != 'Z' && st[1] != 'X' ? pid : 0;
+}
+
+int hk_ctr_record_exit(int condirfd, int code, struct hk_error *err)
+{
+	char now[64], text[256];
+
+	hk_time_rfc3339(now, sizeof(now));
+	snprintf(text, sizeof(text), "{\"ExitCode\": %d, \"FinishedAt\": \"%s\"}\n", code, now);
+	return hk_write_atomic_at(condirfd, "exit.json", text, strlen(text), err);
+}
