@@ -165,7 +165,8 @@ int hk_ctr_list(struct hk_store *s, const char *runroot, struct hk_ctr **ret, si
 	}
 	closedir(d);
 	/* Newest first, as docker lists them (RFC 3339 times in UTC sort as text). */
-	qsort(v, n, sizeof(*v), newest_first);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), newest_first);
 	*ret = v;
 	*ret_n = n;
 	return 0;
