@@ -83,6 +83,7 @@ static int load_one(int parent, const char *runroot, struct hk_ctr *c, struct hk
 	if (!c->name)
 		return hk_error_setx(err, -EINVAL, "container %s: no name in its record", c->id);
 	c->exit_code = -1;
+	c->oom_killed = -1;
 	if (read_json_at(dirfd, "started.json", &started, err) < 0)
 		hk_error_clear(err);
 	else if (hk_json_get_string(started, "StartedAt"))
@@ -107,6 +108,8 @@ static int load_one(int parent, const char *runroot, struct hk_ctr *c, struct hk
 		c->exit_code = atoi(code->text);
 	if (hk_json_get_string(exit, "FinishedAt"))
 		c->finished = hk_xstrdup(hk_json_get_string(exit, "FinishedAt"));
+	if (hk_json_get(exit, "OOMKilled") && hk_json_get(exit, "OOMKilled")->type == HK_JSON_BOOL)
+		c->oom_killed = hk_json_get(exit, "OOMKilled")->boolean;
 	return 0;
 }
 

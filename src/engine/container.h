@@ -49,6 +49,7 @@ struct hk_ctr {
 	int exit_code;	/* when exited; -1 unknown */
 	char *started;	/* once started: RFC 3339, or NULL */
 	char *finished; /* when exited: RFC 3339, or NULL */
+	int oom_killed; /* when exited: 1, 0, or -1 unknown */
 };
 
 void hk_ctr_free(struct hk_ctr *c);
@@ -93,7 +94,11 @@ pid_t hk_ctr_live_watcher(const char *runroot, const char *id);
  */
 pid_t hk_ctr_live_init(const char *runroot, const char *id);
 
-/* exit.json, written once the container's process has exited with code. */
-int hk_ctr_record_exit(int condirfd, int code, struct hk_error *err);
+/*
+ * exit.json, written once the container's process has exited with code;
+ * oom_killed: whether the kernel's OOM killer killed in its cgroup, or -1
+ * when that is not known.
+ */
+int hk_ctr_record_exit(int condirfd, int code, int oom_killed, struct hk_error *err);
 /* started.json, written as it starts (and exit.json, of a run before, removed). */
 int hk_ctr_record_start(int condirfd, struct hk_error *err);

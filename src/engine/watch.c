@@ -113,11 +113,14 @@ pid_t hk_ctr_live_init(const char *runroot, const char *id)
 	return st[0] == ' ' && st[1] != 'Z' && st[1] != 'X' ? pid : 0;
 }
 
-int hk_ctr_record_exit(int condirfd, int code, struct hk_error *err)
+int hk_ctr_record_exit(int condirfd, int code, int oom_killed, struct hk_error *err)
 {
 	char now[64], text[256];
 
 	hk_time_rfc3339(now, sizeof(now));
-	snprintf(text, sizeof(text), "{\"ExitCode\": %d, \"FinishedAt\": \"%s\"}\n", code, now);
+	snprintf(text, sizeof(text), "{\"ExitCode\": %d, \"FinishedAt\": \"%s\"%s}\n", code, now,
+		 oom_killed < 0 ? ""
+		 : oom_killed	? ", \"OOMKilled\": true"
+				: ", \"OOMKilled\": false");
 	return hk_write_atomic_at(condirfd, "exit.json", text, strlen(text), err);
 }

@@ -43,6 +43,11 @@ int ctl_rm(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 
 /* The run dir: --runroot, or /run/hakoctl. */
 const char *ctl_run_dir(const struct ctl_globals *g);
+struct hk_ctr;
+/* A container as docker's inspect shows it (Id, Name, State, Config...). */
+struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store *s,
+				   const struct hk_ctr *c);
+
 /* Open the store named by the globals. */
 int ctl_store_open(const struct ctl_globals *g, struct hk_store *ret, struct hk_error *err);
 /* The decompressed-size cap: HAKO_IMAGE_MAX_BYTES, or 64 GiB. */

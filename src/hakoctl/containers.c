@@ -504,3 +504,73 @@ int ctl_rm(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 	}
 	return for_each(g, argc, argv, "rm", rm_one, &force, true, err);
 }
+
+struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store *s,
+				   const struct hk_ctr *c)
+{
+	struct hk_json *o = hk_json_new(HK_JSON_OBJECT), *st, *cfg = NULL, *conf, *hc;
+	const struct hk_json *args = hk_json_get(c->record, "Command");
+	const struct hk_json *max = hk_json_get(c->record, "LogMaxSize");
+	_cleanup_free_ char *text = NULL;
+	char path[4096];
+	struct hk_error err = {0};
+	size_t len;
+
+	hk_json_set(o, "Id", hk_json_new_string(c->id));
+	hk_json_set(o, "Name", hk_json_new_string(c->name));
+	hk_json_set(o, "Created", hk_json_new_string(hk_json_get_string(c->record, "Created")));
+	hk_json_set(o, "Path", hk_json_new_string(args && args->n ? args->items[0]->text : ""));
+	struct hk_json *a = hk_json_set(o, "Args", hk_json_new(HK_JSON_ARRAY));
+	for (size_t i = 1; args && i < args->n; i++)
+		hk_json_push(a, hk_json_new_string(args->items[i]->text));
+	st = hk_json_set(o, "State", hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(st, "Status", hk_json_new_string(status_name(c->status)));
+	hk_json_set(st, "Running", hk_json_new_bool(c->status == HK_CTR_RUNNING));
+	hk_json_set(st, "Paused", hk_json_new_bool(false));
+	hk_json_set(st, "Pid", hk_json_new_int(c->status == HK_CTR_RUNNING ? c->init : 0));
+	hk_json_set(st, "ExitCode", hk_json_new_int(c->exit_code < 0 ? 0 : c->exit_code));
+	hk_json_set(st, "StartedAt", hk_json_new_string(c->started ? c->started : ""));
+	hk_json_set(st, "FinishedAt", hk_json_new_string(c->finished ? c->finished : ""));
+	hk_json_set(st, "OOMKilled", hk_json_new_bool(c->oom_killed == 1));
+	hk_json_set(o, "Image", hk_json_new_string(hk_json_get_string(c->record, "ImageID")));
+	hk_json_set(o, "ImageName", hk_json_new_string(hk_json_get_string(c->record, "Image")));
+	snprintf(path, sizeof(path), "%s/containers/%s/ctr.log", s->root, c->id);
+	hk_json_set(o, "LogPath", hk_json_new_string(path));
+	/* What it runs: from the config.json kept in the store. */
+	snprintf(path, sizeof(path), "containers/%s/config.json", c->id);
+	if (hk_read_regular_file_at(s->dirfd, path, 1 << 24, &text, &len, &err) == 0 &&
+	    hk_json_parse(text, len, &cfg, &err) == 0) {
+		const struct hk_json *p = hk_json_get(cfg, "process");
+		const struct hk_json *user = hk_json_get(p, "user");
+		conf = hk_json_set(o, "Config", hk_json_new(HK_JSON_OBJECT));
+		hk_json_set(conf, "Hostname",
+			    hk_json_new_string(hk_json_get_string(cfg, "hostname")));
+		if (user && hk_json_get(user, "uid") && hk_json_get(user, "gid")) {
+			char u[64];
+			snprintf(u, sizeof(u), "%s:%s", hk_json_get(user, "uid")->text,
+				 hk_json_get(user, "gid")->text);
+			hk_json_set(conf, "User", hk_json_new_string(u));
+		}
+		if (hk_json_get(p, "env"))
+			hk_json_set(conf, "Env", hk_json_copy(hk_json_get(p, "env")));
+		if (hk_json_get(p, "args"))
+			hk_json_set(conf, "Cmd", hk_json_copy(hk_json_get(p, "args")));
+		hk_json_set(conf, "WorkingDir", hk_json_new_string(hk_json_get_string(p, "cwd")));
+		hk_json_set(conf, "Tty",
+			    hk_json_new_bool(hk_json_get(p, "terminal") &&
+					     hk_json_get(p, "terminal")->boolean));
+		hk_json_free(cfg);
+	}
+	hk_error_clear(&err);
+	hc = hk_json_set(o, "HostConfig", hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(hc, "AutoRemove",
+		    hk_json_new_bool(hk_json_get(c->record, "AutoRemove") &&
+				     hk_json_get(c->record, "AutoRemove")->boolean));
+	struct hk_json *lc = hk_json_set(hc, "LogConfig", hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(lc, "Type", hk_json_new_string("k8s-file"));
+	struct hk_json *lcc = hk_json_set(lc, "Config", hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(lcc, "max-size",
+		    hk_json_new_string(max && max->type == HK_JSON_NUMBER ? max->text : "0"));
+	(void)g;
+	return o;
+}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "container.h"
 #include "fsutil.h"
 #include "ref.h"
 #include "util.h"
@@ -217,7 +218,21 @@ int ctl_inspect(const struct ctl_globals *g, int argc, char **argv, struct hk_er
 		_cleanup_(hk_json_freep) struct hk_json *o = hk_json_new(HK_JSON_OBJECT);
 		char id[HK_DIGEST_MAX];
 		struct hk_json *tags, *layers;
+		struct hk_ctr c;
 
+		/* A container first, as docker's inspect: then an image. */
+		if ((r = hk_ctr_find(&s, ctl_run_dir(g), argv[i], &c, err)) == 0) {
+			struct hk_json *cj = ctl_container_json(g, &s, &c);
+			hk_ctr_free(&c);
+			if (i > 1)
+				hk_buf_adds(&b, ",");
+			hk_json_write_pretty(&b, cj);
+			hk_json_free(cj);
+			continue;
+		}
+		if (r != -ENOENT)
+			goto out;
+		hk_error_clear(err);
 		if ((r = hk_store_resolve(&s, argv[i], id, err)) < 0 ||
 		    (r = hk_store_image_config(&s, id, &cfg, err)) < 0)
 			goto out;

@@ -144,13 +144,69 @@ static void remove_bundle(const struct ctl_globals *g, const char *id)
 		hk_rm_rf_at(fd, id);
 }
 
+/*
+ * The dir of pid's memory cgroup, where the kernel counts the OOM kills in
+ * it: the v1 memory controller's, or the v2 one's. "" when there is none.
+ */
+static void memcg_of(pid_t pid, char *buf, size_t size)
+{
+	char path[64], line[4096];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *ctrls = strchr(line, ':'), *cg = ctrls ? strchr(ctrls + 1, ':') : NULL;
+		if (!cg)
+			continue;
+		*cg++ = '\0';
+		cg[strcspn(cg, "\n")] = '\0';
+		ctrls++;
+		if (strcmp(ctrls, "memory") == 0 || strstr(ctrls, "memory,") ||
+		    strstr(ctrls, ",memory")) {
+			snprintf(buf, size, "/sys/fs/cgroup/memory%s", cg);
+			break;
+		}
+		if (!*ctrls && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+			snprintf(buf, size, "/sys/fs/cgroup%s", cg);
+	}
+	fclose(f);
+}
+
+/* Whether the OOM killer killed in that cgroup: its oom_kill count (v1 and v2 alike). */
+static int oom_killed(const char *memcg)
+{
+	char path[PATH_MAX + 32], line[256];
+	unsigned long long n;
+	int found = -1;
+	FILE *f;
+
+	if (!*memcg)
+		return -1;
+	snprintf(path, sizeof(path), "%s/memory.events", memcg);
+	if (!(f = fopen(path, "re"))) {
+		snprintf(path, sizeof(path), "%s/memory.oom_control", memcg);
+		if (!(f = fopen(path, "re")))
+			return -1;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "oom_kill %llu", &n) == 1)
+			found = n > 0;
+	fclose(f);
+	return found;
+}
+
 /* The end of a container: its exit recorded, the runtime's state and the bundle gone. */
-static void finish(const struct ctl_globals *g, int dirfd, const char *id, int code, bool remove)
+static void finish(const struct ctl_globals *g, int dirfd, const char *id, int code,
+		   const char *memcg, bool remove)
 {
 	struct hk_error err = {0};
 	const char *del[] = {"delete", "--force", id, NULL};
 
-	if (hk_ctr_record_exit(dirfd, code, &err) < 0)
+	/* Before the runtime's delete, which removes the cgroup. */
+	if (hk_ctr_record_exit(dirfd, code, oom_killed(memcg), &err) < 0)
 		hk_warn("%s", err.msg);
 	hk_error_clear(&err);
 	ctl_runtime_call(g, del, true, &err);
@@ -204,7 +260,7 @@ static int monitor(const struct ctl_globals *g, const char *id, struct hk_error 
 	struct ctl_runtime_log rlog = {.fd = -1, .pending = HK_BUF_INIT};
 	struct stream out = {.fd = -1, .name = "stdout"}, errs = {.fd = -1, .name = "stderr"};
 	struct logfile lf = {.dirfd = -1, .fd = -1};
-	char dir[PATH_MAX], bundle[PATH_MAX], pidf[PATH_MAX + 8];
+	char dir[PATH_MAX], bundle[PATH_MAX], pidf[PATH_MAX + 8], memcg[PATH_MAX];
 	int po[2], pe[2], pl[2], sfd, status, r, code;
 	const struct hk_json *max;
 	sigset_t mask;
@@ -275,18 +331,19 @@ static int monitor(const struct ctl_globals *g, const char *id, struct hk_error 
 		for (struct pollfd p = {pe[0], POLLIN, 0}; errs.fd >= 0 && poll(&p, 1, 0) == 1;)
 			stream_read(&lf, &errs);
 		/* Its end recorded first: what the launcher says next is true. */
-		finish(g, lf.dirfd, id, code, rm);
+		finish(g, lf.dirfd, id, code, "", rm);
 		dprintf(report, "error %d %s\n", code, msg);
 		close(report);
 		r = 0;
 		goto out;
 	}
+	memcg_of(pid, memcg, sizeof(memcg));
 	dprintf(report, "ok %d\n", (int)pid);
 	close(report);
 	fcntl(po[0], F_SETFL, O_NONBLOCK);
 	fcntl(pe[0], F_SETFL, O_NONBLOCK);
 	code = watch(&lf, &out, &errs, sfd, pid);
-	finish(g, lf.dirfd, id, code, rm);
+	finish(g, lf.dirfd, id, code, memcg, rm);
 	r = 0;
 	goto out;
 unwatch:

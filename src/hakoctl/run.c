@@ -783,7 +783,7 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 	if (r >= 0 && faccessat(c.bundlefd, "pid", F_OK, 0) < 0)
 		/* It never started: the runtime said why on our stderr, and in its log. */
 		status = log.last_error ? ctl_exit_code_for(log.last_error) : 125;
-	if (r >= 0 && !f.rm && hk_ctr_record_exit(c.dirfd, status, err) < 0) {
+	if (r >= 0 && !f.rm && hk_ctr_record_exit(c.dirfd, status, -1, err) < 0) {
 		hk_warn("%s", err->msg);
 		hk_error_clear(err);
 	}

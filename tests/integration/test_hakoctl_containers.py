@@ -290,3 +290,40 @@ def test_exec_t_gives_a_real_pty(ctl):
     assert os.waitstatus_to_exitcode(status) == 0, out
     assert b"/dev/pts/" in out, out
     ctl("rm", "-f", "hako-test-xt", check=True)
+
+
+def inspect(ctl, name):
+    (o,) = json.loads(ctl("inspect", name, check=True).stdout)
+    return o
+
+
+def test_inspect_shows_the_state(ctl):
+    ctl("run", "-d", "--name", "hako-test-i", "-e", "A=1", "busybox", "sleep", "60", check=True)
+    o = inspect(ctl, "hako-test-i")
+    st = o["State"]
+    assert (st["Status"], st["Running"], st["ExitCode"]) == ("running", True, 0)
+    assert st["Pid"] == state(ctl, "hako-test-i")["Pid"] > 0
+    assert st["StartedAt"] >= o["Created"] and st["FinishedAt"] == ""
+    assert (o["Name"], o["Path"], o["Args"]) == ("hako-test-i", "sleep", ["60"])
+    assert "A=1" in o["Config"]["Env"] and o["ImageName"] == "busybox"
+    assert o["Image"].startswith("sha256:")
+    ctl("stop", "-t", "0", "hako-test-i", check=True)
+    st = inspect(ctl, "hako-test-i")["State"]
+    assert (st["Status"], st["Running"], st["Pid"], st["ExitCode"], st["OOMKilled"]) == \
+        ("exited", False, 0, 137, False)
+    assert st["FinishedAt"] >= st["StartedAt"]
+    # an image by the same command
+    assert inspect(ctl, "busybox")["RepoTags"] == ["localhost/busybox:latest"]
+    p = ctl("inspect", "hako-test-nothing")
+    assert p.returncode == 125 and "hako-test-nothing" in p.stderr
+    ctl("rm", "hako-test-i", check=True)
+
+
+def test_an_oom_kill_is_told(ctl):
+    ctl("run", "-d", "--name", "hako-test-oom", "--memory", "20m", "busybox", "sh", "-c",
+        "x=$(head -c 80000000 /dev/zero | tr '\\0' a); echo survived", check=True)
+    assert ctl("wait", "hako-test-oom", timeout=60, check=True).stdout == "137\n"
+    st = inspect(ctl, "hako-test-oom")["State"]
+    assert (st["ExitCode"], st["OOMKilled"]) == (137, True), st
+    assert "survived" not in ctl("logs", "hako-test-oom").stdout
+    ctl("rm", "hako-test-oom", check=True)
