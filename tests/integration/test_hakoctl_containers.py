@@ -327,3 +327,28 @@ def test_an_oom_kill_is_told(ctl):
     assert (st["ExitCode"], st["OOMKilled"]) == (137, True), st
     assert "survived" not in ctl("logs", "hako-test-oom").stdout
     ctl("rm", "hako-test-oom", check=True)
+
+
+def test_fifty_detached_containers_eight_at_a_time_leave_nothing(ctl):
+    from concurrent.futures import ThreadPoolExecutor
+    from conftest import cgroup_leftovers
+
+    def life(i):
+        name = f"hako-test-many{i}"
+        cid = ctl("run", "-d", "--name", name, "busybox", "sh", "-c",
+                  f"trap 'exit 0' TERM; echo hello {i}; while true; do sleep 0.1; done",
+                  check=True).stdout.strip()
+        wait_for(lambda: ctl("logs", name).stdout == f"hello {i}\n", f"{name}'s log")
+        assert name in ctl("ps", "--format", "json", check=True).stdout
+        ctl("stop", "-t", "5", name, check=True)
+        assert ctl("wait", name, check=True).stdout == "0\n"
+        ctl("rm", name, check=True)
+        return cid
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(life, range(50)))
+    assert len(set(ids)) == 50
+    assert ps(ctl, "-a") == []
+    assert ctl.monitor_pids() == []
+    assert ctl.leftovers() == []  # upper dirs, logs, bundles, watchers, mounts, runtime state
+    assert [c for cid in ids for c in cgroup_leftovers(cid)] == []
