@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "container.h"
+#include "fsutil.h"
+#include "log.h"
 #include "util.h"
 
 void hk_ctr_free(struct hk_ctr *c)
@@ -214,7 +218,7 @@ int hk_ctr_record(struct hk_store *s, const struct hk_ctr_new *nc, struct hk_err
 	_cleanup_(hk_json_freep) struct hk_json *rec = hk_json_new(HK_JSON_OBJECT);
 	struct hk_buf b = HK_BUF_INIT;
 	struct hk_ctr *v = NULL;
-	char gen[64], now[64], dir[128];
+	char gen[64], now[64], dir[128], final[128];
 	_cleanup_close_ int dirfd = -1;
 	size_t n = 0;
 	int r;
@@ -260,13 +264,132 @@ int hk_ctr_record(struct hk_store *s, const struct hk_ctr_new *nc, struct hk_err
 	hk_json_set(rec, "AutoRemove", hk_json_new_bool(nc->rm));
 	hk_json_set(rec, "LogMaxSize", hk_json_new_int((long long)nc->log_max));
 	hk_json_write_pretty(&b, rec);
-	snprintf(dir, sizeof(dir), "containers/%s", id);
+	snprintf(dir, sizeof(dir), "containers/%s%s", HK_CTR_NEW, id);
 	dirfd = openat(s->dirfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	r = dirfd < 0 ? hk_error_set(err, -errno, "container %s", id)
 		      : hk_write_atomic_at(dirfd, "container.json", b.buf, b.len, err);
 	hk_buf_release(&b);
+	/* Whole now, and named: it is there, under the lock the name was checked under. */
+	snprintf(final, sizeof(final), "containers/%s", id);
+	if (r >= 0 && renameat(s->dirfd, dir, s->dirfd, final) < 0)
+		r = hk_error_set(err, -errno, "rename %s to %s", dir, final);
 out:
 	hk_ctr_list_free(v, n);
 	hk_store_unlock(s);
 	return r;
+}
+
+int hk_ctr_make_dir(struct hk_store *s, const char *id, int *ret_fd, struct hk_error *err)
+{
+	char dir[128];
+	int fd;
+
+	int r;
+
+	snprintf(dir, sizeof(dir), "containers/%s%s", HK_CTR_NEW, id);
+	/* Made and locked under the store's lock: a sweep never sees it unlocked. */
+	if ((r = hk_store_lock(s, err)) < 0)
+		return r;
+	if (mkdirat(s->dirfd, dir, 0700) < 0) {
+		r = hk_error_set(err, -errno, "mkdir \"%s/%s\"", s->root, dir);
+		hk_store_unlock(s);
+		return r;
+	}
+	fd = openat(s->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		r = hk_error_set(err, -errno, "lock \"%s/%s\"", s->root, dir);
+		if (fd >= 0)
+			close(fd);
+		hk_store_unlock(s);
+		return r;
+	}
+	hk_store_unlock(s);
+	if (mkdirat(fd, "upper", 0755) < 0 || mkdirat(fd, "work", 0700) < 0) {
+		r = hk_error_set(err, -errno, "container dir \"%s/%s\"", s->root, dir);
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Whether containers/ holds anything to sweep: a .rm-, or a .new- not locked. */
+static bool sweep_wanted(int parent)
+{
+	struct dirent *de;
+	bool wanted = false;
+	int dfd = dup(parent);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return false;
+	}
+	rewinddir(d); /* a dup shares its offset with parent */
+	while (!wanted && (de = readdir(d))) {
+		if (strncmp(de->d_name, HK_CTR_RM, strlen(HK_CTR_RM)) == 0) {
+			wanted = true;
+		} else if (strncmp(de->d_name, HK_CTR_NEW, strlen(HK_CTR_NEW)) == 0) {
+			_cleanup_close_ int fd =
+			    openat(parent, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			wanted = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) == 0;
+		}
+	}
+	closedir(d);
+	return wanted;
+}
+
+/* Under the store's lock, so that a .new- is seen locked or its maker is gone. */
+static void sweep(int parent, const char *runroot)
+{
+	char bundles[4096];
+	_cleanup_close_ int bfd = -1;
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+
+	if ((dfd = dup(parent)) < 0)
+		return;
+	if (!(d = fdopendir(dfd))) {
+		close(dfd);
+		return;
+	}
+	rewinddir(d); /* sweep_wanted read parent's entries through a dup: same offset */
+	snprintf(bundles, sizeof(bundles), "%s/bundles", runroot);
+	bfd = open(bundles, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	while ((de = readdir(d))) {
+		const char *id = NULL;
+
+		if (strncmp(de->d_name, HK_CTR_RM, strlen(HK_CTR_RM)) == 0) {
+			id = de->d_name + strlen(HK_CTR_RM);
+		} else if (strncmp(de->d_name, HK_CTR_NEW, strlen(HK_CTR_NEW)) == 0) {
+			_cleanup_close_ int fd =
+			    openat(parent, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			/* Its maker still at work holds the lock. */
+			if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+				continue;
+			id = de->d_name + strlen(HK_CTR_NEW);
+		} else {
+			continue;
+		}
+		hk_debug("sweeping %s, left by a killed hakoctl", de->d_name);
+		if (bfd >= 0 && is_id(id))
+			hk_rm_rf_at(bfd, id);
+		hk_rm_rf_at(parent, de->d_name);
+	}
+	closedir(d);
+}
+
+void hk_ctr_sweep(struct hk_store *s, const char *runroot)
+{
+	_cleanup_close_ int parent =
+	    openat(s->dirfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct hk_error err = {0};
+
+	/* Mostly there is nothing: then no lock is taken. */
+	if (parent < 0 || !sweep_wanted(parent) || hk_store_lock(s, &err) < 0)
+		return;
+	sweep(parent, runroot);
+	hk_store_unlock(s);
 }

@@ -32,6 +32,16 @@
 #include "store.h"
 
 #define HK_CTR_ID_LEN 64
+/*
+ * A container is made in containers/.new-<id>/, flock()ed by its maker, and
+ * renamed to containers/<id>/ once its record is written (under the store's
+ * lock, with its name checked unique); it is removed by a rename to
+ * containers/.rm-<id>/ first. So a kill -9 at any moment leaves either a
+ * whole container or one of these, which the next hakoctl sweeps away
+ * (hk_ctr_sweep).
+ */
+#define HK_CTR_NEW ".new-"
+#define HK_CTR_RM  ".rm-"
 
 enum hk_ctr_status {
 	HK_CTR_CREATED,
@@ -71,11 +81,31 @@ struct hk_ctr_new {
  * use, or not valid, is refused.
  */
 int hk_ctr_record(struct hk_store *s, const struct hk_ctr_new *n, struct hk_error *err);
+/*
+ * The dir of a new container, containers/.new-<id>/ (with upper/ and work/),
+ * flock()ed: ret_fd, an fd of it, holds the lock until closed.
+ * hk_ctr_record renames it to containers/<id>/.
+ */
+int hk_ctr_make_dir(struct hk_store *s, const char *id, int *ret_fd, struct hk_error *err);
 
 /* All containers of the store, with their status (runroot: the run dir). */
 int hk_ctr_list(struct hk_store *s, const char *runroot, struct hk_ctr **ret, size_t *ret_n,
 		struct hk_error *err);
 void hk_ctr_list_free(struct hk_ctr *v, size_t n);
+
+/*
+ * Remove container id's dir from containers (an fd of the store's
+ * containers/): renamed to .rm-<id> first, so that what is left by a kill
+ * is never a container half there.
+ */
+int hk_ctr_remove_dir(int containers_fd, const char *id);
+
+/*
+ * Sweep what killed hakoctls left in containers/: a .new-<id> whose maker
+ * is gone (its flock is free) and a .rm-<id>. runroot's bundles/<id> of
+ * each goes too.
+ */
+void hk_ctr_sweep(struct hk_store *s, const char *runroot);
 
 /* One container by its name, its id or a unique prefix of its id. */
 int hk_ctr_find(struct hk_store *s, const char *runroot, const char *what, struct hk_ctr *ret,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "fsutil.h"
 #include "util.h"
 
 /* What /proc/<pid>/stat says after the command's name: " S ppid ...", in buf; NULL if gone. */
@@ -123,4 +124,18 @@ int hk_ctr_record_exit(int condirfd, int code, int oom_killed, struct hk_error *
 		 : oom_killed	? ", \"OOMKilled\": true"
 				: ", \"OOMKilled\": false");
 	return hk_write_atomic_at(condirfd, "exit.json", text, strlen(text), err);
+}
+
+int hk_ctr_remove_dir(int containers_fd, const char *id)
+{
+	char gone[128];
+
+	snprintf(gone, sizeof(gone), "%s%s", HK_CTR_RM, id);
+	int r;
+
+	if (renameat(containers_fd, id, containers_fd, gone) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	/* A sweep may take it at the same time: what is gone is gone. */
+	r = hk_rm_rf_at(containers_fd, gone);
+	return r == -ENOENT ? 0 : r;
 }

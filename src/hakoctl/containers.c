@@ -481,7 +481,7 @@ static int rm_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr
 	parent = openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (parent < 0)
 		return hk_error_set(err, -errno, "image store: containers");
-	if ((r = hk_rm_rf_at(parent, c->id)) < 0 && r != -ENOENT)
+	if ((r = hk_ctr_remove_dir(parent, c->id)) < 0)
 		return hk_error_set(err, r, "remove container \"%s\"", c->name);
 	hk_ctr_unwatch(ctl_run_dir(g), c->id);
 	return 0;

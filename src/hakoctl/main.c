@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "container.h"
 #include "log.h"
 #include "util.h"
 
@@ -69,7 +70,12 @@ static void usage(FILE *f)
 
 int ctl_store_open(const struct ctl_globals *g, struct hk_store *ret, struct hk_error *err)
 {
-	return hk_store_open(g->storage, ret, err);
+	int r = hk_store_open(g->storage, ret, err);
+
+	/* What a killed hakoctl left of a container it was making or removing. */
+	if (r >= 0)
+		hk_ctr_sweep(ret, ctl_run_dir(g));
+	return r;
 }
 
 unsigned long long ctl_max_bytes(void)

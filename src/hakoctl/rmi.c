@@ -13,27 +13,10 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "container.h"
 #include "fsutil.h"
 #include "ref.h"
 #include "util.h"
-
-/* Call fn for each name in the store's subdirectory dir. */
-static void each_entry(struct hk_store *s, const char *dir, void (*fn)(const char *, void *),
-		       void *data)
-{
-	int fd = openat(s->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	for (struct dirent *de; (de = readdir(d));)
-		if (de->d_name[0] != '.')
-			fn(de->d_name, data);
-	closedir(d);
-}
 
 struct use {
 	struct hk_store *s;
@@ -52,6 +35,27 @@ static void count_container(const char *cid, void *data)
 	if (hk_read_file_at(u->s->dirfd, path, 128, &image, NULL, &err) == 0 &&
 	    strncmp(image, u->id, strlen(u->id)) == 0)
 		u->containers++;
+}
+
+/* Call fn for each name in the store's subdirectory dir. */
+static void each_entry(struct hk_store *s, const char *dir, void (*fn)(const char *, void *),
+		       void *data)
+{
+	int fd = openat(s->dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (struct dirent *de; (de = readdir(d));)
+		if (de->d_name[0] != '.' ||
+		    /* A container being made uses its image already. */
+		    (fn == count_container &&
+		     strncmp(de->d_name, HK_CTR_NEW, strlen(HK_CTR_NEW)) == 0))
+			fn(de->d_name, data);
+	closedir(d);
 }
 
 /* How many containers (running or not) were made from image id. */

@@ -294,22 +294,17 @@ static int make_bundle(const struct ctl_globals *g, struct container *c, struct 
 static int make_container(const struct ctl_globals *g, struct hk_store *s, const char *image_id,
 			  struct container *c, struct hk_error *err)
 {
-	_cleanup_close_ int parent =
-	    openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	unsigned char rnd[32];
 	int r;
 
-	if (parent < 0 || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return hk_error_set(err, -errno, "image store: containers");
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return hk_error_set(err, -errno, "getrandom");
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
+	/* Made as .new-<id>, locked, until its record names it (hk_ctr_record). */
 	snprintf(c->dir, sizeof(c->dir), "%s/containers/%s", s->root, c->id);
-	if (mkdirat(parent, c->id, 0700) < 0)
-		return hk_error_set(err, -errno, "mkdir \"%s\"", c->dir);
-	c->dirfd = openat(parent, c->id, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (c->dirfd < 0 || mkdirat(c->dirfd, "upper", 0755) < 0 ||
-	    mkdirat(c->dirfd, "work", 0700) < 0)
-		return hk_error_set(err, -errno, "container dir \"%s\"", c->dir);
+	if ((r = hk_ctr_make_dir(s, c->id, &c->dirfd, err)) < 0)
+		return r;
 	if ((r = hk_write_atomic_at(c->dirfd, "image", image_id, strlen(image_id), err)) < 0)
 		return r;
 	return make_bundle(g, c, err);
@@ -359,7 +354,12 @@ static void release_container(struct hk_store *s, struct container *c, bool remo
 	if (remove) {
 		_cleanup_close_ int parent =
 		    openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if ((r = hk_rm_rf_at(parent, c->id)) < 0)
+		char made[128];
+
+		/* Named by its record, or still being made. */
+		snprintf(made, sizeof(made), "%s%s", HK_CTR_NEW, c->id);
+		if ((r = hk_ctr_remove_dir(parent, c->id)) < 0 ||
+		    ((r = hk_rm_rf_at(parent, made)) < 0 && r != -ENOENT))
 			hk_warn("remove \"%s\": %s", c->dir, strerror(-r));
 	}
 }

@@ -352,3 +352,36 @@ def test_fifty_detached_containers_eight_at_a_time_leave_nothing(ctl):
     assert ctl.monitor_pids() == []
     assert ctl.leftovers() == []  # upper dirs, logs, bundles, watchers, mounts, runtime state
     assert [c for cid in ids for c in cgroup_leftovers(cid)] == []
+
+
+def test_kill_9_at_many_moments_then_ps_is_true_and_rm_f_cleans_all(ctl):
+    from conftest import cgroup_leftovers
+
+    def killed(args, delay):
+        p = subprocess.Popen(ctl.argv(*args), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.kill()
+        p.wait()
+
+    delays = [0, 0.001, 0.002, 0.004, 0.007, 0.01, 0.015, 0.02, 0.03, 0.05, 0.08, 0.12]
+    for i, d in enumerate(delays):
+        killed(["run", "-d", "--name", f"hako-test-k{i}", "busybox", "sleep", "60"], d)
+        if i % 3 == 1:  # and the monitors, now and then
+            for m in ctl.monitor_pids():
+                os.kill(m, signal.SIGKILL)
+    for i, d in enumerate([0.001, 0.005, 0.02]):
+        ctl("run", "-d", "--name", f"hako-test-s{i}", "busybox", "sleep", "60", check=True)
+        killed(["stop", "-t", "1", f"hako-test-s{i}"], d)
+        ctl("run", "-d", "--name", f"hako-test-r{i}", "busybox", "sleep", "60", check=True)
+        killed(["rm", "-f", f"hako-test-r{i}"], d)
+    listed = ps(ctl, "-a")
+    for c in listed:  # what ps says is so
+        if c["State"] == "running":
+            assert running(c["Pid"]), c
+    if listed:
+        ctl("rm", "-f", *[c["Id"] for c in listed], check=True)
+    assert ps(ctl, "-a") == []
+    wait_for(lambda: ctl.monitor_pids() == [], "the monitors to exit")
+    assert ctl.leftovers() == []
+    assert [g for c in listed for g in cgroup_leftovers(c["Id"])] == []
