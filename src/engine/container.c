@@ -94,7 +94,10 @@ static int load_one(int parent, const char *runroot, struct hk_ctr *c, struct hk
 		c->started = hk_xstrdup(hk_json_get_string(started, "StartedAt"));
 	c->init = hk_ctr_live_init(runroot, c->id);
 	if ((c->watcher = hk_ctr_live_watcher(runroot, c->id)) > 0) {
-		c->status = c->started ? HK_CTR_RUNNING : HK_CTR_CREATED;
+		/* Its process gone, its watcher not done yet: exited, the code to come. */
+		c->status = !c->started	  ? HK_CTR_CREATED
+			    : c->init > 0 ? HK_CTR_RUNNING
+					  : HK_CTR_EXITED;
 		return 0;
 	}
 	c->status = c->started ? HK_CTR_EXITED : HK_CTR_CREATED;
@@ -182,45 +185,93 @@ int hk_ctr_list(struct hk_store *s, const char *runroot, struct hk_ctr **ret, si
 int hk_ctr_find(struct hk_store *s, const char *runroot, const char *what, struct hk_ctr *ret,
 		struct hk_error *err)
 {
-	struct hk_ctr *v;
-	size_t n, found = 0, at = 0;
-	int r;
+	_cleanup_close_ int parent =
+	    openat(s->dirfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char path[300], id[HK_CTR_ID_LEN + 2];
+	size_t found = 0, len = strlen(what);
+	struct dirent *de;
+	ssize_t n;
+	DIR *d;
+	int dfd;
 
 	memset(ret, 0, sizeof(*ret));
-	if ((r = hk_ctr_list(s, runroot, &v, &n, err)) < 0)
-		return r;
-	/* A name first, then a full id, then an id prefix (which must be unique). */
-	for (size_t i = 0; i < n && !found; i++)
-		if (strcmp(v[i].name, what) == 0 || strcmp(v[i].id, what) == 0)
-			found = 1, at = i;
-	if (!found && *what && strspn(what, "0123456789abcdef") == strlen(what))
-		for (size_t i = 0; i < n; i++)
-			if (strncmp(v[i].id, what, strlen(what)) == 0)
-				found++, at = i;
-	if (found == 1) {
-		*ret = v[at];
-		memset(&v[at], 0, sizeof(v[at]));
-		r = 0;
-	} else if (found > 1) {
-		r = hk_error_setx(err, -EINVAL,
-				  "\"%s\" is a prefix of %zu container ids: give more", what,
-				  found);
-	} else {
-		r = hk_error_setx(err, -ENOENT, "no such container: \"%s\"", what);
+	if (parent < 0)
+		return hk_error_set(err, -errno, "image store: containers");
+	/* A name first (its entry in the index), then a full id, then a unique id prefix. */
+	snprintf(path, sizeof(path), "%s/%s", HK_CTR_NAMES, what);
+	if (hk_ctr_name_valid(what) && (n = readlinkat(parent, path, id, sizeof(id) - 1)) > 0) {
+		id[n] = '\0';
+		found = is_id(id) && faccessat(parent, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	}
-	hk_ctr_list_free(v, n);
-	return r;
+	if (!found && len && len <= HK_CTR_ID_LEN && strspn(what, "0123456789abcdef") == len) {
+		if ((dfd = dup(parent)) < 0 || !(d = fdopendir(dfd))) {
+			if (dfd >= 0)
+				close(dfd);
+			return hk_error_set(err, -errno, "image store: containers");
+		}
+		while ((de = readdir(d)))
+			if (is_id(de->d_name) && strncmp(de->d_name, what, len) == 0) {
+				memcpy(id, de->d_name, HK_CTR_ID_LEN + 1);
+				found++;
+			}
+		closedir(d);
+	}
+	if (found > 1)
+		return hk_error_setx(err, -EINVAL,
+				     "\"%s\" is a prefix of %zu container ids: give more", what,
+				     found);
+	if (!found)
+		return hk_error_setx(err, -ENOENT, "no such container: \"%s\"", what);
+	memcpy(ret->id, id, HK_CTR_ID_LEN + 1);
+	if (load_one(parent, runroot, ret, err) < 0) {
+		hk_ctr_free(ret);
+		return hk_error_setx(err, -ENOENT, "no such container: \"%s\"", what);
+	}
+	return 0;
+}
+
+/*
+ * Under the store's lock: name is container id's, unless a container that
+ * is there has it (-EEXIST, err set unless quiet). The index,
+ * containers/.names/<name>, is a symlink to the id, claimed by symlinkat(2),
+ * which fails on a name that is there; one whose container is gone
+ * (removed, or its maker killed) is taken over.
+ */
+static int claim_name(int names, int parent, const char *name, const char *id, bool quiet,
+		      struct hk_error *err)
+{
+	char owner[HK_CTR_ID_LEN + 2];
+	ssize_t n;
+
+	if (symlinkat(id, names, name) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return hk_error_set(err, -errno, "the name \"%s\"", name);
+	n = readlinkat(names, name, owner, sizeof(owner) - 1);
+	if (n > 0) {
+		owner[n] = '\0';
+		if (is_id(owner) && faccessat(parent, owner, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			return quiet
+				   ? -EEXIST
+				   : hk_error_setx(err, -EEXIST,
+						   "the name \"%s\" is in use by container %.12s: "
+						   "remove it or give another --name",
+						   name, owner);
+	}
+	/* Its container is gone: the name is free. */
+	if (unlinkat(names, name, 0) < 0 && errno != ENOENT)
+		return hk_error_set(err, -errno, "the name \"%s\"", name);
+	return symlinkat(id, names, name) == 0 ? 0
+					       : hk_error_set(err, -errno, "the name \"%s\"", name);
 }
 
 int hk_ctr_record(struct hk_store *s, const struct hk_ctr_new *nc, struct hk_error *err)
 {
 	const char *id = nc->id, *name = nc->name;
 	_cleanup_(hk_json_freep) struct hk_json *rec = hk_json_new(HK_JSON_OBJECT);
+	_cleanup_close_ int dirfd = -1, parent = -1, names = -1;
 	struct hk_buf b = HK_BUF_INIT;
-	struct hk_ctr *v = NULL;
 	char gen[64], now[64], dir[128], final[128];
-	_cleanup_close_ int dirfd = -1;
-	size_t n = 0;
 	int r;
 
 	if (name && !hk_ctr_name_valid(name))
@@ -230,30 +281,32 @@ int hk_ctr_record(struct hk_store *s, const struct hk_ctr_new *nc, struct hk_err
 				     name);
 	if ((r = hk_store_lock(s, err)) < 0)
 		return r;
-	/* The names in use; the runroot does not matter for that. */
-	if ((r = hk_ctr_list(s, "/nonexistent", &v, &n, err)) < 0)
+	parent = openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0 || (mkdirat(parent, HK_CTR_NAMES, 0700) < 0 && errno != EEXIST) ||
+	    (names = openat(parent, HK_CTR_NAMES, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = hk_error_set(err, -errno, "image store: containers/%s", HK_CTR_NAMES);
 		goto out;
-	for (int tries = 0; !name && tries < 32; tries++) {
-		bool taken = false;
-		generate_name(gen, sizeof(gen));
-		for (size_t i = 0; i < n && !taken; i++)
-			taken = strcmp(v[i].name, gen) == 0;
-		if (!taken)
-			name = gen;
 	}
-	if (!name) {
-		generate_name(gen, sizeof(gen));
-		snprintf(gen + strlen(gen), sizeof(gen) - strlen(gen), "_%.6s", id);
-		name = gen;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i].name, name) == 0) {
-			r = hk_error_setx(err, -EEXIST,
-					  "the name \"%s\" is in use by container %.12s: remove "
-					  "it or give another --name",
-					  name, v[i].id);
+	if (name) {
+		if ((r = claim_name(names, parent, name, id, false, err)) < 0)
+			goto out;
+	} else {
+		/* docker's adjective_noun, with a piece of the id once many were taken. */
+		r = -EEXIST;
+		for (int tries = 0; r == -EEXIST && tries < 32; tries++) {
+			generate_name(gen, sizeof(gen));
+			if (tries >= 16)
+				snprintf(gen + strlen(gen), sizeof(gen) - strlen(gen), "_%.6s", id);
+			r = claim_name(names, parent, gen, id, true, err);
+		}
+		if (r < 0) {
+			if (r == -EEXIST)
+				r = hk_error_setx(err, -EEXIST,
+						  "no free name: give one with --name");
 			goto out;
 		}
+		name = gen;
+	}
 	hk_time_rfc3339(now, sizeof(now));
 	hk_json_set(rec, "Id", hk_json_new_string(id));
 	hk_json_set(rec, "Name", hk_json_new_string(name));
@@ -273,8 +326,9 @@ int hk_ctr_record(struct hk_store *s, const struct hk_ctr_new *nc, struct hk_err
 	snprintf(final, sizeof(final), "containers/%s", id);
 	if (r >= 0 && renameat(s->dirfd, dir, s->dirfd, final) < 0)
 		r = hk_error_set(err, -errno, "rename %s to %s", dir, final);
+	if (r < 0)
+		unlinkat(names, name, 0);
 out:
-	hk_ctr_list_free(v, n);
 	hk_store_unlock(s);
 	return r;
 }

@@ -42,6 +42,8 @@
  */
 #define HK_CTR_NEW ".new-"
 #define HK_CTR_RM  ".rm-"
+/* The names' index: containers/.names/<name>, a symlink to the id. */
+#define HK_CTR_NAMES ".names"
 
 enum hk_ctr_status {
 	HK_CTR_CREATED,

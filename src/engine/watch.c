@@ -126,12 +126,38 @@ int hk_ctr_record_exit(int condirfd, int code, int oom_killed, struct hk_error *
 	return hk_write_atomic_at(condirfd, "exit.json", text, strlen(text), err);
 }
 
+/* Drop the index entry of container id's name, if it still is id's. */
+static void unname(int containers_fd, const char *id)
+{
+	char path[300], target[HK_CTR_ID_LEN + 2], *p, *q;
+	_cleanup_free_ char *text = NULL;
+	struct hk_error err = {0};
+	size_t len;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/container.json", id);
+	if (hk_read_regular_file_at(containers_fd, path, 1 << 20, &text, &len, &err) < 0)
+		return;
+	/* "Name": "<name>" (a name has no quote or backslash in it) */
+	if (!(p = strstr(text, "\"Name\": \"")) || !(q = strchr(p += 9, '"')))
+		return;
+	*q = '\0';
+	snprintf(path, sizeof(path), "%s/%s", HK_CTR_NAMES, p);
+	n = readlinkat(containers_fd, path, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = '\0';
+		if (strcmp(target, id) == 0)
+			unlinkat(containers_fd, path, 0);
+	}
+}
+
 int hk_ctr_remove_dir(int containers_fd, const char *id)
 {
 	char gone[128];
-
-	snprintf(gone, sizeof(gone), "%s%s", HK_CTR_RM, id);
 	int r;
+
+	unname(containers_fd, id);
+	snprintf(gone, sizeof(gone), "%s%s", HK_CTR_RM, id);
 
 	if (renameat(containers_fd, id, containers_fd, gone) < 0)
 		return errno == ENOENT ? 0 : -errno;

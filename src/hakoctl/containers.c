@@ -460,7 +460,10 @@ static int rm_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr
 	char path[4096];
 	int r;
 
-	if (alive(c) > 0) {
+	/* Exited, its monitor finishing: a moment. */
+	if (c->status == HK_CTR_EXITED && c->watcher > 0) {
+		wait_gone(c->watcher, 10000);
+	} else if (alive(c) > 0) {
 		if (!*(const bool *)arg)
 			return hk_error_setx(
 			    err, -EBUSY, "container \"%s\" is %s: stop it first, or rm -f", c->name,

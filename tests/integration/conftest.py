@@ -178,9 +178,9 @@ class Ctl:
     def leftovers(self):
         """What a finished container or a failed load must not leave."""
         left = []
-        for d in ("containers", "tmp"):
+        for d in ("containers", "tmp", "containers/.names"):
             if (self.store / d).exists():
-                left += [f"{d}/{x}" for x in os.listdir(self.store / d)]
+                left += [f"{d}/{x}" for x in os.listdir(self.store / d) if x != ".names"]
         left += mounts_below(self.store)
         # The bundles, the watchers' records, and the runtime's state (its
         # dot files are caches).

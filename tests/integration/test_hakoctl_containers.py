@@ -4,6 +4,7 @@ by the hako runtime (the conftest's `ctl`: a store and run dir of its own)."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -41,6 +42,14 @@ def test_names_given_generated_and_unique(ctl):
     p = ctl("run", "--name", "-bad name", "busybox", "true")
     assert p.returncode == 125 and "--name" in p.stderr, p.stderr
     assert sorted(ctl.leftovers()) == before  # the refused ones left nothing
+    # a removed container's name is free again, and so is one whose
+    # container vanished without rm (its index entry is stale)
+    ctl("rm", "hako-test-web", check=True)
+    ctl("run", "--name", "hako-test-web", "busybox", "true", check=True)
+    (web,) = [c["Id"] for c in ps(ctl, "-a") if c["Names"] == ["hako-test-web"]]
+    shutil.rmtree(ctl.store / "containers" / web)
+    ctl("run", "--name", "hako-test-web", "busybox", "true", check=True)
+    assert [c["Names"][0] for c in ps(ctl, "-a")].count("hako-test-web") == 1
 
 
 def test_ps_shows_running_and_exited_containers_truthfully(ctl):
@@ -214,7 +223,7 @@ def test_the_log_is_capped_and_rotated(ctl):
     ctl("run", "-d", "--name", "hako-test-loud", "--log-opt", "max-size=20k", "busybox", "sh",
         "-c", "i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done", check=True)
     assert ctl("wait", "hako-test-loud", timeout=60, check=True).stdout == "0\n"
-    (cid,) = os.listdir(ctl.store / "containers")
+    (cid,) = [x for x in os.listdir(ctl.store / "containers") if x[0] != "."]
     d = ctl.store / "containers" / cid
     assert os.path.getsize(d / "ctr.log") <= 20 * 1024  # k is 1024, as docker's
     assert os.path.getsize(d / "ctr.log.1") <= 20 * 1024
