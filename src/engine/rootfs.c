@@ -117,3 +117,34 @@ int hk_rootfs_mount(struct hk_store *s, int condirfd, int targetfd, const char *
 		 throwaway ? " (volatile: never synced, the container is thrown away)" : "");
 	return 0;
 }
+
+int hk_rootfs_mount_ro(struct hk_store *s, int condirfd, int targetfd, const char *const *ids,
+		       size_t n, struct hk_error *err)
+{
+	_cleanup_close_ int fsfd = -1, mfd = -1, up = -1;
+	char path[32];
+
+	fsfd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return hk_error_set(err, -errno, "fsopen overlay");
+	/* The upper dir as the top layer, no upper of its own: read only. */
+	up = openat(condirfd, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (up < 0 || fsconfig_str(fsfd, "lowerdir+", hk_fd_path(up, path)) < 0)
+		return hk_error_set(err, -errno, "overlay: the upper dir as a layer");
+	for (size_t i = n; i-- > 0;) {
+		_cleanup_close_ int fd = layer_fd(s, ids[i], err);
+		if (fd < 0)
+			return fd;
+		if (fsconfig_str(fsfd, "lowerdir+", hk_fd_path(fd, path)) < 0)
+			return hk_error_set(err, -errno, "overlay: lowerdir+ layer %zu (%s)", i,
+					    ids[i]);
+	}
+	if (syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return hk_error_set(err, -errno, "overlay of %zu layers", n + 1);
+	mfd = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+	if (mfd < 0)
+		return hk_error_set(err, -errno, "fsmount overlay");
+	if (syscall(SYS_move_mount, mfd, "", targetfd, "rootfs", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return hk_error_set(err, -errno, "move_mount the overlay onto rootfs");
+	return 0;
+}

@@ -24,3 +24,10 @@
  */
 int hk_rootfs_mount(struct hk_store *s, int condirfd, int targetfd, const char *const *diff_ids,
 		    size_t n, bool throwaway, struct hk_error *err);
+
+/*
+ * The same files, read only: the upper dir as the top layer of an overlay
+ * with no upper dir of its own (linux 6.8's lowerdir+), for export.
+ */
+int hk_rootfs_mount_ro(struct hk_store *s, int condirfd, int targetfd, const char *const *diff_ids,
+		       size_t n, struct hk_error *err);

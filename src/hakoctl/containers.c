@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +24,8 @@
 #include "fsutil.h"
 #include "json.h"
 #include "monitor.h"
+#include "rootfs.h"
+#include "save.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -576,4 +580,128 @@ struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store 
 		    hk_json_new_string(max && max->type == HK_JSON_NUMBER ? max->text : "0"));
 	(void)g;
 	return o;
+}
+
+/* A stopped container's files: its overlay, read only, in a mount namespace of this process. */
+static int export_stopped(const struct ctl_globals *g, const char *id, int out,
+			  struct hk_error *err)
+{
+	_cleanup_(hk_json_freep) struct hk_json *image = NULL;
+	_cleanup_free_ const char **ids = NULL;
+	_cleanup_free_ char *image_id = NULL;
+	_cleanup_close_ int dirfd = -1, runfd = -1, rootfd = -1;
+	char dir[128], rootfs[4096];
+	struct hk_store s;
+	size_t n, len;
+	int r;
+
+	/* Layers and upper dir must be reached through this namespace's mounts. */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return hk_error_set(err, -errno, "a mount namespace for the export");
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	snprintf(dir, sizeof(dir), "containers/%s", id);
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", ctl_run_dir(g));
+	if ((dirfd = openat(s.dirfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = hk_error_set(err, -errno, "container %s", id);
+		goto out;
+	}
+	if ((r = hk_read_regular_file_at(dirfd, "image", 128, &image_id, &len, err)) < 0 ||
+	    (r = hk_store_image_config(&s, image_id, &image, err)) < 0 ||
+	    (r = hk_image_diff_ids(image, &ids, &n, err)) < 0 ||
+	    (r = hk_mkdir_p(rootfs, 0700, err)) < 0)
+		goto out;
+	if ((runfd = open(ctl_run_dir(g), O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = hk_error_set(err, -errno, "%s", ctl_run_dir(g));
+		goto out;
+	}
+	if ((r = hk_rootfs_mount_ro(&s, dirfd, runfd, ids, n, err)) < 0)
+		goto out;
+	if ((rootfd = openat(runfd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = hk_error_set(err, -errno, "%s", rootfs);
+		goto out;
+	}
+	r = hk_tar_write_tree(rootfd, out, true, err);
+out:
+	hk_store_close(&s);
+	return r;
+}
+
+/*
+ * hakoctl export [-o FILE] CONTAINER: the container's files as a tar (what
+ * the tutorials import). A running one is read through its process's root,
+ * its mounts (/proc, /dev...) as empty dirs; a stopped one through a read-only
+ * overlay of its upper dir on its image's layers.
+ */
+int ctl_export(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	static const struct option opts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *output = NULL;
+	struct hk_ctr c = {0};
+	struct hk_store s;
+	int ch, r, out = 1;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+		if (ch != 'o')
+			return hk_error_setx(err, -EINVAL, "see hakoctl export --help");
+		output = optarg;
+	}
+	if (argc - optind != 1)
+		return hk_error_setx(err, -EINVAL, "export: expected one CONTAINER");
+	if (!output && isatty(1))
+		return hk_error_setx(err, -EINVAL,
+				     "not writing a tar to a terminal: give -o FILE, or a pipe");
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	r = find(g, &s, argv[optind], &c, err);
+	hk_store_close(&s);
+	if (r < 0)
+		goto out;
+	if (output && (out = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		r = hk_error_set(err, -errno, "%s", output);
+		goto out;
+	}
+	if (c.status == HK_CTR_RUNNING && c.init > 0) {
+		char root[64];
+		_cleanup_close_ int rootfd = -1;
+
+		snprintf(root, sizeof(root), "/proc/%d/root", (int)c.init);
+		if ((rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			r = hk_error_set(err, -errno, "the root of container \"%s\"", c.name);
+		else
+			r = hk_tar_write_tree(rootfd, out, true, err);
+	} else {
+		/* In a child: its mount namespace, and the overlay in it, go when it does. */
+		pid_t pid = fork();
+		int status;
+
+		if (pid < 0) {
+			r = hk_error_set(err, -errno, "fork");
+		} else if (pid == 0) {
+			struct hk_error e = {0};
+			if (export_stopped(g, c.id, out, &e) < 0) {
+				fprintf(stderr, "hakoctl export: %s\n", e.msg);
+				_exit(125);
+			}
+			_exit(0);
+		} else {
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			r = WIFEXITED(status) && WEXITSTATUS(status) == 0
+				? 0
+				: hk_error_setx(err, -EIO, "container \"%s\" not exported", c.name);
+		}
+	}
+	if (output) {
+		close(out);
+		if (r < 0)
+			unlink(output); /* no half tar left */
+	}
+out:
+	hk_ctr_free(&c);
+	return r;
 }

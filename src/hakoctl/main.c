@@ -41,6 +41,8 @@ static const struct {
     {"wait", ctl_wait, "wait for containers to exit; print their exit codes", "CONTAINER..."},
     {"logs", ctl_logs, "what a detached container wrote, with its stream",
      "[-f] [--tail N] [--since TIME] [-t] CONTAINER"},
+    {"export", ctl_export, "a container's files as a tar (import makes an image of it)",
+     "[-o FILE] CONTAINER"},
     {"ps", ctl_ps, "list containers",
      "[-a] [-q] [--no-trunc] [--format json|table] [--filter status=S|name=N]"},
     {"rm", ctl_rm, "remove containers (-f: a running one is killed first)", "[-f] CONTAINER..."},

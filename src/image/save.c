@@ -56,6 +56,7 @@ struct walk {
 	struct hk_tar *t;
 	struct hardlink *links;
 	size_t n_links;
+	dev_t dev; /* not 0: the one filesystem written; below a mount point, nothing */
 	struct hk_error *err;
 };
 
@@ -150,6 +151,14 @@ static int write_one(struct walk *w, int dirfd, const char *name, const char *re
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return hk_error_set(w->err, -errno, "layer entry \"%s\"", rel);
+	if (w->dev && st.st_dev != w->dev) {
+		/* A mount point (a running container's /proc): an empty dir, as docker's export. */
+		if (!S_ISDIR(st.st_mode))
+			return 0;
+		e.mode = S_IFDIR | 0755;
+		e.mtime = st.st_mtime;
+		return hk_tar_header(w->t, &e, w->err);
+	}
 	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
 		/* overlayfs's whiteout back to the image form: .wh.NAME */
 		char wh[PATH_MAX];
@@ -240,6 +249,27 @@ static int write_tree(struct walk *w, int dirfd, const char *prefix)
 			return r;
 	}
 	return 0;
+}
+
+int hk_tar_write_tree(int dirfd, int fd, bool one_file_system, struct hk_error *err)
+{
+	struct sink sink = {fd, NULL, 0};
+	struct hk_tar tar = {sink_write, &sink, 0, 0};
+	struct walk w = {.t = &tar, .err = err};
+	struct stat st;
+	int r;
+
+	if (one_file_system) {
+		if (fstat(dirfd, &st) < 0)
+			return hk_error_set(err, -errno, "fstat");
+		w.dev = st.st_dev;
+	}
+	if ((r = write_tree(&w, dirfd, "")) >= 0)
+		r = hk_tar_finish(&tar, err);
+	for (size_t i = 0; i < w.n_links; i++)
+		free(w.links[i].path);
+	free(w.links);
+	return r;
 }
 
 /* The layer diff_id as a tar in a temporary file; ret_digest is its sha256. */

@@ -12,6 +12,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "store.h"
 
 enum hk_save_format {
@@ -22,3 +24,10 @@ enum hk_save_format {
 /* Write image id, with the names refs (may be empty), as an archive to fd. */
 int hk_image_save(struct hk_store *s, const char *id, char *const *refs, enum hk_save_format format,
 		  int fd, struct hk_error *err);
+
+/*
+ * The tree below dirfd as a tar to fd, as a layer is written (hardlinks,
+ * xattrs, whiteouts in image form). With one_file_system, nothing below a
+ * mount point: it is an empty directory (a running container's /proc).
+ */
+int hk_tar_write_tree(int dirfd, int fd, bool one_file_system, struct hk_error *err);
