@@ -447,3 +447,41 @@ void hk_ctr_sweep(struct hk_store *s, const char *runroot)
 	sweep(parent, runroot);
 	hk_store_unlock(s);
 }
+
+int hk_ctr_rename(struct hk_store *s, const char *id, const char *old_name, const char *new_name,
+		  struct hk_error *err)
+{
+	_cleanup_(hk_json_freep) struct hk_json *rec = NULL;
+	_cleanup_close_ int parent = -1, names = -1, dirfd = -1;
+	struct hk_buf b = HK_BUF_INIT;
+	int r;
+
+	if (!hk_ctr_name_valid(new_name))
+		return hk_error_setx(err, -EINVAL,
+				     "\"%s\": a name is letters, digits and \"_.-\", and starts "
+				     "with a letter or digit",
+				     new_name);
+	if ((r = hk_store_lock(s, err)) < 0)
+		return r;
+	parent = openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	names = parent < 0 ? -1 : openat(parent, HK_CTR_NAMES, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	dirfd = parent < 0 ? -1 : openat(parent, id, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (names < 0 || dirfd < 0) {
+		r = hk_error_set(err, -errno, "container %s", id);
+		goto out;
+	}
+	if ((r = read_json_at(dirfd, "container.json", &rec, err)) < 0 ||
+	    (r = claim_name(names, parent, new_name, id, false, err)) < 0)
+		goto out;
+	hk_json_set(rec, "Name", hk_json_new_string(new_name));
+	hk_json_write_pretty(&b, rec);
+	if ((r = hk_write_atomic_at(dirfd, "container.json", b.buf, b.len, err)) < 0) {
+		unlinkat(names, new_name, 0);
+		goto out;
+	}
+	unlinkat(names, old_name, 0);
+out:
+	hk_buf_release(&b);
+	hk_store_unlock(s);
+	return r;
+}

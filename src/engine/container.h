@@ -109,6 +109,10 @@ int hk_ctr_remove_dir(int containers_fd, const char *id);
  */
 void hk_ctr_sweep(struct hk_store *s, const char *runroot);
 
+/* Under the store's lock: container id (named old_name) is new_name from now on. */
+int hk_ctr_rename(struct hk_store *s, const char *id, const char *old_name, const char *new_name,
+		  struct hk_error *err);
+
 /* One container by its name, its id or a unique prefix of its id. */
 int hk_ctr_find(struct hk_store *s, const char *runroot, const char *what, struct hk_ctr *ret,
 		struct hk_error *err);

@@ -705,3 +705,22 @@ out:
 	hk_ctr_free(&c);
 	return r;
 }
+
+/* hakoctl rename CONTAINER NEW_NAME */
+int ctl_rename(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	struct hk_ctr c;
+	struct hk_store s;
+	int r;
+
+	if (argc != 3)
+		return hk_error_setx(err, -EINVAL, "rename: expected CONTAINER NEW_NAME");
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	if ((r = find(g, &s, argv[1], &c, err)) >= 0) {
+		r = hk_ctr_rename(&s, c.id, c.name, argv[2], err);
+		hk_ctr_free(&c);
+	}
+	hk_store_close(&s);
+	return r;
+}

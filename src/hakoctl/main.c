@@ -41,6 +41,7 @@ static const struct {
     {"wait", ctl_wait, "wait for containers to exit; print their exit codes", "CONTAINER..."},
     {"logs", ctl_logs, "what a detached container wrote, with its stream",
      "[-f] [--tail N] [--since TIME] [-t] CONTAINER"},
+    {"rename", ctl_rename, "give a container another name", "CONTAINER NEW_NAME"},
     {"export", ctl_export, "a container's files as a tar (import makes an image of it)",
      "[-o FILE] CONTAINER"},
     {"ps", ctl_ps, "list containers",

@@ -430,3 +430,19 @@ def test_export_then_import_is_the_tutorials_round_trip(ctl, tmp_path):
 def mounts_below_store(ctl):
     from conftest import mounts_below
     return mounts_below(ctl.store) + mounts_below(ctl.runroot)
+
+
+def test_rename(ctl):
+    ctl("run", "--name", "hako-test-old", "busybox", "echo", "hi", check=True)
+    ctl("run", "--name", "hako-test-other", "busybox", "true", check=True)
+    ctl("rename", "hako-test-old", "hako-test-new", check=True)
+    assert inspect(ctl, "hako-test-new")["Name"] == "hako-test-new"
+    assert ctl("inspect", "hako-test-old").returncode == 125
+    p = ctl("rename", "hako-test-new", "hako-test-other")
+    assert p.returncode == 125 and "in use" in p.stderr
+    p = ctl("rename", "hako-test-new", "bad name")
+    assert p.returncode == 125
+    # the old name is free again
+    ctl("run", "--name", "hako-test-old", "busybox", "true", check=True)
+    ctl("rm", "hako-test-new", "hako-test-old", "hako-test-other", check=True)
+    assert ctl.leftovers() == []
