@@ -92,6 +92,9 @@ static int load_one(int parent, const char *runroot, struct hk_ctr *c, struct hk
 		hk_error_clear(err);
 	else if (hk_json_get_string(started, "StartedAt"))
 		c->started = hk_xstrdup(hk_json_get_string(started, "StartedAt"));
+	if (started && hk_json_get(started, "RestartCount") &&
+	    hk_json_get(started, "RestartCount")->type == HK_JSON_NUMBER)
+		c->restarts = atoi(hk_json_get(started, "RestartCount")->text);
 	c->init = hk_ctr_live_init(runroot, c->id);
 	if ((c->watcher = hk_ctr_live_watcher(runroot, c->id)) > 0) {
 		/* Its process gone, its watcher not done yet: exited, the code to come. */
@@ -316,6 +319,9 @@ int hk_ctr_record(struct hk_store *s, const struct hk_ctr_new *nc, struct hk_err
 	hk_json_set(rec, "Created", hk_json_new_string(now));
 	hk_json_set(rec, "AutoRemove", hk_json_new_bool(nc->rm));
 	hk_json_set(rec, "LogMaxSize", hk_json_new_int((long long)nc->log_max));
+	struct hk_json *rp = hk_json_set(rec, "RestartPolicy", hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(rp, "Name", hk_json_new_string(nc->restart ? nc->restart : "no"));
+	hk_json_set(rp, "MaximumRetryCount", hk_json_new_int(nc->restart_max));
 	hk_json_write_pretty(&b, rec);
 	snprintf(dir, sizeof(dir), "containers/%s%s", HK_CTR_NEW, id);
 	dirfd = openat(s->dirfd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);

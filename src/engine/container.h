@@ -9,7 +9,8 @@
  *       ctr.log                     stdout and stderr, a line each:
  *                                   "<RFC 3339 time> stdout|stderr F|P text"
  *       config.json                 the bundle's, kept to start it again
- *       started.json                once started: the time
+ *       started.json                once started: the time, the restarts
+ *       stopped                     stopped by hand: no --restart then
  *       exit.json                   once it has exited: code, time
  *   <runroot>/ctr/<id>              while something watches it: the pid of
  *                                   its watcher (the monitor of a detached
@@ -62,6 +63,7 @@ struct hk_ctr {
 	char *started;	/* once started: RFC 3339, or NULL */
 	char *finished; /* when exited: RFC 3339, or NULL */
 	int oom_killed; /* when exited: 1, 0, or -1 unknown */
+	int restarts;	/* by its monitor, for --restart */
 };
 
 void hk_ctr_free(struct hk_ctr *c);
@@ -75,6 +77,8 @@ struct hk_ctr_new {
 	const struct hk_json *cmd;  /* process.args */
 	bool rm;		    /* AutoRemove */
 	unsigned long long log_max; /* LogMaxSize: ctr.log is rotated past it; 0: never */
+	const char *restart;	    /* RestartPolicy.Name: no, on-failure, always, unless-stopped */
+	int restart_max;	    /* RestartPolicy.MaximumRetryCount (on-failure:N) */
 };
 
 /*
@@ -136,5 +140,10 @@ pid_t hk_ctr_live_init(const char *runroot, const char *id);
  * when that is not known.
  */
 int hk_ctr_record_exit(int condirfd, int code, int oom_killed, struct hk_error *err);
-/* started.json, written as it starts (and exit.json, of a run before, removed). */
-int hk_ctr_record_start(int condirfd, struct hk_error *err);
+/*
+ * started.json, written as it starts (and exit.json, of a life before,
+ * removed); restarts: how many times its monitor restarted it (--restart),
+ * 0 for a start by hand, which also drops the mark of a stop by hand
+ * ("stopped", which keeps the monitor from restarting it).
+ */
+int hk_ctr_record_start(int condirfd, unsigned restarts, struct hk_error *err);

@@ -84,14 +84,18 @@ pid_t hk_ctr_live_watcher(const char *runroot, const char *id)
 	return start && start_time(pid) == start ? pid : 0;
 }
 
-int hk_ctr_record_start(int condirfd, struct hk_error *err)
+int hk_ctr_record_start(int condirfd, unsigned restarts, struct hk_error *err)
 {
-	char now[64], text[128];
+	char now[64], text[160];
 
 	hk_time_rfc3339(now, sizeof(now));
-	snprintf(text, sizeof(text), "{\"StartedAt\": \"%s\"}\n", now);
+	snprintf(text, sizeof(text), "{\"StartedAt\": \"%s\", \"RestartCount\": %u}\n", now,
+		 restarts);
 	if (unlinkat(condirfd, "exit.json", 0) < 0 && errno != ENOENT)
 		return hk_error_set(err, -errno, "remove exit.json");
+	/* Started by hand: a stop by hand before it no longer holds back --restart. */
+	if (restarts == 0 && unlinkat(condirfd, "stopped", 0) < 0 && errno != ENOENT)
+		return hk_error_set(err, -errno, "remove the stop mark");
 	return hk_write_atomic_at(condirfd, "started.json", text, strlen(text), err);
 }
 

@@ -23,6 +23,7 @@
 #include "container.h"
 #include "fsutil.h"
 #include "json.h"
+#include "log.h"
 #include "monitor.h"
 #include "rootfs.h"
 #include "save.h"
@@ -219,6 +220,19 @@ static pid_t alive(const struct hk_ctr *c)
 	return c->status == HK_CTR_RUNNING ? c->init : 0;
 }
 
+/* Stopped by hand (stop, kill, rm -f): its monitor does not --restart it. */
+static void mark_stopped(struct hk_store *s, const struct hk_ctr *c)
+{
+	char path[128];
+	struct hk_error err = {0};
+	_cleanup_close_ int fd = -1;
+
+	snprintf(path, sizeof(path), "containers/%s", c->id);
+	if ((fd = openat(s->dirfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
+	    hk_write_atomic_at(fd, "stopped", "", 0, &err) < 0)
+		hk_warn("%s", err.msg);
+}
+
 /* The container named, or an error that says which name was not found. */
 static int find(const struct ctl_globals *g, struct hk_store *s, const char *what, struct hk_ctr *c,
 		struct hk_error *err)
@@ -280,8 +294,9 @@ static int start_one(const struct ctl_globals *g, struct hk_store *s, struct hk_
 	int r;
 
 	(void)arg;
-	if (c->status == HK_CTR_RUNNING)
-		return 0; /* as docker: nothing to do */
+	/* Running, or its monitor is about to restart it: as docker, nothing to do. */
+	if (c->status == HK_CTR_RUNNING || (c->status == HK_CTR_EXITED && c->watcher > 0))
+		return 0;
 	if (c->status == HK_CTR_CREATED && c->watcher > 0) {
 		if ((fd = container_dirfd(s, c, err)) < 0)
 			return fd;
@@ -329,9 +344,9 @@ static int stop_one(const struct ctl_globals *g, struct hk_store *s, struct hk_c
 
 	pid_t gone = alive(c);
 
-	(void)s;
 	if (gone <= 0)
 		return 0; /* not running: nothing to stop */
+	mark_stopped(s, c);
 	if (secs > 0 && (r = ctl_runtime_call(g, term, true, err)) < 0)
 		return r;
 	if (secs > 0 && wait_gone(gone, secs * 1000))
@@ -401,9 +416,9 @@ static int kill_one(const struct ctl_globals *g, struct hk_store *s, struct hk_c
 	const char *args[] = {"kill", c->id, arg, NULL};
 	int r;
 
-	(void)s;
 	if (c->status != HK_CTR_RUNNING)
 		return hk_error_setx(err, -EINVAL, "container \"%s\" is not running", c->name);
+	mark_stopped(s, c);
 	if ((r = ctl_runtime_call(g, args, false, err)) < 0)
 		return r;
 	return r ? hk_error_setx(err, -EIO, "the runtime could not signal \"%s\"", c->name) : 0;
@@ -473,6 +488,7 @@ static int rm_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr
 			    err, -EBUSY, "container \"%s\" is %s: stop it first, or rm -f", c->name,
 			    c->status == HK_CTR_RUNNING ? "running" : "created");
 		/* Kill it; its watcher sees it exit and does its own part of the work. */
+		mark_stopped(s, c);
 		if ((r = ctl_runtime_call(g, kill_it, true, err)) < 0)
 			return r;
 		if (!wait_gone(alive(c), 10000))
@@ -539,6 +555,7 @@ struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store 
 	hk_json_set(st, "StartedAt", hk_json_new_string(c->started ? c->started : ""));
 	hk_json_set(st, "FinishedAt", hk_json_new_string(c->finished ? c->finished : ""));
 	hk_json_set(st, "OOMKilled", hk_json_new_bool(c->oom_killed == 1));
+	hk_json_set(o, "RestartCount", hk_json_new_int(c->restarts));
 	hk_json_set(o, "Image", hk_json_new_string(hk_json_get_string(c->record, "ImageID")));
 	hk_json_set(o, "ImageName", hk_json_new_string(hk_json_get_string(c->record, "Image")));
 	snprintf(path, sizeof(path), "%s/containers/%s/ctr.log", s->root, c->id);
@@ -573,6 +590,9 @@ struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store 
 	hk_json_set(hc, "AutoRemove",
 		    hk_json_new_bool(hk_json_get(c->record, "AutoRemove") &&
 				     hk_json_get(c->record, "AutoRemove")->boolean));
+	if (hk_json_get(c->record, "RestartPolicy"))
+		hk_json_set(hc, "RestartPolicy",
+			    hk_json_copy(hk_json_get(c->record, "RestartPolicy")));
 	struct hk_json *lc = hk_json_set(hc, "LogConfig", hk_json_new(HK_JSON_OBJECT));
 	hk_json_set(lc, "Type", hk_json_new_string("k8s-file"));
 	struct hk_json *lcc = hk_json_set(lc, "Config", hk_json_new(HK_JSON_OBJECT));

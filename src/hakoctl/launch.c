@@ -89,7 +89,7 @@ int ctl_container_start(const struct ctl_globals *g, int dirfd, const char *id,
 	const char *kill_it[] = {"kill", id, "KILL", NULL};
 	int r;
 
-	if ((r = hk_ctr_record_start(dirfd, err)) < 0 ||
+	if ((r = hk_ctr_record_start(dirfd, 0, err)) < 0 ||
 	    (r = ctl_runtime_call(g, start, false, err)) < 0)
 		return r;
 	if (r != 0) {

@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -252,6 +253,105 @@ static int watch(struct logfile *lf, struct stream *out, struct stream *err_, in
 	return code;
 }
 
+/*
+ * One life of the container: `RUNTIME create` with its stdout and stderr on
+ * new pipes of ours (out, errs get their read ends). ret_pid: its process.
+ * On failure, ret_code and ret_msg (in rlog) say why, and what it said on
+ * stderr is in the log.
+ */
+static int create_once(const struct ctl_globals *g, const char *id, struct logfile *lf,
+		       struct stream *out, struct stream *errs, struct ctl_runtime_log *rlog,
+		       pid_t *ret_pid, int *ret_code, struct hk_error *err)
+{
+	char bundle[PATH_MAX], pidf[PATH_MAX + 8];
+	int po[2], pe[2], pl[2], status, r;
+	pid_t rt;
+
+	if (pipe2(po, O_CLOEXEC) < 0)
+		return hk_error_set(err, -errno, "pipe");
+	if (pipe2(pe, O_CLOEXEC) < 0) {
+		close(po[0]);
+		close(po[1]);
+		return hk_error_set(err, -errno, "pipe");
+	}
+	if (pipe2(pl, O_CLOEXEC | O_NONBLOCK) < 0) {
+		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
+		return hk_error_set(err, -errno, "pipe");
+	}
+	out->fd = po[0];
+	errs->fd = pe[0];
+	ctl_runtime_log_release(rlog);
+	rlog->fd = pl[0];
+	snprintf(bundle, sizeof(bundle), "%s/bundles/%s", ctl_run_dir(g), id);
+	snprintf(pidf, sizeof(pidf), "%s/pid", bundle);
+	unlink(pidf);
+	const char *args[] = {"create", "--bundle", bundle, "--pid-file", pidf, id, NULL};
+	struct ctl_spawn sp = {.args = args, .fds = {CTL_FD_NULL, po[1], pe[1]}, .log_fd = pl[1]};
+	r = ctl_runtime_spawn(g, &sp, &rt, err);
+	close(po[1]);
+	close(pe[1]);
+	close(pl[1]);
+	fcntl(po[0], F_SETFL, O_NONBLOCK);
+	fcntl(pe[0], F_SETFL, O_NONBLOCK);
+	if (r < 0)
+		return r;
+	while (waitpid(rt, &status, 0) < 0 && errno == EINTR)
+		;
+	ctl_runtime_log_read(rlog);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && read_pid_file(pidf, ret_pid) == 0)
+		return 0;
+	*ret_code = rlog->last_error ? ctl_exit_code_for(rlog->last_error) : 125;
+	/* What it said on stderr goes to the log too (what is there now). */
+	for (struct pollfd p = {pe[0], POLLIN, 0}; errs->fd >= 0 && poll(&p, 1, 0) == 1;)
+		stream_read(lf, errs);
+	return hk_error_setx(err, -EIO, "%s",
+			     rlog->last_error ? rlog->last_error
+					      : "the runtime could not create it");
+}
+
+/* --restart: whether this exit is followed by another life. */
+static bool restart_wanted(const struct hk_json *rec, int dirfd, int code, unsigned restarts)
+{
+	const struct hk_json *p = hk_json_get(rec, "RestartPolicy");
+	const char *name = hk_json_get_string(p, "Name");
+	const struct hk_json *max = hk_json_get(p, "MaximumRetryCount");
+
+	/* Stopped, killed or removed by hand: never (docker's rule for every policy). */
+	if (!name || strcmp(name, "no") == 0 || faccessat(dirfd, "stopped", F_OK, 0) == 0)
+		return false;
+	if (strcmp(name, "on-failure") == 0)
+		return code != 0 && (!max || max->type != HK_JSON_NUMBER || atoi(max->text) <= 0 ||
+				     restarts < (unsigned)atoi(max->text));
+	return true; /* always, unless-stopped */
+}
+
+/*
+ * docker's backoff: 100 ms, doubled at each restart up to a minute, from
+ * 100 ms again once a life lasted 10 s. Slept in steps, so that a stop in
+ * between is seen. False when it was stopped meanwhile.
+ */
+static bool backoff(int dirfd, unsigned *delay_ms, double lived)
+{
+	if (lived >= 10 || *delay_ms == 0)
+		*delay_ms = 100;
+	else if (*delay_ms < 60000)
+		*delay_ms = *delay_ms * 2 > 60000 ? 60000 : *delay_ms * 2;
+	for (unsigned slept = 0; slept < *delay_ms; slept += 50) {
+		if (faccessat(dirfd, "stopped", F_OK, 0) == 0)
+			return false;
+		usleep(50 * 1000);
+	}
+	return faccessat(dirfd, "stopped", F_OK, 0) != 0;
+}
+
+static double monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int monitor(const struct ctl_globals *g, const char *id, struct hk_error *err)
 {
 	const int report = 3;
@@ -260,12 +360,13 @@ static int monitor(const struct ctl_globals *g, const char *id, struct hk_error 
 	struct ctl_runtime_log rlog = {.fd = -1, .pending = HK_BUF_INIT};
 	struct stream out = {.fd = -1, .name = "stdout"}, errs = {.fd = -1, .name = "stderr"};
 	struct logfile lf = {.dirfd = -1, .fd = -1};
-	char dir[PATH_MAX], bundle[PATH_MAX], pidf[PATH_MAX + 8], memcg[PATH_MAX];
-	int po[2], pe[2], pl[2], sfd, status, r, code;
+	char dir[PATH_MAX], memcg[PATH_MAX] = "";
+	int sfd, r, code = 125;
+	unsigned restarts = 0, delay = 0;
 	const struct hk_json *max;
 	sigset_t mask;
 	struct stat st;
-	pid_t rt, pid;
+	pid_t pid;
 	size_t len;
 	bool rm;
 
@@ -301,53 +402,43 @@ static int monitor(const struct ctl_globals *g, const char *id, struct hk_error 
 	lf.size = (unsigned long long)st.st_size;
 	if ((r = hk_ctr_watch(ctl_run_dir(g), id, getpid(), err)) < 0)
 		goto out;
-	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
-	    pipe2(pl, O_CLOEXEC | O_NONBLOCK) < 0) {
-		r = hk_error_set(err, -errno, "pipe");
-		goto unwatch;
-	}
-	out.fd = po[0];
-	errs.fd = pe[0];
-	rlog.fd = pl[0];
-	snprintf(bundle, sizeof(bundle), "%s/bundles/%s", ctl_run_dir(g), id);
-	snprintf(pidf, sizeof(pidf), "%s/pid", bundle);
-	const char *args[] = {"create", "--bundle", bundle, "--pid-file", pidf, id, NULL};
-	struct ctl_spawn sp = {.args = args, .fds = {CTL_FD_NULL, po[1], pe[1]}, .log_fd = pl[1]};
-	r = ctl_runtime_spawn(g, &sp, &rt, err);
-	close(po[1]);
-	close(pe[1]);
-	close(pl[1]);
-	if (r < 0)
-		goto unwatch;
-	while (waitpid(rt, &status, 0) < 0 && errno == EINTR)
-		;
-	ctl_runtime_log_read(&rlog);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || read_pid_file(pidf, &pid) < 0) {
-		const char *msg =
-		    rlog.last_error ? rlog.last_error : "the runtime could not create it";
-		code = rlog.last_error ? ctl_exit_code_for(rlog.last_error) : 125;
-		/* What it said on stderr goes to the log too (what is there now). */
-		fcntl(pe[0], F_SETFL, O_NONBLOCK);
-		for (struct pollfd p = {pe[0], POLLIN, 0}; errs.fd >= 0 && poll(&p, 1, 0) == 1;)
-			stream_read(&lf, &errs);
+	if ((r = create_once(g, id, &lf, &out, &errs, &rlog, &pid, &code, err)) < 0) {
 		/* Its end recorded first: what the launcher says next is true. */
 		finish(g, lf.dirfd, id, code, "", rm);
-		dprintf(report, "error %d %s\n", code, msg);
+		dprintf(report, "error %d %s\n", code, err->msg);
 		close(report);
 		r = 0;
 		goto out;
 	}
-	memcg_of(pid, memcg, sizeof(memcg));
 	dprintf(report, "ok %d\n", (int)pid);
 	close(report);
-	fcntl(po[0], F_SETFL, O_NONBLOCK);
-	fcntl(pe[0], F_SETFL, O_NONBLOCK);
-	code = watch(&lf, &out, &errs, sfd, pid);
+	for (;;) {
+		double born = monotonic();
+		const char *del[] = {"delete", "--force", id, NULL};
+
+		memcg_of(pid, memcg, sizeof(memcg));
+		code = watch(&lf, &out, &errs, sfd, pid);
+		if (!restart_wanted(rec, lf.dirfd, code, restarts))
+			break;
+		/* The end of this life, as inspect shows it, then the next one. */
+		hk_ctr_record_exit(lf.dirfd, code, -1, err);
+		hk_error_clear(err);
+		ctl_runtime_call(g, del, true, err);
+		hk_error_clear(err);
+		if (!backoff(lf.dirfd, &delay, monotonic() - born))
+			break;
+		restarts++;
+		const char *start[] = {"start", id, NULL};
+		if (create_once(g, id, &lf, &out, &errs, &rlog, &pid, &code, err) < 0 ||
+		    hk_ctr_record_start(lf.dirfd, restarts, err) < 0 ||
+		    ctl_runtime_call(g, start, true, err) != 0) {
+			hk_warn("restart %u of %.12s: %s", restarts, id, err->msg);
+			memcg[0] = '\0';
+			break;
+		}
+	}
 	finish(g, lf.dirfd, id, code, memcg, rm);
 	r = 0;
-	goto out;
-unwatch:
-	hk_ctr_unwatch(ctl_run_dir(g), id);
 out:
 	if (out.fd >= 0)
 		close(out.fd);

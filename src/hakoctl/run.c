@@ -59,7 +59,8 @@ extern char **environ;
 struct run_flags {
 	struct hk_bundle_opts b;
 	bool rm, interactive, detach;
-	const char *name;
+	const char *name, *restart;
+	int restart_max;
 	unsigned long long log_max;
 	char **env, **caps_add, **caps_drop, **ulimits;
 	size_t n_env, n_add, n_drop, n_ulimits;
@@ -106,6 +107,27 @@ static int security_opt(struct run_flags *f, const char *opt, struct hk_error *e
 	return 0;
 }
 
+/* --restart no|on-failure[:N]|always|unless-stopped */
+static int restart_policy(struct run_flags *f, const char *arg, struct hk_error *err)
+{
+	long long n = 0;
+
+	if (strcmp(arg, "no") == 0 || strcmp(arg, "always") == 0 ||
+	    strcmp(arg, "unless-stopped") == 0 || strcmp(arg, "on-failure") == 0) {
+		f->restart = arg;
+	} else if (strncmp(arg, "on-failure:", 11) == 0 && hk_parse_int64(arg + 11, &n) == 0 &&
+		   n >= 0 && n < 1000000) {
+		f->restart = "on-failure";
+		f->restart_max = (int)n;
+	} else {
+		return hk_error_setx(err, -EINVAL,
+				     "--restart \"%s\": no, on-failure[:N], always or "
+				     "unless-stopped",
+				     arg);
+	}
+	return 0;
+}
+
 static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_error *err)
 {
 	enum {
@@ -123,13 +145,15 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		NETWORK,
 		RM,
 		NAME,
-		LOG_OPT
+		LOG_OPT,
+		RESTART
 	};
 	static const struct option opts[] = {
 	    {"rm", no_argument, NULL, RM},
 	    {"name", required_argument, NULL, NAME},
 	    {"detach", no_argument, NULL, 'd'},
 	    {"log-opt", required_argument, NULL, LOG_OPT},
+	    {"restart", required_argument, NULL, RESTART},
 	    {"interactive", no_argument, NULL, 'i'},
 	    {"tty", no_argument, NULL, 't'},
 	    {"entrypoint", required_argument, NULL, ENTRYPOINT},
@@ -167,6 +191,10 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 			break;
 		case 'd':
 			f->detach = true;
+			break;
+		case RESTART:
+			if ((r = restart_policy(f, optarg, err)) < 0)
+				return r;
 			break;
 		case LOG_OPT:
 			if (strncmp(optarg, "max-size=", 9) != 0 ||
@@ -259,6 +287,8 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	}
 	if (optind >= argc)
 		return hk_error_setx(err, -EINVAL, "expected an IMAGE");
+	if (f->rm && f->restart && strcmp(f->restart, "no") != 0)
+		return hk_error_setx(err, -EINVAL, "--restart and --rm: one or the other");
 	if (f->detach && (f->interactive || f->b.tty))
 		return hk_error_setx(err, -EINVAL,
 				     "-d with -i or -t: a detached container's stdin and terminal "
@@ -409,6 +439,8 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	    .cmd = hk_json_get(hk_json_get(config, "process"), "args"),
 	    .rm = f->rm,
 	    .log_max = f->log_max,
+	    .restart = f->restart,
+	    .restart_max = f->restart_max,
 	};
 	if ((r = hk_ctr_record(s, &nc, err)) < 0)
 		goto out;
@@ -726,6 +758,13 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 
 	if ((r = parse_flags(argc, argv, &f, err)) < 0)
 		goto out;
+	if (!f.detach && f.restart && strcmp(f.restart, "no") != 0) {
+		r = hk_error_setx(err, -EINVAL,
+				  "--restart %s: with -d (its monitor restarts it; a foreground "
+				  "container is not)",
+				  f.restart);
+		goto out;
+	}
 	/*
 	 * The rootfs is mounted in a mount namespace of our own, which the
 	 * runtime and the container inherit: nothing is mounted on the host, so
@@ -747,7 +786,7 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 	}
 	/* While we wait for it, we are its watcher: ps shows it running. */
 	if ((r = hk_ctr_watch(ctl_run_dir(g), c.id, getpid(), err)) < 0 ||
-	    (r = hk_ctr_record_start(c.dirfd, err)) < 0) {
+	    (r = hk_ctr_record_start(c.dirfd, 0, err)) < 0) {
 		hk_ctr_unwatch(ctl_run_dir(g), c.id);
 		release_container(&s, &c, true);
 		fprintf(stderr, "hakoctl run: %s\n", err->msg);

@@ -446,3 +446,41 @@ def test_rename(ctl):
     ctl("run", "--name", "hako-test-old", "busybox", "true", check=True)
     ctl("rm", "hako-test-new", "hako-test-old", "hako-test-other", check=True)
     assert ctl.leftovers() == []
+
+
+def test_restart_policies(ctl):
+    # on-failure:2: two restarts after failures, then it stays exited
+    ctl("run", "-d", "--name", "hako-test-of", "--restart", "on-failure:2", "busybox", "sh", "-c",
+        "echo try; exit 3", check=True)
+    assert ctl("wait", "hako-test-of", timeout=60, check=True).stdout == "3\n"
+    o = inspect(ctl, "hako-test-of")
+    assert (o["RestartCount"], o["State"]["ExitCode"]) == (2, 3)
+    assert o["HostConfig"]["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
+    assert ctl("logs", "hako-test-of", check=True).stdout == "try\n" * 3
+    # on-failure: a success is not restarted
+    ctl("run", "-d", "--name", "hako-test-ok", "--restart", "on-failure", "busybox", "true",
+        check=True)
+    ctl("wait", "hako-test-ok", check=True)
+    assert inspect(ctl, "hako-test-ok")["RestartCount"] == 0
+    # always: until stopped by hand, then not again
+    ctl("run", "-d", "--name", "hako-test-al", "--restart", "always", "busybox", "sh", "-c",
+        "echo up; sleep 0.2", check=True)
+    wait_for(lambda: inspect(ctl, "hako-test-al")["RestartCount"] >= 2, "two restarts")
+    ctl("stop", "-t", "1", "hako-test-al", check=True)
+    n = inspect(ctl, "hako-test-al")["RestartCount"]
+    time.sleep(1)
+    o = inspect(ctl, "hako-test-al")
+    assert o["RestartCount"] == n and o["State"]["Status"] == "exited"
+    assert ctl.monitor_pids() == []
+    # started by hand again, it is restarted again
+    ctl("start", "hako-test-al", check=True)
+    wait_for(lambda: inspect(ctl, "hako-test-al")["RestartCount"] >= 1, "a restart")
+    ctl("rm", "-f", "hako-test-al", "hako-test-of", "hako-test-ok", check=True)
+    wait_for(lambda: ctl.monitor_pids() == [], "the monitors to exit")
+    assert ctl.leftovers() == []
+    for bad in (["--restart", "sometimes"], ["--restart", "always", "--rm"],
+                ["--restart", "on-failure:x"]):
+        p = ctl("run", "-d", *bad, "busybox", "true")
+        assert p.returncode == 125 and "--restart" in p.stderr, (bad, p.stderr)
+    p = ctl("run", "--restart", "always", "busybox", "true")
+    assert p.returncode == 125 and "with -d" in p.stderr
