@@ -319,7 +319,7 @@ def bench_disk(e, n=20):
         sh(e.hakoctl("hk-disk") + ["run", "localhost/hako-test-deb:1", "/bin/true"])
     after = du_kib(store)
     uppers = sum(du_kib(os.path.join(store, "containers", c, "upper"))
-                 for c in os.listdir(os.path.join(store, "containers")))
+                 for c in os.listdir(os.path.join(store, "containers")) if c[0] != ".")
     return {"image": before, "after": after, "uppers": uppers, "n": n}
 
 
