@@ -123,6 +123,34 @@ int ctl_runtime_call(const struct ctl_globals *g, const char *const *args, bool 
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int ctl_runtime_output(const struct ctl_globals *g, const char *const *args, struct hk_buf *out,
+		       struct hk_error *err)
+{
+	int p[2], r, status;
+	char buf[8192];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return hk_error_set(err, -errno, "pipe");
+	struct ctl_spawn sp = {.args = args, .fds = {CTL_FD_NULL, p[1], CTL_FD_NULL}, .log_fd = -1};
+	r = ctl_runtime_spawn(g, &sp, &pid, err);
+	close(p[1]);
+	if (r < 0) {
+		close(p[0]);
+		return r;
+	}
+	while ((n = read(p[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			hk_buf_add(out, buf, (size_t)n);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return hk_error_set(err, -errno, "waitpid");
+	hk_buf_adds(out, "");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static void log_line(struct ctl_runtime_log *l, char *line)
 {
 	struct hk_error err = {0};

@@ -43,6 +43,10 @@ int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, p
 int ctl_runtime_call(const struct ctl_globals *g, const char *const *args, bool quiet,
 		     struct hk_error *err);
 
+/* The same, its standard output into out (its stderr nowhere). */
+int ctl_runtime_output(const struct ctl_globals *g, const char *const *args, struct hk_buf *out,
+		       struct hk_error *err);
+
 /* The read end of a runtime's log pipe, and what it said. */
 struct ctl_runtime_log {
 	int fd; /* non-blocking */

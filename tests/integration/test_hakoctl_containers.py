@@ -484,3 +484,23 @@ def test_restart_policies(ctl):
         assert p.returncode == 125 and "--restart" in p.stderr, (bad, p.stderr)
     p = ctl("run", "--restart", "always", "busybox", "true")
     assert p.returncode == 125 and "with -d" in p.stderr
+
+
+def test_top_and_stats(ctl):
+    ctl("run", "-d", "--name", "hako-test-t", "--memory", "64m", "busybox", "sh", "-c",
+        "while true; do :; done", check=True)
+    wait_for(lambda: state(ctl, "hako-test-t")["State"] == "running", "it to run")
+    p = ctl("top", "hako-test-t", check=True)
+    head, *rows = p.stdout.splitlines()
+    assert head.split()[:2] == ["UID", "PID"] and len(rows) == 1, p.stdout
+    assert rows[0].endswith("sh -c while true; do :; done"), rows
+    p = ctl("stats", "--no-stream", "hako-test-t", check=True)
+    head, row = p.stdout.splitlines()
+    assert head.split()[:4] == ["CONTAINER", "ID", "NAME", "CPU"], head
+    f = row.split()
+    assert f[1] == "hako-test-t"
+    assert float(f[2].rstrip("%")) > 20  # a busy loop
+    assert f[5] == "64.0MiB" and int(f[-1]) >= 1, row  # its limit, and its pids
+    ctl("rm", "-f", "hako-test-t", check=True)
+    p = ctl("top", "hako-test-t")
+    assert p.returncode == 125
