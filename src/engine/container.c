@@ -319,6 +319,8 @@ int hk_ctr_record(struct hk_store *s, const struct hk_ctr_new *nc, struct hk_err
 	hk_json_set(rec, "Created", hk_json_new_string(now));
 	hk_json_set(rec, "AutoRemove", hk_json_new_bool(nc->rm));
 	hk_json_set(rec, "LogMaxSize", hk_json_new_int((long long)nc->log_max));
+	hk_json_set(rec, "Mounts",
+		    nc->mounts ? hk_json_copy(nc->mounts) : hk_json_new(HK_JSON_ARRAY));
 	struct hk_json *rp = hk_json_set(rec, "RestartPolicy", hk_json_new(HK_JSON_OBJECT));
 	hk_json_set(rp, "Name", hk_json_new_string(nc->restart ? nc->restart : "no"));
 	hk_json_set(rp, "MaximumRetryCount", hk_json_new_int(nc->restart_max));

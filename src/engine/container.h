@@ -79,6 +79,7 @@ struct hk_ctr_new {
 	unsigned long long log_max; /* LogMaxSize: ctr.log is rotated past it; 0: never */
 	const char *restart;	    /* RestartPolicy.Name: no, on-failure, always, unless-stopped */
 	int restart_max;	    /* RestartPolicy.MaximumRetryCount (on-failure:N) */
+	const struct hk_json *mounts; /* Mounts: its volumes, binds and tmpfs */
 };
 
 /*
@@ -102,9 +103,10 @@ void hk_ctr_list_free(struct hk_ctr *v, size_t n);
 /*
  * Remove container id's dir from containers (an fd of the store's
  * containers/): renamed to .rm-<id> first, so that what is left by a kill
- * is never a container half there.
+ * is never a container half there. Its name goes from the index; with
+ * volumes, its anonymous volumes go too (rm -v, --rm).
  */
-int hk_ctr_remove_dir(int containers_fd, const char *id);
+int hk_ctr_remove_dir(int containers_fd, const char *id, bool volumes);
 
 /*
  * Sweep what killed hakoctls left in containers/: a .new-<id> whose maker

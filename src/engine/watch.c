@@ -130,37 +130,50 @@ int hk_ctr_record_exit(int condirfd, int code, int oom_killed, struct hk_error *
 	return hk_write_atomic_at(condirfd, "exit.json", text, strlen(text), err);
 }
 
-/* Drop the index entry of container id's name, if it still is id's. */
-static void unname(int containers_fd, const char *id)
+/*
+ * What container id leaves elsewhere: the index entry of its name (if it is
+ * still id's), and with volumes its anonymous volumes.
+ */
+static void forget(int containers_fd, const char *id, bool volumes)
 {
-	char path[300], target[HK_CTR_ID_LEN + 2], *p, *q;
+	char path[300], target[HK_CTR_ID_LEN + 2];
 	_cleanup_free_ char *text = NULL;
+	_cleanup_(hk_json_freep) struct hk_json *rec = NULL;
 	struct hk_error err = {0};
+	const struct hk_json *mounts;
+	const char *name;
 	size_t len;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/container.json", id);
-	if (hk_read_regular_file_at(containers_fd, path, 1 << 20, &text, &len, &err) < 0)
+	if (hk_read_regular_file_at(containers_fd, path, 1 << 20, &text, &len, &err) < 0 ||
+	    hk_json_parse(text, len, &rec, &err) < 0)
 		return;
-	/* "Name": "<name>" (a name has no quote or backslash in it) */
-	if (!(p = strstr(text, "\"Name\": \"")) || !(q = strchr(p += 9, '"')))
-		return;
-	*q = '\0';
-	snprintf(path, sizeof(path), "%s/%s", HK_CTR_NAMES, p);
-	n = readlinkat(containers_fd, path, target, sizeof(target) - 1);
-	if (n > 0) {
-		target[n] = '\0';
-		if (strcmp(target, id) == 0)
+	if ((name = hk_json_get_string(rec, "Name"))) {
+		snprintf(path, sizeof(path), "%s/%s", HK_CTR_NAMES, name);
+		n = readlinkat(containers_fd, path, target, sizeof(target) - 1);
+		if (n > 0 && (target[n] = '\0', strcmp(target, id) == 0))
 			unlinkat(containers_fd, path, 0);
+	}
+	mounts = hk_json_get(rec, "Mounts");
+	if (!volumes || !mounts || mounts->type != HK_JSON_ARRAY)
+		return;
+	_cleanup_close_ int vols =
+	    openat(containers_fd, "../volumes", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (size_t i = 0; vols >= 0 && i < mounts->n; i++) {
+		const struct hk_json *anon = hk_json_get(mounts->items[i], "Anonymous");
+		const char *vol = hk_json_get_string(mounts->items[i], "Name");
+		if (vol && anon && anon->type == HK_JSON_BOOL && anon->boolean && !strchr(vol, '/'))
+			hk_rm_rf_at(vols, vol);
 	}
 }
 
-int hk_ctr_remove_dir(int containers_fd, const char *id)
+int hk_ctr_remove_dir(int containers_fd, const char *id, bool volumes)
 {
 	char gone[128];
 	int r;
 
-	unname(containers_fd, id);
+	forget(containers_fd, id, volumes);
 	snprintf(gone, sizeof(gone), "%s%s", HK_CTR_RM, id);
 
 	if (renameat(containers_fd, id, containers_fd, gone) < 0)

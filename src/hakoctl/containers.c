@@ -469,9 +469,14 @@ int ctl_wait(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 	return for_each(g, argc, argv, "wait", wait_one, NULL, false, err);
 }
 
+struct rm_opts {
+	bool force, volumes; /* -f, -v */
+};
+
 static int rm_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr *c,
 		  const void *arg, struct hk_error *err)
 {
+	const struct rm_opts *o = arg;
 	const char *kill_it[] = {"kill", c->id, "KILL", NULL};
 	/* The runtime's state, if its watcher died before it could delete it
 	 * (there is none, mostly: what the runtime says of that is not shown). */
@@ -484,7 +489,7 @@ static int rm_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr
 	if (c->status == HK_CTR_EXITED && c->watcher > 0) {
 		wait_gone(c->watcher, 10000);
 	} else if (alive(c) > 0) {
-		if (!*(const bool *)arg)
+		if (!o->force)
 			return hk_error_setx(
 			    err, -EBUSY, "container \"%s\" is %s: stop it first, or rm -f", c->name,
 			    c->status == HK_CTR_RUNNING ? "running" : "created");
@@ -505,7 +510,7 @@ static int rm_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr
 	parent = openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (parent < 0)
 		return hk_error_set(err, -errno, "image store: containers");
-	if ((r = hk_ctr_remove_dir(parent, c->id)) < 0)
+	if ((r = hk_ctr_remove_dir(parent, c->id, o->volumes)) < 0)
 		return hk_error_set(err, r, "remove container \"%s\"", c->name);
 	hk_ctr_unwatch(ctl_run_dir(g), c->id);
 	return 0;
@@ -515,18 +520,22 @@ int ctl_rm(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 {
 	static const struct option opts[] = {
 	    {"force", no_argument, NULL, 'f'},
+	    {"volumes", no_argument, NULL, 'v'},
 	    {NULL, 0, NULL, 0},
 	};
-	bool force = false;
+	struct rm_opts o = {0};
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
-		if (c != 'f')
+	while ((c = getopt_long(argc, argv, "+fv", opts, NULL)) != -1) {
+		if (c == 'f')
+			o.force = true;
+		else if (c == 'v')
+			o.volumes = true;
+		else
 			return hk_error_setx(err, -EINVAL, "see hakoctl rm --help");
-		force = true;
 	}
-	return for_each(g, argc, argv, "rm", rm_one, &force, true, err);
+	return for_each(g, argc, argv, "rm", rm_one, &o, true, err);
 }
 
 struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store *s,

@@ -215,7 +215,7 @@ static void finish(const struct ctl_globals *g, int dirfd, const char *id, int c
 	if (remove) {
 		_cleanup_close_ int parent = openat(dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (parent >= 0)
-			hk_ctr_remove_dir(parent, id);
+			hk_ctr_remove_dir(parent, id, true);
 	}
 	hk_ctr_unwatch(ctl_run_dir(g), id);
 }

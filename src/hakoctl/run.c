@@ -48,11 +48,13 @@
 #include "container.h"
 #include "fsutil.h"
 #include "log.h"
+#include "paths.h"
 #include "rootfs.h"
 #include "monitor.h"
 #include "runtime.h"
 #include "signals.h"
 #include "util.h"
+#include "volume.h"
 
 extern char **environ;
 
@@ -64,6 +66,8 @@ struct run_flags {
 	unsigned long long log_max;
 	char **env, **caps_add, **caps_drop, **ulimits;
 	size_t n_env, n_add, n_drop, n_ulimits;
+	struct hk_mount_spec *mounts; /* -v, --mount, --tmpfs, in order */
+	size_t n_mounts;
 	const char *image;
 };
 
@@ -146,7 +150,9 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		RM,
 		NAME,
 		LOG_OPT,
-		RESTART
+		RESTART,
+		MOUNT,
+		TMPFS
 	};
 	static const struct option opts[] = {
 	    {"rm", no_argument, NULL, RM},
@@ -154,6 +160,9 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	    {"detach", no_argument, NULL, 'd'},
 	    {"log-opt", required_argument, NULL, LOG_OPT},
 	    {"restart", required_argument, NULL, RESTART},
+	    {"volume", required_argument, NULL, 'v'},
+	    {"mount", required_argument, NULL, MOUNT},
+	    {"tmpfs", required_argument, NULL, TMPFS},
 	    {"interactive", no_argument, NULL, 'i'},
 	    {"tty", no_argument, NULL, 't'},
 	    {"entrypoint", required_argument, NULL, ENTRYPOINT},
@@ -181,7 +190,7 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+dite:w:u:h:m:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+dite:w:u:h:m:v:", opts, NULL)) != -1) {
 		switch (c) {
 		case RM:
 			f->rm = true;
@@ -196,6 +205,19 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 			if ((r = restart_policy(f, optarg, err)) < 0)
 				return r;
 			break;
+		case 'v':
+		case MOUNT:
+		case TMPFS: {
+			struct hk_mount_spec m;
+			r = c == 'v'	 ? hk_mount_parse_volume(optarg, &m, err)
+			    : c == MOUNT ? hk_mount_parse_mount(optarg, &m, err)
+					 : hk_mount_parse_tmpfs(optarg, &m, err);
+			if (r < 0)
+				return r;
+			f->mounts = hk_xrealloc(f->mounts, (f->n_mounts + 1) * sizeof(*f->mounts));
+			f->mounts[f->n_mounts++] = m;
+			break;
+		}
 		case LOG_OPT:
 			if (strncmp(optarg, "max-size=", 9) != 0 ||
 			    hk_parse_size(optarg + 9, &size) < 0 || size < 0)
@@ -388,9 +410,104 @@ static void release_container(struct hk_store *s, struct container *c, bool remo
 
 		/* Named by its record, or still being made. */
 		snprintf(made, sizeof(made), "%s%s", HK_CTR_NEW, c->id);
-		if ((r = hk_ctr_remove_dir(parent, c->id)) < 0 ||
+		if ((r = hk_ctr_remove_dir(parent, c->id, true)) < 0 ||
 		    ((r = hk_rm_rf_at(parent, made)) < 0 && r != -ENOENT))
 			hk_warn("remove \"%s\": %s", c->dir, strerror(-r));
+	}
+}
+
+/* The image's files at path in the rootfs, as an fd to read them through (-1: none). */
+static int image_dir(int rootfd, const char *path)
+{
+	struct hk_error err = {0};
+	int fd, dir;
+
+	if (hk_path_open_in_root(rootfd, path, 0, &fd, &err) < 0)
+		return -1;
+	dir = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(fd);
+	return dir;
+}
+
+/*
+ * The mounts asked for, into config's "mounts" and the record's (mounts):
+ * a bind of a host path that must be there; a volume, made on first use
+ * with the image's files at its path copied in (as docker does); a tmpfs.
+ */
+static int add_mounts(struct hk_store *s, const struct run_flags *f, const struct container *c,
+		      struct hk_json *config, struct hk_json *mounts, struct hk_error *err)
+{
+	struct hk_json *list = hk_json_child(config, "mounts", HK_JSON_ARRAY);
+	_cleanup_close_ int rootfd = openat(c->runfd, "rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int r;
+
+	for (size_t i = 0; i < f->n_mounts; i++) {
+		const struct hk_mount_spec *m = &f->mounts[i];
+		struct hk_json *e = hk_json_new(HK_JSON_OBJECT), *opts, *rec;
+		char name[80], data[4096];
+		const char *source = m->source;
+		bool created = false;
+		struct stat st;
+
+		hk_json_set(e, "destination", hk_json_new_string(m->destination));
+		hk_json_push(list, e);
+		rec = hk_json_push(mounts, hk_json_new(HK_JSON_OBJECT));
+		if (m->type == HK_MOUNT_TMPFS) {
+			hk_json_set(e, "type", hk_json_new_string("tmpfs"));
+			hk_json_set(e, "source", hk_json_new_string("tmpfs"));
+			opts = hk_json_set(e, "options", hk_json_new(HK_JSON_ARRAY));
+			_cleanup_free_ char *copy = hk_xstrdup(m->tmpfs_opts);
+			for (char *o = copy, *save = NULL, *t; (t = strtok_r(o, ",", &save));
+			     o = NULL)
+				hk_json_push(opts, hk_json_new_string(t));
+			hk_json_set(rec, "Type", hk_json_new_string("tmpfs"));
+			hk_json_set(rec, "Destination", hk_json_new_string(m->destination));
+			continue;
+		}
+		if (m->type == HK_MOUNT_BIND && (stat(source, &st) < 0))
+			return hk_error_set(err, -errno, "the host path \"%s\" (-v %s:%s)", source,
+					    source, m->destination);
+		if (m->type == HK_MOUNT_VOLUME) {
+			if ((r = hk_volume_get(s, m->source, name, sizeof(name), &created, data,
+					       sizeof(data), err)) < 0)
+				return r;
+			hk_json_set(rec, "Name", hk_json_new_string(name));
+			hk_json_set(rec, "Anonymous", hk_json_new_bool(!m->source));
+			source = data;
+			if (created) {
+				/* docker's copy-up: the image's files at that path, into the new
+				 * volume. */
+				_cleanup_close_ int from = image_dir(rootfd, m->destination);
+				_cleanup_close_ int to =
+				    open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+				if (from >= 0 && to >= 0 && (r = hk_copy_tree(from, to, err)) < 0)
+					return hk_error_prefix(err, "volume \"%s\"", name);
+			}
+		}
+		hk_json_set(e, "type", hk_json_new_string("bind"));
+		hk_json_set(e, "source", hk_json_new_string(source));
+		opts = hk_json_set(e, "options", hk_json_new(HK_JSON_ARRAY));
+		hk_json_push(opts, hk_json_new_string("rbind"));
+		hk_json_push(opts, hk_json_new_string(m->readonly ? "ro" : "rw"));
+		hk_json_set(rec, "Type",
+			    hk_json_new_string(m->type == HK_MOUNT_BIND ? "bind" : "volume"));
+		hk_json_set(rec, "Source", hk_json_new_string(source));
+		hk_json_set(rec, "Destination", hk_json_new_string(m->destination));
+		hk_json_set(rec, "RW", hk_json_new_bool(!m->readonly));
+	}
+	return 0;
+}
+
+/* The anonymous volumes made for a container that did not come to be. */
+static void drop_anonymous(struct hk_store *s, const struct hk_json *mounts)
+{
+	struct hk_error err = {0};
+
+	for (size_t i = 0; mounts && i < mounts->n; i++) {
+		const struct hk_json *anon = hk_json_get(mounts->items[i], "Anonymous");
+		const char *name = hk_json_get_string(mounts->items[i], "Name");
+		if (name && anon && anon->boolean && hk_volume_remove(s, name, true, &err) < 0)
+			hk_error_clear(&err);
 	}
 }
 
@@ -398,6 +515,7 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 		   struct container *c, struct hk_error *err)
 {
 	_cleanup_(hk_json_freep) struct hk_json *image = NULL, *config = NULL;
+	_cleanup_(hk_json_freep) struct hk_json *mounts = hk_json_new(HK_JSON_ARRAY);
 	_cleanup_free_ const char **ids = NULL;
 	char id[HK_DIGEST_MAX];
 	struct hk_buf b = HK_BUF_INIT;
@@ -430,6 +548,8 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 		close(rootfd);
 	if (r < 0)
 		goto out;
+	if ((r = add_mounts(s, f, c, config, mounts, err)) < 0)
+		goto out;
 	/* The record that makes it a container by name (its name checked unique). */
 	struct hk_ctr_new nc = {
 	    .id = c->id,
@@ -441,6 +561,7 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	    .log_max = f->log_max,
 	    .restart = f->restart,
 	    .restart_max = f->restart_max,
+	    .mounts = mounts,
 	};
 	if ((r = hk_ctr_record(s, &nc, err)) < 0)
 		goto out;
@@ -451,8 +572,10 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 		r = hk_write_atomic_at(c->dirfd, "config.json", b.buf, b.len, err);
 	hk_buf_release(&b);
 out:
-	if (r < 0)
+	if (r < 0) {
+		drop_anonymous(s, mounts);
 		release_container(s, c, true);
+	}
 	return r;
 }
 
@@ -545,6 +668,9 @@ out:
 	free(f.caps_add);
 	free(f.caps_drop);
 	free(f.ulimits);
+	for (size_t i = 0; i < f.n_mounts; i++)
+		hk_mount_spec_free(&f.mounts[i]);
+	free(f.mounts);
 	return r;
 }
 
@@ -839,5 +965,8 @@ out:
 	free(f.caps_add);
 	free(f.caps_drop);
 	free(f.ulimits);
+	for (size_t i = 0; i < f.n_mounts; i++)
+		hk_mount_spec_free(&f.mounts[i]);
+	free(f.mounts);
 	return r;
 }

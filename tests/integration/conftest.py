@@ -178,7 +178,7 @@ class Ctl:
     def leftovers(self):
         """What a finished container or a failed load must not leave."""
         left = []
-        for d in ("containers", "tmp", "containers/.names"):
+        for d in ("containers", "tmp", "containers/.names", "volumes"):
             if (self.store / d).exists():
                 left += [f"{d}/{x}" for x in os.listdir(self.store / d) if x != ".names"]
         left += mounts_below(self.store)

@@ -504,3 +504,51 @@ def test_top_and_stats(ctl):
     ctl("rm", "-f", "hako-test-t", check=True)
     p = ctl("top", "hako-test-t")
     assert p.returncode == 125
+
+
+def test_volumes_binds_and_tmpfs(ctl, tmp_path):
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "f").write_text("from the host\n")
+    p = ctl("run", "--rm", "-v", f"{host}:/h:ro", "-v", "hako-test-data:/etc", "-v", "/anon",
+            "--tmpfs", "/scratch", "--mount", f"type=bind,src={host},dst=/h2", "busybox", "sh",
+            "-c", "cat /h/f; ls /etc; echo kept > /etc/new; touch /h/x 2>/dev/null || echo ro;"
+            " echo rw > /h2/y; grep ' /scratch ' /proc/mounts", check=True)
+    out = p.stdout.splitlines()
+    assert out[:4] == ["from the host", "group", "passwd", "ro"], out  # copied up from the image
+    assert "tmpfs" in out[4] and "noexec" in out[4]
+    assert (host / "y").read_text() == "rw\n" and not (host / "x").exists()
+    # the named volume outlives the container; the anonymous one went with --rm
+    vols = ctl("volume", "ls", "-q", check=True).stdout.split()
+    assert vols == ["hako-test-data"], vols
+    p = ctl("run", "--rm", "-v", "hako-test-data:/etc", "busybox", "cat", "/etc/new", check=True)
+    assert p.stdout == "kept\n"
+    # in use: refused; rm -v takes a kept container's anonymous volumes with it
+    ctl("run", "--name", "hako-test-v", "-v", "hako-test-data:/d", "-v", "/anon2", "busybox",
+        "true", check=True)
+    assert len(ctl("volume", "ls", "-q", check=True).stdout.split()) == 2
+    p = ctl("volume", "rm", "hako-test-data")
+    assert p.returncode == 125 and "in use" in p.stderr
+    (o,) = json.loads(ctl("volume", "inspect", "hako-test-data", check=True).stdout)
+    assert o["UsedBy"] == 1 and o["Mountpoint"].endswith("/volumes/hako-test-data/_data")
+    ctl("rm", "-v", "hako-test-v", check=True)
+    assert ctl("volume", "ls", "-q", check=True).stdout.split() == ["hako-test-data"]
+    ctl("volume", "rm", "hako-test-data", check=True)
+    assert ctl("volume", "ls", "-q").stdout == ""
+    # bad input: a host path that is not there, a relative destination, bad options
+    for bad in (["-v", "/hako-test-nowhere:/x"], ["-v", "vol:relative"], ["-v", "a:/b:rx"],
+                ["--mount", "type=bind,dst=/x"], ["-v", "/x/../y"]):
+        p = ctl("run", "--rm", *bad, "busybox", "true")
+        assert p.returncode == 125 and p.stderr, (bad, p.stderr)
+    assert ctl.leftovers() == [] and ctl("volume", "ls", "-q").stdout == ""
+
+
+def test_volume_commands(ctl):
+    assert ctl("volume", "create", "hako-test-vc", check=True).stdout == "hako-test-vc\n"
+    anon = ctl("volume", "create", check=True).stdout.strip()
+    assert len(anon) == 64
+    assert ctl("volume", "ls", "-q", check=True).stdout.split() == sorted([anon, "hako-test-vc"])
+    assert ctl("volume", "prune", check=True).stdout.split() == [anon]  # anonymous ones only
+    assert ctl("volume", "prune", "-a", check=True).stdout.split() == ["hako-test-vc"]
+    p = ctl("volume", "rm", "hako-test-none")
+    assert p.returncode == 125 and "no such volume" in p.stderr
