@@ -15,18 +15,26 @@
 #include "fsutil.h"
 #include "util.h"
 
+/* A small file (a pid, /proc/<pid>/stat) into buf, NUL-terminated; false if not there. */
+static bool read_small(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || (n = read(fd, buf, size - 1)) <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
 /* What /proc/<pid>/stat says after the command's name: " S ppid ...", in buf; NULL if gone. */
 static const char *proc_stat(pid_t pid, char *buf, size_t size)
 {
 	char path[64];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, size - 1)) <= 0)
+	if (!read_small(path, buf, size))
 		return NULL;
-	buf[n] = '\0';
 	return strrchr(buf, ')') ? strrchr(buf, ')') + 1 : NULL;
 }
 
@@ -69,17 +77,12 @@ void hk_ctr_unwatch(const char *runroot, const char *id)
 pid_t hk_ctr_live_watcher(const char *runroot, const char *id)
 {
 	char path[4096], buf[64];
-	_cleanup_close_ int fd = -1;
 	unsigned long long start;
-	ssize_t n;
 	int pid;
 
 	snprintf(path, sizeof(path), "%s/ctr/%s", runroot, id);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (sscanf(buf, "%d %llu", &pid, &start) != 2 || pid <= 0)
+	if (!read_small(path, buf, sizeof(buf)) || sscanf(buf, "%d %llu", &pid, &start) != 2 ||
+	    pid <= 0)
 		return 0;
 	return start && start_time(pid) == start ? pid : 0;
 }
@@ -102,17 +105,12 @@ int hk_ctr_record_start(int condirfd, unsigned restarts, struct hk_error *err)
 pid_t hk_ctr_live_init(const char *runroot, const char *id)
 {
 	char path[4096], buf[1024];
-	_cleanup_close_ int fd = -1;
 	const char *st;
-	ssize_t n;
 	int pid;
 
 	snprintf(path, sizeof(path), "%s/bundles/%s/pid", runroot, id);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((pid = atoi(buf)) <= 0 || !(st = proc_stat(pid, buf, sizeof(buf))))
+	if (!read_small(path, buf, sizeof(buf)) || (pid = atoi(buf)) <= 0 ||
+	    !(st = proc_stat(pid, buf, sizeof(buf))))
 		return 0;
 	/* Its state: Z is a zombie, X dead. */
 	return st[0] == ' ' && st[1] != 'Z' && st[1] != 'X' ? pid : 0;

@@ -55,6 +55,8 @@ struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store 
 
 /* Open the store named by the globals. */
 int ctl_store_open(const struct ctl_globals *g, struct hk_store *ret, struct hk_error *err);
+/* --format json|table: ret_json says which. */
+int ctl_parse_format(const char *arg, bool *ret_json, struct hk_error *err);
 /* The decompressed-size cap: HAKO_IMAGE_MAX_BYTES, or 64 GiB. */
 unsigned long long ctl_max_bytes(void);
 /* "12.3MB" as docker prints sizes (powers of 1000). */

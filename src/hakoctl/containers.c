@@ -125,10 +125,8 @@ int ctl_ps(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 			trunc = false;
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0)
-				return hk_error_setx(err, -EINVAL, "--format \"%s\": json or table",
-						     optarg);
-			json = strcmp(optarg, "json") == 0;
+			if ((r = ctl_parse_format(optarg, &json, err)) < 0)
+				return r;
 			break;
 		case 'F':
 			if ((r = ps_filter_add(&filter, optarg, err)) < 0)

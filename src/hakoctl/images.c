@@ -144,10 +144,8 @@ int ctl_images(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 		case 'a':
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0)
-				return hk_error_setx(err, -EINVAL, "--format \"%s\": json or table",
-						     optarg);
-			json = strcmp(optarg, "json") == 0;
+			if ((r = ctl_parse_format(optarg, &json, err)) < 0)
+				return r;
 			break;
 		default:
 			return hk_error_setx(err, -EINVAL, "see hakoctl images --help");

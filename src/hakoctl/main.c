@@ -88,6 +88,14 @@ int ctl_store_open(const struct ctl_globals *g, struct hk_store *ret, struct hk_
 	return r;
 }
 
+int ctl_parse_format(const char *arg, bool *ret_json, struct hk_error *err)
+{
+	if (strcmp(arg, "json") != 0 && strcmp(arg, "table") != 0)
+		return hk_error_setx(err, -EINVAL, "--format \"%s\": json or table", arg);
+	*ret_json = strcmp(arg, "json") == 0;
+	return 0;
+}
+
 unsigned long long ctl_max_bytes(void)
 {
 	const char *s = getenv("HAKO_IMAGE_MAX_BYTES");

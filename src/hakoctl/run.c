@@ -132,6 +132,17 @@ static int restart_policy(struct run_flags *f, const char *arg, struct hk_error 
 	return 0;
 }
 
+static void run_flags_release(struct run_flags *f)
+{
+	free(f->env);
+	free(f->caps_add);
+	free(f->caps_drop);
+	free(f->ulimits);
+	for (size_t i = 0; i < f->n_mounts; i++)
+		hk_mount_spec_free(&f->mounts[i]);
+	free(f->mounts);
+}
+
 static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_error *err)
 {
 	enum {
@@ -664,13 +675,7 @@ int ctl_create(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 		r = launch(g, &s, &c, false, f.rm);
 	hk_store_close(&s);
 out:
-	free(f.env);
-	free(f.caps_add);
-	free(f.caps_drop);
-	free(f.ulimits);
-	for (size_t i = 0; i < f.n_mounts; i++)
-		hk_mount_spec_free(&f.mounts[i]);
-	free(f.mounts);
+	run_flags_release(&f);
 	return r;
 }
 
@@ -725,6 +730,52 @@ out:
 }
 
 /*
+ * The runtime in the foreground (run, exec): our stdin only with_stdin,
+ * the signals sent to us passed on (not the terminal's, which reach it
+ * too), its log read as it comes. The status: the process's, or, when it
+ * never started (no pid file at pidf), docker's 127, 126 or 125 from the
+ * runtime's last error. ret_r < 0 (err set) when the runtime could not be
+ * run at all.
+ */
+static int foreground(const struct ctl_globals *g, const char *const *args, bool with_stdin,
+		      const char *pidf, struct ctl_runtime_log *log, int *ret_r,
+		      struct hk_error *err)
+{
+	_cleanup_close_ int sfd = -1;
+	sigset_t old, mask;
+	int logp[2], status = 125;
+	pid_t pid;
+
+	hk_signals_block_forwarded(&old);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigprocmask(SIG_BLOCK, NULL, &mask);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (pipe2(logp, O_CLOEXEC | O_NONBLOCK) < 0) {
+		*ret_r = hk_error_set(err, -errno, "pipe");
+	} else {
+		log->fd = logp[0];
+		struct ctl_spawn sp = {
+		    .args = args,
+		    .fds = {with_stdin ? CTL_FD_INHERIT : CTL_FD_NULL, CTL_FD_INHERIT,
+			    CTL_FD_INHERIT},
+		    .log_fd = logp[1],
+		    .mask = &old,
+		};
+		*ret_r = ctl_runtime_spawn(g, &sp, &pid, err);
+		close(logp[1]);
+		if (*ret_r >= 0)
+			status = wait_runtime(pid, sfd, log);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (*ret_r >= 0 && access(pidf, F_OK) < 0)
+		/* It never started: the runtime said why on our stderr, and in its log. */
+		status = log->last_error ? ctl_exit_code_for(log->last_error) : 125;
+	return status;
+}
+
+/*
  * hakoctl exec [-i] [-t] [-d] [-e K=V]... [-w DIR] [-u USER[:GROUP]]
  * CONTAINER COMMAND [ARG...]: `RUNTIME exec` in a running container, in the
  * foreground as run is (signals passed on, the command's exit status, or
@@ -750,10 +801,7 @@ int ctl_exec(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 	char userbuf[64], pidf[PATH_MAX];
 	struct hk_ctr c = {0};
 	struct hk_store s;
-	_cleanup_close_ int sfd = -1;
-	sigset_t old, mask;
-	int n = 0, ch, r, status, logp[2];
-	pid_t pid;
+	int n = 0, ch, r, status;
 
 	args[n++] = "exec";
 	optind = 0;
@@ -833,31 +881,7 @@ int ctl_exec(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 		args[n++] = argv[i];
 	args[n] = NULL;
 	hk_store_close(&s);
-	hk_signals_block_forwarded(&old);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sigprocmask(SIG_BLOCK, NULL, &mask);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (pipe2(logp, O_CLOEXEC | O_NONBLOCK) < 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		hk_ctr_free(&c);
-		return hk_error_set(err, -errno, "pipe");
-	}
-	log.fd = logp[0];
-	struct ctl_spawn sp = {
-	    .args = args,
-	    .fds = {interactive || tty ? CTL_FD_INHERIT : CTL_FD_NULL, CTL_FD_INHERIT,
-		    CTL_FD_INHERIT},
-	    .log_fd = logp[1],
-	    .mask = &old,
-	};
-	r = ctl_runtime_spawn(g, &sp, &pid, err);
-	close(logp[1]);
-	status = r < 0 ? 125 : wait_runtime(pid, sfd, &log);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (r >= 0 && access(pidf, F_OK) < 0)
-		status = log.last_error ? ctl_exit_code_for(log.last_error) : 125;
+	status = foreground(g, args, interactive || tty, pidf, &log, &r, err);
 	unlink(pidf);
 	if (r < 0)
 		fprintf(stderr, "hakoctl exec: %s\n", err->msg);
@@ -874,12 +898,8 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 {
 	struct run_flags f = {.b.network = "none", .log_max = CTL_LOG_MAX_DEFAULT};
 	struct container c = {.dirfd = -1, .bundlefd = -1, .runfd = -1};
-	sigset_t old, mask;
-	_cleanup_close_ int sfd = -1;
 	struct ctl_runtime_log log = {.fd = -1, .debug = g->debug, .pending = HK_BUF_INIT};
-	int logp[2] = {-1, -1};
 	struct hk_store s;
-	pid_t pid;
 	int r, status;
 
 	if ((r = parse_flags(argc, argv, &f, err)) < 0)
@@ -919,35 +939,10 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 		r = 125;
 		goto close;
 	}
-	hk_signals_block_forwarded(&old);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sigprocmask(SIG_BLOCK, NULL, &mask);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (pipe2(logp, O_CLOEXEC | O_NONBLOCK) < 0) {
-		r = hk_error_set(err, -errno, "pipe");
-		status = 125;
-	} else {
-		log.fd = logp[0];
-		char pidf[PATH_MAX + 16];
-		snprintf(pidf, sizeof(pidf), "%s/pid", c.bundle);
-		const char *args[] = {"run", "--bundle", c.bundle, "--pid-file", pidf, c.id, NULL};
-		struct ctl_spawn sp = {
-		    .args = args,
-		    .fds = {f.interactive || f.b.tty ? CTL_FD_INHERIT : CTL_FD_NULL, CTL_FD_INHERIT,
-			    CTL_FD_INHERIT},
-		    .log_fd = logp[1],
-		    .mask = &old,
-		};
-		r = ctl_runtime_spawn(g, &sp, &pid, err);
-		close(logp[1]);
-		status = r < 0 ? 125 : wait_runtime(pid, sfd, &log);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (r >= 0 && faccessat(c.bundlefd, "pid", F_OK, 0) < 0)
-		/* It never started: the runtime said why on our stderr, and in its log. */
-		status = log.last_error ? ctl_exit_code_for(log.last_error) : 125;
+	char pidf[PATH_MAX + 16];
+	snprintf(pidf, sizeof(pidf), "%s/pid", c.bundle);
+	const char *args[] = {"run", "--bundle", c.bundle, "--pid-file", pidf, c.id, NULL};
+	status = foreground(g, args, f.interactive || f.b.tty, pidf, &log, &r, err);
 	if (r >= 0 && !f.rm && hk_ctr_record_exit(c.dirfd, status, -1, err) < 0) {
 		hk_warn("%s", err->msg);
 		hk_error_clear(err);
@@ -961,12 +956,6 @@ close:
 	hk_store_close(&s);
 out:
 	ctl_runtime_log_release(&log);
-	free(f.env);
-	free(f.caps_add);
-	free(f.caps_drop);
-	free(f.ulimits);
-	for (size_t i = 0; i < f.n_mounts; i++)
-		hk_mount_spec_free(&f.mounts[i]);
-	free(f.mounts);
+	run_flags_release(&f);
 	return r;
 }

@@ -217,6 +217,30 @@ class Ctl:
         shutil.rmtree(self.top, ignore_errors=True)
 
 
+def run_in_pty(argv, timeout=20):
+    """Run argv on a new pty: its exit status, and what it wrote there."""
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(argv[0], argv)
+    out = b""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r, _, _ = select.select([fd], [], [], 1)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out
+
+
 @pytest.fixture
 def ctl(tmp_path_factory):
     c = Ctl(tmp_path_factory.mktemp("hako-test-ctl"))

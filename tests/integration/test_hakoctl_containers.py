@@ -276,27 +276,10 @@ def test_exec_in_a_running_container(ctl):
 
 
 def test_exec_t_gives_a_real_pty(ctl):
-    import pty
-    import select
+    from conftest import run_in_pty
     ctl("run", "-d", "--name", "hako-test-xt", "busybox", "sleep", "60", check=True)
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(ctl.argv()[0], ctl.argv("exec", "-t", "hako-test-xt", "sh", "-c", "tty"))
-    out = b""
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        r, _, _ = select.select([fd], [], [], 1)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0, out
+    status, out = run_in_pty(ctl.argv("exec", "-t", "hako-test-xt", "sh", "-c", "tty"))
+    assert status == 0, out
     assert b"/dev/pts/" in out, out
     ctl("rm", "-f", "hako-test-xt", check=True)
 

@@ -2,8 +2,6 @@
 """hakoctl run: an image in one command, docker's flags and exit statuses."""
 import json
 import os
-import pty
-import select
 import signal
 import subprocess
 import tarfile
@@ -12,6 +10,7 @@ import time
 import pytest
 
 import imagekit
+from conftest import run_in_pty
 
 
 def test_the_built_in_busybox_image(ctl):
@@ -173,25 +172,9 @@ def test_stdin_only_with_i(ctl):
 
 
 def test_t_gives_a_real_pty(ctl):
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(ctl.argv()[0], ctl.argv("run", "--rm", "-t", "busybox", "sh", "-c",
-                                         "tty; echo TERM=$TERM"))
-    out = b""
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        r, _, _ = select.select([fd], [], [], 1)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0, out
+    status, out = run_in_pty(ctl.argv("run", "--rm", "-t", "busybox", "sh", "-c",
+                                      "tty; echo TERM=$TERM"))
+    assert status == 0, out
     assert b"/dev/pts/0" in out and b"TERM=xterm" in out, out
 
 
