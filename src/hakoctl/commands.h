@@ -36,6 +36,7 @@ int ctl_rename(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 int ctl_top(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_stats(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_volume(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_container(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_create(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_start(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_stop(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);

@@ -908,3 +908,45 @@ out:
 	hk_store_close(&s);
 	return r;
 }
+
+/* hakoctl container prune: every container that is not running goes (as rm does). */
+static int container_prune(const struct ctl_globals *g, struct hk_error *err)
+{
+	struct rm_opts o = {0};
+	struct hk_ctr *v = NULL;
+	struct hk_store s;
+	size_t n = 0;
+	int r;
+
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	if ((r = hk_ctr_list(&s, ctl_run_dir(g), &v, &n, err)) >= 0)
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].status != HK_CTR_EXITED && v[i].status != HK_CTR_CREATED)
+				continue;
+			if (v[i].watcher > 0) /* created under its monitor, or being restarted */
+				continue;
+			if (rm_one(g, &s, &v[i], &o, err) < 0) {
+				fprintf(stderr, "hakoctl container prune: %s\n", err->msg);
+				hk_error_clear(err);
+			} else {
+				printf("%s\n", v[i].id);
+			}
+		}
+	hk_ctr_list_free(v, n);
+	hk_store_close(&s);
+	return r < 0 ? r : 0;
+}
+
+/* hakoctl container ls|ps|rm|inspect|prune ...: docker's long forms. */
+int ctl_container(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	if (argc >= 2 && strcmp(argv[1], "prune") == 0 && argc == 2)
+		return container_prune(g, err);
+	if (argc >= 2 && (strcmp(argv[1], "ls") == 0 || strcmp(argv[1], "list") == 0 ||
+			  strcmp(argv[1], "ps") == 0))
+		return ctl_ps(g, argc - 1, argv + 1, err);
+	if (argc >= 2 && strcmp(argv[1], "rm") == 0)
+		return ctl_rm(g, argc - 1, argv + 1, err);
+	return hk_error_setx(err, -EINVAL, "container ls|rm|prune (and the short forms: ps, rm)");
+}

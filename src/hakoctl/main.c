@@ -47,6 +47,8 @@ static const struct {
     {"rename", ctl_rename, "give a container another name", "CONTAINER NEW_NAME"},
     {"export", ctl_export, "a container's files as a tar (import makes an image of it)",
      "[-o FILE] CONTAINER"},
+    {"container", ctl_container, "containers: ls, rm, prune (every one not running)",
+     "ls [OPTIONS] | rm [-f] [-v] CONTAINER... | prune"},
     {"volume", ctl_volume, "volumes: create, ls, inspect, rm, prune",
      "create [NAME] | ls [-q] | inspect NAME... | rm [-f] NAME... | prune [-a]"},
     {"ps", ctl_ps, "list containers",

@@ -535,3 +535,18 @@ def test_volume_commands(ctl):
     assert ctl("volume", "prune", "-a", check=True).stdout.split() == ["hako-test-vc"]
     p = ctl("volume", "rm", "hako-test-none")
     assert p.returncode == 125 and "no such volume" in p.stderr
+
+
+def test_container_prune(ctl):
+    ctl("run", "--name", "hako-test-p1", "busybox", "true", check=True)
+    ctl("create", "--name", "hako-test-p2", "busybox", "true", check=True)
+    ctl("run", "-d", "--name", "hako-test-p3", "busybox", "sleep", "60", check=True)
+    p1 = state(ctl, "hako-test-p1")["Id"]
+    # the exited one goes; the running one and the one its monitor holds, created, stay
+    assert ctl("container", "prune", check=True).stdout.split() == [p1]
+    assert sorted(c["Names"][0] for c in ps(ctl, "-a")) == ["hako-test-p2", "hako-test-p3"]
+    assert [c["Names"][0] for c in ps(ctl)] == ["hako-test-p3"]
+    assert [c["Names"][0] for c in json.loads(ctl("container", "ls", "--format", "json",
+                                                  check=True).stdout)] == ["hako-test-p3"]
+    ctl("container", "rm", "-f", "hako-test-p2", "hako-test-p3", check=True)
+    assert ctl.leftovers() == []
