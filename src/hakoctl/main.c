@@ -45,6 +45,8 @@ static const struct {
     {"stats", ctl_stats, "CPU %, memory and pids of running containers, from their cgroups",
      "[--no-stream] [CONTAINER...]"},
     {"rename", ctl_rename, "give a container another name", "CONTAINER NEW_NAME"},
+    {"cp", ctl_cp, "copy files out of a container or into it (never through its symlinks)",
+     "CONTAINER:PATH HOSTPATH | HOSTPATH CONTAINER:PATH"},
     {"export", ctl_export, "a container's files as a tar (import makes an image of it)",
      "[-o FILE] CONTAINER"},
     {"container", ctl_container, "containers: ls, rm, prune (every one not running)",

@@ -2,6 +2,7 @@
 /* The monitor of a detached container (monitor.c). */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "commands.h"
@@ -33,3 +34,12 @@ int ctl_container_start(const struct ctl_globals *g, int dirfd, const char *id,
  * set when it did not get as far as its monitor.
  */
 int ctl_container_up(const struct ctl_globals *g, const char *id, struct hk_error *err);
+
+/*
+ * In a mount namespace of this process's own (call it in a child): the
+ * overlay of stopped container id, read only or (write) with its upper dir,
+ * and fn with its root.
+ */
+int ctl_container_mounted(const struct ctl_globals *g, const char *id, bool write,
+			  int (*fn)(int rootfd, void *arg, struct hk_error *err), void *arg,
+			  struct hk_error *err);

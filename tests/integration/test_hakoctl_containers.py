@@ -550,3 +550,49 @@ def test_container_prune(ctl):
                                                   check=True).stdout)] == ["hako-test-p3"]
     ctl("container", "rm", "-f", "hako-test-p2", "hako-test-p3", check=True)
     assert ctl.leftovers() == []
+
+
+def test_cp_both_ways_and_never_out_of_the_container(ctl, tmp_path):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    (src / "a").write_text("a\n")
+    (src / "sub" / "b").write_text("b\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    ctl("run", "--name", "hako-test-cp", "busybox", "sh", "-c",
+        f"echo hi > /hi; mkdir /d; ln -s / /root-link; ln -s {outside} /abs-link;"
+        " ln -s ../../../.. /up-link", check=True)
+    # out: a file, a directory
+    ctl("cp", "hako-test-cp:/hi", str(tmp_path / "hi"), check=True)
+    assert (tmp_path / "hi").read_text() == "hi\n"
+    ctl("cp", "hako-test-cp:/etc", str(tmp_path / "etc"), check=True)
+    assert sorted(os.listdir(tmp_path / "etc")) == ["group", "passwd"]
+    # in: a directory into a directory (under its own name), then back out
+    ctl("cp", str(src), "hako-test-cp:/d", check=True)
+    ctl("cp", "hako-test-cp:/d/in/sub/b", str(tmp_path / "b"), check=True)
+    assert (tmp_path / "b").read_text() == "b\n"
+    # symlinks in the container lead only inside it: through / and an absolute one
+    ctl("cp", str(src / "a"), "hako-test-cp:/root-link/x", check=True)
+    assert ctl("run", "--rm", "busybox", "true").returncode == 0
+    # a link to the host's path is that path in the container, which is not there
+    p = ctl("cp", str(src / "a"), "hako-test-cp:/abs-link/y")
+    assert p.returncode == 125 and "no such file" in p.stderr, p.stderr
+    assert os.listdir(outside) == []  # what the container's link names on the host: untouched
+    ctl("cp", "hako-test-cp:/x", str(tmp_path / "x"), check=True)  # it went in, at its /x
+    assert (tmp_path / "x").read_text() == "a\n"
+    for bad in ("hako-test-cp:/up-link/etc/passwd", "hako-test-cp:/../../etc/passwd"):
+        p = ctl("cp", bad, str(tmp_path / "nope"))
+        assert p.returncode == 125 and "outside the rootfs" in p.stderr, p.stderr
+        assert not (tmp_path / "nope").exists()
+    # a running container, both ways
+    ctl("run", "-d", "--name", "hako-test-cpr", "busybox", "sleep", "60", check=True)
+    ctl("cp", str(src / "a"), "hako-test-cpr:/tmp/a", check=True)
+    assert ctl("exec", "hako-test-cpr", "cat", "/tmp/a", check=True).stdout == "a\n"
+    ctl("cp", "hako-test-cpr:/tmp/a", str(tmp_path / "ra"), check=True)
+    assert (tmp_path / "ra").read_text() == "a\n"
+    # bad input
+    for args in (["hako-test-nothing:/x", str(tmp_path)], [str(src), str(tmp_path)]):
+        p = ctl("cp", *args)
+        assert p.returncode == 125 and p.stderr
+    ctl("rm", "-f", "hako-test-cp", "hako-test-cpr", check=True)
+    assert ctl.leftovers() == [] and mounts_below_store(ctl) == []
