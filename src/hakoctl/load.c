@@ -14,6 +14,10 @@
 
 #include "load.h"
 #include "commands.h"
+#include "log.h"
+#include "runtime.h"
+#include "save.h"
+#include "container.h"
 #include "ref.h"
 #include "util.h"
 
@@ -265,4 +269,118 @@ int ctl_import(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 		return r;
 	printf("%s\n", id);
 	return 0;
+}
+
+/*
+ * hakoctl commit [-m MESSAGE] [-a AUTHOR] [-c CHANGE]... [-p|--pause=false]
+ * CONTAINER [NAME[:TAG]]: a new image, the container's image with one more
+ * layer, its upper dir (whiteouts and opaque dirs back in the image form);
+ * a running container is paused while it is read, unless --pause=false.
+ */
+int ctl_commit(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	static const struct option opts[] = {
+	    {"message", required_argument, NULL, 'm'}, {"author", required_argument, NULL, 'a'},
+	    {"change", required_argument, NULL, 'c'},  {"pause", optional_argument, NULL, 'p'},
+	    {"quiet", no_argument, NULL, 'q'},	       {NULL, 0, NULL, 0},
+	};
+	struct hk_load_opts o = {.progress_fd = -1, .max_bytes = ctl_max_bytes(), .quiet = true};
+	_cleanup_(hk_json_freep) struct hk_json *base = NULL, *cfg = NULL;
+	_cleanup_free_ char **changes = hk_xmalloc((size_t)argc * sizeof(char *));
+	const char *message = NULL, *author = NULL, *name = NULL, *image;
+	char full[300], id[HK_DIGEST_MAX], now[64], upper[128];
+	_cleanup_close_ int tmp = -1, up = -1;
+	bool pause = true, paused = false;
+	struct hk_ctr c = {0};
+	struct hk_json *h;
+	struct hk_store s;
+	size_t n = 0;
+	int ch, r;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "+m:a:c:pq", opts, NULL)) != -1)
+		switch (ch) {
+		case 'm':
+			message = optarg;
+			break;
+		case 'a':
+			author = optarg;
+			break;
+		case 'c':
+			changes[n++] = optarg;
+			break;
+		case 'p':
+			pause = !optarg || strcmp(optarg, "false") != 0;
+			break;
+		case 'q':
+			break;
+		default:
+			return hk_error_setx(err, -EINVAL, "see hakoctl commit --help");
+		}
+	if (optind >= argc || argc - optind > 2)
+		return hk_error_setx(err, -EINVAL, "commit: expected CONTAINER [NAME[:TAG]]");
+	if (optind + 1 < argc) {
+		name = argv[optind + 1];
+		if ((r = hk_ref_normalize(name, "localhost", full, sizeof(full), err)) < 0)
+			return r;
+	}
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	if ((r = hk_ctr_find(&s, ctl_run_dir(g), argv[optind], &c, err)) < 0)
+		goto out;
+	image = hk_json_get_string(c.record, "ImageID");
+	if (!image || (r = hk_store_image_config(&s, image, &base, err)) < 0) {
+		r = r < 0 ? r : hk_error_setx(err, -EINVAL, "container %s: no image", c.name);
+		goto out;
+	}
+	/* The image's config, the changes, and a line of history for the new layer. */
+	cfg = hk_json_copy(base);
+	for (size_t i = 0; i < n; i++)
+		if ((r = apply_change(hk_json_child(cfg, "config", HK_JSON_OBJECT), changes[i],
+				      err)) < 0)
+			goto out;
+	hk_time_rfc3339(now, sizeof(now));
+	hk_json_set(cfg, "created", hk_json_new_string(now));
+	if (author)
+		hk_json_set(cfg, "author", hk_json_new_string(author));
+	h = hk_json_push(hk_json_child(cfg, "history", HK_JSON_ARRAY), hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(h, "created", hk_json_new_string(now));
+	hk_json_set(h, "created_by", hk_json_new_string("hakoctl commit"));
+	if (message)
+		hk_json_set(h, "comment", hk_json_new_string(message));
+	/* The upper dir as a layer tar, in a file of the store's tmp/ that has no name. */
+	snprintf(upper, sizeof(upper), "containers/%s/upper", c.id);
+	tmp = openat(s.dirfd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	up = openat(s.dirfd, upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tmp < 0 || up < 0) {
+		r = hk_error_set(err, -errno, "container %s", c.name);
+		goto out;
+	}
+	if (pause && c.status == HK_CTR_RUNNING) {
+		const char *args[] = {"pause", c.id, NULL};
+		paused = ctl_runtime_call(g, args, true, err) == 0;
+		hk_error_clear(err);
+	}
+	r = hk_tar_write_tree(up, tmp, false, err);
+	if (paused) {
+		const char *args[] = {"resume", c.id, NULL};
+		struct hk_error e = {0};
+		if (ctl_runtime_call(g, args, true, &e) != 0)
+			hk_warn("container %s: not resumed: %s", c.name, e.msg);
+	}
+	if (r < 0 || lseek(tmp, 0, SEEK_SET) < 0 ||
+	    (r = hk_image_import(&s, tmp, "commit", cfg, &o, id, err)) < 0) {
+		r = r < 0 ? r : hk_error_set(err, -errno, "lseek");
+		goto out;
+	}
+	if (name && (r = hk_store_lock(&s, err)) >= 0) {
+		r = hk_store_tag(&s, full, id, err);
+		hk_store_unlock(&s);
+	}
+	if (r >= 0)
+		printf("%s\n", id);
+out:
+	hk_ctr_free(&c);
+	hk_store_close(&s);
+	return r < 0 ? r : 0;
 }

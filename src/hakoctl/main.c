@@ -47,6 +47,8 @@ static const struct {
     {"rename", ctl_rename, "give a container another name", "CONTAINER NEW_NAME"},
     {"cp", ctl_cp, "copy files out of a container or into it (never through its symlinks)",
      "CONTAINER:PATH HOSTPATH | HOSTPATH CONTAINER:PATH"},
+    {"commit", ctl_commit, "a new image: the container's image and a layer of its changes",
+     "[-m MESSAGE] [-a AUTHOR] [-c CHANGE]... [--pause=false] CONTAINER [NAME[:TAG]]"},
     {"export", ctl_export, "a container's files as a tar (import makes an image of it)",
      "[-o FILE] CONTAINER"},
     {"container", ctl_container, "containers: ls, rm, prune (every one not running)",

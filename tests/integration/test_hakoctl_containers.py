@@ -596,3 +596,31 @@ def test_cp_both_ways_and_never_out_of_the_container(ctl, tmp_path):
         assert p.returncode == 125 and p.stderr
     ctl("rm", "-f", "hako-test-cp", "hako-test-cpr", check=True)
     assert ctl.leftovers() == [] and mounts_below_store(ctl) == []
+
+
+def test_commit_makes_a_layer_of_the_changes(ctl):
+    ctl("run", "--name", "hako-test-cm", "busybox", "sh", "-c",
+        "echo new > /new; rm /bin/vi; rm -rf /usr; mkdir /usr; echo u > /usr/only", check=True)
+    cid = ctl("commit", "-m", "a change", "-c", "ENV HAKO_TEST=1", "hako-test-cm",
+              "hako-test-committed:1", check=True).stdout.strip()
+    assert cid.startswith("sha256:")
+    p = ctl("run", "--rm", "hako-test-committed:1", "sh", "-c",
+            "cat /new; ls /bin/vi 2>/dev/null || echo no-vi; ls /usr; echo $HAKO_TEST",
+            check=True)
+    # the file, the whiteout, the opaque dir, the change to the config
+    assert p.stdout == "new\nno-vi\nonly\n1\n", p.stdout
+    img = inspect(ctl, "hako-test-committed:1")
+    base = inspect(ctl, "busybox")
+    assert img["Layers"][:-1] == base["Layers"] and len(img["Layers"]) == len(base["Layers"]) + 1
+    hist = ctl("history", "hako-test-committed:1", check=True).stdout.splitlines()
+    assert "hakoctl commit" in hist[1] and "a change" in hist[1]
+    # a running one is paused while it is read, and goes on after
+    ctl("run", "-d", "--name", "hako-test-cmr", "busybox", "sh", "-c",
+        "echo live > /live; sleep 60", check=True)
+    wait_for(lambda: ctl("exec", "hako-test-cmr", "test", "-f", "/live").returncode == 0,
+             "the file")
+    ctl("commit", "hako-test-cmr", "hako-test-live:1", check=True)
+    assert state(ctl, "hako-test-cmr")["State"] == "running"
+    assert ctl("run", "--rm", "hako-test-live:1", "cat", "/live", check=True).stdout == "live\n"
+    assert ctl("commit", "hako-test-nothing").returncode == 125
+    ctl("rm", "-f", "hako-test-cm", "hako-test-cmr", check=True)
