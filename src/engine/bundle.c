@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "bundle.h"
@@ -436,6 +438,63 @@ static void drop_key(struct hk_json *v, const char *key)
 			hk_json_remove(v, i--);
 }
 
+/*
+ * --device HOST[:CTR][:PERMS]: the host's device node made in the container
+ * (linux.devices) and let through the device cgroup (its allow rule).
+ */
+static int set_devices(const struct hk_bundle_opts *o, struct hk_json *lx, struct hk_error *err)
+{
+	for (char **d = o->devices; d && *d; d++) {
+		_cleanup_free_ char *spec = hk_xstrdup(*d);
+		char *host = spec, *ctr = NULL, *perms = "rwm", *colon;
+		struct hk_json *dev, *rule;
+		struct stat st;
+
+		if ((colon = strchr(host, ':'))) {
+			*colon = '\0';
+			ctr = colon + 1;
+			if ((colon = strchr(ctr, ':'))) {
+				*colon = '\0';
+				perms = colon + 1;
+			} else if (ctr[0] != '/') { /* HOST:PERMS */
+				perms = ctr;
+				ctr = NULL;
+			}
+		}
+		if (!ctr || !*ctr)
+			ctr = host;
+		if (host[0] != '/' || ctr[0] != '/' || !*perms ||
+		    strspn(perms, "rwm") != strlen(perms))
+			return hk_error_setx(err, -EINVAL,
+					     "--device \"%s\": HOST[:CONTAINER][:PERMS], absolute "
+					     "paths, PERMS of r, w and m",
+					     *d);
+		if (stat(host, &st) < 0)
+			return hk_error_set(err, -errno, "--device \"%s\"", host);
+		if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+			return hk_error_setx(err, -EINVAL, "--device \"%s\": not a device node",
+					     host);
+		dev = hk_json_push(hk_json_child(lx, "devices", HK_JSON_ARRAY),
+				   hk_json_new(HK_JSON_OBJECT));
+		hk_json_set(dev, "path", hk_json_new_string(ctr));
+		hk_json_set(dev, "type", hk_json_new_string(S_ISCHR(st.st_mode) ? "c" : "b"));
+		hk_json_set(dev, "major", hk_json_new_int(major(st.st_rdev)));
+		hk_json_set(dev, "minor", hk_json_new_int(minor(st.st_rdev)));
+		hk_json_set(dev, "fileMode", hk_json_new_int(st.st_mode & 0777));
+		hk_json_set(dev, "uid", hk_json_new_int(0));
+		hk_json_set(dev, "gid", hk_json_new_int(0));
+		rule = hk_json_push(hk_json_child(hk_json_child(lx, "resources", HK_JSON_OBJECT),
+						  "devices", HK_JSON_ARRAY),
+				    hk_json_new(HK_JSON_OBJECT));
+		hk_json_set(rule, "allow", hk_json_new_bool(true));
+		hk_json_set(rule, "type", hk_json_new_string(S_ISCHR(st.st_mode) ? "c" : "b"));
+		hk_json_set(rule, "major", hk_json_new_int(major(st.st_rdev)));
+		hk_json_set(rule, "minor", hk_json_new_int(minor(st.st_rdev)));
+		hk_json_set(rule, "access", hk_json_new_string(perms));
+	}
+	return 0;
+}
+
 int hk_bundle_config(const struct hk_bundle_opts *o, int rootfd, struct hk_json **ret,
 		     struct hk_error *err)
 {
@@ -464,6 +523,8 @@ int hk_bundle_config(const struct hk_bundle_opts *o, int rootfd, struct hk_json 
 	    (r = set_ulimits(o, p, err)) < 0)
 		return r;
 	set_resources(o, lx);
+	if ((r = set_devices(o, lx, err)) < 0)
+		return r;
 	if (o->network && strcmp(o->network, "host") == 0)
 		drop_namespace(lx, "network");
 	if (o->privileged) {

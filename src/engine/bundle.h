@@ -25,6 +25,7 @@ struct hk_bundle_opts {
 	double cpus;
 	char **ulimits;	     /* "nofile=1024:2048" */
 	const char *network; /* "none" (a namespace of its own) or "host" */
+	char **devices;	     /* --device HOST[:CTR][:PERMS] */
 };
 
 /*

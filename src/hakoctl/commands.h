@@ -39,6 +39,7 @@ int ctl_volume(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 int ctl_container(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_cp(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_commit(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_generate(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_create(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_start(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_stop(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);

@@ -1120,3 +1120,58 @@ int ctl_cp(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 	hk_ctr_free(&c);
 	return r;
 }
+
+/*
+ * hakoctl generate systemd [--name] CONTAINER: a unit that starts the
+ * container at boot (and stops it at shutdown), as podman's. Its monitor
+ * applies --restart once it is up; the unit only brings it up.
+ */
+int ctl_generate(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	_cleanup_free_ char *self = ctl_beside_self("hakoctl");
+	char exe[4096];
+	struct hk_ctr c;
+	struct hk_store s;
+	bool by_name = false;
+	ssize_t n;
+	int i = 2, r;
+
+	if (argc < 3 || strcmp(argv[1], "systemd") != 0)
+		return hk_error_setx(err, -EINVAL, "generate systemd [--name] CONTAINER");
+	if (strcmp(argv[i], "--name") == 0 || strcmp(argv[i], "-n") == 0)
+		by_name = true, i++;
+	if (i != argc - 1)
+		return hk_error_setx(err, -EINVAL, "generate systemd [--name] CONTAINER");
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0)
+		exe[n] = '\0';
+	else
+		snprintf(exe, sizeof(exe), "%s", self);
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	if ((r = find(g, &s, argv[i], &c, err)) >= 0) {
+		const char *who = by_name ? c.name : c.id;
+		const struct hk_json *rp = hk_json_get(c.record, "RestartPolicy");
+		printf("# container-%s.service, made by hakoctl generate systemd\n"
+		       "[Unit]\n"
+		       "Description=hakoctl container %s\n"
+		       "Wants=network-online.target\n"
+		       "After=network-online.target\n"
+		       "\n"
+		       "[Service]\n"
+		       "Type=oneshot\n"
+		       "RemainAfterExit=yes\n"
+		       "Environment=HAKO_STORAGE=%s\n"
+		       "ExecStart=%s --storage %s --runroot %s start %s\n"
+		       "ExecStop=%s --storage %s --runroot %s stop -t 10 %s\n"
+		       "# its restart policy (%s) is its monitor's\n"
+		       "\n"
+		       "[Install]\n"
+		       "WantedBy=default.target\n",
+		       c.name, c.name, s.root, exe, s.root, ctl_run_dir(g), who, exe, s.root,
+		       ctl_run_dir(g), who,
+		       hk_json_get_string(rp, "Name") ? hk_json_get_string(rp, "Name") : "no");
+		hk_ctr_free(&c);
+	}
+	hk_store_close(&s);
+	return r < 0 ? r : 0;
+}

@@ -49,6 +49,8 @@ static const struct {
      "CONTAINER:PATH HOSTPATH | HOSTPATH CONTAINER:PATH"},
     {"commit", ctl_commit, "a new image: the container's image and a layer of its changes",
      "[-m MESSAGE] [-a AUTHOR] [-c CHANGE]... [--pause=false] CONTAINER [NAME[:TAG]]"},
+    {"generate", ctl_generate, "a systemd unit that starts a container at boot",
+     "systemd [--name] CONTAINER"},
     {"export", ctl_export, "a container's files as a tar (import makes an image of it)",
      "[-o FILE] CONTAINER"},
     {"container", ctl_container, "containers: ls, rm, prune (every one not running)",

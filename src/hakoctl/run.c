@@ -64,8 +64,8 @@ struct run_flags {
 	const char *name, *restart;
 	int restart_max;
 	unsigned long long log_max;
-	char **env, **caps_add, **caps_drop, **ulimits;
-	size_t n_env, n_add, n_drop, n_ulimits;
+	char **env, **caps_add, **caps_drop, **ulimits, **devices;
+	size_t n_env, n_add, n_drop, n_ulimits, n_devices;
 	struct hk_mount_spec *mounts; /* -v, --mount, --tmpfs, in order */
 	size_t n_mounts;
 	const char *image;
@@ -138,6 +138,7 @@ static void run_flags_release(struct run_flags *f)
 	free(f->caps_add);
 	free(f->caps_drop);
 	free(f->ulimits);
+	free(f->devices);
 	for (size_t i = 0; i < f->n_mounts; i++)
 		hk_mount_spec_free(&f->mounts[i]);
 	free(f->mounts);
@@ -163,7 +164,8 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		LOG_OPT,
 		RESTART,
 		MOUNT,
-		TMPFS
+		TMPFS,
+		DEVICE
 	};
 	static const struct option opts[] = {
 	    {"rm", no_argument, NULL, RM},
@@ -174,6 +176,7 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	    {"volume", required_argument, NULL, 'v'},
 	    {"mount", required_argument, NULL, MOUNT},
 	    {"tmpfs", required_argument, NULL, TMPFS},
+	    {"device", required_argument, NULL, DEVICE},
 	    {"interactive", no_argument, NULL, 'i'},
 	    {"tty", no_argument, NULL, 't'},
 	    {"entrypoint", required_argument, NULL, ENTRYPOINT},
@@ -306,6 +309,9 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		case ULIMIT:
 			push(&f->ulimits, &f->n_ulimits, optarg);
 			break;
+		case DEVICE:
+			push(&f->devices, &f->n_devices, optarg);
+			break;
 		case NETWORK:
 			if (strcmp(optarg, "none") != 0 && strcmp(optarg, "host") != 0)
 				return hk_error_setx(err, -EINVAL,
@@ -332,6 +338,7 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	f->b.cap_add = f->caps_add;
 	f->b.cap_drop = f->caps_drop;
 	f->b.ulimits = f->ulimits;
+	f->b.devices = f->devices;
 	return 0;
 }
 

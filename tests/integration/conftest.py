@@ -202,11 +202,8 @@ class Ctl:
                 pids.append(int(p))
         return pids
 
-    def cleanup(self):
-        for pid in self.monitor_pids():
-            os.kill(pid, 9)
-        for m in mounts_below(self.top):
-            subprocess.run(["umount", "-l", m], capture_output=True)
+    def cleanup_runtime_state(self):
+        """The runtime's containers of this run dir, deleted (their cgroups too)."""
         state = self.runroot / os.path.basename(HAKO)
         if state.exists():
             p = subprocess.run([HAKO, "--root", str(state), "list", "-q"],
@@ -214,6 +211,13 @@ class Ctl:
             for cid in p.stdout.split():
                 subprocess.run([HAKO, "--root", str(state), "delete", "--force", cid],
                                capture_output=True)
+
+    def cleanup(self):
+        for pid in self.monitor_pids():
+            os.kill(pid, 9)
+        for m in mounts_below(self.top):
+            subprocess.run(["umount", "-l", m], capture_output=True)
+        self.cleanup_runtime_state()
         shutil.rmtree(self.top, ignore_errors=True)
 
 

@@ -624,3 +624,39 @@ def test_commit_makes_a_layer_of_the_changes(ctl):
     assert ctl("run", "--rm", "hako-test-live:1", "cat", "/live", check=True).stdout == "live\n"
     assert ctl("commit", "hako-test-nothing").returncode == 125
     ctl("rm", "-f", "hako-test-cm", "hako-test-cmr", check=True)
+
+
+def test_device(ctl):
+    p = ctl("run", "--rm", "--device", "/dev/zero:/dev/hako-test-zero", "busybox", "sh", "-c",
+            "ls -l /dev/hako-test-zero; head -c 5 /dev/hako-test-zero | wc -c", check=True)
+    first, count = p.stdout.splitlines()
+    assert first.startswith("c") and "1,   5" in first and count.strip() == "5", p.stdout
+    for bad in ("/tmp", "/dev/hako-test-none", "relative", "/dev/zero:/x:q"):
+        p = ctl("run", "--rm", "--device", bad, "busybox", "true")
+        assert p.returncode == 125 and "--device" in p.stderr, (bad, p.stderr)
+    assert ctl.leftovers() == []
+
+
+def test_generate_systemd_brings_a_container_back_after_a_reboot(ctl):
+    import shlex
+    ctl("run", "-d", "--name", "hako-test-boot", "--restart", "always", "busybox", "sh", "-c",
+        "trap 'exit 0' TERM; while true; do sleep 0.1; done", check=True)
+    unit = ctl("generate", "systemd", "--name", "hako-test-boot", check=True).stdout
+    assert "[Service]" in unit and "WantedBy=default.target" in unit
+    start = next(l for l in unit.splitlines() if l.startswith("ExecStart="))[10:]
+    stop = next(l for l in unit.splitlines() if l.startswith("ExecStop="))[9:]
+    # "a reboot": every process of it gone, and /run with them
+    pid = state(ctl, "hako-test-boot")["Pid"]
+    for m in ctl.monitor_pids():
+        os.kill(m, signal.SIGKILL)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not running(pid), "the container to die")
+    ctl.cleanup_runtime_state()
+    shutil.rmtree(ctl.runroot)
+    assert state(ctl, "hako-test-boot")["State"] == "exited"
+    subprocess.run(shlex.split(start), check=True, capture_output=True)
+    assert state(ctl, "hako-test-boot")["State"] == "running"
+    subprocess.run(shlex.split(stop), check=True, capture_output=True)
+    assert state(ctl, "hako-test-boot")["State"] == "exited"
+    ctl("rm", "hako-test-boot", check=True)
+    assert ctl.leftovers() == []
