@@ -23,7 +23,7 @@ What is measured (medians of alternating rounds, and ratios):
   import   `import` of the uncompressed rootfs tar
   detached a `run -d` + `stop -t 0` + `rm` cycle; `ps -a` with 100 exited
            containers; the RSS of the monitor (hako-monitor, conmon) of a
-           sleeping container
+           sleeping container; `exec` of /bin/true in it
   disk     20 containers of one image: the store's size by du, before and after
 """
 import json
@@ -223,13 +223,21 @@ def bench_containers(e, rounds, count=100):
     for _ in range(rounds):
         for n, (w, _c) in bench.hyperfine_round(cmds).items():
             ps[n].append(w)
-    rss = {}
+    rss, cids = {}, {}
     for n, (argv, image, net) in engines.items():
-        cid = sh(argv + ["run", "-d", *net, image, "sleep", "100"]).strip()
+        cids[n] = sh(argv + ["run", "-d", *net, image, "sleep", "100"]).strip()
         time.sleep(0.5)
-        rss[n] = monitor_rss_kib(cid)
-        sh(argv + ["rm", "-f", cid])
-    return {"cycle": cycle, "ps": ps, "count": count, "rss": rss}
+        rss[n] = monitor_rss_kib(cids[n])
+    # exec of /bin/true in those running containers
+    cmds = {n: argv + ["exec", cids[n], "/bin/true"] for n, (argv, _i, _n) in engines.items()}
+    cmds["harness"] = ["/bin/true"]
+    ex = {n: [] for n in cmds}
+    for _ in range(rounds):
+        for n, (w, _c) in bench.hyperfine_round(cmds).items():
+            ex[n].append(w)
+    for n, (argv, _i, _n) in engines.items():
+        sh(argv + ["rm", "-f", cids[n]])
+    return {"cycle": cycle, "ps": ps, "count": count, "rss": rss, "exec": ex}
 
 
 def largest_member(tar_path, out):
@@ -397,6 +405,10 @@ def report(res, rounds):
     add(f"| `ps -a` with {ct['count']} containers, ms (harness subtracted) | "
         f"{bench.fmt_ms(psm['hakoctl'])} | {bench.fmt_ms(psm['podman'])} | "
         f"{psm['hakoctl'][0] / psm['podman'][0]:.3f}x |")
+    ex, _ = net(ct["exec"])
+    exm = {n: bench.median_range(v) for n, v in ex.items()}
+    add(f"| `exec CONTAINER /bin/true`, ms (harness subtracted) | {bench.fmt_ms(exm['hakoctl'])} | "
+        f"{bench.fmt_ms(exm['podman'])} | {exm['hakoctl'][0] / exm['podman'][0]:.3f}x |")
     r = ct["rss"]
     if r.get("hakoctl") and r.get("podman"):
         add(f"| the monitor's RSS while its container sleeps, KiB (hako-monitor, conmon) | "

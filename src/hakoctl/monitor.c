@@ -76,21 +76,32 @@ static void log_rotate(struct logfile *lf)
 	lf->size = 0;
 }
 
-static void log_record(struct logfile *lf, const char *stream, const char *text, size_t len,
-		       bool full)
-{
-	struct hk_buf b = HK_BUF_INIT;
+/* The records of one read, written with one write(2), all with the time they came. */
+struct batch {
+	struct hk_buf b;
 	char now[64];
+};
 
-	hk_time_rfc3339(now, sizeof(now));
-	hk_buf_addf(&b, "%s %s %c ", now, stream, full ? 'F' : 'P');
-	hk_buf_add(&b, text, len);
-	hk_buf_adds(&b, "\n");
-	if (lf->max && lf->size + b.len > lf->max && lf->size > 0)
+static void log_flush(struct logfile *lf, struct batch *bt)
+{
+	if (bt->b.len && hk_write_nosigpipe(lf->fd, bt->b.buf, bt->b.len) == (ssize_t)bt->b.len)
+		lf->size += bt->b.len;
+	bt->b.len = 0;
+}
+
+static void log_record(struct logfile *lf, struct batch *bt, const char *stream, const char *text,
+		       size_t len, bool full)
+{
+	size_t rec = strlen(bt->now) + strlen(stream) + 4 + len + 1;
+
+	/* Past the cap: what is batched is written, and the log rotated, before this one. */
+	if (lf->max && lf->size + bt->b.len + rec > lf->max && lf->size + bt->b.len > 0) {
+		log_flush(lf, bt);
 		log_rotate(lf);
-	if (hk_write_nosigpipe(lf->fd, b.buf, b.len) == (ssize_t)b.len)
-		lf->size += b.len;
-	hk_buf_release(&b);
+	}
+	hk_buf_addf(&bt->b, "%s %s %c ", bt->now, stream, full ? 'F' : 'P');
+	hk_buf_add(&bt->b, text, len);
+	hk_buf_adds(&bt->b, "\n");
 }
 
 /* What the stream has: whole lines logged, a long unfinished one in parts. */
@@ -98,28 +109,36 @@ static void stream_read(struct logfile *lf, struct stream *st)
 {
 	char buf[65536], *nl;
 	ssize_t n = read(st->fd, buf, sizeof(buf));
+	struct batch bt = {HK_BUF_INIT, ""};
+	size_t at = 0;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	hk_time_rfc3339(bt.now, sizeof(bt.now));
 	if (n <= 0) {
 		if (st->partial.len)
-			log_record(lf, st->name, st->partial.buf, st->partial.len, true);
+			log_record(lf, &bt, st->name, st->partial.buf, st->partial.len, true);
+		log_flush(lf, &bt);
+		hk_buf_release(&bt.b);
 		hk_buf_release(&st->partial);
 		close(st->fd);
 		st->fd = -1;
 		return;
 	}
 	hk_buf_add(&st->partial, buf, (size_t)n);
-	while ((nl = memchr(st->partial.buf, '\n', st->partial.len))) {
-		size_t len = (size_t)(nl - st->partial.buf);
-		log_record(lf, st->name, st->partial.buf, len, true);
-		memmove(st->partial.buf, nl + 1, st->partial.len - len - 1);
-		st->partial.len -= len + 1;
+	while ((nl = memchr(st->partial.buf + at, '\n', st->partial.len - at))) {
+		size_t len = (size_t)(nl - st->partial.buf) - at;
+		log_record(lf, &bt, st->name, st->partial.buf + at, len, true);
+		at += len + 1;
 	}
+	memmove(st->partial.buf, st->partial.buf + at, st->partial.len - at);
+	st->partial.len -= at;
 	if (st->partial.len >= LINE_MAX_PARTIAL) {
-		log_record(lf, st->name, st->partial.buf, st->partial.len, false);
+		log_record(lf, &bt, st->name, st->partial.buf, st->partial.len, false);
 		st->partial.len = 0;
 	}
+	log_flush(lf, &bt);
+	hk_buf_release(&bt.b);
 }
 
 static int read_pid_file(const char *path, pid_t *ret)

@@ -56,6 +56,7 @@ int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, p
 	size_t nargs = 0;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
+	sigset_t all;
 	size_t n = 0;
 	int r;
 
@@ -91,10 +92,17 @@ int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, p
 	if (sp->log_fd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, sp->log_fd, 3);
 	posix_spawnattr_init(&attr);
-	if (sp->mask) {
+	/*
+	 * Every signal to its default: an ignored one (the monitor ignores
+	 * SIGPIPE, SIGHUP and SIGINT) would stay ignored through exec, into the
+	 * container, where `yes | head` would never end.
+	 */
+	sigfillset(&all);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	if (sp->mask)
 		posix_spawnattr_setsigmask(&attr, sp->mask);
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	}
+	posix_spawnattr_setflags(&attr,
+				 POSIX_SPAWN_SETSIGDEF | (sp->mask ? POSIX_SPAWN_SETSIGMASK : 0));
 	r = posix_spawnp(ret_pid, rt, &fa, &attr, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);

@@ -660,3 +660,29 @@ def test_generate_systemd_brings_a_container_back_after_a_reboot(ctl):
     assert state(ctl, "hako-test-boot")["State"] == "exited"
     ctl("rm", "hako-test-boot", check=True)
     assert ctl.leftovers() == []
+
+
+def test_a_container_writing_as_fast_as_it_can(ctl):
+    # 40 MB of lines into a log capped at 1 MB: the cap holds, the container is
+    # not held back (it ends), and logs -f, following it meanwhile, keeps up.
+    ctl("run", "-d", "--name", "hako-test-loud2", "--log-opt", "max-size=1m", "busybox", "sh",
+        "-c", "yes hako-test-line | head -c 40000000; echo the-end", check=True)
+    follow = subprocess.Popen(ctl.argv("logs", "-f", "hako-test-loud2"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert ctl("wait", "hako-test-loud2", timeout=120, check=True).stdout == "0\n"
+    out, _ = follow.communicate(timeout=60)
+    # what it followed: whole lines to the end (the last one cut by head -c)
+    lines = out.split(b"\n")
+    assert lines[-2:] == [b"hako-test-the-end", b""] and len(out) > 100_000, lines[-3:]
+    assert set(lines[1:-2]) == {b"hako-test-line"}
+    (cid,) = [x for x in os.listdir(ctl.store / "containers") if x[0] != "."]
+    d = ctl.store / "containers" / cid
+    assert os.path.getsize(d / "ctr.log") <= 1024 * 1024
+    assert os.path.getsize(d / "ctr.log.1") <= 1024 * 1024
+    assert ctl("logs", "--tail", "1", "hako-test-loud2", check=True).stdout == \
+        "hako-test-the-end\n"
+    # and a pipe into a command that stops reading ends, as it does outside a container
+    p = ctl("run", "--rm", "busybox", "sh", "-c", "yes | head -c 10; echo; echo done",
+            timeout=30, check=True)
+    assert p.stdout == "y\ny\ny\ny\ny\n\ndone\n"
+    ctl("rm", "hako-test-loud2", check=True)
