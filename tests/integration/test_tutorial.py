@@ -31,3 +31,6 @@ def test_every_command_of_the_tutorial_runs(ctl, tmp_path):
     assert "pivot_root" in out
     assert "written\nnot in the image" in out
     assert "uid=65534(nobody)" in out
+    # 7: a detached container's exit code, its log with times, and it is gone after rm
+    assert re.search(r"^3\n", out, re.M) and re.search(r"Z to stdout$", out, re.M)
+    assert '"Status": "exited"' in out, out[-2000:]
