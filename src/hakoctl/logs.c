@@ -104,49 +104,51 @@ static int parse_since(const char *arg, char out[40], struct hk_error *err)
 	return 0;
 }
 
-static int read_all(int dirfd, const char *name, struct hk_buf *b)
+/* Appends to b what fd has from its offset on. */
+static void read_rest(int fd, struct hk_buf *b)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	char chunk[65536];
 	ssize_t n;
 
-	if (fd < 0)
-		return -errno;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		hk_buf_add(b, chunk, (size_t)n);
-	return 0;
 }
 
-/* -f: what comes after pos, until the container's watcher is gone. */
-static void follow(struct logs_opts *o, int dirfd, off_t pos, pid_t watcher)
+/* Prints the whole records in pending and keeps the part of one that is left. */
+static void print_pending(struct logs_opts *o, struct hk_buf *pending)
+{
+	size_t used = pending->len ? print_records(o, pending->buf, pending->len) : 0;
+
+	if (used) {
+		memmove(pending->buf, pending->buf + used, pending->len - used);
+		pending->len -= used;
+	}
+	fflush(stdout);
+	fflush(stderr);
+}
+
+/*
+ * -f: what comes to fd (ctr.log, read up to here) until the container's
+ * watcher is gone. When the monitor rotates, it renames the file it wrote to
+ * ctr.log.1 and writes no more to it: what it wrote there between our last
+ * read and the rename is read before we go on with the new ctr.log.
+ */
+static void follow(struct logs_opts *o, int dirfd, int fd, struct hk_buf *pending, pid_t watcher)
 {
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, watcher, 0);
-	int fd = openat(dirfd, "ctr.log", O_RDONLY | O_CLOEXEC);
-	struct hk_buf pending = HK_BUF_INIT;
 	bool last = pidfd < 0;
 
-	if (fd < 0)
-		return;
-	lseek(fd, pos, SEEK_SET);
 	for (;;) {
-		char chunk[65536];
-		ssize_t n;
 		struct stat a, b;
 
-		while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-			size_t used;
-			hk_buf_add(&pending, chunk, (size_t)n);
-			used = print_records(o, pending.buf, pending.len);
-			memmove(pending.buf, pending.buf + used, pending.len - used);
-			pending.len -= used;
-		}
-		fflush(stdout);
-		fflush(stderr);
-		/* Rotated: the old file is read to its end, then the new one. */
+		read_rest(fd, pending);
+		print_pending(o, pending);
 		if (fstatat(dirfd, "ctr.log", &a, 0) == 0 && fstat(fd, &b) == 0 &&
 		    a.st_ino != b.st_ino) {
 			int nfd = openat(dirfd, "ctr.log", O_RDONLY | O_CLOEXEC);
 			if (nfd >= 0) {
+				read_rest(fd, pending);
+				print_pending(o, pending);
 				close(fd);
 				fd = nfd;
 				continue;
@@ -160,7 +162,6 @@ static void follow(struct logs_opts *o, int dirfd, off_t pos, pid_t watcher)
 			last = true;
 	}
 	close(fd);
-	hk_buf_release(&pending);
 }
 
 int ctl_logs(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
@@ -174,11 +175,12 @@ int ctl_logs(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 	};
 	struct logs_opts o = {.tail = -1};
 	struct hk_buf b = HK_BUF_INIT;
-	_cleanup_close_ int dirfd = -1;
+	_cleanup_close_ int dirfd = -1, fd = -1;
 	struct hk_store s;
+	struct stat st;
 	struct hk_ctr c = {0};
 	char dir[128];
-	size_t start, used, before;
+	size_t start, used;
 	int ch, r;
 
 	optind = 0;
@@ -216,17 +218,30 @@ int ctl_logs(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 		r = hk_error_set(err, -errno, "container \"%s\"", c.name);
 		goto out;
 	}
-	read_all(dirfd, "ctr.log.1", &b);
-	before = b.len;
-	read_all(dirfd, "ctr.log", &b);
+	/*
+	 * ctr.log is opened first and read last, and -f goes on with the same
+	 * open file: a rotation between the reads then loses nothing. If it
+	 * came before ctr.log.1 was opened, that is the file we hold.
+	 */
+	if ((fd = openat(dirfd, "ctr.log", O_RDONLY | O_CLOEXEC)) >= 0 && fstat(fd, &st) == 0) {
+		_cleanup_close_ int old = openat(dirfd, "ctr.log.1", O_RDONLY | O_CLOEXEC);
+		struct stat ost;
+		if (old >= 0 && fstat(old, &ost) == 0 && ost.st_ino != st.st_ino)
+			read_rest(old, &b);
+		read_rest(fd, &b);
+	}
 	hk_buf_adds(&b, ""); /* a buffer, even when empty */
 	start = tail_start(b.buf, b.len, o.tail);
 	used = start + print_records(&o, b.buf + start, b.len - start);
 	fflush(stdout);
 	fflush(stderr);
-	/* -f goes on from the end of the last whole record read. */
-	if (o.follow && c.watcher > 0)
-		follow(&o, dirfd, used > before ? (off_t)(used - before) : 0, c.watcher);
+	if (o.follow && c.watcher > 0 && fd >= 0) {
+		struct hk_buf pending = HK_BUF_INIT;
+		hk_buf_add(&pending, b.buf + used, b.len - used);
+		follow(&o, dirfd, fd, &pending, c.watcher);
+		fd = -1;
+		hk_buf_release(&pending);
+	}
 	r = 0;
 out:
 	hk_buf_release(&b);
