@@ -73,7 +73,7 @@ static int read_json_at(int dirfd, const char *path, struct hk_json **ret, struc
 }
 
 /* Fill c (id set) from its dir: the record, then the status. */
-static int load_one(int parent, const char *runroot, struct hk_ctr *c, struct hk_error *err)
+static int load_state(int parent, const char *runroot, struct hk_ctr *c, struct hk_error *err)
 {
 	_cleanup_close_ int dirfd = openat(parent, c->id, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_(hk_json_freep) struct hk_json *exit = NULL, *started = NULL;
@@ -121,6 +121,18 @@ static int load_one(int parent, const char *runroot, struct hk_ctr *c, struct hk
 	if (hk_json_get(exit, "OOMKilled") && hk_json_get(exit, "OOMKilled")->type == HK_JSON_BOOL)
 		c->oom_killed = hk_json_get(exit, "OOMKilled")->boolean;
 	return 0;
+}
+
+static int load_one(int parent, const char *runroot, struct hk_ctr *c, struct hk_error *err)
+{
+	char path[4096];
+	int r = load_state(parent, runroot, c, err);
+
+	if (r >= 0 && c->status == HK_CTR_RUNNING) {
+		snprintf(path, sizeof(path), "%s/bundles/%s/" HK_CTR_PAUSED, runroot, c->id);
+		c->paused = access(path, F_OK) == 0;
+	}
+	return r;
 }
 
 static bool is_id(const char *s)

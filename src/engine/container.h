@@ -12,6 +12,8 @@
  *       started.json                once started: the time, the restarts
  *       stopped                     stopped by hand: no --restart then
  *       exit.json                   once it has exited: code, time
+ *   <runroot>/bundles/<id>/paused   paused (hakoctl pause): goes with the
+ *                                   bundle when the container ends
  *   <runroot>/ctr/<id>              while something watches it: the pid of
  *                                   its watcher (the monitor of a detached
  *                                   container, or the hakoctl of a
@@ -64,6 +66,7 @@ struct hk_ctr {
 	char *finished; /* when exited: RFC 3339, or NULL */
 	int oom_killed; /* when exited: 1, 0, or -1 unknown */
 	int restarts;	/* by its monitor, for --restart */
+	bool paused;	/* running, and frozen by hakoctl pause */
 };
 
 void hk_ctr_free(struct hk_ctr *c);
@@ -135,6 +138,9 @@ pid_t hk_ctr_live_watcher(const char *runroot, const char *id);
  * for it.
  */
 pid_t hk_ctr_live_init(const char *runroot, const char *id);
+/* The mark of a pause, in the bundle: set (on) or dropped. */
+#define HK_CTR_PAUSED "paused"
+int hk_ctr_mark_paused(const char *runroot, const char *id, bool on, struct hk_error *err);
 
 /*
  * exit.json, written once the container's process has exited with code;

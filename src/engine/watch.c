@@ -116,6 +116,22 @@ pid_t hk_ctr_live_init(const char *runroot, const char *id)
 	return st[0] == ' ' && st[1] != 'Z' && st[1] != 'X' ? pid : 0;
 }
 
+int hk_ctr_mark_paused(const char *runroot, const char *id, bool on, struct hk_error *err)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/bundles/%s/" HK_CTR_PAUSED, runroot, id);
+	if (!on)
+		return unlink(path) < 0 && errno != ENOENT
+			   ? hk_error_set(err, -errno, "remove %s", path)
+			   : 0;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return hk_error_set(err, -errno, "%s", path);
+	close(fd);
+	return 0;
+}
+
 int hk_ctr_record_exit(int condirfd, int code, int oom_killed, struct hk_error *err)
 {
 	char now[64], text[256];

@@ -27,11 +27,11 @@
 #include "runtime.h"
 #include "util.h"
 
-static const char *status_name(enum hk_ctr_status s)
+static const char *status_name(const struct hk_ctr *c)
 {
 	static const char *const names[] = {"created", "running", "exited"};
 
-	return names[s];
+	return c->paused ? "paused" : names[c->status];
 }
 
 /* docker's STATUS column: "Up 3 minutes", "Exited (0) 2 minutes ago". */
@@ -46,7 +46,7 @@ static void status_text(const struct hk_ctr *c, char *buf, size_t size)
 		/* "3 minutes ago" -> "Up 3 minutes" */
 		if (strlen(ago) > 4 && strcmp(ago + strlen(ago) - 4, " ago") == 0)
 			ago[strlen(ago) - 4] = '\0';
-		snprintf(buf, size, "Up %s", ago);
+		snprintf(buf, size, "Up %s%s", ago, c->paused ? " (Paused)" : "");
 	} else if (c->exit_code < 0) {
 		snprintf(buf, size, "Exited (unknown)");
 	} else {
@@ -71,7 +71,7 @@ struct ps_filter {
 static bool ps_wanted(const struct hk_ctr *c, bool all, const struct ps_filter *f)
 {
 	if (f->status)
-		return strcmp(status_name(c->status), f->status) == 0;
+		return strcmp(status_name(c), f->status) == 0;
 	if (f->name && !strstr(c->name, f->name))
 		return false;
 	return all || c->status == HK_CTR_RUNNING;
@@ -81,14 +81,14 @@ static int ps_filter_add(struct ps_filter *f, const char *arg, struct hk_error *
 {
 	if (strncmp(arg, "status=", 7) == 0 &&
 	    (strcmp(arg + 7, "created") == 0 || strcmp(arg + 7, "running") == 0 ||
-	     strcmp(arg + 7, "exited") == 0))
+	     strcmp(arg + 7, "exited") == 0 || strcmp(arg + 7, "paused") == 0))
 		f->status = arg + 7;
 	else if (strncmp(arg, "name=", 5) == 0)
 		f->name = arg + 5;
 	else
-		return hk_error_setx(err, -EINVAL,
-				     "--filter \"%s\": status=created|running|exited or name=NAME",
-				     arg);
+		return hk_error_setx(
+		    err, -EINVAL,
+		    "--filter \"%s\": status=created|running|paused|exited or name=NAME", arg);
 	return 0;
 }
 
@@ -161,7 +161,7 @@ int ctl_ps(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 			hk_json_set(o, "Command", hk_json_new_string(cmd.buf ? cmd.buf : ""));
 			hk_json_set(o, "Created",
 				    hk_json_new_string(hk_json_get_string(ct->record, "Created")));
-			hk_json_set(o, "State", hk_json_new_string(status_name(ct->status)));
+			hk_json_set(o, "State", hk_json_new_string(status_name(ct)));
 			hk_json_set(o, "Status", hk_json_new_string(status));
 			hk_json_set(o, "ExitCode", hk_json_new_int(ct->exit_code));
 			hk_json_set(
@@ -225,6 +225,22 @@ static void mark_stopped(struct hk_store *s, const struct hk_ctr *c)
 	snprintf(path, sizeof(path), "containers/%s", c->id);
 	if ((fd = openat(s->dirfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
 	    hk_write_atomic_at(fd, "stopped", "", 0, &err) < 0)
+		hk_warn("%s", err.msg);
+}
+
+/*
+ * A paused container's processes are frozen: a signal sent to them (stop,
+ * kill, rm -f) is only acted on once they are thawed, which this does.
+ */
+static void thaw_after_signal(const struct ctl_globals *g, const struct hk_ctr *c)
+{
+	const char *args[] = {"resume", c->id, NULL};
+	struct hk_error err = {0};
+
+	if (!c->paused)
+		return;
+	if (ctl_runtime_call(g, args, true, &err) < 0 ||
+	    hk_ctr_mark_paused(ctl_run_dir(g), c->id, false, &err) < 0)
 		hk_warn("%s", err.msg);
 }
 
@@ -344,6 +360,7 @@ static int stop_one(const struct ctl_globals *g, struct hk_store *s, struct hk_c
 	mark_stopped(s, c);
 	if (secs > 0 && (r = ctl_runtime_call(g, term, true, err)) < 0)
 		return r;
+	thaw_after_signal(g, c);
 	if (secs > 0 && wait_gone(gone, secs * 1000))
 		return 0;
 	if ((r = ctl_runtime_call(g, kill_it, true, err)) < 0)
@@ -416,7 +433,48 @@ static int kill_one(const struct ctl_globals *g, struct hk_store *s, struct hk_c
 	mark_stopped(s, c);
 	if ((r = ctl_runtime_call(g, args, false, err)) < 0)
 		return r;
-	return r ? hk_error_setx(err, -EIO, "the runtime could not signal \"%s\"", c->name) : 0;
+	if (r)
+		return hk_error_setx(err, -EIO, "the runtime could not signal \"%s\"", c->name);
+	thaw_after_signal(g, c);
+	return 0;
+}
+
+/* pause, unpause: the container's cgroup frozen, and thawed (the runtime's pause and resume). */
+static int pause_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr *c,
+		     const void *arg, struct hk_error *err)
+{
+	bool pause = arg != NULL;
+	const char *args[] = {pause ? "pause" : "resume", c->id, NULL};
+	int r;
+
+	(void)s;
+	if (c->status != HK_CTR_RUNNING)
+		return hk_error_setx(err, -EINVAL, "container \"%s\" is not running", c->name);
+	if (c->paused == pause)
+		return hk_error_setx(err, -EINVAL, "container \"%s\" is %s", c->name,
+				     pause ? "already paused" : "not paused");
+	if ((r = ctl_runtime_call(g, args, false, err)) < 0)
+		return r;
+	if (r)
+		return hk_error_setx(err, -EIO, "the runtime could not %s \"%s\"",
+				     pause ? "pause" : "unpause", c->name);
+	return hk_ctr_mark_paused(ctl_run_dir(g), c->id, pause, err);
+}
+
+int ctl_pause(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	optind = 0;
+	if (getopt(argc, argv, "+") != -1)
+		return hk_error_setx(err, -EINVAL, "see hakoctl pause --help");
+	return for_each(g, argc, argv, "pause", pause_one, "", true, err);
+}
+
+int ctl_unpause(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	optind = 0;
+	if (getopt(argc, argv, "+") != -1)
+		return hk_error_setx(err, -EINVAL, "see hakoctl unpause --help");
+	return for_each(g, argc, argv, "unpause", pause_one, NULL, true, err);
 }
 
 int ctl_kill(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
@@ -491,6 +549,7 @@ static int rm_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr
 		mark_stopped(s, c);
 		if ((r = ctl_runtime_call(g, kill_it, true, err)) < 0)
 			return r;
+		thaw_after_signal(g, c);
 		if (!wait_gone(alive(c), 10000))
 			return hk_error_setx(err, -ETIMEDOUT, "container \"%s\" did not exit",
 					     c->name);
@@ -551,9 +610,9 @@ struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store 
 	for (size_t i = 1; args && i < args->n; i++)
 		hk_json_push(a, hk_json_new_string(args->items[i]->text));
 	st = hk_json_set(o, "State", hk_json_new(HK_JSON_OBJECT));
-	hk_json_set(st, "Status", hk_json_new_string(status_name(c->status)));
+	hk_json_set(st, "Status", hk_json_new_string(status_name(c)));
 	hk_json_set(st, "Running", hk_json_new_bool(c->status == HK_CTR_RUNNING));
-	hk_json_set(st, "Paused", hk_json_new_bool(false));
+	hk_json_set(st, "Paused", hk_json_new_bool(c->paused));
 	hk_json_set(st, "Pid", hk_json_new_int(c->status == HK_CTR_RUNNING ? c->init : 0));
 	hk_json_set(st, "ExitCode", hk_json_new_int(c->exit_code < 0 ? 0 : c->exit_code));
 	hk_json_set(st, "StartedAt", hk_json_new_string(c->started ? c->started : ""));

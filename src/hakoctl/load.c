@@ -356,7 +356,7 @@ int ctl_commit(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 		r = hk_error_set(err, -errno, "container %s", c.name);
 		goto out;
 	}
-	if (pause && c.status == HK_CTR_RUNNING) {
+	if (pause && c.status == HK_CTR_RUNNING && !c.paused) {
 		const char *args[] = {"pause", c.id, NULL};
 		paused = ctl_runtime_call(g, args, true, err) == 0;
 		hk_error_clear(err);

@@ -122,6 +122,11 @@ def state(ctl, name):
     return c
 
 
+def inspect_state(ctl, name):
+    (c,) = json.loads(ctl("inspect", name, check=True).stdout)
+    return c["State"]
+
+
 def test_run_d_logs_stop_and_rm(ctl):
     script = ("trap 'echo got TERM; exit 7' TERM; echo to stdout; echo to stderr >&2; "
               "while true; do sleep 0.1; done")
@@ -686,3 +691,42 @@ def test_a_container_writing_as_fast_as_it_can(ctl):
             timeout=30, check=True)
     assert p.stdout == "y\ny\ny\ny\ny\n\ndone\n"
     ctl("rm", "hako-test-loud2", check=True)
+
+
+def test_pause_and_unpause(ctl):
+    # A counter that stops counting while paused, as its cgroup is frozen;
+    # stop works on a paused container (it is thawed for the signal).
+    ctl("run", "-d", "--name", "hako-test-frozen", "busybox", "sh", "-c",
+        "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; usleep 10000; done", check=True)
+
+    def count():
+        return int(ctl("exec", "hako-test-frozen", "cat", "/tmp/n", check=True).stdout)
+
+    wait_for(lambda: count() > 0, "the counter")
+    ctl("pause", "hako-test-frozen", check=True)
+    (c,) = ps(ctl)
+    assert c["State"] == "paused" and c["Status"].endswith("(Paused)"), c
+    assert inspect_state(ctl, "hako-test-frozen")["Paused"] is True
+    assert ps(ctl, "--filter", "status=paused")[0]["Names"] == ["hako-test-frozen"]
+    p = ctl("pause", "hako-test-frozen")
+    assert p.returncode == 125 and "already paused" in p.stderr, p.stderr
+    # frozen: what it wrote does not change (read through the host: exec
+    # would join the frozen cgroup)
+    pid = c["Pid"]
+    path = f"/proc/{pid}/root/tmp/n"
+    before = open(path).read()
+    time.sleep(0.3)
+    assert open(path).read() == before
+    ctl("unpause", "hako-test-frozen", check=True)
+    wait_for(lambda: open(path).read() != before, "the counter going on")
+    assert ps(ctl)[0]["State"] == "running"
+    assert inspect_state(ctl, "hako-test-frozen")["Paused"] is False
+    p = ctl("unpause", "hako-test-frozen")
+    assert p.returncode == 125 and "not paused" in p.stderr, p.stderr
+    ctl("pause", "hako-test-frozen", check=True)
+    ctl("stop", "-t", "1", "hako-test-frozen", check=True, timeout=30)
+    assert ps(ctl, "-a")[0]["State"] == "exited"
+    p = ctl("pause", "hako-test-frozen")
+    assert p.returncode == 125 and "not running" in p.stderr, p.stderr
+    ctl("rm", "hako-test-frozen", check=True)
+    assert ctl.leftovers() == []
