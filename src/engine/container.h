@@ -79,6 +79,7 @@ struct hk_ctr_new {
 	const char *id, *name, *image_ref, *image_id;
 	const struct hk_json *cmd;  /* process.args */
 	bool rm;		    /* AutoRemove */
+	bool tty, open_stdin;	    /* Tty (-t), OpenStdin (-i): for its monitor */
 	unsigned long long log_max; /* LogMaxSize: ctr.log is rotated past it; 0: never */
 	const char *restart;	    /* RestartPolicy.Name: no, on-failure, always, unless-stopped */
 	int restart_max;	    /* RestartPolicy.MaximumRetryCount (on-failure:N) */

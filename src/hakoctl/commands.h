@@ -45,6 +45,7 @@ int ctl_start(const struct ctl_globals *g, int argc, char **argv, struct hk_erro
 int ctl_stop(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_restart(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_kill(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_attach(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_pause(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_unpause(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_wait(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "commands.h"
 #include "container.h"
 #include "fsutil.h"
@@ -298,37 +299,30 @@ static int container_dirfd(struct hk_store *s, const struct hk_ctr *c, struct hk
 	return fd < 0 ? hk_error_set(err, -errno, "container \"%s\"", c->name) : fd;
 }
 
-static int start_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr *c,
-		     const void *arg, struct hk_error *err)
+/*
+ * Up, not started yet: a created container under its monitor is, and an
+ * exited one (or created by a monitor that is gone) is brought up in a
+ * child of ours, whose mount namespace becomes the container's.
+ */
+static int bring_up(const struct ctl_globals *g, struct hk_ctr *c, struct hk_error *err)
 {
-	_cleanup_close_ int fd = -1;
-	int r;
+	int status, r;
+	pid_t pid;
 
-	(void)arg;
-	/* Running, or its monitor is about to restart it: as docker, nothing to do. */
-	if (c->status == HK_CTR_RUNNING || (c->status == HK_CTR_EXITED && c->watcher > 0))
+	if (c->status == HK_CTR_CREATED && c->watcher > 0)
 		return 0;
-	if (c->status == HK_CTR_CREATED && c->watcher > 0) {
-		if ((fd = container_dirfd(s, c, err)) < 0)
-			return fd;
-		return ctl_container_start(g, fd, c->id, err);
-	}
-	/* Exited (or created by a monitor that is gone): up again, in a child of
-	 * ours, whose mount namespace becomes the container's. */
-	pid_t pid = fork();
-	if (pid < 0)
+	if ((pid = fork()) < 0)
 		return hk_error_set(err, -errno, "fork");
 	if (pid == 0) {
 		struct hk_error e = {0};
 		int dn = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 		dup2(dn, 1); /* its id is not printed: we print the name given */
-		r = ctl_container_up(g, c->id, &e);
+		r = ctl_container_up(g, c->id, false, &e);
 		if (r < 0)
 			fprintf(stderr, "hakoctl start: %s\n", e.msg);
 		_exit(r < 0 ? 125 : r);
 	}
-	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return hk_error_set(err, -errno, "waitpid");
@@ -337,11 +331,90 @@ static int start_one(const struct ctl_globals *g, struct hk_store *s, struct hk_
 	return 0;
 }
 
+/* Running, or its monitor is about to restart it: as docker, nothing to do. */
+static bool up_already(const struct hk_ctr *c)
+{
+	return c->status == HK_CTR_RUNNING || (c->status == HK_CTR_EXITED && c->watcher > 0);
+}
+
+static int start_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr *c,
+		     const void *arg, struct hk_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	(void)arg;
+	if (up_already(c))
+		return 0;
+	if ((r = bring_up(g, c, err)) < 0 || (r = fd = container_dirfd(s, c, err)) < 0)
+		return r;
+	return ctl_container_start(g, fd, c->id, err);
+}
+
+/*
+ * start -a [-i] CONTAINER: attached before it starts, so that nothing it
+ * writes is missed, and until it exits (its status) or is detached from.
+ */
+static int start_attached(const struct ctl_globals *g, const char *what, bool with_stdin,
+			  struct hk_error *err)
+{
+	struct ctl_attach_opts o = {.sig_proxy = true, .keys = CTL_DETACH_KEYS_DEFAULT};
+	_cleanup_close_ int fd = -1, sock = -1;
+	struct hk_ctr c = {0};
+	struct hk_store s;
+	int r;
+
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	if ((r = find(g, &s, what, &c, err)) < 0)
+		goto out;
+	/* Exited, its monitor finishing (or waiting to restart it): a moment. */
+	if (c.status == HK_CTR_EXITED && c.watcher > 0 && wait_gone(c.watcher, 10000)) {
+		char id[sizeof(c.id)];
+		snprintf(id, sizeof(id), "%s", c.id);
+		hk_ctr_free(&c);
+		if ((r = find(g, &s, id, &c, err)) < 0)
+			goto out;
+	}
+	bool started = up_already(&c);
+	if ((!started && (r = bring_up(g, &c, err)) < 0) ||
+	    (r = fd = container_dirfd(&s, &c, err)) < 0 ||
+	    (r = sock = ctl_attach_connect(fd, c.name, err)) < 0 ||
+	    (!started && (r = ctl_container_start(g, fd, c.id, err)) < 0))
+		goto out;
+	o.tty = hk_json_get(c.record, "Tty") && hk_json_get(c.record, "Tty")->boolean;
+	o.with_stdin = with_stdin && hk_json_get(c.record, "OpenStdin") &&
+		       hk_json_get(c.record, "OpenStdin")->boolean;
+	r = ctl_attach_end(ctl_attach_session(sock, &o), c.name, err);
+out:
+	hk_ctr_free(&c);
+	hk_store_close(&s);
+	return r;
+}
+
 int ctl_start(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
 {
+	static const struct option opts[] = {
+	    {"attach", no_argument, NULL, 'a'},
+	    {"interactive", no_argument, NULL, 'i'},
+	    {NULL, 0, NULL, 0},
+	};
+	bool attach = false, interactive = false;
+	int c;
+
 	optind = 0;
-	if (getopt(argc, argv, "+") != -1)
-		return hk_error_setx(err, -EINVAL, "see hakoctl start --help");
+	while ((c = getopt_long(argc, argv, "+ai", opts, NULL)) != -1) {
+		if (c == 'a')
+			attach = true;
+		else if (c == 'i')
+			interactive = true;
+		else
+			return hk_error_setx(err, -EINVAL, "see hakoctl start --help");
+	}
+	if ((attach || interactive) && argc - optind != 1)
+		return hk_error_setx(err, -EINVAL, "start -a or -i: one CONTAINER at a time");
+	if (attach || interactive)
+		return start_attached(g, argv[optind], interactive, err);
 	return for_each(g, argc, argv, "start", start_one, NULL, true, err);
 }
 

@@ -44,6 +44,9 @@ static void print_record(struct logs_opts *o, char *rec, size_t len)
 		return;
 	which = strcmp(stream, "stderr") == 0;
 	FILE *f = which ? stderr : stdout;
+	/* In the order they came, when both go to one place (2>&1). */
+	if (which)
+		fflush(stdout);
 	if (o->timestamps && !o->line_open[which])
 		fprintf(f, "%s ", ts);
 	fputs(text, f);

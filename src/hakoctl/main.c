@@ -38,6 +38,8 @@ static const struct {
      "[-t SECONDS] CONTAINER..."},
     {"restart", ctl_restart, "stop, then start containers", "[-t SECONDS] CONTAINER..."},
     {"kill", ctl_kill, "send a signal to running containers (SIGKILL)", "[-s SIGNAL] CONTAINER..."},
+    {"attach", ctl_attach, "our terminal on a detached container's (detach: ctrl-p ctrl-q)",
+     "[--no-stdin] [--detach-keys KEYS] [--sig-proxy=false] CONTAINER"},
     {"pause", ctl_pause, "freeze every process of running containers", "CONTAINER..."},
     {"unpause", ctl_unpause, "thaw paused containers", "CONTAINER..."},
     {"wait", ctl_wait, "wait for containers to exit; print their exit codes", "CONTAINER..."},

@@ -15,7 +15,12 @@
  * 3. writes what comes through the pipes to the container's log, a line
  *    each with its time and stream (the CRI log format, as podman's
  *    k8s-file), rotated at its size cap;
- * 4. when the container's process exits: its exit code in exit.json,
+ * 4. listens on the container's attach socket (attach.h): what the
+ *    container writes goes to every client there too, and what a client
+ *    types to the container's stdin (-i, a pipe of ours) or terminal (-t:
+ *    the pty's master, which the runtime hands over through a console
+ *    socket of ours, as runc's --console-socket);
+ * 5. when the container's process exits: its exit code in exit.json,
  *    `RUNTIME delete`, the bundle removed, and with --rm the container.
  *
  * While it lives it is the container's watcher (container.h), which is how
@@ -31,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -39,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "commands.h"
 #include "container.h"
 #include "fsutil.h"
@@ -57,8 +64,130 @@ struct logfile {
 struct stream {
 	int fd;
 	const char *name;
+	char kind; /* CTL_ATTACH_STDOUT or _STDERR */
 	struct hk_buf partial;
 };
+
+#define ATTACH_CLIENTS 8
+
+/* The attach socket and what it reaches: the container's stdin or terminal. */
+struct attach {
+	bool tty, open_stdin; /* -t, -i */
+	int listen;	      /* the socket, or -1 */
+	int clients[ATTACH_CLIENTS];
+	int in;		       /* its stdin pipe, or its terminal's master; -1 */
+	struct hk_buf pending; /* what a client sent that `in` has not taken yet */
+	pid_t pid;	       /* its process, for signals */
+};
+
+static void attach_send(struct attach *a, char kind, const void *data, size_t len)
+{
+	struct iovec iov[2] = {{&kind, 1}, {(void *)data, len}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+
+	for (int i = 0; i < ATTACH_CLIENTS; i++)
+		if (a->clients[i] >= 0 &&
+		    sendmsg(a->clients[i], &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+		    errno != EAGAIN && errno != ENOBUFS) {
+			close(a->clients[i]);
+			a->clients[i] = -1;
+		}
+}
+
+static void attach_accept(struct attach *a)
+{
+	int fd = accept4(a->listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), size = 1 << 20;
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < ATTACH_CLIENTS; i++)
+		if (a->clients[i] < 0) {
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+			a->clients[i] = fd;
+			return;
+		}
+	close(fd); /* too many */
+}
+
+/* What clients sent for the container's stdin, as much as it takes now. */
+static void attach_write_in(struct attach *a)
+{
+	ssize_t n;
+
+	if (!a->pending.len)
+		return;
+	n = a->in >= 0 ? write(a->in, a->pending.buf, a->pending.len) : -1;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) /* its stdin is closed: what is left goes nowhere */
+		n = (ssize_t)a->pending.len;
+	memmove(a->pending.buf, a->pending.buf + n, a->pending.len - (size_t)n);
+	a->pending.len -= (size_t)n;
+}
+
+/* One message of client i. */
+static void attach_receive(struct attach *a, int i)
+{
+	static char msg[1 + CTL_ATTACH_DATA_MAX];
+	ssize_t n = recv(a->clients[i], msg, sizeof(msg), MSG_DONTWAIT);
+	uint16_t size[2];
+	int sig;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		close(a->clients[i]);
+		a->clients[i] = -1;
+		return;
+	}
+	if (msg[0] == CTL_ATTACH_STDIN && a->in >= 0) {
+		hk_buf_add(&a->pending, msg + 1, (size_t)n - 1);
+		attach_write_in(a);
+	} else if (msg[0] == CTL_ATTACH_WINSIZE && a->tty && a->in >= 0 && n == 1 + sizeof(size)) {
+		memcpy(size, msg + 1, sizeof(size));
+		struct winsize ws = {.ws_row = size[0], .ws_col = size[1]};
+		ioctl(a->in, TIOCSWINSZ, &ws);
+	} else if (msg[0] == CTL_ATTACH_SIGNAL && a->pid > 0 && n == 1 + sizeof(sig)) {
+		memcpy(&sig, msg + 1, sizeof(sig));
+		if (sig > 0 && sig < NSIG)
+			kill(a->pid, sig);
+	}
+}
+
+/* The end of a life: its code to the clients, who are let go, and its stdin closed. */
+static void attach_end(struct attach *a, int code)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%d", code);
+	attach_send(a, CTL_ATTACH_EXIT, text, strlen(text));
+	for (int i = 0; i < ATTACH_CLIENTS; i++)
+		if (a->clients[i] >= 0) {
+			close(a->clients[i]);
+			a->clients[i] = -1;
+		}
+	if (a->in >= 0)
+		close(a->in);
+	a->in = -1;
+	a->pending.len = 0;
+}
+
+/* The socket, before the container is created (so that start -a misses nothing). */
+static void attach_listen(struct attach *a, int dirfd)
+{
+	struct sockaddr_un sa;
+	socklen_t len = ctl_unix_address(dirfd, CTL_ATTACH_SOCKET, &sa);
+
+	unlinkat(dirfd, CTL_ATTACH_SOCKET, 0);
+	a->listen = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (a->listen < 0 || bind(a->listen, (struct sockaddr *)&sa, len) < 0 ||
+	    listen(a->listen, ATTACH_CLIENTS) < 0) {
+		hk_warn("the attach socket: %s (attach will not work)", strerror(errno));
+		if (a->listen >= 0)
+			close(a->listen);
+		a->listen = -1;
+	}
+}
 
 /* Rename ctr.log to ctr.log.1 (replacing it) and start a new one. */
 static void log_rotate(struct logfile *lf)
@@ -105,9 +234,9 @@ static void log_record(struct logfile *lf, struct batch *bt, const char *stream,
 }
 
 /* What the stream has: whole lines logged, a long unfinished one in parts. */
-static void stream_read(struct logfile *lf, struct stream *st)
+static void stream_read(struct logfile *lf, struct stream *st, struct attach *a)
 {
-	char buf[65536], *nl;
+	char buf[CTL_ATTACH_DATA_MAX], *nl;
 	ssize_t n = read(st->fd, buf, sizeof(buf));
 	struct batch bt = {HK_BUF_INIT, ""};
 	size_t at = 0;
@@ -125,6 +254,7 @@ static void stream_read(struct logfile *lf, struct stream *st)
 		st->fd = -1;
 		return;
 	}
+	attach_send(a, st->kind, buf, (size_t)n);
 	hk_buf_add(&st->partial, buf, (size_t)n);
 	while ((nl = memchr(st->partial.buf + at, '\n', st->partial.len - at))) {
 		size_t len = (size_t)(nl - st->partial.buf) - at;
@@ -225,6 +355,7 @@ static void finish(const struct ctl_globals *g, int dirfd, const char *id, int c
 	struct hk_error err = {0};
 	const char *del[] = {"delete", "--force", id, NULL};
 
+	unlinkat(dirfd, CTL_ATTACH_SOCKET, 0);
 	/* Before the runtime's delete, which removes the cgroup. */
 	if (hk_ctr_record_exit(dirfd, code, oom_killed(memcg), &err) < 0)
 		hk_warn("%s", err.msg);
@@ -239,24 +370,45 @@ static void finish(const struct ctl_globals *g, int dirfd, const char *id, int c
 	hk_ctr_unwatch(ctl_run_dir(g), id);
 }
 
-/* Until the container's process exits: its output to the log. Its exit code. */
-static int watch(struct logfile *lf, struct stream *out, struct stream *err_, int sfd, pid_t pid)
+/*
+ * Until the container's process exits: its output to the log and to the
+ * attached clients, what they send to it. Its exit code.
+ */
+static int watch(struct logfile *lf, struct stream *out, struct stream *err_, struct attach *a,
+		 int sfd, pid_t pid)
 {
+	enum { OUT, ERR, SIG, LISTEN, IN, CLIENTS, N = CLIENTS + ATTACH_CLIENTS };
 	int code = -1;
 
 	/* After the exit, what is left in the pipes, for a moment at most. */
 	while (code < 0 || out->fd >= 0 || err_->fd >= 0) {
-		struct pollfd p[3] = {
-		    {out->fd, POLLIN, 0}, {err_->fd, POLLIN, 0}, {sfd, POLLIN, 0}};
-		int n = poll(p, 3, code >= 0 ? 1000 : -1);
+		struct pollfd p[N] = {
+		    [OUT] = {out->fd, POLLIN, 0},
+		    [ERR] = {err_->fd, POLLIN, 0},
+		    [SIG] = {sfd, POLLIN, 0},
+		    [LISTEN] = {a->listen, POLLIN, 0},
+		    [IN] = {a->pending.len ? a->in : -1, POLLOUT, 0},
+		};
+		/* While it has not taken what came, no more is read from the clients. */
+		for (int i = 0; i < ATTACH_CLIENTS; i++)
+			p[CLIENTS + i] =
+			    (struct pollfd){a->clients[i], a->pending.len ? 0 : POLLIN, 0};
+		int n = poll(p, N, code >= 0 ? 1000 : -1);
 
 		if ((n < 0 && errno != EINTR) || n == 0)
 			break;
-		if (p[0].revents)
-			stream_read(lf, out);
-		if (p[1].revents)
-			stream_read(lf, err_);
-		if (p[2].revents) {
+		if (p[OUT].revents)
+			stream_read(lf, out, a);
+		if (p[ERR].revents)
+			stream_read(lf, err_, a);
+		if (p[IN].revents)
+			attach_write_in(a);
+		for (int i = 0; i < ATTACH_CLIENTS; i++)
+			if (p[CLIENTS + i].revents && a->clients[i] == p[CLIENTS + i].fd)
+				attach_receive(a, i);
+		if (p[LISTEN].revents)
+			attach_accept(a);
+		if (p[SIG].revents) {
 			struct signalfd_siginfo si;
 			pid_t w;
 			int status;
@@ -273,59 +425,143 @@ static int watch(struct logfile *lf, struct stream *out, struct stream *err_, in
 }
 
 /*
+ * With -t: a socket for the runtime's --console-socket, at
+ * /proc/<us>/fd/<dirfd>/console (short, wherever the store is); listening
+ * in ret_fd, its path in path.
+ */
+static int console_listen(int dirfd, char *path, size_t size, int *ret_fd, struct hk_error *err)
+{
+	struct sockaddr_un sa;
+	socklen_t len = ctl_unix_address(dirfd, "console", &sa);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	unlinkat(dirfd, "console", 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 1) < 0) {
+		int r = hk_error_set(err, -errno, "the console socket");
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	snprintf(path, size, "/proc/%d/fd/%d/console", (int)getpid(), dirfd);
+	*ret_fd = fd;
+	return 0;
+}
+
+/* The pty master the runtime sent to the console socket, or -1. */
+static int console_receive(int listen_fd)
+{
+	_cleanup_close_ int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	char name[64];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control.buf,
+			    .msg_controllen = sizeof(control.buf)};
+	struct cmsghdr *c;
+	int fd = -1;
+
+	if (conn < 0 || recvmsg(conn, &mh, MSG_CMSG_CLOEXEC) < 0)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/*
  * One life of the container: `RUNTIME create` with its stdout and stderr on
- * new pipes of ours (out, errs get their read ends). ret_pid: its process.
- * On failure, ret_code and ret_msg (in rlog) say why, and what it said on
- * stderr is in the log.
+ * new pipes of ours (out, errs get their read ends), its stdin on one more
+ * with -i, or with -t its terminal's master for all three (out and a->in).
+ * ret_pid: its process. On failure, ret_code and ret_msg (in rlog) say why,
+ * and what it said on stderr is in the log.
  */
 static int create_once(const struct ctl_globals *g, const char *id, struct logfile *lf,
-		       struct stream *out, struct stream *errs, struct ctl_runtime_log *rlog,
-		       pid_t *ret_pid, int *ret_code, struct hk_error *err)
+		       struct stream *out, struct stream *errs, struct attach *a,
+		       struct ctl_runtime_log *rlog, pid_t *ret_pid, int *ret_code,
+		       struct hk_error *err)
 {
-	char bundle[PATH_MAX], pidf[PATH_MAX + 8];
-	int po[2], pe[2], pl[2], status, r;
+	char bundle[PATH_MAX], pidf[PATH_MAX + 8], console[64];
+	int po[2] = {-1, -1}, pe[2] = {-1, -1}, pl[2] = {-1, -1}, pi[2] = {-1, -1}, status, r;
+	_cleanup_close_ int cs = -1;
 	pid_t rt;
 
-	if (pipe2(po, O_CLOEXEC) < 0)
-		return hk_error_set(err, -errno, "pipe");
-	if (pipe2(pe, O_CLOEXEC) < 0) {
-		close(po[0]);
-		close(po[1]);
-		return hk_error_set(err, -errno, "pipe");
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
+	    pipe2(pl, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    (a->open_stdin && !a->tty && pipe2(pi, O_CLOEXEC) < 0)) {
+		r = hk_error_set(err, -errno, "pipe");
+		goto fail;
 	}
-	if (pipe2(pl, O_CLOEXEC | O_NONBLOCK) < 0) {
-		close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
-		return hk_error_set(err, -errno, "pipe");
-	}
+	if (a->tty && (r = console_listen(lf->dirfd, console, sizeof(console), &cs, err)) < 0)
+		goto fail;
 	out->fd = po[0];
 	errs->fd = pe[0];
+	a->in = pi[1];
 	ctl_runtime_log_release(rlog);
 	rlog->fd = pl[0];
 	snprintf(bundle, sizeof(bundle), "%s/bundles/%s", ctl_run_dir(g), id);
 	snprintf(pidf, sizeof(pidf), "%s/pid", bundle);
 	unlink(pidf);
-	const char *args[] = {"create", "--bundle", bundle, "--pid-file", pidf, id, NULL};
-	struct ctl_spawn sp = {.args = args, .fds = {CTL_FD_NULL, po[1], pe[1]}, .log_fd = pl[1]};
+	const char *args[] = {"create", "--bundle", bundle, "--pid-file", pidf,
+			      id,	NULL,	    NULL,   NULL};
+	if (a->tty) {
+		args[5] = "--console-socket";
+		args[6] = console;
+		args[7] = id;
+	}
+	struct ctl_spawn sp = {
+	    .args = args, .fds = {pi[0] >= 0 ? pi[0] : CTL_FD_NULL, po[1], pe[1]}, .log_fd = pl[1]};
 	r = ctl_runtime_spawn(g, &sp, &rt, err);
 	close(po[1]);
 	close(pe[1]);
 	close(pl[1]);
+	if (pi[0] >= 0)
+		close(pi[0]);
 	fcntl(po[0], F_SETFL, O_NONBLOCK);
 	fcntl(pe[0], F_SETFL, O_NONBLOCK);
+	if (a->in >= 0)
+		fcntl(a->in, F_SETFL, O_NONBLOCK);
 	if (r < 0)
-		return r;
+		goto out;
 	while (waitpid(rt, &status, 0) < 0 && errno == EINTR)
 		;
 	ctl_runtime_log_read(rlog);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && read_pid_file(pidf, ret_pid) == 0)
-		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && read_pid_file(pidf, ret_pid) == 0) {
+		a->pid = *ret_pid;
+		if (a->tty) {
+			/* Its terminal is all its stdio: read from the master, as stdout. */
+			int master = console_receive(cs);
+			if (master < 0) {
+				r = hk_error_setx(err, -EIO, "the runtime sent no terminal");
+				goto out;
+			}
+			fcntl(master, F_SETFL, O_NONBLOCK);
+			close(out->fd);
+			out->fd = master;
+			a->in = fcntl(master, F_DUPFD_CLOEXEC, 3);
+		}
+		r = 0;
+		goto out;
+	}
 	*ret_code = rlog->last_error ? ctl_exit_code_for(rlog->last_error) : 125;
 	/* What it said on stderr goes to the log too (what is there now). */
 	for (struct pollfd p = {pe[0], POLLIN, 0}; errs->fd >= 0 && poll(&p, 1, 0) == 1;)
-		stream_read(lf, errs);
-	return hk_error_setx(err, -EIO, "%s",
-			     rlog->last_error ? rlog->last_error
-					      : "the runtime could not create it");
+		stream_read(lf, errs, a);
+	r = hk_error_setx(err, -EIO, "%s",
+			  rlog->last_error ? rlog->last_error : "the runtime could not create it");
+out:
+	if (cs >= 0)
+		unlinkat(lf->dirfd, "console", 0);
+	return r;
+fail:
+	for (int *fds[] = {po, pe, pl, pi}, i = 0; i < 4; i++)
+		for (int j = 0; j < 2; j++)
+			if (fds[i][j] >= 0)
+				close(fds[i][j]);
+	return r;
 }
 
 /* --restart: whether this exit is followed by another life. */
@@ -377,7 +613,9 @@ static int monitor(const struct ctl_globals *g, const char *id, struct hk_error 
 	_cleanup_(hk_json_freep) struct hk_json *rec = NULL;
 	_cleanup_free_ char *text = NULL;
 	struct ctl_runtime_log rlog = {.fd = -1, .pending = HK_BUF_INIT};
-	struct stream out = {.fd = -1, .name = "stdout"}, errs = {.fd = -1, .name = "stderr"};
+	struct stream out = {.fd = -1, .name = "stdout", .kind = CTL_ATTACH_STDOUT};
+	struct stream errs = {.fd = -1, .name = "stderr", .kind = CTL_ATTACH_STDERR};
+	struct attach a = {.listen = -1, .in = -1, .pending = HK_BUF_INIT};
 	struct logfile lf = {.dirfd = -1, .fd = -1};
 	char dir[PATH_MAX], memcg[PATH_MAX] = "";
 	int sfd, r, code = 125;
@@ -411,6 +649,10 @@ static int monitor(const struct ctl_globals *g, const char *id, struct hk_error 
 	    (r = hk_json_parse(text, len, &rec, err)) < 0)
 		goto out;
 	rm = hk_json_get(rec, "AutoRemove") && hk_json_get(rec, "AutoRemove")->boolean;
+	a.tty = hk_json_get(rec, "Tty") && hk_json_get(rec, "Tty")->boolean;
+	a.open_stdin = hk_json_get(rec, "OpenStdin") && hk_json_get(rec, "OpenStdin")->boolean;
+	for (int i = 0; i < ATTACH_CLIENTS; i++)
+		a.clients[i] = -1;
 	max = hk_json_get(rec, "LogMaxSize");
 	lf.max = max && max->type == HK_JSON_NUMBER ? strtoull(max->text, NULL, 10) : 0;
 	lf.fd = openat(lf.dirfd, "ctr.log", O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -421,7 +663,8 @@ static int monitor(const struct ctl_globals *g, const char *id, struct hk_error 
 	lf.size = (unsigned long long)st.st_size;
 	if ((r = hk_ctr_watch(ctl_run_dir(g), id, getpid(), err)) < 0)
 		goto out;
-	if ((r = create_once(g, id, &lf, &out, &errs, &rlog, &pid, &code, err)) < 0) {
+	attach_listen(&a, lf.dirfd);
+	if ((r = create_once(g, id, &lf, &out, &errs, &a, &rlog, &pid, &code, err)) < 0) {
 		/* Its end recorded first: what the launcher says next is true. */
 		finish(g, lf.dirfd, id, code, "", rm);
 		dprintf(report, "error %d %s\n", code, err->msg);
@@ -436,7 +679,8 @@ static int monitor(const struct ctl_globals *g, const char *id, struct hk_error 
 		const char *del[] = {"delete", "--force", id, NULL};
 
 		memcg_of(pid, memcg, sizeof(memcg));
-		code = watch(&lf, &out, &errs, sfd, pid);
+		code = watch(&lf, &out, &errs, &a, sfd, pid);
+		attach_end(&a, code);
 		if (!restart_wanted(rec, lf.dirfd, code, restarts))
 			break;
 		/* The end of this life, as inspect shows it, then the next one. */
@@ -448,7 +692,7 @@ static int monitor(const struct ctl_globals *g, const char *id, struct hk_error 
 			break;
 		restarts++;
 		const char *start[] = {"start", id, NULL};
-		if (create_once(g, id, &lf, &out, &errs, &rlog, &pid, &code, err) < 0 ||
+		if (create_once(g, id, &lf, &out, &errs, &a, &rlog, &pid, &code, err) < 0 ||
 		    hk_ctr_record_start(lf.dirfd, restarts, err) < 0 ||
 		    ctl_runtime_call(g, start, true, err) != 0) {
 			hk_warn("restart %u of %.12s: %s", restarts, id, err->msg);
@@ -463,6 +707,10 @@ out:
 		close(out.fd);
 	if (errs.fd >= 0)
 		close(errs.fd);
+	attach_end(&a, code);
+	hk_buf_release(&a.pending);
+	if (a.listen >= 0)
+		close(a.listen);
 	hk_buf_release(&out.partial);
 	hk_buf_release(&errs.partial);
 	ctl_runtime_log_release(&rlog);

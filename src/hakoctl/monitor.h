@@ -30,10 +30,10 @@ int ctl_container_start(const struct ctl_globals *g, int dirfd, const char *id,
 /*
  * Bring an exited container up again: in a mount namespace of our own, its
  * overlay and its bundle from the config.json kept in the store, then its
- * monitor, and start it. Prints its id; docker's status, or -errno with err
+ * monitor, and with start start it. Prints its id; docker's status, or -errno with err
  * set when it did not get as far as its monitor.
  */
-int ctl_container_up(const struct ctl_globals *g, const char *id, struct hk_error *err);
+int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, struct hk_error *err);
 
 /*
  * In a mount namespace of this process's own (call it in a child): the

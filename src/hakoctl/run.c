@@ -328,10 +328,6 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		return hk_error_setx(err, -EINVAL, "expected an IMAGE");
 	if (f->rm && f->restart && strcmp(f->restart, "no") != 0)
 		return hk_error_setx(err, -EINVAL, "--restart and --rm: one or the other");
-	if (f->detach && (f->interactive || f->b.tty))
-		return hk_error_setx(err, -EINVAL,
-				     "-d with -i or -t: a detached container's stdin and terminal "
-				     "(attach) are not there yet");
 	f->image = argv[optind];
 	f->b.args = argv + optind + 1;
 	f->b.env = f->env;
@@ -576,6 +572,8 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	    .image_id = id,
 	    .cmd = hk_json_get(hk_json_get(config, "process"), "args"),
 	    .rm = f->rm,
+	    .tty = f->b.tty,
+	    .open_stdin = f->interactive,
 	    .log_max = f->log_max,
 	    .restart = f->restart,
 	    .restart_max = f->restart_max,
@@ -686,7 +684,7 @@ out:
 	return r;
 }
 
-int ctl_container_up(const struct ctl_globals *g, const char *id, struct hk_error *err)
+int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, struct hk_error *err)
 {
 	_cleanup_(hk_json_freep) struct hk_json *image = NULL, *rec = NULL;
 	_cleanup_free_ const char **ids = NULL;
@@ -726,7 +724,7 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, struct hk_erro
 	    (r = hk_write_atomic_at(c.bundlefd, "config.json", config, len, err)) < 0)
 		goto out;
 	/* launch has said what failed, and cleaned up. */
-	r = launch(g, &s, &c, true, rm);
+	r = launch(g, &s, &c, start, rm);
 out:
 	if (r < 0)
 		release_container(&s, &c, false);

@@ -169,9 +169,12 @@ def test_run_d_failures_have_dockers_statuses(ctl):
     assert p.returncode == 127, (p.returncode, p.stderr)
     assert "hako-test-no-such-command" in p.stderr
     assert state(ctl, "hako-test-nocmd")["ExitCode"] == 127
-    p = ctl("run", "-d", "-t", "busybox", "true")
-    assert p.returncode == 125 and "-d with -i or -t" in p.stderr
-    ctl("rm", "hako-test-nocmd", check=True)
+    # the same with a terminal (the runtime's error is on it, and in the log)
+    p = ctl("run", "-d", "-t", "--name", "hako-test-nocmd-t", "busybox",
+            "hako-test-no-such-command")
+    assert p.returncode == 127, (p.returncode, p.stderr)
+    assert state(ctl, "hako-test-nocmd-t")["ExitCode"] == 127
+    ctl("rm", "hako-test-nocmd", "hako-test-nocmd-t", check=True)
     assert ctl.leftovers() == []
 
 
@@ -729,4 +732,121 @@ def test_pause_and_unpause(ctl):
     p = ctl("pause", "hako-test-frozen")
     assert p.returncode == 125 and "not running" in p.stderr, p.stderr
     ctl("rm", "hako-test-frozen", check=True)
+    assert ctl.leftovers() == []
+
+
+def pty_session(argv, rows=30, cols=100):
+    """argv on a new pty of that size: (pid, master fd)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(argv[0], argv)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    return pid, fd
+
+
+def read_until(fd, needle, timeout=20):
+    import select
+    out = b""
+    deadline = time.monotonic() + timeout
+    while needle not in out and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    assert needle in out, out
+    return out
+
+
+def test_attach_to_a_terminal_detach_and_attach_again(ctl):
+    ctl("run", "-d", "-it", "--name", "hako-test-tty", "busybox", "sh", check=True)
+    pid, fd = pty_session(ctl.argv("attach", "hako-test-tty"))
+    # our terminal's size is its terminal's, and what we type reaches its shell
+    os.write(fd, b"stty size; echo x$((6*7))x\r")
+    assert b"30 100" in read_until(fd, b"x42x")
+    # ctrl-p ctrl-q: we are gone, it runs on
+    os.write(fd, b"\x10\x11")
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    os.close(fd)
+    assert state(ctl, "hako-test-tty")["State"] == "running"
+    # other keys, and a size change on the way
+    pid, fd = pty_session(ctl.argv("attach", "--detach-keys", "ctrl-a,d", "hako-test-tty"),
+                          rows=40, cols=120)
+    os.write(fd, b"\x10stty size\r")  # a lone ctrl-p is let through
+    read_until(fd, b"40 120")
+    os.write(fd, b"exit 3\r")
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 3
+    os.close(fd)
+    assert state(ctl, "hako-test-tty")["ExitCode"] == 3
+    # what it wrote on its terminal is in the log too
+    assert "x42x" in ctl("logs", "hako-test-tty", check=True).stdout
+    p = ctl("attach", "hako-test-tty")
+    assert p.returncode == 125 and "is not running" in p.stderr, p.stderr
+    p = ctl("attach", "--detach-keys", "ctrl-1", "hako-test-tty")
+    assert p.returncode == 125 and "--detach-keys" in p.stderr, p.stderr
+    ctl("rm", "hako-test-tty", check=True)
+    assert ctl.leftovers() == []
+
+
+def test_attach_without_a_terminal(ctl):
+    script = 'while read l; do echo "got $l"; echo "err $l" >&2; done; echo end; exit 5'
+    ctl("run", "-d", "-i", "--name", "hako-test-in", "busybox", "sh", "-c", script, check=True)
+    a = subprocess.Popen(ctl.argv("attach", "hako-test-in"), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    a.stdin.write(b"hello\n")
+    a.stdin.flush()
+    assert a.stdout.readline() == b"got hello\n"
+    assert a.stderr.readline() == b"err hello\n"
+    # a second client sees what it writes too; --no-stdin sends nothing
+    b = subprocess.Popen(ctl.argv("attach", "--no-stdin", "hako-test-in"),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.3)
+    b.stdin.write(b"not-sent\n")
+    b.stdin.close()
+    a.stdin.write(b"world\n")
+    a.stdin.flush()
+    assert a.stdout.readline() == b"got world\n"
+    assert b.stdout.readline() == b"got world\n"
+    # our stdin ends; its stays open, as docker's
+    a.stdin.close()
+    time.sleep(0.3)
+    assert state(ctl, "hako-test-in")["State"] == "running"
+    # a signal sent to attach goes to the container (--sig-proxy)
+    a.send_signal(signal.SIGKILL)
+    a.wait()
+    c = subprocess.Popen(ctl.argv("attach", "hako-test-in"), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.3)
+    c.send_signal(signal.SIGTERM)  # pid 1 in it has no handler: the kernel ignores it
+    time.sleep(0.3)
+    assert c.poll() is None and state(ctl, "hako-test-in")["State"] == "running"
+    ctl("kill", "hako-test-in", check=True)
+    assert c.wait(timeout=20) == 137
+    assert b.wait(timeout=20) == 137
+    assert "not-sent" not in ctl("logs", "hako-test-in", check=True).stdout
+    ctl("rm", "hako-test-in", check=True)
+    assert ctl.leftovers() == []
+
+
+def test_start_a_misses_nothing(ctl):
+    ctl("create", "--name", "hako-test-sa", "busybox", "sh", "-c",
+        "echo out; echo err >&2; exit 4", check=True)
+    for _ in range(2):  # created, then exited: up again
+        p = ctl("start", "-a", "hako-test-sa")
+        assert (p.returncode, p.stdout, p.stderr) == (4, "out\n", "err\n")
+    # -i: our stdin to it
+    ctl("create", "-i", "--name", "hako-test-si", "busybox", "sh", "-c",
+        "read l; echo got $l", check=True)
+    p = ctl("start", "-a", "-i", "hako-test-si", stdin=None, input="typed\n")
+    assert (p.returncode, p.stdout) == (0, "got typed\n"), p.stderr
+    p = ctl("start", "-a", "hako-test-sa", "hako-test-si")
+    assert p.returncode == 125 and "one CONTAINER" in p.stderr
+    ctl("rm", "hako-test-sa", "hako-test-si", check=True)
     assert ctl.leftovers() == []
