@@ -680,12 +680,12 @@ static int monitor(const struct ctl_globals *g, const char *id, struct hk_error 
 
 		memcg_of(pid, memcg, sizeof(memcg));
 		code = watch(&lf, &out, &errs, &a, sfd, pid);
-		attach_end(&a, code);
 		if (!restart_wanted(rec, lf.dirfd, code, restarts))
 			break;
 		/* The end of this life, as inspect shows it, then the next one. */
 		hk_ctr_record_exit(lf.dirfd, code, -1, err);
 		hk_error_clear(err);
+		attach_end(&a, code);
 		ctl_runtime_call(g, del, true, err);
 		hk_error_clear(err);
 		if (!backoff(lf.dirfd, &delay, monotonic() - born))
@@ -707,6 +707,7 @@ out:
 		close(out.fd);
 	if (errs.fd >= 0)
 		close(errs.fd);
+	/* Told once the end is recorded: what they look at next is true. */
 	attach_end(&a, code);
 	hk_buf_release(&a.pending);
 	if (a.listen >= 0)
