@@ -719,6 +719,9 @@ struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store 
 		hk_json_set(conf, "Tty",
 			    hk_json_new_bool(hk_json_get(p, "terminal") &&
 					     hk_json_get(p, "terminal")->boolean));
+		hk_json_set(conf, "OpenStdin",
+			    hk_json_new_bool(hk_json_get(c->record, "OpenStdin") &&
+					     hk_json_get(c->record, "OpenStdin")->boolean));
 		hk_json_free(cfg);
 	}
 	hk_error_clear(&err);

@@ -768,6 +768,8 @@ def read_until(fd, needle, timeout=20):
 
 def test_attach_to_a_terminal_detach_and_attach_again(ctl):
     ctl("run", "-d", "-it", "--name", "hako-test-tty", "busybox", "sh", check=True)
+    (info,) = json.loads(ctl("inspect", "hako-test-tty", check=True).stdout)
+    assert info["Config"]["Tty"] is True and info["Config"]["OpenStdin"] is True
     pid, fd = pty_session(ctl.argv("attach", "hako-test-tty"))
     # our terminal's size is its terminal's, and what we type reaches its shell
     os.write(fd, b"stty size; echo x$((6*7))x\r")
