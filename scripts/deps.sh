@@ -11,9 +11,11 @@ set -eu
 pkgs="gcc libc6-dev meson ninja-build pkg-config libseccomp-dev busybox-static python3 python3-pytest iproute2"
 # hakoctl's libraries: tar, the decompressors, SHA-256.
 pkgs="$pkgs libarchive-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev libssl-dev"
+# hakoctl's networks: nftables (hako-nft), and nft for the tests' checks.
+pkgs="$pkgs libnftables-dev"
 if [ "${1:-}" = test ]; then
 	# Images no one here wrote: mmdebstrap, skopeo, umoci, and the compressors.
-	pkgs="$pkgs mmdebstrap skopeo umoci zstd xz-utils bzip2 gzip"
+	pkgs="$pkgs mmdebstrap skopeo umoci zstd xz-utils bzip2 gzip nftables"
 	pkgs="$pkgs cpio qemu-system-x86 linux-image-cloud-amd64 podman conmon uidmap fuse-overlayfs containerd clang libclang-rt-14-dev man-db python3-grpcio python3-protobuf protobuf-compiler apparmor"
 fi
 missing=""

@@ -80,6 +80,7 @@ struct hk_ctr_new {
 	const struct hk_json *cmd;  /* process.args */
 	bool rm;		    /* AutoRemove */
 	bool tty, open_stdin;	    /* Tty (-t), OpenStdin (-i): for its monitor */
+	const char *network;	    /* NetworkMode: none, host, hako */
 	unsigned long long log_max; /* LogMaxSize: ctr.log is rotated past it; 0: never */
 	const char *restart;	    /* RestartPolicy.Name: no, on-failure, always, unless-stopped */
 	int restart_max;	    /* RestartPolicy.MaximumRetryCount (on-failure:N) */

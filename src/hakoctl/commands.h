@@ -70,3 +70,18 @@ unsigned long long ctl_max_bytes(void);
 void ctl_human_size(unsigned long long n, char *buf, size_t size);
 /* "3 minutes ago" from an RFC 3339 time. */
 void ctl_human_ago(const char *rfc3339, char *buf, size_t size);
+
+/*
+ * network.c: --network hako (or bridge), set up before the runtime runs: a
+ * lease, then unshare(CLONE_NEWNET) (we stay in the container's network
+ * namespace), the veth pair, and /etc/hosts, hostname and resolv.conf in
+ * the bundle; with config, their bind mounts and the namespace's path are
+ * added to it. addr: the address leased ("" for none and host).
+ */
+bool ctl_network_bridged(const char *mode);
+struct hk_json;
+int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char *id,
+		      const char *hostname, int bundlefd, const char *bundle,
+		      struct hk_json *config, char addr[16], struct hk_error *err);
+/* The lease of container id on the default network given back (addr "" : none). */
+void ctl_network_release(const struct ctl_globals *g, const char *id, const char *addr);

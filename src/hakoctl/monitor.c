@@ -50,6 +50,7 @@
 #include "container.h"
 #include "fsutil.h"
 #include "log.h"
+#include "network.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -294,6 +295,23 @@ static void remove_bundle(const struct ctl_globals *g, const char *id)
 		hk_rm_rf_at(fd, id);
 }
 
+/* Its address on the default network, given back (its veth went with its namespace). */
+static void release_lease(const struct ctl_globals *g, const char *id)
+{
+	char path[PATH_MAX], addr[16] = "";
+	_cleanup_close_ int fd = -1, leases = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/bundles/%s/address", ctl_run_dir(g), id);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (n = read(fd, addr, sizeof(addr) - 1)) <= 0)
+		return;
+	addr[n] = '\0';
+	snprintf(path, sizeof(path), "%s/networks/%s", ctl_run_dir(g), hk_network_default.name);
+	if ((leases = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		hk_ipam_release(leases, addr, id);
+}
+
 /*
  * The dir of pid's memory cgroup, where the kernel counts the OOM kills in
  * it: the v1 memory controller's, or the v2 one's. "" when there is none.
@@ -361,6 +379,7 @@ static void finish(const struct ctl_globals *g, int dirfd, const char *id, int c
 		hk_warn("%s", err.msg);
 	hk_error_clear(&err);
 	ctl_runtime_call(g, del, true, &err);
+	release_lease(g, id);
 	remove_bundle(g, id);
 	if (remove) {
 		_cleanup_close_ int parent = openat(dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);

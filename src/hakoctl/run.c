@@ -51,6 +51,7 @@
 #include "paths.h"
 #include "rootfs.h"
 #include "monitor.h"
+#include "network.h"
 #include "runtime.h"
 #include "signals.h"
 #include "util.h"
@@ -313,10 +314,11 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 			push(&f->devices, &f->n_devices, optarg);
 			break;
 		case NETWORK:
-			if (strcmp(optarg, "none") != 0 && strcmp(optarg, "host") != 0)
+			if (strcmp(optarg, "none") != 0 && strcmp(optarg, "host") != 0 &&
+			    !ctl_network_bridged(optarg))
 				return hk_error_setx(err, -EINVAL,
-						     "--network \"%s\": none or host (bridges come "
-						     "with hakoctl's networks)",
+						     "--network \"%s\": none, host, or hako (also "
+						     "called bridge: the default network's bridge)",
 						     optarg);
 			f->b.network = optarg;
 			break;
@@ -353,6 +355,7 @@ struct container {
 	int bundlefd; /* bundles/<id> */
 	int runfd;    /* the run dir, which holds rootfs/ */
 	char dir[PATH_MAX], bundle[PATH_MAX], rootfs[PATH_MAX];
+	char ip[16]; /* its address on a bridge, leased (network.c); "" */
 };
 
 static int make_bundle(const struct ctl_globals *g, struct container *c, struct hk_error *err);
@@ -394,9 +397,13 @@ static int make_bundle(const struct ctl_globals *g, struct container *c, struct 
 }
 
 /* The bundle goes; the container's dir too, unless it is kept (no --rm). */
-static void release_container(struct hk_store *s, struct container *c, bool remove)
+static void release_container(const struct ctl_globals *g, struct hk_store *s,
+			      struct container *c, bool remove)
 {
 	int r;
+
+	ctl_network_release(g, c->id, c->ip);
+	c->ip[0] = '\0';
 
 	if (c->runfd >= 0)
 		close(c->runfd);
@@ -564,6 +571,10 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 		goto out;
 	if ((r = add_mounts(s, f, c, config, mounts, err)) < 0)
 		goto out;
+	/* Its network (from here on we are in its network namespace). */
+	if ((r = ctl_network_setup(g, f->b.network, c->id, f->b.hostname, c->bundlefd, c->bundle,
+				   config, c->ip, err)) < 0)
+		goto out;
 	/* The record that makes it a container by name (its name checked unique). */
 	struct hk_ctr_new nc = {
 	    .id = c->id,
@@ -574,6 +585,7 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	    .rm = f->rm,
 	    .tty = f->b.tty,
 	    .open_stdin = f->interactive,
+	    .network = f->b.network,
 	    .log_max = f->log_max,
 	    .restart = f->restart,
 	    .restart_max = f->restart_max,
@@ -590,7 +602,7 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 out:
 	if (r < 0) {
 		drop_anonymous(s, mounts);
-		release_container(s, c, true);
+		release_container(g, s, c, true);
 	}
 	return r;
 }
@@ -642,11 +654,12 @@ static int launch(const struct ctl_globals *g, struct hk_store *s, struct contai
 	if (ctl_monitor_launch(g, s, c->id, &pid, &code, &err) < 0) {
 		fprintf(stderr, "hakoctl: %s\n", err.msg);
 		/* A monitor that said nothing did not clean up either. */
-		release_container(s, c, code < 0 && rm);
+		release_container(g, s, c, code < 0 && rm);
 		return code < 0 ? 125 : code;
 	}
 	hk_debug("container %s created (pid %d) under its monitor", c->id, (int)pid);
-	/* From here the monitor owns the bundle and the container's end. */
+	/* From here the monitor owns the bundle, the lease and the container's end. */
+	c->ip[0] = '\0';
 	close(c->runfd);
 	close(c->bundlefd);
 	c->runfd = c->bundlefd = -1;
@@ -686,7 +699,7 @@ out:
 
 int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, struct hk_error *err)
 {
-	_cleanup_(hk_json_freep) struct hk_json *image = NULL, *rec = NULL;
+	_cleanup_(hk_json_freep) struct hk_json *image = NULL, *rec = NULL, *cfg = NULL;
 	_cleanup_free_ const char **ids = NULL;
 	_cleanup_free_ char *image_id = NULL, *config = NULL, *text = NULL;
 	struct container c = {.dirfd = -1, .bundlefd = -1, .runfd = -1};
@@ -719,15 +732,19 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, st
 	    (r = hk_image_diff_ids(image, &ids, &n, err)) < 0)
 		goto out;
 	rm = hk_json_get(rec, "AutoRemove") && hk_json_get(rec, "AutoRemove")->boolean;
-	if ((r = make_bundle(g, &c, err)) < 0 ||
+	if ((r = hk_json_parse(config, len, &cfg, err)) < 0 || (r = make_bundle(g, &c, err)) < 0 ||
 	    (r = hk_rootfs_mount(&s, c.dirfd, c.runfd, ids, n, rm, err)) < 0 ||
+	    /* Its network again: its config.json binds the files and joins the namespace. */
+	    (r = ctl_network_setup(g, hk_json_get_string(rec, "NetworkMode"), id,
+				   hk_json_get_string(cfg, "hostname"), c.bundlefd, c.bundle, NULL,
+				   c.ip, err)) < 0 ||
 	    (r = hk_write_atomic_at(c.bundlefd, "config.json", config, len, err)) < 0)
 		goto out;
 	/* launch has said what failed, and cleaned up. */
 	r = launch(g, &s, &c, start, rm);
 out:
 	if (r < 0)
-		release_container(&s, &c, false);
+		release_container(g, &s, &c, false);
 	if (c.dirfd >= 0)
 		close(c.dirfd);
 	hk_store_close(&s);
@@ -939,7 +956,7 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 	if ((r = hk_ctr_watch(ctl_run_dir(g), c.id, getpid(), err)) < 0 ||
 	    (r = hk_ctr_record_start(c.dirfd, 0, err)) < 0) {
 		hk_ctr_unwatch(ctl_run_dir(g), c.id);
-		release_container(&s, &c, true);
+		release_container(g, &s, &c, true);
 		fprintf(stderr, "hakoctl run: %s\n", err->msg);
 		r = 125;
 		goto close;
@@ -952,7 +969,7 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 		hk_warn("%s", err->msg);
 		hk_error_clear(err);
 	}
-	release_container(&s, &c, f.rm || r < 0);
+	release_container(g, &s, &c, f.rm || r < 0);
 	hk_ctr_unwatch(ctl_run_dir(g), c.id);
 	if (r < 0)
 		fprintf(stderr, "hakoctl run: %s\n", err->msg);

@@ -17,86 +17,19 @@
 
 #include "log.h"
 #include "netdev.h"
+#include "netlink.h"
 #include "util.h"
-
-/* One rtnetlink request: the header, its payload and attributes. */
-struct nl_req {
-	struct nlmsghdr h;
-	char buf[1024];
-};
-
-static void *nl_tail(struct nl_req *r)
-{
-	return (char *)&r->h + NLMSG_ALIGN(r->h.nlmsg_len);
-}
-
-static void nl_add_attr(struct nl_req *r, unsigned short type, const void *data, size_t len)
-{
-	struct rtattr *a = nl_tail(r);
-
-	a->rta_type = type;
-	a->rta_len = RTA_LENGTH(len);
-	memcpy(RTA_DATA(a), data, len);
-	r->h.nlmsg_len = NLMSG_ALIGN(r->h.nlmsg_len) + RTA_ALIGN(a->rta_len);
-}
-
-/* A socket of the network namespace ns (-1: ours): it stays in the
- * namespace it was made in. */
-static int ns_socket(int ns, int domain, int type, int proto, struct hk_error *err)
-{
-	_cleanup_close_ int own = -1;
-	int fd, e;
-
-	if (ns < 0) {
-		fd = socket(domain, type | SOCK_CLOEXEC, proto);
-		return fd < 0 ? hk_error_set(err, -errno, "socket") : fd;
-	}
-	own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (own < 0 || setns(ns, CLONE_NEWNET) < 0)
-		return hk_error_set(err, -errno, "enter the container's network namespace");
-	fd = socket(domain, type | SOCK_CLOEXEC, proto);
-	e = errno;
-	/* Going on in the container's namespace would act on the wrong devices. */
-	if (setns(own, CLONE_NEWNET) < 0) {
-		dprintf(STDERR_FILENO, "hako: setns back to our network namespace: %m\n");
-		abort();
-	}
-	return fd < 0 ? hk_error_set(err, -e, "socket") : fd;
-}
-
-/* Send r and wait for its acknowledgement: 0 or the kernel's -errno. */
-static int nl_call(int nl, struct nl_req *r)
-{
-	char buf[4096];
-	ssize_t n;
-
-	r->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	r->h.nlmsg_seq++;
-	if (send(nl, &r->h, r->h.nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		n = recv(nl, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
-		     h = NLMSG_NEXT(h, n))
-			if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_seq == r->h.nlmsg_seq)
-				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-	}
-}
 
 /* The permanent addresses of an interface, as RTM_NEWADDR requests to replay. */
 struct addrs {
-	struct nl_req req[32];
+	struct hk_nl_req req[32];
 	size_t n;
 };
 
 static void keep_addr(struct addrs *a, struct nlmsghdr *h)
 {
 	struct ifaddrmsg *ifa = NLMSG_DATA(h), *copy;
-	struct nl_req *r = &a->req[a->n];
+	struct hk_nl_req *r = &a->req[a->n];
 	int len = (int)IFA_PAYLOAD(h);
 	unsigned flags = ifa->ifa_flags;
 
@@ -117,7 +50,7 @@ static void keep_addr(struct addrs *a, struct nlmsghdr *h)
 	for (struct rtattr *t = IFA_RTA(ifa); RTA_OK(t, len); t = RTA_NEXT(t, len))
 		if (t->rta_type != IFA_LABEL && t->rta_type != IFA_CACHEINFO &&
 		    NLMSG_ALIGN(r->h.nlmsg_len) + RTA_ALIGN(t->rta_len) <= sizeof(*r))
-			nl_add_attr(r, t->rta_type, RTA_DATA(t), RTA_PAYLOAD(t));
+			hk_nl_add_attr(r, t->rta_type, RTA_DATA(t), RTA_PAYLOAD(t));
 	a->n++;
 }
 
@@ -171,15 +104,11 @@ static int link_info(int sock, const char *name, int *index, short *flags, struc
 	return 0;
 }
 
-static void link_req(struct nl_req *r, int index)
+static void link_req(struct hk_nl_req *r, int index)
 {
-	struct ifinfomsg *ifi = NLMSG_DATA(&r->h);
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = index};
 
-	memset(r, 0, sizeof(*r));
-	r->h.nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
-	r->h.nlmsg_type = RTM_NEWLINK;
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = index;
+	hk_nl_req_init(r, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
 }
 
 int hk_netdev_move(int from_ns, const char *name, int to_ns, const char *new_name,
@@ -187,15 +116,15 @@ int hk_netdev_move(int from_ns, const char *name, int to_ns, const char *new_nam
 {
 	_cleanup_close_ int from_nl = -1, from_sock = -1, to_nl = -1, to_sock = -1, to = -1;
 	static struct addrs addrs; /* 32 KiB: not on the stack */
-	struct nl_req req;
+	struct hk_nl_req req;
 	short flags;
 	int index, r;
 
 	addrs.n = 0;
-	if ((from_nl = ns_socket(from_ns, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
-	    (from_sock = ns_socket(from_ns, AF_INET, SOCK_DGRAM, 0, err)) < 0 ||
-	    (to_nl = ns_socket(to_ns, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
-	    (to_sock = ns_socket(to_ns, AF_INET, SOCK_DGRAM, 0, err)) < 0 ||
+	if ((from_nl = hk_ns_socket(from_ns, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
+	    (from_sock = hk_ns_socket(from_ns, AF_INET, SOCK_DGRAM, 0, err)) < 0 ||
+	    (to_nl = hk_ns_socket(to_ns, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
+	    (to_sock = hk_ns_socket(to_ns, AF_INET, SOCK_DGRAM, 0, err)) < 0 ||
 	    link_info(from_sock, name, &index, &flags, err) < 0 ||
 	    dump_addrs(from_nl, index, &addrs, err) < 0)
 		return err->code;
@@ -209,9 +138,9 @@ int hk_netdev_move(int from_ns, const char *name, int to_ns, const char *new_nam
 	if (to < 0)
 		return hk_error_set(err, -errno, "network namespace");
 	link_req(&req, index);
-	nl_add_attr(&req, IFLA_NET_NS_FD, &(int){to}, sizeof(int));
-	nl_add_attr(&req, IFLA_IFNAME, new_name, strlen(new_name) + 1);
-	r = nl_call(from_nl, &req);
+	hk_nl_add_attr(&req, IFLA_NET_NS_FD, &(int){to}, sizeof(int));
+	hk_nl_add_attr(&req, IFLA_IFNAME, new_name, strlen(new_name) + 1);
+	r = hk_nl_call(from_nl, &req);
 	if (r < 0)
 		return hk_error_set(err, r, "move network device \"%s\" (as \"%s\")", name,
 				    new_name);
@@ -220,7 +149,7 @@ int hk_netdev_move(int from_ns, const char *name, int to_ns, const char *new_nam
 		return err->code;
 	for (size_t i = 0; i < addrs.n; i++) {
 		((struct ifaddrmsg *)NLMSG_DATA(&addrs.req[i].h))->ifa_index = (unsigned)index;
-		r = nl_call(to_nl, &addrs.req[i]);
+		r = hk_nl_call(to_nl, &addrs.req[i]);
 		if (r < 0 && r != -EEXIST)
 			return hk_error_set(err, r, "network device \"%s\": address %zu", new_name,
 					    i);
@@ -232,7 +161,7 @@ int hk_netdev_move(int from_ns, const char *name, int to_ns, const char *new_nam
 	link_req(&req, index);
 	((struct ifinfomsg *)NLMSG_DATA(&req.h))->ifi_flags = IFF_UP;
 	((struct ifinfomsg *)NLMSG_DATA(&req.h))->ifi_change = IFF_UP;
-	r = nl_call(to_nl, &req);
+	r = hk_nl_call(to_nl, &req);
 	if (r < 0)
 		return hk_error_set(err, r, "network device \"%s\": up", new_name);
 	hk_debug("RTM_NEWLINK(\"%s\", IFF_UP) ok", new_name);

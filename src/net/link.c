@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/veth.h>
+
+#include "log.h"
+#include "netlink.h"
+#include "network.h"
+#include "util.h"
+
+static int link_up(int nl, int index)
+{
+	struct ifinfomsg ifi = {
+	    .ifi_family = AF_UNSPEC, .ifi_index = index, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+	struct hk_nl_req r;
+
+	hk_nl_req_init(&r, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	return hk_nl_call(nl, &r);
+}
+
+static int addr_add(int nl, int index, uint32_t addr, int prefix)
+{
+	struct ifaddrmsg ifa = {.ifa_family = AF_INET,
+				.ifa_prefixlen = (unsigned char)prefix,
+				.ifa_index = (unsigned)index};
+	uint32_t be = htonl(addr);
+	struct hk_nl_req r;
+
+	hk_nl_req_init(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa, sizeof(ifa));
+	hk_nl_add_attr(&r, IFA_LOCAL, &be, sizeof(be));
+	hk_nl_add_attr(&r, IFA_ADDRESS, &be, sizeof(be));
+	return hk_nl_call(nl, &r);
+}
+
+int hk_net_bridge_ensure(int nl, const struct hk_network *n, int *ret_index, struct hk_error *err)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+	struct hk_nl_req r;
+	struct rtattr *info;
+	char gw[16];
+	int index, e;
+
+	/* Most runs find it there: one ioctl. */
+	if ((index = (int)if_nametoindex(n->bridge)) == 0) {
+		hk_nl_req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+		hk_nl_add_string(&r, IFLA_IFNAME, n->bridge);
+		info = hk_nl_nest_start(&r, IFLA_LINKINFO);
+		hk_nl_add_string(&r, IFLA_INFO_KIND, "bridge");
+		hk_nl_nest_end(&r, info);
+		if ((e = hk_nl_call(nl, &r)) < 0 && e != -EEXIST)
+			return hk_error_set(err, e, "network %s: create the bridge %s", n->name,
+					    n->bridge);
+		hk_debug("RTM_NEWLINK(%s, bridge, up) ok", n->bridge);
+		if ((index = (int)if_nametoindex(n->bridge)) == 0)
+			return hk_error_set(err, -errno, "network %s: the bridge %s", n->name,
+					    n->bridge);
+	}
+	if ((e = addr_add(nl, index, n->gateway, n->prefix)) < 0 && e != -EEXIST)
+		return hk_error_set(err, e, "network %s: the address %s/%d on %s", n->name,
+				    hk_ipv4_text(n->gateway, gw), n->prefix, n->bridge);
+	if ((e = link_up(nl, index)) < 0)
+		return hk_error_set(err, e, "network %s: %s up", n->name, n->bridge);
+	/* The containers' packets are routed on through the host's other interfaces. */
+	if (hk_write_file("/proc/sys/net/ipv4/ip_forward", "1", 1, err) < 0)
+		return hk_error_prefix(err, "network %s", n->name);
+	*ret_index = index;
+	return 0;
+}
+
+int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *host_name,
+		  const struct hk_network *n, uint32_t addr, struct hk_error *err)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+	struct rtmsg rt = {.rtm_family = AF_INET,
+			   .rtm_table = RT_TABLE_MAIN,
+			   .rtm_protocol = RTPROT_BOOT,
+			   .rtm_scope = RT_SCOPE_UNIVERSE,
+			   .rtm_type = RTN_UNICAST};
+	struct rtattr *info, *data, *peer;
+	uint32_t gw = htonl(n->gateway);
+	struct hk_nl_req r;
+	char text[16];
+	int e, eth0;
+
+	/*
+	 * The container's end is made in its namespace directly (IFLA_NET_NS_FD
+	 * in the peer's attributes): moving it there after would cost far more.
+	 */
+	hk_nl_req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+	hk_nl_add_string(&r, IFLA_IFNAME, host_name);
+	hk_nl_add_attr(&r, IFLA_MASTER, &bridge_index, sizeof(bridge_index));
+	info = hk_nl_nest_start(&r, IFLA_LINKINFO);
+	hk_nl_add_string(&r, IFLA_INFO_KIND, "veth");
+	data = hk_nl_nest_start(&r, IFLA_INFO_DATA);
+	peer = hk_nl_nest_start(&r, VETH_INFO_PEER);
+	/* The peer's own ifinfomsg first (not up yet: the kernel would open it
+	 * before it is paired), then its attributes. */
+	memcpy(RTA_DATA(peer), &(struct ifinfomsg){.ifi_family = AF_UNSPEC}, sizeof(ifi));
+	r.h.nlmsg_len += NLMSG_ALIGN(sizeof(ifi));
+	hk_nl_add_string(&r, IFLA_IFNAME, "eth0");
+	hk_nl_add_attr(&r, IFLA_NET_NS_FD, &ns, sizeof(ns));
+	hk_nl_nest_end(&r, peer);
+	hk_nl_nest_end(&r, data);
+	hk_nl_nest_end(&r, info);
+	if ((e = hk_nl_call(host_nl, &r)) < 0)
+		return hk_error_set(err, e, "network %s: the veth pair %s, eth0", n->name,
+				    host_name);
+	hk_debug("RTM_NEWLINK(%s on %s, veth, its peer eth0 in the container's netns) ok",
+		 host_name, n->bridge);
+	if ((eth0 = (int)if_nametoindex("eth0")) == 0)
+		return hk_error_set(err, -errno, "network %s: eth0 in the container", n->name);
+	if ((e = link_up(ns_nl, 1)) < 0) /* lo is 1 in a new namespace */
+		return hk_error_set(err, e, "network %s: lo up", n->name);
+	if ((e = link_up(ns_nl, eth0)) < 0)
+		return hk_error_set(err, e, "network %s: eth0 up", n->name);
+	if ((e = addr_add(ns_nl, eth0, addr, n->prefix)) < 0)
+		return hk_error_set(err, e, "network %s: the address %s/%d on eth0", n->name,
+				    hk_ipv4_text(addr, text), n->prefix);
+	hk_nl_req_init(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rt, sizeof(rt));
+	hk_nl_add_attr(&r, RTA_GATEWAY, &gw, sizeof(gw));
+	hk_nl_add_attr(&r, RTA_OIF, &eth0, sizeof(eth0));
+	if ((e = hk_nl_call(ns_nl, &r)) < 0)
+		return hk_error_set(err, e, "network %s: the default route", n->name);
+	hk_debug("eth0 %s/%d up, default route via %s", hk_ipv4_text(addr, text), n->prefix,
+		 hk_ipv4_text(n->gateway, (char[16]){0}));
+	return 0;
+}
