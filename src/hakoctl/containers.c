@@ -25,6 +25,7 @@
 #include "json.h"
 #include "log.h"
 #include "monitor.h"
+#include "network.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -664,6 +665,25 @@ int ctl_rm(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 	return for_each(g, argc, argv, "rm", rm_one, &o, true, err);
 }
 
+/* NetworkSettings: its address on the default network while it runs (its bundle's lease). */
+static void network_settings(const struct ctl_globals *g, const struct hk_ctr *c, struct hk_json *o)
+{
+	struct hk_json *ns = hk_json_set(o, "NetworkSettings", hk_json_new(HK_JSON_OBJECT));
+	char path[4096], addr[16] = "", gw[16];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/bundles/%s/address", ctl_run_dir(g), c->id);
+	if (c->status == HK_CTR_RUNNING && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 &&
+	    (n = read(fd, addr, sizeof(addr) - 1)) > 0)
+		addr[n] = '\0';
+	hk_json_set(ns, "IPAddress", hk_json_new_string(addr));
+	hk_json_set(ns, "IPPrefixLen", hk_json_new_int(addr[0] ? hk_network_default.prefix : 0));
+	hk_json_set(
+	    ns, "Gateway",
+	    hk_json_new_string(addr[0] ? hk_ipv4_text(hk_network_default.gateway, gw) : ""));
+}
+
 struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store *s,
 				   const struct hk_ctr *c)
 {
@@ -726,6 +746,9 @@ struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store 
 	}
 	hk_error_clear(&err);
 	hc = hk_json_set(o, "HostConfig", hk_json_new(HK_JSON_OBJECT));
+	const char *mode = hk_json_get_string(c->record, "NetworkMode");
+	hk_json_set(hc, "NetworkMode", hk_json_new_string(mode ? mode : "none"));
+	network_settings(g, c, o);
 	hk_json_set(hc, "AutoRemove",
 		    hk_json_new_bool(hk_json_get(c->record, "AutoRemove") &&
 				     hk_json_get(c->record, "AutoRemove")->boolean));

@@ -49,8 +49,7 @@ bool ctl_network_bridged(const char *mode)
 }
 
 /* The leases' dir of network n, made if missing. */
-static int leases_dir(const struct ctl_globals *g, const struct hk_network *n,
-		      struct hk_error *err)
+static int leases_dir(const struct ctl_globals *g, const struct hk_network *n, struct hk_error *err)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -84,8 +83,9 @@ static int nat_ensure(const struct hk_network *n, struct hk_error *err)
 		if (errno != EINTR)
 			return hk_error_set(err, -errno, "waitpid");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return hk_error_setx(err, -EIO, "network %s: hako-nft could not make the table "
-						"inet " HK_NFT_TABLE " (see above)",
+		return hk_error_setx(err, -EIO,
+				     "network %s: hako-nft could not make the table "
+				     "inet " HK_NFT_TABLE " (see above)",
 				     n->name);
 	hk_debug("nftables: table inet %s made (masquerade of %s)", HK_NFT_TABLE, subnet);
 	return 0;
@@ -182,8 +182,7 @@ int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char 
 		return 0;
 	if ((host_nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
 	    (r = hk_net_bridge_ensure(host_nl, n, &bridge, err)) < 0 ||
-	    (r = nat_ensure(n, err)) < 0 ||
-	    (r = leases = leases_dir(g, n, err)) < 0 ||
+	    (r = nat_ensure(n, err)) < 0 || (r = leases = leases_dir(g, n, err)) < 0 ||
 	    (r = hk_ipam_lease(leases, n, id, lease_stale, (void *)ctl_run_dir(g), &ip, err)) < 0)
 		return r;
 	hk_ipv4_text(ip, addr);

@@ -34,14 +34,15 @@ int main(int argc, char **argv)
 		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "%s%s", i > 1 ? ", " : "",
 					argv[i]);
 	if (len < sizeof(cmd))
-		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len,
-					" }\n"
-					"  }\n"
-					"  chain postrouting {\n"
-					"    type nat hook postrouting priority srcnat; policy accept\n"
-					"    ip saddr @subnets4 ip daddr != @subnets4 masquerade\n"
-					"  }\n"
-					"}\n");
+		len += (size_t)snprintf(
+		    cmd + len, sizeof(cmd) - len,
+		    " }\n"
+		    "  }\n"
+		    "  chain postrouting {\n"
+		    "    type nat hook postrouting priority srcnat; policy accept\n"
+		    "    ip saddr @subnets4 ip daddr != @subnets4 masquerade\n"
+		    "  }\n"
+		    "}\n");
 	if (len >= sizeof(cmd)) {
 		fprintf(stderr, "hako-nft: too many subnets\n");
 		return 2;

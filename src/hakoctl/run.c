@@ -397,8 +397,8 @@ static int make_bundle(const struct ctl_globals *g, struct container *c, struct 
 }
 
 /* The bundle goes; the container's dir too, unless it is kept (no --rm). */
-static void release_container(const struct ctl_globals *g, struct hk_store *s,
-			      struct container *c, bool remove)
+static void release_container(const struct ctl_globals *g, struct hk_store *s, struct container *c,
+			      bool remove)
 {
 	int r;
 

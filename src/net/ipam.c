@@ -41,8 +41,8 @@ static int read_small_at(int dirfd, const char *name, char *buf, size_t size)
 static int try_lease(int dirfd, uint32_t addr, const char *id)
 {
 	char name[16];
-	int fd = openat(dirfd, hk_ipv4_text(addr, name), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			0600);
+	int fd =
+	    openat(dirfd, hk_ipv4_text(addr, name), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
 	if (fd < 0)
 		return -errno;
@@ -60,7 +60,8 @@ int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id,
 		  bool (*stale)(const char *id, void *arg), void *arg, uint32_t *ret,
 		  struct hk_error *err)
 {
-	uint32_t size = n->prefix >= 31 ? 0 : (1u << (32 - n->prefix)) - 2; /* no net, no broadcast */
+	uint32_t size =
+	    n->prefix >= 31 ? 0 : (1u << (32 - n->prefix)) - 2; /* no net, no broadcast */
 	uint32_t first = n->subnet + 1, start = 0, last;
 	char buf[128], name[16];
 	int e;
@@ -92,7 +93,8 @@ int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id,
 				return hk_error_set(err, e, "network %s: lease %s", n->name,
 						    hk_ipv4_text(addr, name));
 			*ret = addr;
-			hk_write_atomic_at(dirfd, LAST, hk_ipv4_text(addr, name), strlen(name), err);
+			hk_write_atomic_at(dirfd, LAST, hk_ipv4_text(addr, name), strlen(name),
+					   err);
 			hk_error_clear(err);
 			return 0;
 		}

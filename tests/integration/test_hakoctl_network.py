@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""hakoctl's default network (--network hako): a bridge, a veth pair per
+container, an address leased, NAT to the outside. hakoctl runs in a network
+namespace the test makes (its "host"); an "outside" one, joined to it by a
+veth with documentation addresses (198.51.100.0/24), plays the internet. No
+packet leaves namespaces the test owns."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+
+def ip(*args):
+    subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+def in_ns(ns, *argv, **kw):
+    return subprocess.run(["nsenter", f"--net=/run/netns/{ns}", *argv], **kw)
+
+
+class Lab:
+    def __init__(self, ctl, host, outside):
+        self.ctl, self.host, self.outside = ctl, host, outside
+
+    def __call__(self, *args, check=False, timeout=60):
+        p = in_ns(self.host, *self.ctl.argv(*args), capture_output=True, text=True,
+                  stdin=subprocess.DEVNULL, timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError(f"hakoctl {args} failed ({p.returncode}): {p.stderr}")
+        return p
+
+    def host_links(self):
+        p = in_ns(self.host, "ip", "-o", "link", "show", capture_output=True, text=True,
+                  check=True)
+        return [line.split(":")[1].strip().split("@")[0] for line in p.stdout.splitlines()]
+
+    def leases(self):
+        d = self.ctl.runroot / "networks" / "hako"
+        return sorted(x for x in os.listdir(d) if x[0] != ".") if d.exists() else []
+
+    def serve(self, port=8080):
+        """A server in the outside namespace that tells each client its address."""
+        code = ("import socket\n"
+                "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                f"s.bind(('198.51.100.2', {port})); s.listen(8); print('up', flush=True)\n"
+                "while True:\n"
+                "    c, a = s.accept(); c.sendall(('you are %s\\n' % a[0]).encode()); c.close()\n")
+        p = subprocess.Popen(["nsenter", f"--net=/run/netns/{self.outside}", "/usr/bin/python3",
+                              "-c", code], stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline() == "up\n"
+        return p
+
+
+@pytest.fixture
+def lab(ctl):
+    tag = os.getpid() % 10000
+    host, outside = f"hako-test-h{tag}", f"hako-test-o{tag}"
+    ip("netns", "add", host)
+    try:
+        ip("netns", "add", outside)
+        ip("link", "add", f"hako-test-a{tag}", "netns", host, "type", "veth", "peer", "name",
+           f"hako-test-b{tag}", "netns", outside)
+        for ns, dev, addr in ((host, f"hako-test-a{tag}", "198.51.100.1/24"),
+                              (outside, f"hako-test-b{tag}", "198.51.100.2/24")):
+            ip("-n", ns, "addr", "add", addr, "dev", dev)
+            ip("-n", ns, "link", "set", dev, "up")
+            ip("-n", ns, "link", "set", "lo", "up")
+        yield Lab(ctl, host, outside)
+    finally:
+        for pid in ctl.monitor_pids():
+            os.kill(pid, 9)
+        subprocess.run(["ip", "netns", "del", outside], capture_output=True)
+        subprocess.run(["ip", "netns", "del", host], capture_output=True)
+
+
+def wait_for(pred, what, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_container_on_the_bridge(lab):
+    script = ("ip -4 -o addr show eth0; ip route; cat /etc/hosts; hostname; "
+              "grep -c nameserver /etc/resolv.conf || true")
+    out = lab("run", "--rm", "--network", "hako", "--hostname", "hako-test-box", "busybox", "sh",
+              "-c", script, check=True).stdout
+    assert "inet 10.88." in out and "/16" in out, out
+    assert "default via 10.88.0.1 dev eth0" in out, out
+    words = out.split()
+    addr = words[words.index("inet") + 1].split("/")[0]
+    assert f"{addr}\thako-test-box" in out and "\nhako-test-box\n" in out, out
+    # the host's side: the bridge, with the gateway, and nothing of the container left
+    assert "hako0" in lab.host_links()
+    wait_for(lambda: [n for n in lab.host_links() if n.startswith("hk")] == [], "its veth to go")
+    assert lab.leases() == []
+
+
+def test_containers_get_their_own_addresses_and_reach_each_other(lab):
+    lab("run", "-d", "--network", "hako", "--name", "hako-test-srv", "busybox", "sh", "-c",
+        "while true; do echo hello-from-srv | nc -l -p 80; done", check=True)
+    lab("run", "-d", "--network", "hako", "--name", "hako-test-cli", "busybox", "sleep", "60",
+        check=True)
+    addrs = {}
+    for name in ("hako-test-srv", "hako-test-cli"):
+        (info,) = json.loads(lab("inspect", name, check=True).stdout)
+        addrs[name] = info["NetworkSettings"]["IPAddress"]
+        assert info["HostConfig"]["NetworkMode"] == "hako"
+        assert info["NetworkSettings"]["Gateway"] == "10.88.0.1"
+    assert len(set(addrs.values())) == 2 and all(a.startswith("10.88.") for a in addrs.values())
+    assert lab.leases() == sorted(addrs.values())
+    out = lab("exec", "hako-test-cli", "sh", "-c",
+              f"for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 2 {addrs['hako-test-srv']} 80 "
+              "</dev/null && break; sleep 0.2; done", check=True).stdout
+    assert "hello-from-srv" in out
+    # restarted after it exited: on the network again
+    lab("stop", "-t", "0", "hako-test-cli", check=True)
+    assert lab.leases() == [addrs["hako-test-srv"]]
+    lab("start", "hako-test-cli", check=True)
+    (info,) = json.loads(lab("inspect", "hako-test-cli", check=True).stdout)
+    assert info["NetworkSettings"]["IPAddress"].startswith("10.88.")
+    assert lab("exec", "hako-test-cli", "sh", "-c", "ip -4 -o addr show eth0",
+               check=True).stdout.count("10.88.") == 1
+    lab("rm", "-f", "hako-test-srv", "hako-test-cli", check=True)
+    assert lab.leases() == []
+    wait_for(lambda: [n for n in lab.host_links() if n.startswith("hk")] == [], "the veths to go")
+    assert lab.ctl.leftovers() == []
+
+
+def test_nat_to_the_outside(lab):
+    server = lab.serve()
+    try:
+        out = lab("run", "--rm", "--network", "hako", "busybox", "nc", "-w", "5", "198.51.100.2",
+                  "8080", check=True).stdout
+        # masqueraded: the outside sees the host's address
+        assert out == "you are 198.51.100.1\n", out
+        lab("run", "-d", "--network", "hako", "--name", "hako-test-nat", "busybox", "sleep",
+            "60", check=True)
+        # without NAT the outside cannot answer (it has no route to 10.88.0.0/16)
+        in_ns(lab.host, "nft", "delete", "table", "inet", "hako", check=True)
+        p = lab("exec", "hako-test-nat", "nc", "-w", "2", "198.51.100.2", "8080")
+        assert "you are" not in p.stdout, p.stdout
+        # the next container's setup finds the table gone and makes it again
+        lab("run", "--rm", "--network", "hako", "busybox", "true", check=True)
+        out = lab("exec", "hako-test-nat", "nc", "-w", "5", "198.51.100.2", "8080",
+                  check=True).stdout
+        assert out == "you are 198.51.100.1\n", out
+        # hakoctl's table holds rules that do not grow with containers, and no other table
+        tables = in_ns(lab.host, "nft", "list", "tables", capture_output=True, text=True,
+                       check=True).stdout
+        assert tables == "table inet hako\n", tables
+        lab("rm", "-f", "hako-test-nat", check=True)
+    finally:
+        server.kill()
+        server.wait()
+    assert lab.leases() == []
+
+
+def test_network_bad_input(lab):
+    p = lab("run", "--rm", "--network", "hako-test-nosuch", "busybox", "true")
+    assert p.returncode == 125 and '--network "hako-test-nosuch"' in p.stderr, p.stderr
+    assert lab.ctl.leftovers() == [] and lab.leases() == []
