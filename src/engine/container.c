@@ -331,6 +331,8 @@ int hk_ctr_record(struct hk_store *s, const struct hk_ctr_new *nc, struct hk_err
 	hk_json_set(rec, "Tty", hk_json_new_bool(nc->tty));
 	hk_json_set(rec, "OpenStdin", hk_json_new_bool(nc->open_stdin));
 	hk_json_set(rec, "NetworkMode", hk_json_new_string(nc->network ? nc->network : "none"));
+	hk_json_set(rec, "PortSpecs",
+		    nc->ports ? hk_json_new_strv(nc->ports) : hk_json_new(HK_JSON_ARRAY));
 	hk_json_set(rec, "Created", hk_json_new_string(now));
 	hk_json_set(rec, "AutoRemove", hk_json_new_bool(nc->rm));
 	hk_json_set(rec, "LogMaxSize", hk_json_new_int((long long)nc->log_max));

@@ -81,6 +81,7 @@ struct hk_ctr_new {
 	bool rm;		    /* AutoRemove */
 	bool tty, open_stdin;	    /* Tty (-t), OpenStdin (-i): for its monitor */
 	const char *network;	    /* NetworkMode: none, host, hako */
+	const char *const *ports;   /* PortSpecs: its -p, as given (NULL-ended), or NULL */
 	unsigned long long log_max; /* LogMaxSize: ctr.log is rotated past it; 0: never */
 	const char *restart;	    /* RestartPolicy.Name: no, on-failure, always, unless-stopped */
 	int restart_max;	    /* RestartPolicy.MaximumRetryCount (on-failure:N) */

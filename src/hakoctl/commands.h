@@ -46,6 +46,7 @@ int ctl_stop(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 int ctl_restart(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_kill(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_attach(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_port(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_pause(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_unpause(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_wait(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
@@ -73,15 +74,20 @@ void ctl_human_ago(const char *rfc3339, char *buf, size_t size);
 
 /*
  * network.c: --network hako (or bridge), set up before the runtime runs: a
- * lease, then unshare(CLONE_NEWNET) (we stay in the container's network
- * namespace), the veth pair, and /etc/hosts, hostname and resolv.conf in
- * the bundle; with config, their bind mounts and the namespace's path are
- * added to it. addr: the address leased ("" for none and host).
+ * lease and the published ports, then unshare(CLONE_NEWNET) (we stay in
+ * the container's network namespace), the veth pair, and /etc/hosts,
+ * hostname and resolv.conf in the bundle; with config, their bind mounts
+ * and the namespace's path are added to it. What it holds is recorded in
+ * the bundle (address, ports), for ctl_network_release.
  */
 bool ctl_network_bridged(const char *mode);
 struct hk_json;
+struct hk_port;
 int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char *id,
-		      const char *hostname, int bundlefd, const char *bundle,
-		      struct hk_json *config, char addr[16], struct hk_error *err);
-/* The lease of container id on the default network given back (addr "" : none). */
-void ctl_network_release(const struct ctl_globals *g, const char *id, const char *addr);
+		      const char *hostname, const struct hk_port *ports, size_t n_ports,
+		      int bundlefd, const char *bundle, struct hk_json *config,
+		      struct hk_error *err);
+/* What container id holds on the network given back (its bundle still there). */
+void ctl_network_release(const struct ctl_globals *g, const char *id);
+/* The host's network namespace, once ctl_network_setup has left it; else -1. */
+extern int ctl_host_netns;

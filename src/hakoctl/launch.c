@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "commands.h"
 #include "container.h"
 #include "monitor.h"
 #include "runtime.h"
@@ -25,13 +26,19 @@ int ctl_monitor_launch(const struct ctl_globals *g, struct hk_store *s, const ch
 	size_t got = 0;
 	ssize_t n;
 	pid_t child;
-	const char *argv[] = {exe,	   "--storage", s->root, "--runroot", ctl_run_dir(g),
-			      "--runtime", g->runtime,	id,	 NULL,	      NULL};
+	const char *argv[12] = {exe,	     "--storage", s->root, "--runroot", ctl_run_dir(g),
+				"--runtime", g->runtime};
+	int argc = 7;
 
-	if (g->debug) {
-		argv[7] = "--debug";
-		argv[8] = id;
+	if (g->debug)
+		argv[argc++] = "--debug";
+	/* The host's network namespace, when we left it for the container's. */
+	if (ctl_host_netns >= 0) {
+		argv[argc++] = "--host-netns-fd";
+		argv[argc++] = "4";
 	}
+	argv[argc++] = id;
+	argv[argc] = NULL;
 	*ret_code = 125;
 	if (pipe2(rep, O_CLOEXEC) < 0)
 		return hk_error_set(err, -errno, "pipe");
@@ -45,14 +52,19 @@ int ctl_monitor_launch(const struct ctl_globals *g, struct hk_store *s, const ch
 		sigset_t all;
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-		if (null < 0 || dup2(rep[1], 3) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-		    dup2(null, 2) < 0)
+		/* Out of the way first: either could be 3 or 4. */
+		int report = fcntl(rep[1], F_DUPFD, 10);
+		int hostns = ctl_host_netns >= 0 ? fcntl(ctl_host_netns, F_DUPFD, 10) : -1;
+
+		if (null < 0 || report < 0 || dup2(report, 3) < 0 || dup2(null, 0) < 0 ||
+		    dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+		    (ctl_host_netns >= 0 && (hostns < 0 || dup2(hostns, 4) < 0)))
 			_exit(125);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		/* Nothing of our caller's: a pipe it reads to its end must not wait for the
 		 * monitor. */
-		syscall(SYS_close_range, 4, ~0U, 0);
+		syscall(SYS_close_range, ctl_host_netns >= 0 ? 5 : 4, ~0U, 0);
 		execvp(exe, (char *const *)argv);
 		_exit(125);
 	}

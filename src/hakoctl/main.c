@@ -40,6 +40,7 @@ static const struct {
     {"kill", ctl_kill, "send a signal to running containers (SIGKILL)", "[-s SIGNAL] CONTAINER..."},
     {"attach", ctl_attach, "our terminal on a detached container's (detach: ctrl-p ctrl-q)",
      "[--no-stdin] [--detach-keys KEYS] [--sig-proxy=false] CONTAINER"},
+    {"port", ctl_port, "the published ports of a container", "CONTAINER [PORT[/PROTO]]"},
     {"pause", ctl_pause, "freeze every process of running containers", "CONTAINER..."},
     {"unpause", ctl_unpause, "thaw paused containers", "CONTAINER..."},
     {"wait", ctl_wait, "wait for containers to exit; print their exit codes", "CONTAINER..."},

@@ -51,6 +51,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "network.h"
+#include "ports.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -295,21 +296,18 @@ static void remove_bundle(const struct ctl_globals *g, const char *id)
 		hk_rm_rf_at(fd, id);
 }
 
-/* Its address on the default network, given back (its veth went with its namespace). */
-static void release_lease(const struct ctl_globals *g, const char *id)
-{
-	char path[PATH_MAX], addr[16] = "";
-	_cleanup_close_ int fd = -1, leases = -1;
-	ssize_t n;
+/*
+ * The host's network namespace, when the container has one of its own on a
+ * network (hakoctl hands it over as fd 4): its ports are taken back there.
+ */
+static int host_netns = -1;
 
-	snprintf(path, sizeof(path), "%s/bundles/%s/address", ctl_run_dir(g), id);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (n = read(fd, addr, sizeof(addr) - 1)) <= 0)
-		return;
-	addr[n] = '\0';
-	snprintf(path, sizeof(path), "%s/networks/%s", ctl_run_dir(g), hk_network_default.name);
-	if ((leases = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
-		hk_ipam_release(leases, addr, id);
+/* What it holds on the network, given back (its veth pair went with its namespace). */
+static void release_network(const struct ctl_globals *g, const char *id)
+{
+	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
+
+	hk_net_release(ctl_run_dir(g), id, helper, host_netns);
 }
 
 /*
@@ -379,7 +377,7 @@ static void finish(const struct ctl_globals *g, int dirfd, const char *id, int c
 		hk_warn("%s", err.msg);
 	hk_error_clear(&err);
 	ctl_runtime_call(g, del, true, &err);
-	release_lease(g, id);
+	release_network(g, id);
 	remove_bundle(g, id);
 	if (remove) {
 		_cleanup_close_ int parent = openat(dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -752,6 +750,7 @@ int main(int argc, char **argv)
 	    {"runroot", required_argument, NULL, 'R'},
 	    {"runtime", required_argument, NULL, 'r'},
 	    {"debug", no_argument, NULL, 'd'},
+	    {"host-netns-fd", required_argument, NULL, 'n'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctl_globals g = {.runtime = "hako"};
@@ -771,6 +770,10 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			g.debug = true;
+			break;
+		case 'n':
+			host_netns = atoi(optarg);
+			fcntl(host_netns, F_SETFD, FD_CLOEXEC);
 			break;
 		default:
 			return 125;

@@ -40,6 +40,7 @@
 #include "netlink.h"
 #include "network.h"
 #include "nft.h"
+#include "ports.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -68,27 +69,57 @@ static int leases_dir(const struct ctl_globals *g, const struct hk_network *n, s
  */
 static int nat_ensure(const struct hk_network *n, struct hk_error *err)
 {
-	_cleanup_free_ char *exe = ctl_beside_self("hako-nft");
+	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
 	char subnet[32], text[16];
-	int r, status;
-	pid_t pid;
+	int r;
 
 	if ((r = hk_nft_table_exists(err)) != 0)
 		return r < 0 ? r : 0;
 	snprintf(subnet, sizeof(subnet), "%s/%d", hk_ipv4_text(n->subnet, text), n->prefix);
-	char *const argv[] = {exe, subnet, NULL};
-	if ((r = posix_spawnp(&pid, exe, NULL, NULL, argv, environ)) != 0)
-		return hk_error_set(err, -r, "%s", exe);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return hk_error_set(err, -errno, "waitpid");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return hk_error_setx(err, -EIO,
-				     "network %s: hako-nft could not make the table "
-				     "inet " HK_NFT_TABLE " (see above)",
-				     n->name);
-	hk_debug("nftables: table inet %s made (masquerade of %s)", HK_NFT_TABLE, subnet);
+	const char *args[] = {helper, "init", subnet, NULL};
+	if ((r = hk_nft_run(helper, -1, args, err)) < 0)
+		return hk_error_prefix(err, "network %s: its nftables table", n->name);
+	hk_debug("nftables: table inet %s made (masquerade of %s, the maps of ports)", HK_NFT_TABLE,
+		 subnet);
 	return 0;
+}
+
+/*
+ * Its published ports: each free on the host (a bind() to it), then all of
+ * them in the maps in one transaction, which fails if another container
+ * has one. Recorded in the bundle, one element a line, for their release.
+ */
+static int publish(int bundlefd, const char *addr, const struct hk_port *ports, size_t n,
+		   struct hk_error *err)
+{
+	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
+	_cleanup_free_ const char **args = hk_xrealloc(NULL, (n + 4) * sizeof(*args));
+	_cleanup_free_ char *elems = hk_xrealloc(NULL, n * 48 + 1);
+	struct hk_buf b = HK_BUF_INIT;
+	int r;
+
+	args[0] = helper;
+	args[1] = "add";
+	args[2] = addr;
+	for (size_t i = 0; i < n; i++) {
+		if ((r = hk_port_check_free(&ports[i], err)) < 0)
+			goto out;
+		args[3 + i] = hk_port_element(&ports[i], elems + 48 * i);
+		hk_buf_addf(&b, "%s\n", args[3 + i]);
+	}
+	args[3 + n] = NULL;
+	if ((r = hk_write_atomic_at(bundlefd, "ports", b.buf, b.len, err)) < 0)
+		goto out;
+	if ((r = hk_nft_run(helper, -1, args, err)) < 0) {
+		unlinkat(bundlefd, "ports", 0);
+		r = hk_error_setx(err, -EADDRINUSE,
+				  "-p: a port of these is published by another container already");
+		goto out;
+	}
+	hk_debug("nftables: %zu port(s) of %s published (elements of ports4, ports4_at)", n, addr);
+out:
+	hk_buf_release(&b);
+	return r;
 }
 
 /* A lease is stale once its container has neither a watcher nor a process. */
@@ -99,18 +130,13 @@ static bool lease_stale(const char *id, void *arg)
 	return hk_ctr_live_watcher(runroot, id) == 0 && hk_ctr_live_init(runroot, id) == 0;
 }
 
-void ctl_network_release(const struct ctl_globals *g, const char *id, const char *addr)
-{
-	struct hk_error err = {0};
-	_cleanup_close_ int fd = -1;
+int ctl_host_netns = -1;
 
-	if (!addr || !*addr)
-		return;
-	if ((fd = leases_dir(g, &hk_network_default, &err)) < 0) {
-		hk_error_clear(&err);
-		return;
-	}
-	hk_ipam_release(fd, addr, id);
+void ctl_network_release(const struct ctl_globals *g, const char *id)
+{
+	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
+
+	hk_net_release(ctl_run_dir(g), id, helper, ctl_host_netns);
 }
 
 /* The host's nameservers that a container can reach: not the host's loopback ones. */
@@ -167,17 +193,17 @@ static void join_our_netns(struct hk_json *config)
 }
 
 int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char *id,
-		      const char *hostname, int bundlefd, const char *bundle,
-		      struct hk_json *config, char addr[16], struct hk_error *err)
+		      const char *hostname, const struct hk_port *ports, size_t n_ports,
+		      int bundlefd, const char *bundle, struct hk_json *config,
+		      struct hk_error *err)
 {
 	const struct hk_network *n = &hk_network_default;
 	_cleanup_close_ int host_nl = -1, ns_nl = -1, ns = -1, leases = -1;
 	struct hk_buf b = HK_BUF_INIT;
-	char host_name[16], gw[16];
+	char host_name[16], gw[16], addr[16];
 	uint32_t ip;
 	int bridge, r = 0;
 
-	addr[0] = '\0';
 	if (!ctl_network_bridged(mode))
 		return 0;
 	if ((host_nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
@@ -187,6 +213,15 @@ int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char 
 		return r;
 	hk_ipv4_text(ip, addr);
 	hk_debug("network %s: %s leased to %.12s", n->name, addr, id);
+	/* Recorded first: from here on, a failure gives back what the bundle says. */
+	if ((r = hk_write_atomic_at(bundlefd, "address", addr, strlen(addr), err)) < 0 ||
+	    (n_ports && (r = publish(bundlefd, addr, ports, n_ports, err)) < 0))
+		goto fail;
+	/* The host's namespace is kept, for the release of the ports from the container's. */
+	if ((ctl_host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+		r = hk_error_set(err, -errno, "/proc/self/ns/net");
+		goto fail;
+	}
 	if (unshare(CLONE_NEWNET) < 0) {
 		r = hk_error_set(err, -errno, "unshare(CLONE_NEWNET)");
 		goto fail;
@@ -215,9 +250,6 @@ int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char 
 	if ((r = hk_write_atomic_at(bundlefd, "resolv.conf", b.buf, b.len, err)) < 0)
 		goto fail;
 	hk_buf_release(&b);
-	/* For its monitor, which gives the lease back when the container is done. */
-	if ((r = hk_write_atomic_at(bundlefd, "address", addr, strlen(addr), err)) < 0)
-		goto fail;
 	if (config) {
 		bind_etc(config, bundle, "hosts");
 		bind_etc(config, bundle, "hostname");
@@ -229,7 +261,48 @@ int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char 
 	return 0;
 fail:
 	hk_buf_release(&b);
-	hk_ipam_release(leases, addr, id);
-	addr[0] = '\0';
+	ctl_network_release(g, id);
+	return r;
+}
+
+/* hakoctl port CONTAINER [PORT[/PROTO]]: its published ports, as docker lists them. */
+int ctl_port(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	_cleanup_free_ struct hk_port *ports = NULL;
+	const struct hk_json *specs;
+	struct hk_ctr c = {0};
+	struct hk_store s;
+	size_t n = 0;
+	char want[16] = "", ip[16];
+	int r;
+
+	if (argc < 2 || argc > 3 || argv[1][0] == '-')
+		return hk_error_setx(err, -EINVAL, "port: expected CONTAINER [PORT[/PROTO]]");
+	if (argc == 3)
+		snprintf(want, sizeof(want), "%s%s", argv[2], strchr(argv[2], '/') ? "" : "/tcp");
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	if ((r = hk_ctr_find(&s, ctl_run_dir(g), argv[1], &c, err)) < 0)
+		goto out;
+	specs = hk_json_get(c.record, "PortSpecs");
+	for (size_t i = 0; specs && specs->type == HK_JSON_ARRAY && i < specs->n; i++)
+		if ((r = hk_ports_parse(specs->items[i]->text, &ports, &n, err)) < 0)
+			goto out;
+	for (size_t i = 0; i < n; i++) {
+		char priv[16];
+		snprintf(priv, sizeof(priv), "%u/%s", ports[i].ctr_port,
+			 hk_port_proto_name(&ports[i]));
+		if (*want && strcmp(want, priv) != 0)
+			continue;
+		if (*want)
+			printf("%s:%u\n", hk_ipv4_text(ports[i].host_ip, ip), ports[i].host_port);
+		else
+			printf("%s -> %s:%u\n", priv, hk_ipv4_text(ports[i].host_ip, ip),
+			       ports[i].host_port);
+	}
+	r = 0;
+out:
+	hk_ctr_free(&c);
+	hk_store_close(&s);
 	return r;
 }

@@ -1,57 +1,159 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * hako-nft SUBNET...: make hakoctl's nftables table, inet hako, in one
- * transaction (it replaces the table, if there is one): the addresses of
- * hakoctl's networks in a set, and their traffic to the rest of the world
- * masqueraded behind the host's address. hakoctl runs it when the table is
- * missing (net/nft.h says why it is a program of its own). Its rules do not
- * depend on the number of containers; other tables are not touched.
+ * hako-nft: hakoctl's nftables table, inet hako, each change one
+ * transaction of libnftables (net/nft.h says why this is a program of its
+ * own). hakoctl runs it:
+ *
+ *   hako-nft init SUBNET...       make the table (or make it again): the
+ *                                 networks' subnets in a set, their traffic
+ *                                 to elsewhere masqueraded, and the DNAT of
+ *                                 published ports through two maps
+ *   hako-nft add ADDR ELEMENT...  publish ports of the container at ADDR:
+ *                                 PROTO:HOSTPORT:CTRPORT[:HOSTIP] each; a
+ *                                 port published already fails them all
+ *   hako-nft del ADDR ELEMENT...  and take them back
+ *
+ * The rules do not grow with containers or ports: those are elements of
+ * the maps. Other tables are never touched.
  */
 #include <nftables/libnftables.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+struct text {
+	char *buf;
+	size_t len, size;
+};
+
+static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < t->size - t->len)
+			break;
+		t->size = t->size * 2 + (size_t)n + 256;
+		if (!(t->buf = realloc(t->buf, t->size))) {
+			perror("hako-nft");
+			exit(1);
+		}
+	}
+	t->len += (size_t)n;
+}
+
+/* The DNAT of the host's local addresses: by address and port first, then by port. */
+static const char dnat[] =
+    "    fib daddr type local dnat ip to ip daddr . meta l4proto . th dport "
+    "map @ports4_at\n"
+    "    fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n";
+
+static void init(struct text *t, int n, char **subnets)
+{
+	add(t, "add table inet hako\n"
+	       "delete table inet hako\n"
+	       "table inet hako {\n"
+	       "  set subnets4 {\n"
+	       "    type ipv4_addr; flags interval\n"
+	       "    elements = { ");
+	for (int i = 0; i < n; i++)
+		add(t, "%s%s", i ? ", " : "", subnets[i]);
+	add(t,
+	    " }\n"
+	    "  }\n"
+	    "  map ports4 {\n"
+	    "    type inet_proto . inet_service : ipv4_addr . inet_service\n"
+	    "  }\n"
+	    "  map ports4_at {\n"
+	    "    type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service\n"
+	    "  }\n"
+	    "  chain prerouting {\n"
+	    "    type nat hook prerouting priority dstnat; policy accept\n"
+	    "%s"
+	    "  }\n"
+	    "  chain output {\n"
+	    "    type nat hook output priority -100; policy accept\n"
+	    "%s"
+	    "  }\n"
+	    "  chain postrouting {\n"
+	    "    type nat hook postrouting priority srcnat; policy accept\n"
+	    "    ip saddr @subnets4 ip daddr != @subnets4 masquerade\n"
+	    /* to a container through a published port from one on its network
+	     * (hairpin), or from the host's 127.0.0.1: its answer must come back
+	     * through us */
+	    "    ct status dnat ip saddr @subnets4 ip daddr @subnets4 masquerade\n"
+	    "    ct status dnat ip saddr 127.0.0.0/8 ip daddr @subnets4 masquerade\n"
+	    "  }\n"
+	    "}\n",
+	    dnat, dnat);
+}
+
+/* add or del: the elements of the container at addr. */
+static int ports(struct text *t, int del, const char *addr, int n, char **elems)
+{
+	for (int i = 0; i < n; i++) {
+		char proto[8], ip[32] = "";
+		unsigned host, ctr;
+
+		if (sscanf(elems[i], "%7[a-z]:%u:%u:%31s", proto, &host, &ctr, ip) < 3 ||
+		    (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)) {
+			fprintf(stderr, "hako-nft: \"%s\": PROTO:HOSTPORT:CTRPORT[:HOSTIP]\n",
+				elems[i]);
+			return -1;
+		}
+		if (del && *ip)
+			add(t, "delete element inet hako ports4_at { %s . %s . %u }\n", ip, proto,
+			    host);
+		else if (del)
+			add(t, "delete element inet hako ports4 { %s . %u }\n", proto, host);
+		else if (*ip)
+			add(t, "create element inet hako ports4_at { %s . %s . %u : %s . %u }\n",
+			    ip, proto, host, addr, ctr);
+		else
+			add(t, "create element inet hako ports4 { %s . %u : %s . %u }\n", proto,
+			    host, addr, ctr);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	char cmd[4096];
-	size_t len = 0;
+	struct text t = {0};
 	struct nft_ctx *nft;
 	int r;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: hako-nft SUBNET... (it is run by hakoctl)\n");
-		return 2;
-	}
-	len += (size_t)snprintf(cmd + len, sizeof(cmd) - len,
-				"add table inet hako\n"
-				"delete table inet hako\n"
-				"table inet hako {\n"
-				"  set subnets4 {\n"
-				"    type ipv4_addr; flags interval\n"
-				"    elements = { ");
-	for (int i = 1; i < argc && len < sizeof(cmd); i++)
-		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "%s%s", i > 1 ? ", " : "",
-					argv[i]);
-	if (len < sizeof(cmd))
-		len += (size_t)snprintf(
-		    cmd + len, sizeof(cmd) - len,
-		    " }\n"
-		    "  }\n"
-		    "  chain postrouting {\n"
-		    "    type nat hook postrouting priority srcnat; policy accept\n"
-		    "    ip saddr @subnets4 ip daddr != @subnets4 masquerade\n"
-		    "  }\n"
-		    "}\n");
-	if (len >= sizeof(cmd)) {
-		fprintf(stderr, "hako-nft: too many subnets\n");
+	if (argc >= 3 && strcmp(argv[1], "init") == 0)
+		init(&t, argc - 2, argv + 2);
+	else if (argc >= 4 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0)) {
+		if (ports(&t, strcmp(argv[1], "del") == 0, argv[2], argc - 3, argv + 3) < 0)
+			return 2;
+	} else {
+		fprintf(stderr, "usage: hako-nft init SUBNET... | add|del ADDR "
+				"PROTO:HOSTPORT:CTRPORT[:HOSTIP]... (it is run by hakoctl)\n");
 		return 2;
 	}
 	if (!(nft = nft_ctx_new(NFT_CTX_DEFAULT))) {
 		fprintf(stderr, "hako-nft: nft_ctx_new failed\n");
 		return 1;
 	}
-	r = nft_run_cmd_from_buffer(nft, cmd);
+	/* All of it one transaction: it all happens, or none of it. */
+	nft_ctx_buffer_error(nft);
+	r = nft_run_cmd_from_buffer(nft, t.buf);
+	if (r) {
+		const char *e = nft_ctx_get_error_buffer(nft);
+		if (strcmp(argv[1], "add") == 0 && strstr(e, "File exists"))
+			fprintf(stderr, "hako-nft: a port of these is published already\n");
+		else
+			fprintf(stderr, "hako-nft %s: %s", argv[1], e);
+	}
 	nft_ctx_free(nft);
+	free(t.buf);
 	return r ? 1 : 0;
 }

@@ -52,6 +52,7 @@
 #include "rootfs.h"
 #include "monitor.h"
 #include "network.h"
+#include "ports.h"
 #include "runtime.h"
 #include "signals.h"
 #include "util.h"
@@ -69,6 +70,11 @@ struct run_flags {
 	size_t n_env, n_add, n_drop, n_ulimits, n_devices;
 	struct hk_mount_spec *mounts; /* -v, --mount, --tmpfs, in order */
 	size_t n_mounts;
+	struct hk_port *ports; /* -p, a port each */
+	size_t n_ports;
+	char **port_specs; /* -p as given, for the record */
+	size_t n_port_specs;
+	bool network_set;
 	const char *image;
 };
 
@@ -143,6 +149,8 @@ static void run_flags_release(struct run_flags *f)
 	for (size_t i = 0; i < f->n_mounts; i++)
 		hk_mount_spec_free(&f->mounts[i]);
 	free(f->mounts);
+	free(f->ports);
+	free(f->port_specs);
 }
 
 static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_error *err)
@@ -198,6 +206,7 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	    {"ulimit", required_argument, NULL, ULIMIT},
 	    {"network", required_argument, NULL, NETWORK},
 	    {"net", required_argument, NULL, NETWORK},
+	    {"publish", required_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -205,7 +214,7 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+dite:w:u:h:m:v:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+dite:w:u:h:m:v:p:", opts, NULL)) != -1) {
 		switch (c) {
 		case RM:
 			f->rm = true;
@@ -321,6 +330,12 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 						     "called bridge: the default network's bridge)",
 						     optarg);
 			f->b.network = optarg;
+			f->network_set = true;
+			break;
+		case 'p':
+			if ((r = hk_ports_parse(optarg, &f->ports, &f->n_ports, err)) < 0)
+				return r;
+			push(&f->port_specs, &f->n_port_specs, optarg);
 			break;
 		default:
 			return hk_error_setx(err, -EINVAL, "see hakoctl run --help");
@@ -330,6 +345,14 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		return hk_error_setx(err, -EINVAL, "expected an IMAGE");
 	if (f->rm && f->restart && strcmp(f->restart, "no") != 0)
 		return hk_error_setx(err, -EINVAL, "--restart and --rm: one or the other");
+	/* Ports are published on the default network, unless another is asked for. */
+	if (f->n_ports && !f->network_set)
+		f->b.network = hk_network_default.name;
+	if (f->n_ports && !ctl_network_bridged(f->b.network))
+		return hk_error_setx(err, -EINVAL,
+				     "-p with --network %s: ports are published on a network "
+				     "(hako)",
+				     f->b.network);
 	f->image = argv[optind];
 	f->b.args = argv + optind + 1;
 	f->b.env = f->env;
@@ -355,7 +378,7 @@ struct container {
 	int bundlefd; /* bundles/<id> */
 	int runfd;    /* the run dir, which holds rootfs/ */
 	char dir[PATH_MAX], bundle[PATH_MAX], rootfs[PATH_MAX];
-	char ip[16]; /* its address on a bridge, leased (network.c); "" */
+	bool networked; /* holds a lease (and ports) of the network, which release gives back */
 };
 
 static int make_bundle(const struct ctl_globals *g, struct container *c, struct hk_error *err);
@@ -402,8 +425,9 @@ static void release_container(const struct ctl_globals *g, struct hk_store *s, s
 {
 	int r;
 
-	ctl_network_release(g, c->id, c->ip);
-	c->ip[0] = '\0';
+	if (c->networked)
+		ctl_network_release(g, c->id);
+	c->networked = false;
 
 	if (c->runfd >= 0)
 		close(c->runfd);
@@ -572,8 +596,9 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	if ((r = add_mounts(s, f, c, config, mounts, err)) < 0)
 		goto out;
 	/* Its network (from here on we are in its network namespace). */
-	if ((r = ctl_network_setup(g, f->b.network, c->id, f->b.hostname, c->bundlefd, c->bundle,
-				   config, c->ip, err)) < 0)
+	c->networked = ctl_network_bridged(f->b.network);
+	if ((r = ctl_network_setup(g, f->b.network, c->id, f->b.hostname, f->ports, f->n_ports,
+				   c->bundlefd, c->bundle, config, err)) < 0)
 		goto out;
 	/* The record that makes it a container by name (its name checked unique). */
 	struct hk_ctr_new nc = {
@@ -586,6 +611,7 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	    .tty = f->b.tty,
 	    .open_stdin = f->interactive,
 	    .network = f->b.network,
+	    .ports = (const char *const *)f->port_specs,
 	    .log_max = f->log_max,
 	    .restart = f->restart,
 	    .restart_max = f->restart_max,
@@ -659,7 +685,7 @@ static int launch(const struct ctl_globals *g, struct hk_store *s, struct contai
 	}
 	hk_debug("container %s created (pid %d) under its monitor", c->id, (int)pid);
 	/* From here the monitor owns the bundle, the lease and the container's end. */
-	c->ip[0] = '\0';
+	c->networked = false;
 	close(c->runfd);
 	close(c->bundlefd);
 	c->runfd = c->bundlefd = -1;
@@ -697,9 +723,26 @@ out:
 	return r;
 }
 
+/* The ports of its record (its -p, as given), a port each. */
+static int record_ports(const struct hk_json *rec, struct hk_port **v, size_t *n,
+			struct hk_error *err)
+{
+	const struct hk_json *p = hk_json_get(rec, "PortSpecs");
+	int r;
+
+	for (size_t i = 0; p && p->type == HK_JSON_ARRAY && i < p->n; i++)
+		if (p->items[i]->type == HK_JSON_STRING &&
+		    (r = hk_ports_parse(p->items[i]->text, v, n, err)) < 0)
+			return r;
+	return 0;
+}
+
 int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, struct hk_error *err)
 {
 	_cleanup_(hk_json_freep) struct hk_json *image = NULL, *rec = NULL, *cfg = NULL;
+	_cleanup_free_ struct hk_port *ports = NULL;
+	size_t n_ports = 0;
+	const char *mode;
 	_cleanup_free_ const char **ids = NULL;
 	_cleanup_free_ char *image_id = NULL, *config = NULL, *text = NULL;
 	struct container c = {.dirfd = -1, .bundlefd = -1, .runfd = -1};
@@ -732,12 +775,14 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, st
 	    (r = hk_image_diff_ids(image, &ids, &n, err)) < 0)
 		goto out;
 	rm = hk_json_get(rec, "AutoRemove") && hk_json_get(rec, "AutoRemove")->boolean;
+	mode = hk_json_get_string(rec, "NetworkMode");
+	c.networked = ctl_network_bridged(mode);
 	if ((r = hk_json_parse(config, len, &cfg, err)) < 0 || (r = make_bundle(g, &c, err)) < 0 ||
 	    (r = hk_rootfs_mount(&s, c.dirfd, c.runfd, ids, n, rm, err)) < 0 ||
 	    /* Its network again: its config.json binds the files and joins the namespace. */
-	    (r = ctl_network_setup(g, hk_json_get_string(rec, "NetworkMode"), id,
-				   hk_json_get_string(cfg, "hostname"), c.bundlefd, c.bundle, NULL,
-				   c.ip, err)) < 0 ||
+	    (r = record_ports(rec, &ports, &n_ports, err)) < 0 ||
+	    (r = ctl_network_setup(g, mode, id, hk_json_get_string(cfg, "hostname"), ports, n_ports,
+				   c.bundlefd, c.bundle, NULL, err)) < 0 ||
 	    (r = hk_write_atomic_at(c.bundlefd, "config.json", config, len, err)) < 0)
 		goto out;
 	/* launch has said what failed, and cleaned up. */

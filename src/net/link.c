@@ -43,7 +43,7 @@ int hk_net_bridge_ensure(int nl, const struct hk_network *n, int *ret_index, str
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
 	struct hk_nl_req r;
 	struct rtattr *info;
-	char gw[16];
+	char gw[16], path[128];
 	int index, e;
 
 	/* Most runs find it there: one ioctl. */
@@ -68,6 +68,11 @@ int hk_net_bridge_ensure(int nl, const struct hk_network *n, int *ret_index, str
 		return hk_error_set(err, e, "network %s: %s up", n->name, n->bridge);
 	/* The containers' packets are routed on through the host's other interfaces. */
 	if (hk_write_file("/proc/sys/net/ipv4/ip_forward", "1", 1, err) < 0)
+		return hk_error_prefix(err, "network %s", n->name);
+	/* A published port reached on the host's 127.0.0.1 goes out through the
+	 * bridge with that source (masqueraded after): allowed on it. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", n->bridge);
+	if (hk_write_file(path, "1", 1, err) < 0)
 		return hk_error_prefix(err, "network %s", n->name);
 	*ret_index = index;
 	return 0;

@@ -164,3 +164,73 @@ def test_network_bad_input(lab):
     p = lab("run", "--rm", "--network", "hako-test-nosuch", "busybox", "true")
     assert p.returncode == 125 and '--network "hako-test-nosuch"' in p.stderr, p.stderr
     assert lab.ctl.leftovers() == [] and lab.leases() == []
+
+
+# A web server in the container that tells each client its address.
+HTTPD = ("mkdir -p /www/cgi-bin && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\n"
+         "echo you are $REMOTE_ADDR\\n' > /www/cgi-bin/ip && chmod +x /www/cgi-bin/ip && "
+         "exec httpd -f -p 80 -h /www")
+
+
+def fetch(ns, url):
+    code = ("import sys, urllib.request\n"
+            "print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode(), end='')\n")
+    p = in_ns(ns, "/usr/bin/python3", "-c", code, url, capture_output=True, text=True,
+              timeout=30)
+    # httpd listens on IPv6 too: an IPv4 client is [::ffff:A.B.C.D] to it
+    return p.stdout.replace("[::ffff:", "").replace("]", "") if p.returncode == 0 else None
+
+
+def test_published_ports(lab):
+    lab("run", "-d", "-p", "8080:80", "-p", "127.0.0.1:8081:80", "--name", "hako-test-web",
+        "busybox", "sh", "-c", HTTPD, check=True)
+    wait_for(lambda: fetch(lab.outside, "http://198.51.100.1:8080/cgi-bin/ip") is not None,
+             "the server")
+    # from outside, the client's address kept
+    assert fetch(lab.outside, "http://198.51.100.1:8080/cgi-bin/ip") == "you are 198.51.100.2\n"
+    # from the host: 127.0.0.1 and its own address
+    assert fetch(lab.host, "http://127.0.0.1:8080/cgi-bin/ip").startswith("you are ")
+    assert fetch(lab.host, "http://198.51.100.1:8080/cgi-bin/ip").startswith("you are ")
+    # bound to 127.0.0.1: the host has it, the outside does not (moby#41872)
+    assert fetch(lab.host, "http://127.0.0.1:8081/cgi-bin/ip").startswith("you are ")
+    assert fetch(lab.outside, "http://198.51.100.1:8081/cgi-bin/ip") is None
+    # from another container, through the host's address (hairpin)
+    out = lab("run", "--rm", "--network", "hako", "busybox", "wget", "-qO-",
+              "http://198.51.100.1:8080/cgi-bin/ip", check=True).stdout
+    assert out.startswith("you are "), out
+    assert lab("port", "hako-test-web", check=True).stdout == \
+        "80/tcp -> 0.0.0.0:8080\n80/tcp -> 127.0.0.1:8081\n"
+    assert lab("port", "hako-test-web", "80/tcp", check=True).stdout == \
+        "0.0.0.0:8080\n127.0.0.1:8081\n"
+    leases = lab.leases()
+    # a port published already, and one in use on the host: refused, nothing left
+    p = lab("run", "--rm", "-p", "8080:80", "busybox", "true")
+    assert p.returncode == 125 and "published by another container" in p.stderr, p.stderr
+    holder = subprocess.Popen(["nsenter", f"--net=/run/netns/{lab.host}", "/usr/bin/python3",
+                               "-c", "import socket, time; s = socket.socket(); "
+                               "s.bind(('0.0.0.0', 9090)); s.listen(); print('up', flush=True); "
+                               "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "up\n"
+        p = lab("run", "--rm", "-p", "9090:80", "busybox", "true")
+        assert p.returncode == 125 and "9090" in p.stderr, p.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    p = lab("run", "--rm", "--network", "host", "-p", "8082:80", "busybox", "true")
+    assert p.returncode == 125 and "-p with --network host" in p.stderr, p.stderr
+    p = lab("run", "--rm", "-p", "80", "busybox", "true")
+    assert p.returncode == 125 and "HOSTPORT:CTRPORT" in p.stderr, p.stderr
+    assert lab.leases() == leases
+    # a range, as many elements
+    lab("run", "-d", "-p", "9000-9009:7000-7009/udp", "--name", "hako-test-range", "busybox",
+        "sleep", "60", check=True)
+    assert len(lab("port", "hako-test-range", check=True).stdout.splitlines()) == 10
+    maps = in_ns(lab.host, "nft", "list", "table", "inet", "hako", capture_output=True,
+                 text=True, check=True).stdout
+    assert "udp . 9009 : " in maps and "tcp . 8080 : " in maps, maps
+    lab("rm", "-f", "hako-test-web", "hako-test-range", check=True)
+    maps = in_ns(lab.host, "nft", "list", "table", "inet", "hako", capture_output=True,
+                 text=True, check=True).stdout
+    assert maps.count("elements = ") == 1, maps  # the subnets only: no port left
+    assert lab.leases() == []

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "network.h"
+#include "ports.h"
+#include "util.h"
+
+/* "N" or "N-M": a port or a range of them. */
+static int port_range(const char *s, unsigned *lo, unsigned *hi)
+{
+	char *end;
+	unsigned long a = strtoul(s, &end, 10), b = a;
+
+	if (end == s || (*end && *end != '-'))
+		return -EINVAL;
+	if (*end == '-') {
+		const char *t = end + 1;
+		b = strtoul(t, &end, 10);
+		if (end == t || *end)
+			return -EINVAL;
+	}
+	if (a == 0 || a > 65535 || b < a || b > 65535)
+		return -EINVAL;
+	*lo = (unsigned)a;
+	*hi = (unsigned)b;
+	return 0;
+}
+
+int hk_ports_parse(const char *spec, struct hk_port **v, size_t *n, struct hk_error *err)
+{
+	_cleanup_free_ char *s = hk_xstrdup(spec);
+	char *proto = strchr(s, '/'), *parts[3];
+	unsigned hlo, hhi, clo, chi, count = 0;
+	struct in_addr ip = {0};
+	uint8_t p = IPPROTO_TCP;
+
+	if (proto) {
+		*proto++ = '\0';
+		if (strcmp(proto, "udp") == 0)
+			p = IPPROTO_UDP;
+		else if (strcmp(proto, "tcp") != 0)
+			goto bad;
+	}
+	for (char *save = NULL, *t = strtok_r(s, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+		if (count == 3)
+			goto bad;
+		parts[count++] = t;
+	}
+	if (count < 2)
+		return hk_error_setx(
+		    err, -EINVAL, "-p \"%s\": give the host's port too (HOSTPORT:CTRPORT)", spec);
+	if (count == 3 && inet_pton(AF_INET, parts[0], &ip) != 1)
+		return hk_error_setx(err, -EINVAL, "-p \"%s\": \"%s\" is not an IPv4 address", spec,
+				     parts[0]);
+	if (port_range(parts[count - 2], &hlo, &hhi) < 0 ||
+	    port_range(parts[count - 1], &clo, &chi) < 0)
+		goto bad;
+	if (hhi - hlo != chi - clo)
+		return hk_error_setx(err, -EINVAL, "-p \"%s\": the two ranges differ in length",
+				     spec);
+	for (unsigned i = 0; i <= hhi - hlo; i++) {
+		*v = hk_xrealloc(*v, (*n + 1) * sizeof(**v));
+		(*v)[(*n)++] = (struct hk_port){.host_ip = ntohl(ip.s_addr),
+						.host_port = (uint16_t)(hlo + i),
+						.ctr_port = (uint16_t)(clo + i),
+						.proto = p};
+	}
+	return 0;
+bad:
+	return hk_error_setx(err, -EINVAL,
+			     "-p \"%s\": [HOSTIP:]HOSTPORT[-END]:CTRPORT[-END][/tcp|/udp], ports "
+			     "1 to 65535",
+			     spec);
+}
+
+const char *hk_port_proto_name(const struct hk_port *p)
+{
+	return p->proto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+int hk_port_check_free(const struct hk_port *p, struct hk_error *err)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(p->host_port),
+				 .sin_addr.s_addr = htonl(p->host_ip)};
+	int type = p->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	_cleanup_close_ int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	char ip[16];
+
+	if (fd < 0)
+		return hk_error_set(err, -errno, "socket");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return hk_error_set(err, -errno, "-p %s:%u/%s: the host's port",
+				    hk_ipv4_text(p->host_ip, ip), p->host_port,
+				    hk_port_proto_name(p));
+	return 0;
+}
+
+const char *hk_port_element(const struct hk_port *p, char *buf)
+{
+	char ip[16];
+
+	if (p->host_ip)
+		snprintf(buf, 48, "%s:%u:%u:%s", hk_port_proto_name(p), p->host_port, p->ctr_port,
+			 hk_ipv4_text(p->host_ip, ip));
+	else
+		snprintf(buf, 48, "%s:%u:%u", hk_port_proto_name(p), p->host_port, p->ctr_port);
+	return buf;
+}
+
+int hk_nft_run(const char *helper, int host_ns, const char *const *args, struct hk_error *err)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return hk_error_set(err, -errno, "fork");
+	if (pid == 0) {
+		if (host_ns >= 0 && setns(host_ns, CLONE_NEWNET) < 0)
+			_exit(126);
+		execvp(helper, (char *const *)args);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return hk_error_set(err, -errno, "waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return hk_error_setx(err, -EIO, "%s %s: %s", helper, args[1],
+				     WIFEXITED(status) && WEXITSTATUS(status) == 127
+					 ? "not found"
+					 : "failed (see above)");
+	return 0;
+}
+
+/* A small file of the bundle, whole; "" when it is not there. */
+static char *read_bundle_file(const char *runroot, const char *id, const char *name)
+{
+	char path[PATH_MAX], *text = NULL;
+	size_t len;
+	struct hk_error err = {0};
+
+	snprintf(path, sizeof(path), "%s/bundles/%s/%s", runroot, id, name);
+	if (hk_read_regular_file_at(AT_FDCWD, path, 1 << 20, &text, &len, &err) < 0) {
+		hk_error_clear(&err);
+		return hk_xstrdup("");
+	}
+	return text;
+}
+
+void hk_net_release(const char *runroot, const char *id, const char *helper, int host_ns)
+{
+	_cleanup_free_ char *addr = read_bundle_file(runroot, id, "address");
+	_cleanup_free_ char *ports = read_bundle_file(runroot, id, "ports");
+	_cleanup_free_ const char **args = NULL;
+	struct hk_error err = {0};
+	char path[PATH_MAX];
+	size_t n = 3;
+	int fd;
+
+	if (!*addr)
+		return;
+	if (*ports) {
+		args = hk_xrealloc(NULL, 4 * sizeof(*args));
+		args[0] = helper;
+		args[1] = "del";
+		args[2] = addr;
+		for (char *save = NULL, *e = strtok_r(ports, "\n", &save); e;
+		     e = strtok_r(NULL, "\n", &save)) {
+			args = hk_xrealloc(args, (n + 2) * sizeof(*args));
+			args[n++] = e;
+		}
+		args[n] = NULL;
+		if (hk_nft_run(helper, host_ns, args, &err) < 0)
+			hk_warn("the ports of %.12s: %s", id, err.msg);
+		hk_error_clear(&err);
+	}
+	snprintf(path, sizeof(path), "%s/networks/%s", runroot, hk_network_default.name);
+	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		hk_ipam_release(fd, addr, id);
+		close(fd);
+	}
+}
