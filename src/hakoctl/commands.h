@@ -46,6 +46,7 @@ int ctl_stop(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 int ctl_restart(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_kill(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_attach(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
+int ctl_network(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_port(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_pause(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);
 int ctl_unpause(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err);

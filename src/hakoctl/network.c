@@ -306,3 +306,123 @@ out:
 	hk_store_close(&s);
 	return r;
 }
+
+/*
+ * network reload: the bridge and the table made again (the table replaced
+ * in one transaction), and the ports of the running containers put back in
+ * its maps, from their bundles: after `nft flush ruleset`, or a firewall's
+ * restart.
+ */
+static int network_reload(const struct ctl_globals *g, struct hk_error *err)
+{
+	const struct hk_network *n = &hk_network_default;
+	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
+	_cleanup_close_ int nl = -1;
+	struct hk_ctr *v = NULL;
+	struct hk_store s;
+	size_t count = 0, ports = 0;
+	char subnet[32], text[16];
+	int bridge, r;
+
+	snprintf(subnet, sizeof(subnet), "%s/%d", hk_ipv4_text(n->subnet, text), n->prefix);
+	const char *init[] = {helper, "init", subnet, NULL};
+	if ((nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
+	    (r = hk_net_bridge_ensure(nl, n, &bridge, err)) < 0 ||
+	    (r = hk_nft_run(helper, -1, init, err)) < 0)
+		return nl < 0 ? nl : r;
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	if ((r = hk_ctr_list(&s, ctl_run_dir(g), &v, &count, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < count; i++) {
+		size_t k;
+		if (v[i].status != HK_CTR_RUNNING)
+			continue;
+		if (hk_net_bundle_ports(ctl_run_dir(g), v[i].id, helper, -1, "add", &k, err) < 0) {
+			hk_warn("container %s: %s", v[i].name, err->msg);
+			hk_error_clear(err);
+			continue;
+		}
+		ports += k;
+	}
+	hk_debug("network %s: table made again, %zu port(s) put back", n->name, ports);
+	r = 0;
+out:
+	hk_ctr_list_free(v, count);
+	hk_store_close(&s);
+	return r;
+}
+
+/* network ls, network inspect: the default network (the only one, for now). */
+static int network_show(const struct ctl_globals *g, bool json, struct hk_error *err)
+{
+	const struct hk_network *n = &hk_network_default;
+	_cleanup_(hk_json_freep) struct hk_json *list = hk_json_new(HK_JSON_ARRAY);
+	struct hk_json *o, *ipam, *cfg, *ctrs;
+	struct hk_buf b = HK_BUF_INIT;
+	struct hk_ctr *v = NULL;
+	struct hk_store s;
+	size_t count = 0;
+	char text[16], subnet[32];
+	int r;
+
+	if (!json) {
+		printf("NETWORK ID    NAME    DRIVER\n%-12s  %-6s  bridge\n", n->name, n->name);
+		return 0;
+	}
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	if ((r = hk_ctr_list(&s, ctl_run_dir(g), &v, &count, err)) < 0)
+		goto out;
+	snprintf(subnet, sizeof(subnet), "%s/%d", hk_ipv4_text(n->subnet, text), n->prefix);
+	o = hk_json_push(list, hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(o, "Name", hk_json_new_string(n->name));
+	hk_json_set(o, "Driver", hk_json_new_string("bridge"));
+	hk_json_set(o, "NetworkInterface", hk_json_new_string(n->bridge));
+	ipam = hk_json_set(o, "IPAM", hk_json_new(HK_JSON_OBJECT));
+	cfg = hk_json_push(hk_json_set(ipam, "Config", hk_json_new(HK_JSON_ARRAY)),
+			   hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(cfg, "Subnet", hk_json_new_string(subnet));
+	hk_json_set(cfg, "Gateway", hk_json_new_string(hk_ipv4_text(n->gateway, text)));
+	ctrs = hk_json_set(o, "Containers", hk_json_new(HK_JSON_OBJECT));
+	for (size_t i = 0; i < count; i++) {
+		_cleanup_free_ char *addr = NULL;
+		if (v[i].status != HK_CTR_RUNNING ||
+		    !(addr = hk_net_bundle_file(ctl_run_dir(g), v[i].id, "address")))
+			continue;
+		struct hk_json *c = hk_json_set(ctrs, v[i].id, hk_json_new(HK_JSON_OBJECT));
+		hk_json_set(c, "Name", hk_json_new_string(v[i].name));
+		snprintf(subnet, sizeof(subnet), "%s/%d", addr, n->prefix);
+		hk_json_set(c, "IPv4Address", hk_json_new_string(subnet));
+	}
+	hk_json_write_pretty(&b, list);
+	printf("%s\n", b.buf);
+	hk_buf_release(&b);
+	r = 0;
+out:
+	hk_ctr_list_free(v, count);
+	hk_store_close(&s);
+	return r;
+}
+
+/* hakoctl network ls | inspect NAME | reload */
+int ctl_network(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
+{
+	const char *cmd = argc >= 2 ? argv[1] : "";
+
+	if ((strcmp(cmd, "ls") == 0 || strcmp(cmd, "list") == 0) && argc == 2)
+		return network_show(g, false, err);
+	if (strcmp(cmd, "inspect") == 0 && argc == 3) {
+		if (!ctl_network_bridged(argv[2]))
+			return hk_error_setx(err, -ENOENT,
+					     "network \"%s\": no such network (there "
+					     "is hako, also called bridge)",
+					     argv[2]);
+		return network_show(g, true, err);
+	}
+	if (strcmp(cmd, "reload") == 0 && argc == 2)
+		return network_reload(g, err);
+	return hk_error_setx(err, -EINVAL,
+			     "network: ls, inspect NAME or reload (networks of your own come "
+			     "later: hako is the default one)");
+}

@@ -144,48 +144,57 @@ int hk_nft_run(const char *helper, int host_ns, const char *const *args, struct 
 	return 0;
 }
 
-/* A small file of the bundle, whole; "" when it is not there. */
-static char *read_bundle_file(const char *runroot, const char *id, const char *name)
+char *hk_net_bundle_file(const char *runroot, const char *id, const char *name)
 {
 	char path[PATH_MAX], *text = NULL;
-	size_t len;
 	struct hk_error err = {0};
 
 	snprintf(path, sizeof(path), "%s/bundles/%s/%s", runroot, id, name);
-	if (hk_read_regular_file_at(AT_FDCWD, path, 1 << 20, &text, &len, &err) < 0) {
+	if (hk_read_regular_file_at(AT_FDCWD, path, 1 << 20, &text, NULL, &err) < 0) {
 		hk_error_clear(&err);
-		return hk_xstrdup("");
+		return NULL;
 	}
 	return text;
 }
 
+int hk_net_bundle_ports(const char *runroot, const char *id, const char *helper, int host_ns,
+			const char *cmd, size_t *ret_n, struct hk_error *err)
+{
+	_cleanup_free_ char *addr = hk_net_bundle_file(runroot, id, "address");
+	_cleanup_free_ char *ports = hk_net_bundle_file(runroot, id, "ports");
+	_cleanup_free_ const char **args = NULL;
+	size_t n = 3;
+
+	*ret_n = 0;
+	if (!addr || !ports || !*ports)
+		return 0;
+	args = hk_xrealloc(NULL, 4 * sizeof(*args));
+	args[0] = helper;
+	args[1] = cmd;
+	args[2] = addr;
+	for (char *save = NULL, *e = strtok_r(ports, "\n", &save); e;
+	     e = strtok_r(NULL, "\n", &save)) {
+		args = hk_xrealloc(args, (n + 2) * sizeof(*args));
+		args[n++] = e;
+	}
+	args[n] = NULL;
+	*ret_n = n - 3;
+	return hk_nft_run(helper, host_ns, args, err);
+}
+
 void hk_net_release(const char *runroot, const char *id, const char *helper, int host_ns)
 {
-	_cleanup_free_ char *addr = read_bundle_file(runroot, id, "address");
-	_cleanup_free_ char *ports = read_bundle_file(runroot, id, "ports");
-	_cleanup_free_ const char **args = NULL;
+	_cleanup_free_ char *addr = hk_net_bundle_file(runroot, id, "address");
 	struct hk_error err = {0};
 	char path[PATH_MAX];
-	size_t n = 3;
+	size_t n;
 	int fd;
 
-	if (!*addr)
+	if (!addr)
 		return;
-	if (*ports) {
-		args = hk_xrealloc(NULL, 4 * sizeof(*args));
-		args[0] = helper;
-		args[1] = "del";
-		args[2] = addr;
-		for (char *save = NULL, *e = strtok_r(ports, "\n", &save); e;
-		     e = strtok_r(NULL, "\n", &save)) {
-			args = hk_xrealloc(args, (n + 2) * sizeof(*args));
-			args[n++] = e;
-		}
-		args[n] = NULL;
-		if (hk_nft_run(helper, host_ns, args, &err) < 0)
-			hk_warn("the ports of %.12s: %s", id, err.msg);
-		hk_error_clear(&err);
-	}
+	if (hk_net_bundle_ports(runroot, id, helper, host_ns, "del", &n, &err) < 0)
+		hk_warn("the ports of %.12s: %s", id, err.msg);
+	hk_error_clear(&err);
 	snprintf(path, sizeof(path), "%s/networks/%s", runroot, hk_network_default.name);
 	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		hk_ipam_release(fd, addr, id);

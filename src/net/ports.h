@@ -35,6 +35,14 @@ const char *hk_port_element(const struct hk_port *p, char *buf);
  */
 int hk_nft_run(const char *helper, int host_ns, const char *const *args, struct hk_error *err);
 
+/* A small file of container id's bundle (address, ports), whole, or NULL. */
+char *hk_net_bundle_file(const char *runroot, const char *id, const char *name);
+/*
+ * hako-nft CMD ADDR ELEMENT... (add or del) for the ports container id's
+ * bundle records, in host_ns; ret_n: how many (none: nothing is run).
+ */
+int hk_net_bundle_ports(const char *runroot, const char *id, const char *helper, int host_ns,
+			const char *cmd, size_t *ret_n, struct hk_error *err);
 /*
  * What a container holds on the default network, given back: its ports
  * (hako-nft del, in host_ns) and its lease, as its bundle records them

@@ -234,3 +234,25 @@ def test_published_ports(lab):
                  text=True, check=True).stdout
     assert maps.count("elements = ") == 1, maps  # the subnets only: no port left
     assert lab.leases() == []
+
+
+def test_network_reload_after_nft_flush_ruleset(lab):
+    lab("run", "-d", "-p", "8090:80", "--name", "hako-test-web2", "busybox", "sh", "-c", HTTPD,
+        check=True)
+    url = "http://198.51.100.1:8090/cgi-bin/ip"
+    wait_for(lambda: fetch(lab.outside, url) is not None, "the server")
+    # what a firewall's restart does: every table gone, and the port with it
+    in_ns(lab.host, "nft", "flush", "ruleset", check=True)
+    assert fetch(lab.outside, url) is None
+    lab("network", "reload", check=True)
+    assert fetch(lab.outside, url) == "you are 198.51.100.2\n"
+    assert lab("network", "ls", check=True).stdout.split("\n")[1].split() == \
+        ["hako", "hako", "bridge"]
+    (net,) = json.loads(lab("network", "inspect", "hako", check=True).stdout)
+    assert net["IPAM"]["Config"] == [{"Subnet": "10.88.0.0/16", "Gateway": "10.88.0.1"}]
+    (c,) = net["Containers"].values()
+    assert c["Name"] == "hako-test-web2" and c["IPv4Address"].startswith("10.88.")
+    p = lab("network", "inspect", "hako-test-nosuch")
+    assert p.returncode == 125 and "no such network" in p.stderr
+    lab("rm", "-f", "hako-test-web2", check=True)
+    assert lab.leases() == []
