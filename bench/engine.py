@@ -25,6 +25,9 @@ What is measured (medians of alternating rounds, and ratios):
            containers; the RSS of the monitor (hako-monitor, conmon) of a
            sleeping container; `exec` of /bin/true in it
   disk     20 containers of one image: the store's size by du, before and after
+  network  `run --rm` with no network, on hakoctl's default one and with a
+           published port, beside podman's with a published port, in a
+           network namespace made for it
 """
 import json
 import os
@@ -240,6 +243,43 @@ def bench_containers(e, rounds, count=100):
     return {"cycle": cycle, "ps": ps, "count": count, "rss": rss, "exec": ex}
 
 
+def bench_network(e, rounds):
+    """A container's network: `run --rm` with none, on hakoctl's default
+    network, and with a published port, beside podman with a published port
+    on its default network; all in a network namespace made for it (the
+    bridges and tables are made there, never in the machine's own)."""
+    ns = f"hako-test-bench-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+        pre = ["nsenter", f"--net=/run/netns/{ns}"]
+        busybox = os.path.join(e.top, "busybox-net.tar")
+        sh(e.hakoctl("hk-net") + ["run", "--rm", "busybox", "true"])
+        sh(e.hakoctl("hk-net") + ["save", "-o", busybox, "busybox"])
+        sh(e.podman("podman-net") + ["load", "-q", "-i", busybox])
+        hk = pre + e.hakoctl("hk-net") + ["run", "--rm"]
+        cmds = {
+            "hakoctl --network none": hk + ["--network", "none", "busybox", "/bin/true"],
+            "hakoctl --network hako": hk + ["--network", "hako", "busybox", "/bin/true"],
+            "hakoctl -p 8080:80": hk + ["-p", "8080:80", "busybox", "/bin/true"],
+            "podman + crun -p 8080:80": pre + e.podman("podman-net") + [
+                "run", "--rm", "--network", "bridge", "-p", "8080:80",
+                "localhost/busybox:latest", "/bin/true"],
+            "harness": pre + ["/bin/true"],
+        }
+        for argv in cmds.values():  # the bridges and tables made, once
+            subprocess.run(argv, capture_output=True)
+        if subprocess.run(cmds["podman + crun -p 8080:80"], capture_output=True).returncode:
+            del cmds["podman + crun -p 8080:80"]  # its network cannot be made here
+        wall = {n: [] for n in cmds}
+        for _ in range(rounds):
+            for n, (w, _c) in bench.hyperfine_round(cmds).items():
+                wall[n].append(w)
+        return wall
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
 def largest_member(tar_path, out):
     """The biggest file of a tar (an archive's one layer blob), written to out."""
     import tarfile
@@ -418,6 +458,25 @@ def report(res, rounds):
     add(f"Disk: the image takes {dk['image'] / 1024:.1f} MiB in the store; after {dk['n']} "
         f"containers of it, {dk['after'] / 1024:.1f} MiB (their upper dirs: "
         f"{dk['uppers']} KiB in all).")
+    add("")
+    add(report_network(res["network"]))
+    return "\n".join(L)
+
+
+def report_network(rows):
+    wall, h = net(rows)
+    none = med(wall["hakoctl --network none"])
+    pod = med(wall["podman + crun -p 8080:80"]) if "podman + crun -p 8080:80" in wall else None
+    L = ["A container's network: `ENGINE run --rm IMAGE /bin/true` in a network namespace made "
+         f"for it (ms; the harness's {h:.1f} ms subtracted; the network's setup and teardown "
+         "are what a row adds to `--network none`):", "",
+         "| command | wall ms | setup + teardown ms | vs podman + crun -p |", "|---|---|---|---|"]
+    for n, v in wall.items():
+        w = bench.median_range(v)
+        L.append(f"| {n} | {bench.fmt_ms(w)} | {w[0] - none:.1f} | "
+                 f"{f'{w[0] / pod:.3f}x' if pod else '-'} |")
+    if pod is None:
+        L.append("| podman + crun -p 8080:80 | could not make its network here | - | - |")
     return "\n".join(L)
 
 
@@ -436,6 +495,16 @@ def write_docs(table):
 def main():
     sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
     quick = "--quick" in sys.argv
+    if "--network-only" in sys.argv:  # this part alone: printed, not written
+        top = tempfile.mkdtemp(prefix=PREFIX + "-")
+        e = Engines(top)
+        try:
+            print(report_network(bench_network(e, 5 if quick else 20)))
+        finally:
+            e.close()
+            shutil.rmtree(top, ignore_errors=True)
+            bench.remove_cgroups()
+        return
     rounds = 5 if quick else 20
     top = tempfile.mkdtemp(prefix=PREFIX + "-")
     e = Engines(top)
@@ -451,6 +520,8 @@ def main():
         res["containers"] = bench_containers(e, rounds)
         print("engine: disk ...", file=sys.stderr)
         res["disk"] = bench_disk(e)
+        print("engine: network ...", file=sys.stderr)
+        res["network"] = bench_network(e, rounds)
     finally:
         e.close()
         for m in reversed(open("/proc/self/mountinfo").read().split("\n")):

@@ -305,9 +305,7 @@ static int host_netns = -1;
 /* What it holds on the network, given back (its veth pair went with its namespace). */
 static void release_network(const struct ctl_globals *g, const char *id)
 {
-	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
-
-	hk_net_release(ctl_run_dir(g), id, helper, host_netns);
+	hk_net_release(ctl_run_dir(g), id, host_netns);
 }
 
 /*

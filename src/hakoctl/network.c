@@ -5,7 +5,8 @@
  *
  * 1. on the host: the bridge hako0 with the gateway 10.88.0.1/16, up, and
  *    IPv4 forwarding on (net/link.c);
- * 2. an address leased for the container (net/ipam.c), under the run dir;
+ * 2. an address leased for the container (net/ipam.c), under the run dir,
+ *    and its published ports put in hakoctl's nftables maps (hako-nft);
  * 3. unshare(CLONE_NEWNET): from here hakoctl is in the container's new
  *    network namespace, and so are the runtime and the monitor it starts;
  *    the runtime joins it by path (/proc/self/ns/net, its own), and it
@@ -17,8 +18,8 @@
  *    and bound over the image's.
  *
  * When the namespace goes, the kernel removes the veth pair; what is left
- * to do is the lease, which the monitor (or the foreground hakoctl) gives
- * back.
+ * to do is the ports and the lease, which the monitor (or the foreground
+ * hakoctl) gives back, as the bundle records them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,31 +93,27 @@ static int nat_ensure(const struct hk_network *n, struct hk_error *err)
 static int publish(int bundlefd, const char *addr, const struct hk_port *ports, size_t n,
 		   struct hk_error *err)
 {
-	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
-	_cleanup_free_ const char **args = hk_xrealloc(NULL, (n + 4) * sizeof(*args));
-	_cleanup_free_ char *elems = hk_xrealloc(NULL, n * 48 + 1);
 	struct hk_buf b = HK_BUF_INIT;
+	char elem[48];
 	int r;
 
-	args[0] = helper;
-	args[1] = "add";
-	args[2] = addr;
 	for (size_t i = 0; i < n; i++) {
 		if ((r = hk_port_check_free(&ports[i], err)) < 0)
 			goto out;
-		args[3 + i] = hk_port_element(&ports[i], elems + 48 * i);
-		hk_buf_addf(&b, "%s\n", args[3 + i]);
+		hk_buf_addf(&b, "%s\n", hk_port_element(&ports[i], elem));
 	}
-	args[3 + n] = NULL;
 	if ((r = hk_write_atomic_at(bundlefd, "ports", b.buf, b.len, err)) < 0)
 		goto out;
-	if ((r = hk_nft_run(helper, -1, args, err)) < 0) {
+	if ((r = hk_nft_ports(-1, true, addr, ports, n, err)) < 0) {
 		unlinkat(bundlefd, "ports", 0);
-		r = hk_error_setx(err, -EADDRINUSE,
-				  "-p: a port of these is published by another container already");
+		if (r == -EEXIST)
+			r = hk_error_setx(err, -EADDRINUSE,
+					  "-p: a port of these is published by "
+					  "another container already");
 		goto out;
 	}
-	hk_debug("nftables: %zu port(s) of %s published (elements of ports4, ports4_at)", n, addr);
+	hk_debug("nftables: %zu port(s) of %s published (NEWSETELEM in ports4, ports4_at)", n,
+		 addr);
 out:
 	hk_buf_release(&b);
 	return r;
@@ -134,9 +131,7 @@ int ctl_host_netns = -1;
 
 void ctl_network_release(const struct ctl_globals *g, const char *id)
 {
-	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
-
-	hk_net_release(ctl_run_dir(g), id, helper, ctl_host_netns);
+	hk_net_release(ctl_run_dir(g), id, ctl_host_netns);
 }
 
 /* The host's nameservers that a container can reach: not the host's loopback ones. */
@@ -206,6 +201,8 @@ int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char 
 
 	if (!ctl_network_bridged(mode))
 		return 0;
+	if (!hostname)
+		hostname = "localhost";
 	if ((host_nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
 	    (r = hk_net_bridge_ensure(host_nl, n, &bridge, err)) < 0 ||
 	    (r = nat_ensure(n, err)) < 0 || (r = leases = leases_dir(g, n, err)) < 0 ||
@@ -262,6 +259,10 @@ int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char 
 fail:
 	hk_buf_release(&b);
 	ctl_network_release(g, id);
+	hk_ipam_release(leases, addr, id); /* if it was not recorded yet */
+	/* Given back: nothing for the caller's release to give back again. */
+	unlinkat(bundlefd, "ports", 0);
+	unlinkat(bundlefd, "address", 0);
 	return r;
 }
 
@@ -338,7 +339,7 @@ static int network_reload(const struct ctl_globals *g, struct hk_error *err)
 		size_t k;
 		if (v[i].status != HK_CTR_RUNNING)
 			continue;
-		if (hk_net_bundle_ports(ctl_run_dir(g), v[i].id, helper, -1, "add", &k, err) < 0) {
+		if (hk_net_bundle_ports(ctl_run_dir(g), v[i].id, -1, true, &k, err) < 0) {
 			hk_warn("container %s: %s", v[i].name, err->msg);
 			hk_error_clear(err);
 			continue;

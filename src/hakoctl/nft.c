@@ -1,20 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * hako-nft: hakoctl's nftables table, inet hako, each change one
- * transaction of libnftables (net/nft.h says why this is a program of its
- * own). hakoctl runs it:
- *
- *   hako-nft init SUBNET...       make the table (or make it again): the
- *                                 networks' subnets in a set, their traffic
- *                                 to elsewhere masqueraded, and the DNAT of
- *                                 published ports through two maps
- *   hako-nft add ADDR ELEMENT...  publish ports of the container at ADDR:
- *                                 PROTO:HOSTPORT:CTRPORT[:HOSTIP] each; a
- *                                 port published already fails them all
- *   hako-nft del ADDR ELEMENT...  and take them back
- *
- * The rules do not grow with containers or ports: those are elements of
- * the maps. Other tables are never touched.
+ * hako-nft init SUBNET...: hakoctl's nftables table, inet hako, made (or
+ * made again: it is replaced) in one transaction of libnftables: the
+ * networks' subnets in a set, their traffic to elsewhere masqueraded, and
+ * the DNAT of published ports through two maps, whose elements hakoctl adds
+ * and deletes itself (net/nft.h says why this is a program of its own, run
+ * only when the table is missing or by `network reload`). The rules do not
+ * grow with containers or ports. Other tables are never touched.
  */
 #include <nftables/libnftables.h>
 #include <stdarg.h>
@@ -95,48 +87,16 @@ static void init(struct text *t, int n, char **subnets)
 	    dnat, dnat);
 }
 
-/* add or del: the elements of the container at addr. */
-static int ports(struct text *t, int del, const char *addr, int n, char **elems)
-{
-	for (int i = 0; i < n; i++) {
-		char proto[8], ip[32] = "";
-		unsigned host, ctr;
-
-		if (sscanf(elems[i], "%7[a-z]:%u:%u:%31s", proto, &host, &ctr, ip) < 3 ||
-		    (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)) {
-			fprintf(stderr, "hako-nft: \"%s\": PROTO:HOSTPORT:CTRPORT[:HOSTIP]\n",
-				elems[i]);
-			return -1;
-		}
-		if (del && *ip)
-			add(t, "delete element inet hako ports4_at { %s . %s . %u }\n", ip, proto,
-			    host);
-		else if (del)
-			add(t, "delete element inet hako ports4 { %s . %u }\n", proto, host);
-		else if (*ip)
-			add(t, "create element inet hako ports4_at { %s . %s . %u : %s . %u }\n",
-			    ip, proto, host, addr, ctr);
-		else
-			add(t, "create element inet hako ports4 { %s . %u : %s . %u }\n", proto,
-			    host, addr, ctr);
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct text t = {0};
 	struct nft_ctx *nft;
 	int r;
 
-	if (argc >= 3 && strcmp(argv[1], "init") == 0)
+	if (argc >= 3 && strcmp(argv[1], "init") == 0) {
 		init(&t, argc - 2, argv + 2);
-	else if (argc >= 4 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0)) {
-		if (ports(&t, strcmp(argv[1], "del") == 0, argv[2], argc - 3, argv + 3) < 0)
-			return 2;
 	} else {
-		fprintf(stderr, "usage: hako-nft init SUBNET... | add|del ADDR "
-				"PROTO:HOSTPORT:CTRPORT[:HOSTIP]... (it is run by hakoctl)\n");
+		fprintf(stderr, "usage: hako-nft init SUBNET... (it is run by hakoctl)\n");
 		return 2;
 	}
 	if (!(nft = nft_ctx_new(NFT_CTX_DEFAULT))) {
@@ -146,13 +106,8 @@ int main(int argc, char **argv)
 	/* All of it one transaction: it all happens, or none of it. */
 	nft_ctx_buffer_error(nft);
 	r = nft_run_cmd_from_buffer(nft, t.buf);
-	if (r) {
-		const char *e = nft_ctx_get_error_buffer(nft);
-		if (strcmp(argv[1], "add") == 0 && strstr(e, "File exists"))
-			fprintf(stderr, "hako-nft: a port of these is published already\n");
-		else
-			fprintf(stderr, "hako-nft %s: %s", argv[1], e);
-	}
+	if (r)
+		fprintf(stderr, "hako-nft %s: %s", argv[1], nft_ctx_get_error_buffer(nft));
 	nft_ctx_free(nft);
 	free(t.buf);
 	return r ? 1 : 0;

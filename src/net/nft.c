@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,4 +30,173 @@ int hk_nft_table_exists(struct hk_error *err)
 	if (e < 0)
 		return hk_error_set(err, e, "nftables: table inet %s", HK_NFT_TABLE);
 	return 1;
+}
+
+/*
+ * A batch of nfnetlink messages, built in a buffer that grows (a range of
+ * ports is many elements): offsets, not pointers, into it.
+ */
+struct batch {
+	char *buf;
+	size_t len, cap;
+	uint32_t seq;
+};
+
+static void *batch_room(struct batch *b, size_t len)
+{
+	void *p;
+
+	if (b->len + NLMSG_ALIGN(len) > b->cap) {
+		b->cap = (b->len + NLMSG_ALIGN(len)) * 2 + 4096;
+		b->buf = hk_xrealloc(b->buf, b->cap);
+	}
+	p = b->buf + b->len;
+	memset(p, 0, NLMSG_ALIGN(len));
+	b->len += NLMSG_ALIGN(len);
+	return p;
+}
+
+/* A message; its offset, for batch_end_msg. */
+static size_t batch_msg(struct batch *b, uint16_t type, uint16_t flags, uint8_t family,
+			uint16_t res_id)
+{
+	size_t at = b->len;
+	struct nlmsghdr *h = batch_room(b, NLMSG_HDRLEN);
+	struct nfgenmsg *g = batch_room(b, sizeof(*g));
+
+	h = (struct nlmsghdr *)(b->buf + at);
+	h->nlmsg_type = type;
+	h->nlmsg_flags = NLM_F_REQUEST | flags;
+	h->nlmsg_seq = ++b->seq;
+	g = (struct nfgenmsg *)(b->buf + at + NLMSG_HDRLEN);
+	g->nfgen_family = family;
+	g->version = NFNETLINK_V0;
+	g->res_id = htons(res_id);
+	return at;
+}
+
+static void batch_end_msg(struct batch *b, size_t at)
+{
+	((struct nlmsghdr *)(b->buf + at))->nlmsg_len = (uint32_t)(b->len - at);
+}
+
+static size_t batch_attr(struct batch *b, uint16_t type, const void *data, size_t len)
+{
+	size_t at = b->len;
+	struct nlattr *a = batch_room(b, NLA_HDRLEN + len);
+
+	a->nla_type = type;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	if (len)
+		memcpy((char *)a + NLA_HDRLEN, data, len);
+	return at;
+}
+
+static void batch_nest_end(struct batch *b, size_t at)
+{
+	((struct nlattr *)(b->buf + at))->nla_len = (uint16_t)(b->len - at);
+}
+
+/* A value of a concatenation: each part in 4 bytes (nftables' registers). */
+static size_t concat(unsigned char *out, size_t at, const void *part, size_t len)
+{
+	memcpy(out + at, part, len);
+	return at + 4;
+}
+
+int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *ports, size_t n,
+		 struct hk_error *err)
+{
+	_cleanup_close_ int nl = -1;
+	struct batch b = {0};
+	struct in_addr ctr;
+	size_t sets = 0;
+	char buf[8192];
+	int r = 0;
+
+	if (!n)
+		return 0;
+	if (inet_pton(AF_INET, addr, &ctr) != 1)
+		return hk_error_setx(err, -EINVAL, "nftables: \"%s\" is not an address", addr);
+	if ((nl = hk_ns_socket(host_ns, AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER, err)) < 0)
+		return nl;
+	/* One transaction: a message for each map with elements, between BEGIN and END. */
+	batch_end_msg(&b, batch_msg(&b, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
+	for (int at_ip = 0; at_ip < 2; at_ip++) {
+		size_t m = 0, list = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct hk_port *p = &ports[i];
+			unsigned char key[12] = {0}, data[8] = {0};
+			uint32_t hip = htonl(p->host_ip);
+			uint16_t hport = htons(p->host_port), cport = htons(p->ctr_port);
+			size_t klen = 0, elem, nest;
+
+			if ((p->host_ip != 0) != at_ip)
+				continue;
+			if (!list) {
+				m = batch_msg(&b,
+					      (NFNL_SUBSYS_NFTABLES << 8) |
+						  (add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM),
+					      NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0),
+					      NFPROTO_INET, 0);
+				batch_attr(&b, NFTA_SET_ELEM_LIST_TABLE, HK_NFT_TABLE,
+					   sizeof(HK_NFT_TABLE));
+				batch_attr(&b, NFTA_SET_ELEM_LIST_SET,
+					   at_ip ? "ports4_at" : "ports4",
+					   at_ip ? sizeof("ports4_at") : sizeof("ports4"));
+				list = batch_attr(&b, NFTA_SET_ELEM_LIST_ELEMENTS, NULL, 0);
+			}
+			if (at_ip)
+				klen = concat(key, klen, &hip, 4);
+			klen = concat(key, klen, &p->proto, 1);
+			klen = concat(key, klen, &hport, 2);
+			concat(data, concat(data, 0, &ctr.s_addr, 4), &cport, 2);
+			elem = batch_attr(&b, NFTA_LIST_ELEM, NULL, 0);
+			nest = batch_attr(&b, NFTA_SET_ELEM_KEY, NULL, 0);
+			batch_attr(&b, NFTA_DATA_VALUE, key, klen);
+			batch_nest_end(&b, nest);
+			if (add) {
+				nest = batch_attr(&b, NFTA_SET_ELEM_DATA, NULL, 0);
+				batch_attr(&b, NFTA_DATA_VALUE, data, sizeof(data));
+				batch_nest_end(&b, nest);
+			}
+			batch_nest_end(&b, elem);
+		}
+		if (list) {
+			batch_nest_end(&b, list);
+			batch_end_msg(&b, m);
+			sets++;
+		}
+	}
+	batch_end_msg(&b, batch_msg(&b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
+	if (send(nl, b.buf, b.len, 0) < 0) {
+		r = hk_error_set(err, -errno, "nftables: send");
+		goto out;
+	}
+	/* An acknowledgement for each map's message: 0, or what failed it all. */
+	for (size_t acked = 0; acked < sets;) {
+		ssize_t len = recv(nl, buf, sizeof(buf), 0);
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0) {
+			r = hk_error_set(err, -errno, "nftables: recv");
+			goto out;
+		}
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
+		     h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_type != NLMSG_ERROR)
+				continue;
+			int e = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			if (e < 0) {
+				r = hk_error_set(err, e,
+						 "nftables: %s the elements of table inet %s",
+						 add ? "add" : "delete", HK_NFT_TABLE);
+				goto out;
+			}
+			acked++;
+		}
+	}
+out:
+	free(b.buf);
+	return r;
 }

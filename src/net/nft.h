@@ -6,11 +6,15 @@
  * table is made by hako-nft (hakoctl/nft.c), a small program of its own
  * linked with libnftables, run only when the table is missing: after a
  * boot, or after `nft flush ruleset`. Whether it is there is one nfnetlink
- * request, made here.
+ * request, made here, and so are the elements of the ports of each
+ * container (which libnftables, starting in 15 ms here, would make cost as
+ * much as the rest of the container's start).
  */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -18,3 +22,19 @@
 
 /* 1 when the table is there, 0 when not, or -errno (err set). */
 int hk_nft_table_exists(struct hk_error *err);
+
+/* A published port, as the maps key it (net/ports.h parses them). */
+struct hk_port {
+	uint32_t host_ip; /* host order; 0: in ports4, else in ports4_at */
+	uint16_t host_port, ctr_port;
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+};
+
+/*
+ * Add (with NLM_F_EXCL: a port published already fails them all) or
+ * delete the elements of ports of the container at addr, in one
+ * transaction of nfnetlink messages made here (no process, no libnftables),
+ * through a socket of the network namespace host_ns (-1: ours).
+ */
+int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *ports, size_t n,
+		 struct hk_error *err);

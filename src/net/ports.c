@@ -108,6 +108,23 @@ int hk_port_check_free(const struct hk_port *p, struct hk_error *err)
 	return 0;
 }
 
+int hk_port_from_element(const char *text, struct hk_port *p)
+{
+	char proto[8], ip[32] = "";
+	unsigned host, ctr;
+	struct in_addr a = {0};
+
+	if (sscanf(text, "%7[a-z]:%u:%u:%31s", proto, &host, &ctr, ip) < 3 || !host ||
+	    host > 65535 || !ctr || ctr > 65535 || (*ip && inet_pton(AF_INET, ip, &a) != 1) ||
+	    (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0))
+		return -EINVAL;
+	*p = (struct hk_port){.host_ip = ntohl(a.s_addr),
+			      .host_port = (uint16_t)host,
+			      .ctr_port = (uint16_t)ctr,
+			      .proto = strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP};
+	return 0;
+}
+
 const char *hk_port_element(const struct hk_port *p, char *buf)
 {
 	char ip[16];
@@ -157,32 +174,29 @@ char *hk_net_bundle_file(const char *runroot, const char *id, const char *name)
 	return text;
 }
 
-int hk_net_bundle_ports(const char *runroot, const char *id, const char *helper, int host_ns,
-			const char *cmd, size_t *ret_n, struct hk_error *err)
+int hk_net_bundle_ports(const char *runroot, const char *id, int host_ns, bool add, size_t *ret_n,
+			struct hk_error *err)
 {
 	_cleanup_free_ char *addr = hk_net_bundle_file(runroot, id, "address");
-	_cleanup_free_ char *ports = hk_net_bundle_file(runroot, id, "ports");
-	_cleanup_free_ const char **args = NULL;
-	size_t n = 3;
+	_cleanup_free_ char *text = hk_net_bundle_file(runroot, id, "ports");
+	_cleanup_free_ struct hk_port *ports = NULL;
+	size_t n = 0;
 
 	*ret_n = 0;
-	if (!addr || !ports || !*ports)
+	if (!addr || !text)
 		return 0;
-	args = hk_xrealloc(NULL, 4 * sizeof(*args));
-	args[0] = helper;
-	args[1] = cmd;
-	args[2] = addr;
-	for (char *save = NULL, *e = strtok_r(ports, "\n", &save); e;
+	for (char *save = NULL, *e = strtok_r(text, "\n", &save); e;
 	     e = strtok_r(NULL, "\n", &save)) {
-		args = hk_xrealloc(args, (n + 2) * sizeof(*args));
-		args[n++] = e;
+		ports = hk_xrealloc(ports, (n + 1) * sizeof(*ports));
+		if (hk_port_from_element(e, &ports[n]) < 0)
+			return hk_error_setx(err, -EINVAL, "container %.12s: port \"%s\"", id, e);
+		n++;
 	}
-	args[n] = NULL;
-	*ret_n = n - 3;
-	return hk_nft_run(helper, host_ns, args, err);
+	*ret_n = n;
+	return hk_nft_ports(host_ns, add, addr, ports, n, err);
 }
 
-void hk_net_release(const char *runroot, const char *id, const char *helper, int host_ns)
+void hk_net_release(const char *runroot, const char *id, int host_ns)
 {
 	_cleanup_free_ char *addr = hk_net_bundle_file(runroot, id, "address");
 	struct hk_error err = {0};
@@ -192,7 +206,7 @@ void hk_net_release(const char *runroot, const char *id, const char *helper, int
 
 	if (!addr)
 		return;
-	if (hk_net_bundle_ports(runroot, id, helper, host_ns, "del", &n, &err) < 0)
+	if (hk_net_bundle_ports(runroot, id, host_ns, false, &n, &err) < 0)
 		hk_warn("the ports of %.12s: %s", id, err.msg);
 	hk_error_clear(&err);
 	snprintf(path, sizeof(path), "%s/networks/%s", runroot, hk_network_default.name);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Published ports (-p): each a pair of elements of hakoctl's nftables maps
- * (hako-nft add/del, net/nft.h), never a rule; a port bound to an address
+ * Published ports (-p): each an element of hakoctl's nftables maps
+ * (hk_nft_ports, net/nft.h), never a rule; a port bound to an address
  * of the host (-p 127.0.0.1:8080:80) is keyed on it too, so it is reached
  * only there.
  */
@@ -11,12 +11,7 @@
 #include <stdint.h>
 
 #include "error.h"
-
-struct hk_port {
-	uint32_t host_ip; /* host order; 0: every address of the host */
-	uint16_t host_port, ctr_port;
-	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
-};
+#include "nft.h"
 
 /*
  * -p [HOSTIP:]HOSTPORT[-END]:CTRPORT[-END][/tcp|/udp], appended to *v (a
@@ -26,8 +21,9 @@ int hk_ports_parse(const char *spec, struct hk_port **v, size_t *n, struct hk_er
 const char *hk_port_proto_name(const struct hk_port *p);
 /* Whether the host (our network namespace) has it free: a bind() to it. */
 int hk_port_check_free(const struct hk_port *p, struct hk_error *err);
-/* The element of p for hako-nft: PROTO:HOSTPORT:CTRPORT[:HOSTIP]. buf holds 48. */
+/* p as text, PROTO:HOSTPORT:CTRPORT[:HOSTIP] (a line of the bundle's ports); buf holds 48. */
 const char *hk_port_element(const struct hk_port *p, char *buf);
+int hk_port_from_element(const char *text, struct hk_port *p);
 
 /*
  * hako-nft CMD [ARG...] (helper: its path), in the network namespace host_ns
@@ -38,14 +34,15 @@ int hk_nft_run(const char *helper, int host_ns, const char *const *args, struct 
 /* A small file of container id's bundle (address, ports), whole, or NULL. */
 char *hk_net_bundle_file(const char *runroot, const char *id, const char *name);
 /*
- * hako-nft CMD ADDR ELEMENT... (add or del) for the ports container id's
- * bundle records, in host_ns; ret_n: how many (none: nothing is run).
+ * The ports container id's bundle records, added to the maps or deleted
+ * from them (hk_nft_ports) in host_ns; ret_n: how many.
  */
-int hk_net_bundle_ports(const char *runroot, const char *id, const char *helper, int host_ns,
-			const char *cmd, size_t *ret_n, struct hk_error *err);
+int hk_net_bundle_ports(const char *runroot, const char *id, int host_ns, bool add, size_t *ret_n,
+			struct hk_error *err);
+
 /*
  * What a container holds on the default network, given back: its ports
- * (hako-nft del, in host_ns) and its lease, as its bundle records them
+ * (in host_ns) and its lease, as its bundle records them
  * (bundles/<id>/address and ports). Its veth pair went with its namespace.
  */
-void hk_net_release(const char *runroot, const char *id, const char *helper, int host_ns);
+void hk_net_release(const char *runroot, const char *id, int host_ns);
