@@ -15,6 +15,7 @@
 #include "container.h"
 #include "fsutil.h"
 #include "log.h"
+#include "ports.h"
 #include "util.h"
 
 void hk_ctr_free(struct hk_ctr *c)
@@ -453,8 +454,12 @@ static void sweep(int parent, const char *runroot)
 			continue;
 		}
 		hk_debug("sweeping %s, left by a killed hakoctl", de->d_name);
-		if (bfd >= 0 && is_id(id))
+		/* What its bundle says it holds on the network first (the sweeper is
+		 * in the host's network namespace). */
+		if (bfd >= 0 && is_id(id)) {
+			hk_net_release(runroot, id, -1, true);
 			hk_rm_rf_at(bfd, id);
+		}
 		hk_rm_rf_at(parent, de->d_name);
 	}
 	closedir(d);

@@ -630,6 +630,8 @@ static int rm_one(const struct ctl_globals *g, struct hk_store *s, struct hk_ctr
 	}
 	if ((r = ctl_runtime_call(g, del, true, err)) < 0)
 		return r;
+	/* Its monitor, killed, did not give back its address and ports: here. */
+	ctl_network_release(g, c->id);
 	snprintf(path, sizeof(path), "%s/bundles", ctl_run_dir(g));
 	if ((bundles = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
 	    (r = hk_rm_rf_at(bundles, c->id)) < 0 && r != -ENOENT)

@@ -305,7 +305,7 @@ static int host_netns = -1;
 /* What it holds on the network, given back (its veth pair went with its namespace). */
 static void release_network(const struct ctl_globals *g, const char *id)
 {
-	hk_net_release(ctl_run_dir(g), id, host_netns);
+	hk_net_release(ctl_run_dir(g), id, host_netns, false);
 }
 
 /*

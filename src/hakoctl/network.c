@@ -131,7 +131,7 @@ int ctl_host_netns = -1;
 
 void ctl_network_release(const struct ctl_globals *g, const char *id)
 {
-	hk_net_release(ctl_run_dir(g), id, ctl_host_netns);
+	hk_net_release(ctl_run_dir(g), id, ctl_host_netns, false);
 }
 
 /* The host's nameservers that a container can reach: not the host's loopback ones. */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -108,4 +109,19 @@ void hk_ipam_release(int dirfd, const char *addr, const char *id)
 
 	if (read_small_at(dirfd, addr, buf, sizeof(buf)) == 0 && strcmp(buf, id) == 0)
 		unlinkat(dirfd, addr, 0);
+}
+
+void hk_ipam_release_all(int dirfd, const char *id)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *de;
+
+	if (!d) {
+		close(dirfd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			hk_ipam_release(dirfd, de->d_name, id);
+	closedir(d);
 }

@@ -55,6 +55,8 @@ int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id,
 		  struct hk_error *err);
 /* Give addr back, if it is still id's. */
 void hk_ipam_release(int dirfd, const char *addr, const char *id);
+/* Every lease of id given back (dirfd: opened for reading). Closes dirfd. */
+void hk_ipam_release_all(int dirfd, const char *id);
 
 /* addr (host order) as dotted text; buf holds 16. */
 const char *hk_ipv4_text(uint32_t addr, char buf[16]);

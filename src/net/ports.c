@@ -196,7 +196,7 @@ int hk_net_bundle_ports(const char *runroot, const char *id, int host_ns, bool a
 	return hk_nft_ports(host_ns, add, addr, ports, n, err);
 }
 
-void hk_net_release(const char *runroot, const char *id, int host_ns)
+void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
 {
 	_cleanup_free_ char *addr = hk_net_bundle_file(runroot, id, "address");
 	struct hk_error err = {0};
@@ -204,12 +204,16 @@ void hk_net_release(const char *runroot, const char *id, int host_ns)
 	size_t n;
 	int fd;
 
-	if (!addr)
+	snprintf(path, sizeof(path), "%s/networks/%s", runroot, hk_network_default.name);
+	if (!addr) {
+		/* Killed between its lease and the record of it: the lease says whose it is. */
+		if (scan && (fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+			hk_ipam_release_all(fd, id);
 		return;
+	}
 	if (hk_net_bundle_ports(runroot, id, host_ns, false, &n, &err) < 0)
 		hk_warn("the ports of %.12s: %s", id, err.msg);
 	hk_error_clear(&err);
-	snprintf(path, sizeof(path), "%s/networks/%s", runroot, hk_network_default.name);
 	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		hk_ipam_release(fd, addr, id);
 		close(fd);

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,5 +45,7 @@ int hk_net_bundle_ports(const char *runroot, const char *id, int host_ns, bool a
  * What a container holds on the default network, given back: its ports
  * (in host_ns) and its lease, as its bundle records them
  * (bundles/<id>/address and ports). Its veth pair went with its namespace.
+ * With scan, and no address in the bundle, a lease of id is looked for
+ * among all (for what a killed hakoctl left).
  */
-void hk_net_release(const char *runroot, const char *id, int host_ns);
+void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan);

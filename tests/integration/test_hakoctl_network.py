@@ -256,3 +256,37 @@ def test_network_reload_after_nft_flush_ruleset(lab):
     assert p.returncode == 125 and "no such network" in p.stderr
     lab("rm", "-f", "hako-test-web2", check=True)
     assert lab.leases() == []
+
+
+def maps_elements(lab):
+    out = in_ns(lab.host, "nft", "list", "table", "inet", "hako", capture_output=True,
+                text=True).stdout
+    return out.count("elements = ") - 1  # the subnets' set has one
+
+
+def test_kill_9_during_setup_and_teardown_leaves_nothing(lab):
+    lab("run", "--rm", "--network", "hako", "busybox", "true", check=True)  # bridge, table
+    for i, delay in enumerate((0.001, 0.003, 0.006, 0.01, 0.015, 0.02, 0.03, 0.05, 0.08, 0.15)):
+        p = subprocess.Popen(["nsenter", f"--net=/run/netns/{lab.host}",
+                              *lab.ctl.argv("run", "-d", "-p", f"{8200 + i}:80", "busybox",
+                                            "sleep", "30")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.kill()
+        p.wait()
+    # and monitors killed with their containers up, and one stopped after that
+    lab("run", "-d", "-p", "8300:80", "--name", "hako-test-orphan", "busybox", "sleep", "30",
+        check=True)
+    lab("run", "-d", "-p", "8301:80", "--name", "hako-test-orphan2", "busybox", "sleep", "30",
+        check=True)
+    for pid in lab.ctl.monitor_pids():
+        os.kill(pid, 9)
+    lab("stop", "-t", "0", "hako-test-orphan2", check=True)
+    # every container there is, as ps says, removed: nothing is left
+    ids = lab("ps", "-aq", "--no-trunc", check=True).stdout.split()
+    if ids:
+        lab("rm", "-f", *ids, check=True)
+    assert lab.leases() == []
+    assert maps_elements(lab) == 0
+    wait_for(lambda: [n for n in lab.host_links() if n.startswith("hk")] == [], "the veths to go")
+    assert lab.ctl.leftovers() == []
