@@ -332,6 +332,8 @@ int hk_ctr_record(struct hk_store *s, const struct hk_ctr_new *nc, struct hk_err
 	hk_json_set(rec, "Tty", hk_json_new_bool(nc->tty));
 	hk_json_set(rec, "OpenStdin", hk_json_new_bool(nc->open_stdin));
 	hk_json_set(rec, "NetworkMode", hk_json_new_string(nc->network ? nc->network : "none"));
+	if (nc->network_config)
+		hk_json_set(rec, "NetworkConfig", hk_json_copy(nc->network_config));
 	hk_json_set(rec, "PortSpecs",
 		    nc->ports ? hk_json_new_strv(nc->ports) : hk_json_new(HK_JSON_ARRAY));
 	hk_json_set(rec, "Created", hk_json_new_string(now));
@@ -421,6 +423,27 @@ static bool sweep_wanted(int parent)
 }
 
 /* Under the store's lock, so that a .new- is seen locked or its maker is gone. */
+/* The names' index entries that point at id (a killed hakoctl may have claimed one). */
+static void drop_names_of(int parent, const char *id)
+{
+	int fd = openat(parent, HK_CTR_NAMES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char target[HK_CTR_ID_LEN + 2];
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		ssize_t n = readlinkat(fd, de->d_name, target, sizeof(target) - 1);
+		if (n > 0 && (target[n] = '\0', strcmp(target, id) == 0))
+			unlinkat(fd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
 static void sweep(int parent, const char *runroot)
 {
 	char bundles[4096];
@@ -461,6 +484,8 @@ static void sweep(int parent, const char *runroot)
 			hk_rm_rf_at(bfd, id);
 		}
 		hk_rm_rf_at(parent, de->d_name);
+		if (is_id(id))
+			drop_names_of(parent, id);
 	}
 	closedir(d);
 }

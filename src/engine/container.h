@@ -77,14 +77,15 @@ bool hk_ctr_name_valid(const char *name);
 /* What container.json says of a new container. */
 struct hk_ctr_new {
 	const char *id, *name, *image_ref, *image_id;
-	const struct hk_json *cmd;  /* process.args */
-	bool rm;		    /* AutoRemove */
-	bool tty, open_stdin;	    /* Tty (-t), OpenStdin (-i): for its monitor */
-	const char *network;	    /* NetworkMode: none, host, hako */
-	const char *const *ports;   /* PortSpecs: its -p, as given (NULL-ended), or NULL */
-	unsigned long long log_max; /* LogMaxSize: ctr.log is rotated past it; 0: never */
-	const char *restart;	    /* RestartPolicy.Name: no, on-failure, always, unless-stopped */
-	int restart_max;	    /* RestartPolicy.MaximumRetryCount (on-failure:N) */
+	const struct hk_json *cmd; /* process.args */
+	bool rm;		   /* AutoRemove */
+	bool tty, open_stdin;	   /* Tty (-t), OpenStdin (-i): for its monitor */
+	const char *network;	   /* NetworkMode: none, host, hako */
+	const char *const *ports;  /* PortSpecs: its -p, as given (NULL-ended), or NULL */
+	const struct hk_json *network_config; /* NetworkConfig: --ip, --dns... or NULL */
+	unsigned long long log_max;	      /* LogMaxSize: ctr.log is rotated past it; 0: never */
+	const char *restart; /* RestartPolicy.Name: no, on-failure, always, unless-stopped */
+	int restart_max;     /* RestartPolicy.MaximumRetryCount (on-failure:N) */
 	const struct hk_json *mounts; /* Mounts: its volumes, binds and tmpfs */
 };
 

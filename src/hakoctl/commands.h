@@ -84,8 +84,22 @@ void ctl_human_ago(const char *rfc3339, char *buf, size_t size);
 bool ctl_network_bridged(const char *mode);
 struct hk_json;
 struct hk_port;
-int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char *id,
-		      const char *hostname, const struct hk_port *ports, size_t n_ports,
+struct ctl_net_opts {
+	const char *mode; /* none, host, hako (bridge) */
+	const char *hostname;
+	const struct hk_port *ports; /* -p, a port each */
+	size_t n_ports;
+	const char *ip, *mac;	  /* --ip, --mac-address, or NULL */
+	const char *const *dns;	  /* --dns, NULL-ended, or NULL */
+	const char *const *hosts; /* --add-host NAME:IP, NULL-ended, or NULL */
+};
+/* The options checked, before anything is made: each bad one named. */
+int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err);
+/* --ip, --mac-address, --dns and --add-host as a record keeps them (NetworkConfig). */
+struct hk_json *ctl_net_opts_json(const struct ctl_net_opts *o);
+/* The same, read back from a record's NetworkConfig (o points into rec; free o->dns, o->hosts). */
+void ctl_net_opts_from_json(const struct hk_json *cfg, struct ctl_net_opts *o);
+int ctl_network_setup(const struct ctl_globals *g, const char *id, const struct ctl_net_opts *o,
 		      int bundlefd, const char *bundle, struct hk_json *config,
 		      struct hk_error *err);
 /* What container id holds on the network given back (its bundle still there). */

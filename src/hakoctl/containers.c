@@ -749,7 +749,12 @@ struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store 
 	hk_error_clear(&err);
 	hc = hk_json_set(o, "HostConfig", hk_json_new(HK_JSON_OBJECT));
 	const char *mode = hk_json_get_string(c->record, "NetworkMode");
+	const struct hk_json *netcfg = hk_json_get(c->record, "NetworkConfig");
 	hk_json_set(hc, "NetworkMode", hk_json_new_string(mode ? mode : "none"));
+	for (const char *const *k = (const char *const[]){"Dns", "ExtraHosts", NULL}; *k; k++)
+		hk_json_set(hc, *k,
+			    hk_json_get(netcfg, *k) ? hk_json_copy(hk_json_get(netcfg, *k))
+						    : hk_json_new(HK_JSON_ARRAY));
 	network_settings(g, c, o);
 	hk_json_set(hc, "AutoRemove",
 		    hk_json_new_bool(hk_json_get(c->record, "AutoRemove") &&

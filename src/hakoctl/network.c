@@ -21,6 +21,7 @@
  * to do is the ports and the lease, which the monitor (or the foreground
  * hakoctl) gives back, as the bundle records them.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -134,19 +135,22 @@ void ctl_network_release(const struct ctl_globals *g, const char *id)
 	hk_net_release(ctl_run_dir(g), id, ctl_host_netns, false);
 }
 
-/* The host's nameservers that a container can reach: not the host's loopback ones. */
-static void write_resolv_conf(struct hk_buf *b)
+/*
+ * The host's nameservers that a container can reach (not the host's
+ * loopback ones), or those of --dns; the host's search and options.
+ */
+static void write_resolv_conf(struct hk_buf *b, const char *const *dns)
 {
 	char line[512];
 	FILE *f = fopen("/etc/resolv.conf", "re");
 
-	hk_buf_adds(b, "# written by hakoctl: the host's resolv.conf, but nameservers on its "
-		       "loopback\n");
+	hk_buf_adds(b, "# written by hakoctl: the host's resolvers (not those on its loopback), "
+		       "or --dns\n");
 	while (f && fgets(line, sizeof(line), f)) {
 		char *p = line + strspn(line, " \t");
 		if (strncmp(p, "nameserver", 10) == 0) {
 			char *a = p + 10 + strspn(p + 10, " \t");
-			if (strncmp(a, "127.", 4) == 0 || strncmp(a, "::1", 3) == 0)
+			if (dns || strncmp(a, "127.", 4) == 0 || strncmp(a, "::1", 3) == 0)
 				continue;
 		}
 		if (*p != '#')
@@ -154,6 +158,8 @@ static void write_resolv_conf(struct hk_buf *b)
 	}
 	if (f)
 		fclose(f);
+	for (size_t i = 0; dns && dns[i]; i++)
+		hk_buf_addf(b, "nameserver %s\n", dns[i]);
 }
 
 /* A bind mount of the bundle's file name over /etc/name, in config's mounts. */
@@ -175,6 +181,112 @@ static void bind_etc(struct hk_json *config, const char *bundle, const char *nam
 	hk_json_push(opts, hk_json_new_string("nodev"));
 }
 
+static bool parse_mac(const char *text, unsigned char mac[6])
+{
+	unsigned v[6];
+	char end;
+
+	if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &end) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (unsigned char)v[i];
+	/* A unicast address: the multicast bit clear, and not all zeros. */
+	return !(mac[0] & 1) && (v[0] | v[1] | v[2] | v[3] | v[4] | v[5]);
+}
+
+int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
+{
+	const struct hk_network *n = &hk_network_default;
+	bool bridged = ctl_network_bridged(o->mode);
+	unsigned char mac[6];
+	struct in_addr a;
+	struct in6_addr a6;
+
+	if (!bridged && (o->ip || o->mac || o->n_ports))
+		return hk_error_setx(
+		    err, -EINVAL, "%s with --network %s: it is for a container on a network (hako)",
+		    o->ip    ? "--ip"
+		    : o->mac ? "--mac-address"
+			     : "-p",
+		    o->mode);
+	if (o->ip) {
+		uint32_t ip, mask = n->prefix ? ~0u << (32 - n->prefix) : 0;
+		if (inet_pton(AF_INET, o->ip, &a) != 1)
+			return hk_error_setx(err, -EINVAL, "--ip \"%s\": not an IPv4 address",
+					     o->ip);
+		ip = ntohl(a.s_addr);
+		if ((ip & mask) != n->subnet || ip == n->subnet || ip == (n->subnet | ~mask) ||
+		    ip == n->gateway)
+			return hk_error_setx(err, -EINVAL,
+					     "--ip %s: not an address of network %s's subnet "
+					     "10.88.0.0/16 that a container can have",
+					     o->ip, n->name);
+	}
+	if (o->mac && !parse_mac(o->mac, mac))
+		return hk_error_setx(err, -EINVAL,
+				     "--mac-address \"%s\": six hex bytes, such as "
+				     "92:d0:c6:0a:29:33, and unicast",
+				     o->mac);
+	for (size_t i = 0; o->dns && o->dns[i]; i++)
+		if (inet_pton(AF_INET, o->dns[i], &a) != 1 &&
+		    inet_pton(AF_INET6, o->dns[i], &a6) != 1)
+			return hk_error_setx(err, -EINVAL, "--dns \"%s\": not an IP address",
+					     o->dns[i]);
+	for (size_t i = 0; o->hosts && o->hosts[i]; i++) {
+		const char *colon = strchr(o->hosts[i], ':');
+		if (!colon || colon == o->hosts[i] ||
+		    strcspn(o->hosts[i], " \t\n") < strlen(o->hosts[i]) ||
+		    (inet_pton(AF_INET, colon + 1, &a) != 1 &&
+		     inet_pton(AF_INET6, colon + 1, &a6) != 1))
+			return hk_error_setx(err, -EINVAL,
+					     "--add-host \"%s\": NAME:IP, such as db:10.88.0.5",
+					     o->hosts[i]);
+	}
+	return 0;
+}
+
+static struct hk_json *strv_or_empty(const char *const *v)
+{
+	return v ? hk_json_new_strv(v) : hk_json_new(HK_JSON_ARRAY);
+}
+
+struct hk_json *ctl_net_opts_json(const struct ctl_net_opts *o)
+{
+	struct hk_json *j = hk_json_new(HK_JSON_OBJECT);
+
+	if (o->ip)
+		hk_json_set(j, "IPAddress", hk_json_new_string(o->ip));
+	if (o->mac)
+		hk_json_set(j, "MacAddress", hk_json_new_string(o->mac));
+	hk_json_set(j, "Dns", strv_or_empty(o->dns));
+	hk_json_set(j, "ExtraHosts", strv_or_empty(o->hosts));
+	return j;
+}
+
+static const char **strv_of(const struct hk_json *a)
+{
+	const char **v;
+	size_t k = 0;
+
+	if (!a || a->type != HK_JSON_ARRAY || !a->n)
+		return NULL;
+	v = hk_xrealloc(NULL, (a->n + 1) * sizeof(*v));
+	for (size_t i = 0; i < a->n; i++)
+		if (a->items[i]->type == HK_JSON_STRING)
+			v[k++] = a->items[i]->text;
+	v[k] = NULL;
+	return v;
+}
+
+void ctl_net_opts_from_json(const struct hk_json *cfg, struct ctl_net_opts *o)
+{
+	o->ip = hk_json_get_string(cfg, "IPAddress");
+	o->mac = hk_json_get_string(cfg, "MacAddress");
+	o->dns = strv_of(hk_json_get(cfg, "Dns"));
+	o->hosts = strv_of(hk_json_get(cfg, "ExtraHosts"));
+}
+
 /* Its network namespace: the runtime joins the one it runs in (ours, from here on). */
 static void join_our_netns(struct hk_json *config)
 {
@@ -187,32 +299,39 @@ static void join_our_netns(struct hk_json *config)
 	}
 }
 
-int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char *id,
-		      const char *hostname, const struct hk_port *ports, size_t n_ports,
+int ctl_network_setup(const struct ctl_globals *g, const char *id, const struct ctl_net_opts *o,
 		      int bundlefd, const char *bundle, struct hk_json *config,
 		      struct hk_error *err)
 {
 	const struct hk_network *n = &hk_network_default;
 	_cleanup_close_ int host_nl = -1, ns_nl = -1, ns = -1, leases = -1;
+	const char *hostname = o->hostname ? o->hostname : "localhost";
 	struct hk_buf b = HK_BUF_INIT;
 	char host_name[16], gw[16], addr[16];
+	unsigned char mac[6];
+	struct in_addr want = {0};
 	uint32_t ip;
 	int bridge, r = 0;
 
-	if (!ctl_network_bridged(mode))
+	if (!ctl_network_bridged(o->mode))
 		return 0;
-	if (!hostname)
-		hostname = "localhost";
+	if ((r = ctl_net_opts_check(o, err)) < 0)
+		return r;
+	if (o->ip)
+		inet_pton(AF_INET, o->ip, &want);
+	if (o->mac)
+		parse_mac(o->mac, mac);
 	if ((host_nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
 	    (r = hk_net_bridge_ensure(host_nl, n, &bridge, err)) < 0 ||
 	    (r = nat_ensure(n, err)) < 0 || (r = leases = leases_dir(g, n, err)) < 0 ||
-	    (r = hk_ipam_lease(leases, n, id, lease_stale, (void *)ctl_run_dir(g), &ip, err)) < 0)
+	    (r = hk_ipam_lease(leases, n, id, ntohl(want.s_addr), lease_stale,
+			       (void *)ctl_run_dir(g), &ip, err)) < 0)
 		return r;
 	hk_ipv4_text(ip, addr);
 	hk_debug("network %s: %s leased to %.12s", n->name, addr, id);
 	/* Recorded first: from here on, a failure gives back what the bundle says. */
 	if ((r = hk_write_atomic_at(bundlefd, "address", addr, strlen(addr), err)) < 0 ||
-	    (n_ports && (r = publish(bundlefd, addr, ports, n_ports, err)) < 0))
+	    (o->n_ports && (r = publish(bundlefd, addr, o->ports, o->n_ports, err)) < 0))
 		goto fail;
 	/* The host's namespace is kept, for the release of the ports from the container's. */
 	if ((ctl_host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
@@ -231,11 +350,16 @@ int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char 
 		goto fail;
 	}
 	if ((r = ns_nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
-	    (r = hk_net_attach(host_nl, bridge, ns, ns_nl, host_name, n, ip, err)) < 0)
+	    (r = hk_net_attach(host_nl, bridge, ns, ns_nl, host_name, n, ip, o->mac ? mac : NULL,
+			       err)) < 0)
 		goto fail;
 	/* Its names: its own, and the host's resolvers. */
 	hk_buf_addf(&b, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n",
 		    addr, hostname);
+	for (size_t i = 0; o->hosts && o->hosts[i]; i++) {
+		const char *colon = strchr(o->hosts[i], ':');
+		hk_buf_addf(&b, "%s\t%.*s\n", colon + 1, (int)(colon - o->hosts[i]), o->hosts[i]);
+	}
 	if ((r = hk_write_atomic_at(bundlefd, "hosts", b.buf, b.len, err)) < 0)
 		goto fail;
 	b.len = 0;
@@ -243,7 +367,7 @@ int ctl_network_setup(const struct ctl_globals *g, const char *mode, const char 
 	if ((r = hk_write_atomic_at(bundlefd, "hostname", b.buf, b.len, err)) < 0)
 		goto fail;
 	b.len = 0;
-	write_resolv_conf(&b);
+	write_resolv_conf(&b, o->dns);
 	if ((r = hk_write_atomic_at(bundlefd, "resolv.conf", b.buf, b.len, err)) < 0)
 		goto fail;
 	hk_buf_release(&b);

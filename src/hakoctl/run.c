@@ -75,6 +75,9 @@ struct run_flags {
 	char **port_specs; /* -p as given, for the record */
 	size_t n_port_specs;
 	bool network_set;
+	const char *ip, *mac; /* --ip, --mac-address */
+	char **dns, **hosts;  /* --dns, --add-host */
+	size_t n_dns, n_hosts;
 	const char *image;
 };
 
@@ -151,6 +154,20 @@ static void run_flags_release(struct run_flags *f)
 	free(f->mounts);
 	free(f->ports);
 	free(f->port_specs);
+	free(f->dns);
+	free(f->hosts);
+}
+
+static struct ctl_net_opts net_opts(const struct run_flags *f)
+{
+	return (struct ctl_net_opts){.mode = f->b.network,
+				     .hostname = f->b.hostname,
+				     .ports = f->ports,
+				     .n_ports = f->n_ports,
+				     .ip = f->ip,
+				     .mac = f->mac,
+				     .dns = (const char *const *)f->dns,
+				     .hosts = (const char *const *)f->hosts};
 }
 
 static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_error *err)
@@ -168,6 +185,10 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		PIDS_LIMIT,
 		ULIMIT,
 		NETWORK,
+		IP,
+		MAC,
+		DNS,
+		ADD_HOST,
 		RM,
 		NAME,
 		LOG_OPT,
@@ -207,6 +228,10 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	    {"network", required_argument, NULL, NETWORK},
 	    {"net", required_argument, NULL, NETWORK},
 	    {"publish", required_argument, NULL, 'p'},
+	    {"ip", required_argument, NULL, IP},
+	    {"mac-address", required_argument, NULL, MAC},
+	    {"dns", required_argument, NULL, DNS},
+	    {"add-host", required_argument, NULL, ADD_HOST},
 	    {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -337,6 +362,18 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 				return r;
 			push(&f->port_specs, &f->n_port_specs, optarg);
 			break;
+		case IP:
+			f->ip = optarg;
+			break;
+		case MAC:
+			f->mac = optarg;
+			break;
+		case DNS:
+			push(&f->dns, &f->n_dns, optarg);
+			break;
+		case ADD_HOST:
+			push(&f->hosts, &f->n_hosts, optarg);
+			break;
 		default:
 			return hk_error_setx(err, -EINVAL, "see hakoctl run --help");
 		}
@@ -346,13 +383,11 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	if (f->rm && f->restart && strcmp(f->restart, "no") != 0)
 		return hk_error_setx(err, -EINVAL, "--restart and --rm: one or the other");
 	/* Ports are published on the default network, unless another is asked for. */
-	if (f->n_ports && !f->network_set)
+	if ((f->n_ports || f->ip || f->mac) && !f->network_set)
 		f->b.network = hk_network_default.name;
-	if (f->n_ports && !ctl_network_bridged(f->b.network))
-		return hk_error_setx(err, -EINVAL,
-				     "-p with --network %s: ports are published on a network "
-				     "(hako)",
-				     f->b.network);
+	struct ctl_net_opts no = net_opts(f);
+	if ((r = ctl_net_opts_check(&no, err)) < 0)
+		return r;
 	f->image = argv[optind];
 	f->b.args = argv + optind + 1;
 	f->b.env = f->env;
@@ -561,6 +596,7 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 {
 	_cleanup_(hk_json_freep) struct hk_json *image = NULL, *config = NULL;
 	_cleanup_(hk_json_freep) struct hk_json *mounts = hk_json_new(HK_JSON_ARRAY);
+	_cleanup_(hk_json_freep) struct hk_json *net_config = NULL;
 	_cleanup_free_ const char **ids = NULL;
 	char id[HK_DIGEST_MAX];
 	struct hk_buf b = HK_BUF_INIT;
@@ -597,9 +633,10 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 		goto out;
 	/* Its network (from here on we are in its network namespace). */
 	c->networked = ctl_network_bridged(f->b.network);
-	if ((r = ctl_network_setup(g, f->b.network, c->id, f->b.hostname, f->ports, f->n_ports,
-				   c->bundlefd, c->bundle, config, err)) < 0)
+	struct ctl_net_opts no = net_opts(f);
+	if ((r = ctl_network_setup(g, c->id, &no, c->bundlefd, c->bundle, config, err)) < 0)
 		goto out;
+	net_config = ctl_net_opts_json(&no);
 	/* The record that makes it a container by name (its name checked unique). */
 	struct hk_ctr_new nc = {
 	    .id = c->id,
@@ -612,6 +649,7 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	    .open_stdin = f->interactive,
 	    .network = f->b.network,
 	    .ports = (const char *const *)f->port_specs,
+	    .network_config = net_config,
 	    .log_max = f->log_max,
 	    .restart = f->restart,
 	    .restart_max = f->restart_max,
@@ -741,6 +779,7 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, st
 {
 	_cleanup_(hk_json_freep) struct hk_json *image = NULL, *rec = NULL, *cfg = NULL;
 	_cleanup_free_ struct hk_port *ports = NULL;
+	struct ctl_net_opts no;
 	size_t n_ports = 0;
 	const char *mode;
 	_cleanup_free_ const char **ids = NULL;
@@ -779,11 +818,18 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, st
 	c.networked = ctl_network_bridged(mode);
 	if ((r = hk_json_parse(config, len, &cfg, err)) < 0 || (r = make_bundle(g, &c, err)) < 0 ||
 	    (r = hk_rootfs_mount(&s, c.dirfd, c.runfd, ids, n, rm, err)) < 0 ||
-	    /* Its network again: its config.json binds the files and joins the namespace. */
-	    (r = record_ports(rec, &ports, &n_ports, err)) < 0 ||
-	    (r = ctl_network_setup(g, mode, id, hk_json_get_string(cfg, "hostname"), ports, n_ports,
-				   c.bundlefd, c.bundle, NULL, err)) < 0 ||
-	    (r = hk_write_atomic_at(c.bundlefd, "config.json", config, len, err)) < 0)
+	    (r = record_ports(rec, &ports, &n_ports, err)) < 0)
+		goto out;
+	/* Its network again: its config.json binds the files and joins the namespace. */
+	no = (struct ctl_net_opts){.mode = mode,
+				   .hostname = hk_json_get_string(cfg, "hostname"),
+				   .ports = ports,
+				   .n_ports = n_ports};
+	ctl_net_opts_from_json(hk_json_get(rec, "NetworkConfig"), &no);
+	r = ctl_network_setup(g, id, &no, c.bundlefd, c.bundle, NULL, err);
+	free((void *)no.dns);
+	free((void *)no.hosts);
+	if (r < 0 || (r = hk_write_atomic_at(c.bundlefd, "config.json", config, len, err)) < 0)
 		goto out;
 	/* launch has said what failed, and cleaned up. */
 	r = launch(g, &s, &c, start, rm);

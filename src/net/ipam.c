@@ -57,7 +57,19 @@ static int try_lease(int dirfd, uint32_t addr, const char *id)
 	return 0;
 }
 
-int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id,
+/* A stale lease of addr (its container gone) taken back, so that it can be leased again. */
+static bool take_back(int dirfd, uint32_t addr, bool (*stale)(const char *id, void *arg), void *arg)
+{
+	char buf[128], name[16];
+
+	if (read_small_at(dirfd, hk_ipv4_text(addr, name), buf, sizeof(buf)) < 0 ||
+	    !stale(buf, arg) || unlinkat(dirfd, name, 0) < 0)
+		return false;
+	hk_debug("lease %s of %.12s taken back: it is gone", name, buf);
+	return true;
+}
+
+int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id, uint32_t want,
 		  bool (*stale)(const char *id, void *arg), void *arg, uint32_t *ret,
 		  struct hk_error *err)
 {
@@ -68,6 +80,18 @@ int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id,
 	int e;
 
 	unsigned a, b, c, d;
+
+	if (want) {
+		e = try_lease(dirfd, want, id);
+		if (e == -EEXIST && take_back(dirfd, want, stale, arg))
+			e = try_lease(dirfd, want, id);
+		if (e < 0)
+			return hk_error_set(err, e == -EEXIST ? -EADDRINUSE : e,
+					    "--ip %s: network %s", hk_ipv4_text(want, name),
+					    n->name);
+		*ret = want;
+		return 0;
+	}
 	if (read_small_at(dirfd, LAST, buf, sizeof(buf)) == 0 &&
 	    sscanf(buf, "%u.%u.%u.%u", &a, &b, &c, &d) == 4 && a < 256 && b < 256 && c < 256 &&
 	    d < 256) {
@@ -82,12 +106,8 @@ int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id,
 			if (addr == n->gateway)
 				continue;
 			e = try_lease(dirfd, addr, id);
-			if (e == -EEXIST && round == 1 &&
-			    read_small_at(dirfd, hk_ipv4_text(addr, name), buf, sizeof(buf)) == 0 &&
-			    stale(buf, arg) && unlinkat(dirfd, name, 0) == 0) {
-				hk_debug("lease %s of %.12s taken back: it is gone", name, buf);
+			if (e == -EEXIST && round == 1 && take_back(dirfd, addr, stale, arg))
 				e = try_lease(dirfd, addr, id);
-			}
 			if (e == -EEXIST)
 				continue;
 			if (e < 0)

@@ -79,7 +79,8 @@ int hk_net_bridge_ensure(int nl, const struct hk_network *n, int *ret_index, str
 }
 
 int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *host_name,
-		  const struct hk_network *n, uint32_t addr, struct hk_error *err)
+		  const struct hk_network *n, uint32_t addr, const unsigned char *mac,
+		  struct hk_error *err)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
 	struct rtmsg rt = {.rtm_family = AF_INET,
@@ -110,6 +111,8 @@ int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *
 	r.h.nlmsg_len += NLMSG_ALIGN(sizeof(ifi));
 	hk_nl_add_string(&r, IFLA_IFNAME, "eth0");
 	hk_nl_add_attr(&r, IFLA_NET_NS_FD, &ns, sizeof(ns));
+	if (mac)
+		hk_nl_add_attr(&r, IFLA_ADDRESS, mac, 6);
 	hk_nl_nest_end(&r, peer);
 	hk_nl_nest_end(&r, data);
 	hk_nl_nest_end(&r, info);

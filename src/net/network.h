@@ -38,19 +38,22 @@ int hk_net_bridge_ensure(int nl, const struct hk_network *n, int *ret_index, str
  * A veth pair: host_name on the bridge (bridge_index) in the host's
  * namespace, and eth0 in the namespace ns, both up; eth0 gets addr, lo is
  * brought up, and the default route goes through the gateway (ns_nl: an
- * rtnetlink socket of ns).
+ * rtnetlink socket of ns). mac: eth0's address (6 bytes), or NULL for the
+ * kernel's.
  */
 int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *host_name,
-		  const struct hk_network *n, uint32_t addr, struct hk_error *err);
+		  const struct hk_network *n, uint32_t addr, const unsigned char *mac,
+		  struct hk_error *err);
 
 /*
  * Leases: a file per address in dirfd (the network's dir under the run
  * dir, which does not outlive a reboot), named by the address and holding
  * the container's id, made with O_EXCL so that no address is given twice.
  * A lease whose container stale() says is gone is taken back when no
- * address is free. ret: the address.
+ * address is free. want: that address (--ip), or 0 for any. ret: the
+ * address.
  */
-int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id,
+int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id, uint32_t want,
 		  bool (*stale)(const char *id, void *arg), void *arg, uint32_t *ret,
 		  struct hk_error *err);
 /* Give addr back, if it is still id's. */

@@ -100,6 +100,42 @@ def test_a_container_on_the_bridge(lab):
     assert lab.leases() == []
 
 
+def test_ip_mac_dns_and_add_host(lab):
+    script = ("ip -4 -o addr show eth0; ip -o link show eth0; cat /etc/resolv.conf /etc/hosts")
+    lab("run", "-d", "--ip", "10.88.7.7", "--mac-address", "92:d0:c6:0a:29:33", "--dns",
+        "192.0.2.53", "--add-host", "db:192.0.2.10", "--name", "hako-test-fixed", "busybox",
+        "sleep", "60", check=True)
+    out = lab("exec", "hako-test-fixed", "sh", "-c", script, check=True).stdout
+    assert "inet 10.88.7.7/16" in out and "link/ether 92:d0:c6:0a:29:33" in out, out
+    assert [x for x in out.splitlines() if x.startswith("nameserver")] == \
+        ["nameserver 192.0.2.53"], out
+    assert "192.0.2.10\tdb" in out, out
+    (info,) = json.loads(lab("inspect", "hako-test-fixed", check=True).stdout)
+    assert info["HostConfig"]["Dns"] == ["192.0.2.53"]
+    assert info["HostConfig"]["ExtraHosts"] == ["db:192.0.2.10"]
+    # again after a stop and a start: the same address, the same files
+    lab("stop", "-t", "0", "hako-test-fixed", check=True)
+    lab("start", "hako-test-fixed", check=True)
+    out = lab("exec", "hako-test-fixed", "sh", "-c", script, check=True).stdout
+    assert "inet 10.88.7.7/16" in out and "192.0.2.10\tdb" in out, out
+    # bad input: each named, exit 125, nothing left
+    leases = lab.leases()
+    for args, what in ((["--ip", "10.88.7.7"], "--ip 10.88.7.7"),
+                       (["--ip", "10.89.0.5"], "--ip 10.89.0.5"),
+                       (["--ip", "10.88.0.1"], "--ip 10.88.0.1"),
+                       (["--ip", "no-address"], '--ip "no-address"'),
+                       (["--network", "none", "--ip", "10.88.7.8"], "--ip with --network none"),
+                       (["--mac-address", "zz:d0:c6:0a:29:33"], "--mac-address"),
+                       (["--mac-address", "93:d0:c6:0a:29:33"], "--mac-address"),
+                       (["--dns", "dns.example"], '--dns "dns.example"'),
+                       (["--add-host", "db"], '--add-host "db"')):
+        p = lab("run", "--rm", *args, "busybox", "true")
+        assert p.returncode == 125 and what in p.stderr, (args, p.stderr)
+    assert lab.leases() == leases
+    lab("rm", "-f", "hako-test-fixed", check=True)
+    assert lab.leases() == [] and lab.ctl.leftovers() == []
+
+
 def test_containers_get_their_own_addresses_and_reach_each_other(lab):
     lab("run", "-d", "--network", "hako", "--name", "hako-test-srv", "busybox", "sh", "-c",
         "while true; do echo hello-from-srv | nc -l -p 80; done", check=True)
