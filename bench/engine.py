@@ -9,7 +9,7 @@ network, no default ulimits because root lacks CAP_SYS_RESOURCE here).
 
 What is measured (medians of alternating rounds, and ratios):
   run      `ENGINE run --rm IMAGE /bin/true`, the image in the store (the
-           built-in busybox one), no network; beside it `hako run` of the
+           built-in busybox one), no network (--network none for both); beside it `hako run` of the
            same container: the config.json hakoctl writes, with that image's
            files in a plain directory as its root (and, for scale, `hako
            run` with `hako spec`'s default config, which has no seccomp
@@ -99,7 +99,7 @@ def timed(argv, stdin=None):
 
 def bench_run(e, rounds):
     busybox = os.path.join(e.top, "busybox.tar")
-    sh(e.hakoctl("hk") + ["run", "--rm", "busybox", "true"])
+    sh(e.hakoctl("hk") + ["run", "--rm", "--network", "none", "busybox", "true"])
     sh(e.hakoctl("hk") + ["save", "-o", busybox, "busybox"])
     for store in ("podman-crun", "podman-runc"):
         sh(e.podman(store) + ["load", "-q", "-i", busybox])
@@ -120,9 +120,10 @@ def bench_run(e, rounds):
     same = b.make_bundle("hakoctl-config")
     ref = "localhost/busybox:latest"
     cmds = {
-        "hakoctl": e.hakoctl("hk") + ["run", "--rm", "busybox", "/bin/true"],
-        "hakoctl --runtime crun": e.hakoctl("hk", "crun") + ["run", "--rm", "busybox",
-                                                              "/bin/true"],
+        "hakoctl": e.hakoctl("hk") + ["run", "--rm", "--network", "none", "busybox",
+                                      "/bin/true"],
+        "hakoctl --runtime crun": e.hakoctl("hk", "crun") + ["run", "--rm", "--network",
+                                                              "none", "busybox", "/bin/true"],
         "podman + crun": e.podman("podman-crun") + ["run", "--rm", "--network", "none", ref,
                                                      "/bin/true"],
         "podman + runc": e.podman("podman-runc", "runc") + ["run", "--rm", "--network", "none",
@@ -143,7 +144,8 @@ def bench_run(e, rounds):
 def hakoctl_config(e, store):
     """The config.json of `hakoctl run --rm busybox`, read from its bundle while it runs."""
     bundles = os.path.join(e.run, "bundles")
-    p = subprocess.Popen(e.hakoctl(store) + ["run", "--rm", "busybox", "sleep", "2"])
+    p = subprocess.Popen(e.hakoctl(store) + ["run", "--rm", "--network", "none", "busybox",
+                                             "sleep", "2"])
     try:
         for _ in range(1000):
             for d in os.listdir(bundles) if os.path.isdir(bundles) else []:
@@ -204,7 +206,7 @@ def bench_containers(e, rounds, count=100):
     with 100 (exited) containers; the RSS of a monitor while its container
     sleeps, hako-monitor beside conmon."""
     busybox = os.path.join(e.top, "busybox.tar")
-    engines = {"hakoctl": (e.hakoctl("hk"), "busybox", []),
+    engines = {"hakoctl": (e.hakoctl("hk"), "busybox", ["--network", "none"]),
                "podman": (e.podman("podman-crun"), "localhost/busybox:latest",
                           ["--network", "none"])}
     cycle = {n: [] for n in engines}
@@ -217,7 +219,7 @@ def bench_containers(e, rounds, count=100):
             cycle[n].append((time.perf_counter() - t0) * 1000)
     sh(e.podman("podman-ps") + ["load", "-q", "-i", busybox])
     for _ in range(count):
-        sh(e.hakoctl("hk-ps") + ["run", "busybox", "true"])
+        sh(e.hakoctl("hk-ps") + ["run", "--network", "none", "busybox", "true"])
         sh(e.podman("podman-ps") + ["run", "--network", "none", "localhost/busybox:latest",
                                     "true"])
     cmds = {"hakoctl": e.hakoctl("hk-ps") + ["ps", "-a"],
@@ -254,7 +256,7 @@ def bench_network(e, rounds):
         subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
         pre = ["nsenter", f"--net=/run/netns/{ns}"]
         busybox = os.path.join(e.top, "busybox-net.tar")
-        sh(e.hakoctl("hk-net") + ["run", "--rm", "busybox", "true"])
+        sh(e.hakoctl("hk-net") + ["run", "--rm", "--network", "none", "busybox", "true"])
         sh(e.hakoctl("hk-net") + ["save", "-o", busybox, "busybox"])
         sh(e.podman("podman-net") + ["load", "-q", "-i", busybox])
         hk = pre + e.hakoctl("hk-net") + ["run", "--rm"]
@@ -364,7 +366,8 @@ def bench_disk(e, n=20):
     sh(e.hakoctl("hk-disk") + ["load", "-q", "-i", os.path.join(e.top, "deb.tar")])
     before = du_kib(store)
     for i in range(n):
-        sh(e.hakoctl("hk-disk") + ["run", "localhost/hako-test-deb:1", "/bin/true"])
+        sh(e.hakoctl("hk-disk") + ["run", "--network", "none", "localhost/hako-test-deb:1",
+                                   "/bin/true"])
     after = du_kib(store)
     uppers = sum(du_kib(os.path.join(store, "containers", c, "upper"))
                  for c in os.listdir(os.path.join(store, "containers")) if c[0] != ".")

@@ -29,6 +29,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -60,7 +61,7 @@ static int leases_dir(const struct ctl_globals *g, const struct hk_network *n, s
 	snprintf(path, sizeof(path), "%s/networks/%s", ctl_run_dir(g), n->name);
 	if (hk_mkdir_p(path, 0700, err) < 0)
 		return err->code;
-	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return hk_error_set(err, -errno, "%s", path);
 	return fd;
 }
@@ -118,6 +119,12 @@ static int publish(int bundlefd, const char *addr, const struct hk_port *ports, 
 out:
 	hk_buf_release(&b);
 	return r;
+}
+
+static int lock_network(int leases, const struct hk_network *n, struct hk_error *err)
+{
+	return flock(leases, LOCK_EX) < 0 ? hk_error_set(err, -errno, "lock network %s", n->name)
+					  : 0;
 }
 
 /* A lease is stale once its container has neither a watcher nor a process. */
@@ -321,9 +328,14 @@ int ctl_network_setup(const struct ctl_globals *g, const char *id, const struct 
 		inet_pton(AF_INET, o->ip, &want);
 	if (o->mac)
 		parse_mac(o->mac, mac);
+	/*
+	 * Under the network's lock from the table's check to the ports: a table
+	 * made again by another hakoctl (or network reload) would drop them.
+	 */
 	if ((host_nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
 	    (r = hk_net_bridge_ensure(host_nl, n, &bridge, err)) < 0 ||
-	    (r = nat_ensure(n, err)) < 0 || (r = leases = leases_dir(g, n, err)) < 0 ||
+	    (r = leases = leases_dir(g, n, err)) < 0 || (r = lock_network(leases, n, err)) < 0 ||
+	    (r = nat_ensure(n, err)) < 0 ||
 	    (r = hk_ipam_lease(leases, n, id, ntohl(want.s_addr), lease_stale,
 			       (void *)ctl_run_dir(g), &ip, err)) < 0)
 		return r;
@@ -333,6 +345,7 @@ int ctl_network_setup(const struct ctl_globals *g, const char *id, const struct 
 	if ((r = hk_write_atomic_at(bundlefd, "address", addr, strlen(addr), err)) < 0 ||
 	    (o->n_ports && (r = publish(bundlefd, addr, o->ports, o->n_ports, err)) < 0))
 		goto fail;
+	flock(leases, LOCK_UN);
 	/* The host's namespace is kept, for the release of the ports from the container's. */
 	if ((ctl_host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
 		r = hk_error_set(err, -errno, "/proc/self/ns/net");
@@ -442,7 +455,7 @@ static int network_reload(const struct ctl_globals *g, struct hk_error *err)
 {
 	const struct hk_network *n = &hk_network_default;
 	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
-	_cleanup_close_ int nl = -1;
+	_cleanup_close_ int nl = -1, leases = -1;
 	struct hk_ctr *v = NULL;
 	struct hk_store s;
 	size_t count = 0, ports = 0;
@@ -451,8 +464,10 @@ static int network_reload(const struct ctl_globals *g, struct hk_error *err)
 
 	snprintf(subnet, sizeof(subnet), "%s/%d", hk_ipv4_text(n->subnet, text), n->prefix);
 	const char *init[] = {helper, "init", subnet, NULL};
+	/* Under the network's lock: no container's ports go in between. */
 	if ((nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
 	    (r = hk_net_bridge_ensure(nl, n, &bridge, err)) < 0 ||
+	    (r = leases = leases_dir(g, n, err)) < 0 || (r = lock_network(leases, n, err)) < 0 ||
 	    (r = hk_nft_run(helper, -1, init, err)) < 0)
 		return nl < 0 ? nl : r;
 	if ((r = ctl_store_open(g, &s, err)) < 0)

@@ -740,7 +740,7 @@ static int launch(const struct ctl_globals *g, struct hk_store *s, struct contai
 /* hakoctl create: run -d without the start. */
 int ctl_create(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
 {
-	struct run_flags f = {.b.network = "none", .log_max = CTL_LOG_MAX_DEFAULT};
+	struct run_flags f = {.b.network = "hako", .log_max = CTL_LOG_MAX_DEFAULT};
 	struct container c = {.dirfd = -1, .bundlefd = -1, .runfd = -1};
 	struct hk_store s;
 	int r;
@@ -1009,7 +1009,7 @@ out:
 
 int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
 {
-	struct run_flags f = {.b.network = "none", .log_max = CTL_LOG_MAX_DEFAULT};
+	struct run_flags f = {.b.network = "hako", .log_max = CTL_LOG_MAX_DEFAULT};
 	struct container c = {.dirfd = -1, .bundlefd = -1, .runfd = -1};
 	struct ctl_runtime_log log = {.fd = -1, .debug = g->debug, .pending = HK_BUF_INIT};
 	struct hk_store s;

@@ -154,18 +154,34 @@ def mounts_below(path):
                   key=len, reverse=True)
 
 
+# hakoctl puts containers on its network by default: its bridge and nftables
+# table are made in this network namespace (the tests' "host"), made for the
+# session, never in the machine's own.
+CTL_NETNS = f"hako-test-net-{os.getpid()}"
+NSENTER = shutil.which("nsenter") or "/usr/bin/nsenter"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ctl_netns():
+    subprocess.run(["ip", "netns", "add", CTL_NETNS], check=True)
+    subprocess.run(["ip", "-n", CTL_NETNS, "link", "set", "lo", "up"], check=True)
+    yield CTL_NETNS
+    subprocess.run(["ip", "netns", "del", CTL_NETNS], capture_output=True)
+
+
 class Ctl:
     """hakoctl with a store and runtime state of its own, driving the hako
-    under test (HAKO) as its runtime."""
+    under test (HAKO) as its runtime, in the network namespace netns."""
 
     def __init__(self, top):
         self.top = top
         self.store = top / "store"
         self.runroot = top / "run"
+        self.netns = CTL_NETNS
 
     def argv(self, *args):
-        return [HAKOCTL, "--storage", str(self.store), "--runtime", HAKO,
-                "--runroot", str(self.runroot), *args]
+        return [NSENTER, f"--net=/run/netns/{self.netns}", HAKOCTL, "--storage",
+                str(self.store), "--runtime", HAKO, "--runroot", str(self.runroot), *args]
 
     def __call__(self, *args, check=False, timeout=120, **kw):
         kw.setdefault("capture_output", True)

@@ -274,9 +274,11 @@ def test_exec_in_a_running_container(ctl):
     assert p.stdout == "through stdin\n"
     p = ctl("exec", "-u", "hako-test-nobody", "hako-test-x", "true")
     assert p.returncode == 125 and "unable to find user hako-test-nobody" in p.stderr
-    # what exec made is gone with it: the bundle has config.json and pid only
+    # what exec made is gone with it: the bundle has what run made only (its
+    # config, pid, and its network's address and /etc files)
     (cid,) = os.listdir(ctl.runroot / "bundles")
-    assert sorted(os.listdir(ctl.runroot / "bundles" / cid)) == ["config.json", "pid"]
+    assert sorted(os.listdir(ctl.runroot / "bundles" / cid)) == \
+        ["address", "config.json", "hostname", "hosts", "pid", "resolv.conf"]
     ctl("stop", "-t", "0", "hako-test-x", check=True)
     p = ctl("exec", "hako-test-x", "true")
     assert p.returncode == 125 and "is not running" in p.stderr
@@ -501,7 +503,9 @@ def test_volumes_binds_and_tmpfs(ctl, tmp_path):
     host = tmp_path / "host"
     host.mkdir()
     (host / "f").write_text("from the host\n")
-    p = ctl("run", "--rm", "-v", f"{host}:/h:ro", "-v", "hako-test-data:/etc", "-v", "/anon",
+    # (no network: its /etc/hosts and resolv.conf would be bound into the volume)
+    p = ctl("run", "--rm", "--network", "none", "-v", f"{host}:/h:ro", "-v",
+            "hako-test-data:/etc", "-v", "/anon",
             "--tmpfs", "/scratch", "--mount", f"type=bind,src={host},dst=/h2", "busybox", "sh",
             "-c", "cat /h/f; ls /etc; echo kept > /etc/new; touch /h/x 2>/dev/null || echo ro;"
             " echo rw > /h2/y; grep ' /scratch ' /proc/mounts", check=True)
@@ -567,7 +571,7 @@ def test_cp_both_ways_and_never_out_of_the_container(ctl, tmp_path):
     (src / "sub" / "b").write_text("b\n")
     outside = tmp_path / "outside"
     outside.mkdir()
-    ctl("run", "--name", "hako-test-cp", "busybox", "sh", "-c",
+    ctl("run", "--name", "hako-test-cp", "--network", "none", "busybox", "sh", "-c",
         f"echo hi > /hi; mkdir /d; ln -s / /root-link; ln -s {outside} /abs-link;"
         " ln -s ../../../.. /up-link", check=True)
     # out: a file, a directory
@@ -662,9 +666,11 @@ def test_generate_systemd_brings_a_container_back_after_a_reboot(ctl):
     ctl.cleanup_runtime_state()
     shutil.rmtree(ctl.runroot)
     assert state(ctl, "hako-test-boot")["State"] == "exited"
-    subprocess.run(shlex.split(start), check=True, capture_output=True)
+    # systemd would run them on the host; here that is the tests' network namespace
+    host = ctl.argv()[:2]
+    subprocess.run(host + shlex.split(start), check=True, capture_output=True)
     assert state(ctl, "hako-test-boot")["State"] == "running"
-    subprocess.run(shlex.split(stop), check=True, capture_output=True)
+    subprocess.run(host + shlex.split(stop), check=True, capture_output=True)
     assert state(ctl, "hako-test-boot")["State"] == "exited"
     ctl("rm", "hako-test-boot", check=True)
     assert ctl.leftovers() == []

@@ -25,8 +25,8 @@ class Lab:
         self.ctl, self.host, self.outside = ctl, host, outside
 
     def __call__(self, *args, check=False, timeout=60):
-        p = in_ns(self.host, *self.ctl.argv(*args), capture_output=True, text=True,
-                  stdin=subprocess.DEVNULL, timeout=timeout)
+        p = subprocess.run(self.ctl.argv(*args), capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, timeout=timeout)
         if check and p.returncode != 0:
             raise AssertionError(f"hakoctl {args} failed ({p.returncode}): {p.stderr}")
         return p
@@ -67,6 +67,7 @@ def lab(ctl):
             ip("-n", ns, "addr", "add", addr, "dev", dev)
             ip("-n", ns, "link", "set", dev, "up")
             ip("-n", ns, "link", "set", "lo", "up")
+        ctl.netns = host  # hakoctl runs in it
         yield Lab(ctl, host, outside)
     finally:
         for pid in ctl.monitor_pids():
@@ -303,9 +304,8 @@ def maps_elements(lab):
 def test_kill_9_during_setup_and_teardown_leaves_nothing(lab):
     lab("run", "--rm", "--network", "hako", "busybox", "true", check=True)  # bridge, table
     for i, delay in enumerate((0.001, 0.003, 0.006, 0.01, 0.015, 0.02, 0.03, 0.05, 0.08, 0.15)):
-        p = subprocess.Popen(["nsenter", f"--net=/run/netns/{lab.host}",
-                              *lab.ctl.argv("run", "-d", "-p", f"{8200 + i}:80", "busybox",
-                                            "sleep", "30")],
+        p = subprocess.Popen(lab.ctl.argv("run", "-d", "-p", f"{8200 + i}:80", "busybox",
+                                          "sleep", "30"),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         p.kill()
