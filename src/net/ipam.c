@@ -62,8 +62,9 @@ static bool take_back(int dirfd, uint32_t addr, bool (*stale)(const char *id, vo
 {
 	char buf[128], name[16];
 
+	/* An id not written yet is a lease being made now: not stale. */
 	if (read_small_at(dirfd, hk_ipv4_text(addr, name), buf, sizeof(buf)) < 0 ||
-	    !stale(buf, arg) || unlinkat(dirfd, name, 0) < 0)
+	    strlen(buf) != 64 || !stale(buf, arg) || unlinkat(dirfd, name, 0) < 0)
 		return false;
 	hk_debug("lease %s of %.12s taken back: it is gone", name, buf);
 	return true;
@@ -77,9 +78,8 @@ int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id, uint32_
 	    n->prefix >= 31 ? 0 : (1u << (32 - n->prefix)) - 2; /* no net, no broadcast */
 	uint32_t first = n->subnet + 1, start = 0, last;
 	char buf[128], name[16];
-	int e;
-
 	unsigned a, b, c, d;
+	int e;
 
 	if (want) {
 		e = try_lease(dirfd, want, id);
