@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -120,6 +121,9 @@ int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *
 		return hk_error_setx(err, -EINVAL, "nftables: \"%s\" is not an address", addr);
 	if ((nl = hk_ns_socket(host_ns, AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER, err)) < 0)
 		return nl;
+	/* Every acknowledgement comes at once; never wait long for one that does not. */
+	setsockopt(nl, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){.tv_sec = 5},
+		   sizeof(struct timeval));
 	/* One transaction: a message for each map with elements, between BEGIN and END. */
 	batch_end_msg(&b, batch_msg(&b, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
 	for (int at_ip = 0; at_ip < 2; at_ip++) {
