@@ -237,18 +237,14 @@ class Ctl:
         shutil.rmtree(self.top, ignore_errors=True)
 
 
-def run_in_pty(argv, timeout=20):
-    """Run argv on a new pty: its exit status, and what it wrote there."""
-    import pty
+def read_pty(fd, timeout=20, until=None):
+    """What comes from a pty's master until it hangs up, the timeout, or until
+    appears in it."""
     import select
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(argv[0], argv)
     out = b""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        r, _, _ = select.select([fd], [], [], 1)
-        if r:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (until is None or until not in out):
+        if select.select([fd], [], [], 0.1)[0]:
             try:
                 chunk = os.read(fd, 4096)
             except OSError:
@@ -256,9 +252,28 @@ def run_in_pty(argv, timeout=20):
             if not chunk:
                 break
             out += chunk
+    return out
+
+
+def run_in_pty(argv, timeout=20):
+    """Run argv on a new pty: its exit status, and what it wrote there."""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(argv[0], argv)
+    out = read_pty(fd, timeout)
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), out
+
+
+def wait_for(pred, what, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

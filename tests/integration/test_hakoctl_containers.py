@@ -9,18 +9,11 @@ import signal
 import subprocess
 import time
 
+from conftest import read_pty, wait_for
+
 
 def ps(ctl, *flags):
     return json.loads(ctl("ps", "--format", "json", *flags, check=True).stdout)
-
-
-def wait_for(pred, what, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def background_run(ctl, *args):
@@ -756,18 +749,7 @@ def pty_session(argv, rows=30, cols=100):
 
 
 def read_until(fd, needle, timeout=20):
-    import select
-    out = b""
-    deadline = time.monotonic() + timeout
-    while needle not in out and time.monotonic() < deadline:
-        if select.select([fd], [], [], 0.1)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
+    out = read_pty(fd, timeout, until=needle)
     assert needle in out, out
     return out
 

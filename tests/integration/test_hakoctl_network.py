@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from conftest import wait_for
+
 
 def ip(*args):
     subprocess.run(["ip", *args], check=True, capture_output=True)
@@ -74,15 +76,6 @@ def lab(ctl):
             os.kill(pid, 9)
         subprocess.run(["ip", "netns", "del", outside], capture_output=True)
         subprocess.run(["ip", "netns", "del", host], capture_output=True)
-
-
-def wait_for(pred, what, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_container_on_the_bridge(lab):
