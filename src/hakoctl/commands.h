@@ -102,6 +102,9 @@ void ctl_net_opts_from_json(const struct hk_json *cfg, struct ctl_net_opts *o);
 int ctl_network_setup(const struct ctl_globals *g, const char *id, const struct ctl_net_opts *o,
 		      int bundlefd, const char *bundle, struct hk_json *config,
 		      struct hk_error *err);
+/* The ports of a container's record (its -p, as given), a port each, appended to *v. */
+int ctl_record_ports(const struct hk_json *rec, struct hk_port **v, size_t *n,
+		     struct hk_error *err);
 /* What container id holds on the network given back (its bundle still there). */
 void ctl_network_release(const struct ctl_globals *g, const char *id);
 /* The host's network namespace, once ctl_network_setup has left it; else -1. */

@@ -403,11 +403,22 @@ fail:
 	return r;
 }
 
+int ctl_record_ports(const struct hk_json *rec, struct hk_port **v, size_t *n, struct hk_error *err)
+{
+	const struct hk_json *p = hk_json_get(rec, "PortSpecs");
+	int r;
+
+	for (size_t i = 0; p && p->type == HK_JSON_ARRAY && i < p->n; i++)
+		if (p->items[i]->type == HK_JSON_STRING &&
+		    (r = hk_ports_parse(p->items[i]->text, v, n, err)) < 0)
+			return r;
+	return 0;
+}
+
 /* hakoctl port CONTAINER [PORT[/PROTO]]: its published ports, as docker lists them. */
 int ctl_port(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
 {
 	_cleanup_free_ struct hk_port *ports = NULL;
-	const struct hk_json *specs;
 	struct hk_ctr c = {0};
 	struct hk_store s;
 	size_t n = 0;
@@ -422,10 +433,8 @@ int ctl_port(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 		return r;
 	if ((r = hk_ctr_find(&s, ctl_run_dir(g), argv[1], &c, err)) < 0)
 		goto out;
-	specs = hk_json_get(c.record, "PortSpecs");
-	for (size_t i = 0; specs && specs->type == HK_JSON_ARRAY && i < specs->n; i++)
-		if ((r = hk_ports_parse(specs->items[i]->text, &ports, &n, err)) < 0)
-			goto out;
+	if ((r = ctl_record_ports(c.record, &ports, &n, err)) < 0)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		char priv[16];
 		snprintf(priv, sizeof(priv), "%u/%s", ports[i].ctr_port,

@@ -761,20 +761,6 @@ out:
 	return r;
 }
 
-/* The ports of its record (its -p, as given), a port each. */
-static int record_ports(const struct hk_json *rec, struct hk_port **v, size_t *n,
-			struct hk_error *err)
-{
-	const struct hk_json *p = hk_json_get(rec, "PortSpecs");
-	int r;
-
-	for (size_t i = 0; p && p->type == HK_JSON_ARRAY && i < p->n; i++)
-		if (p->items[i]->type == HK_JSON_STRING &&
-		    (r = hk_ports_parse(p->items[i]->text, v, n, err)) < 0)
-			return r;
-	return 0;
-}
-
 int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, struct hk_error *err)
 {
 	_cleanup_(hk_json_freep) struct hk_json *image = NULL, *rec = NULL, *cfg = NULL;
@@ -818,7 +804,7 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, st
 	c.networked = ctl_network_bridged(mode);
 	if ((r = hk_json_parse(config, len, &cfg, err)) < 0 || (r = make_bundle(g, &c, err)) < 0 ||
 	    (r = hk_rootfs_mount(&s, c.dirfd, c.runfd, ids, n, rm, err)) < 0 ||
-	    (r = record_ports(rec, &ports, &n_ports, err)) < 0)
+	    (r = ctl_record_ports(rec, &ports, &n_ports, err)) < 0)
 		goto out;
 	/* Its network again: its config.json binds the files and joins the namespace. */
 	no = (struct ctl_net_opts){.mode = mode,
