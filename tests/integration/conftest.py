@@ -161,12 +161,20 @@ CTL_NETNS = f"hako-test-net-{os.getpid()}"
 NSENTER = shutil.which("nsenter") or "/usr/bin/nsenter"
 
 
+def machine_has_bridge():
+    return subprocess.run(["ip", "link", "show", "hako0"], capture_output=True).returncode == 0
+
+
 @pytest.fixture(scope="session", autouse=True)
 def ctl_netns():
+    before = machine_has_bridge()
     subprocess.run(["ip", "netns", "add", CTL_NETNS], check=True)
     subprocess.run(["ip", "-n", CTL_NETNS, "link", "set", "lo", "up"], check=True)
     yield CTL_NETNS
     subprocess.run(["ip", "netns", "del", CTL_NETNS], capture_output=True)
+    # A hakoctl run outside it would have made its bridge in the machine's own.
+    assert before or not machine_has_bridge(), \
+        "a test ran hakoctl in the machine's network namespace: it made hako0 there"
 
 
 class Ctl:
