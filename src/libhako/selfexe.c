@@ -58,12 +58,47 @@ static off_t loaded_size(int exe, ElfW(Ehdr) * eh)
 	return (off_t)(eh->e_phoff + eh->e_phnum * sizeof(ElfW(Phdr))) > end ? 0 : end;
 }
 
+/*
+ * A sealed memfd holding the first size bytes of exe (and eh as its ELF
+ * header when that is shorter than the file). -EBUSY when the kernel found
+ * the copy's pages still referenced when it was sealed (memfd_wait_for_pins:
+ * rare, and gone a moment later).
+ */
+static int sealed_copy(int exe, off_t size, off_t file_size, ElfW(Ehdr) * eh, int *ret,
+		       struct hk_error *err)
+{
+	_cleanup_close_ int mem = memfd_create("hako", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	off_t off = 0;
+
+	if (mem < 0)
+		return hk_error_set(err, -errno, "memfd_create");
+	while (off < size) {
+		ssize_t n = sendfile(mem, exe, &off, (size_t)(size - off));
+		if (n <= 0)
+			return hk_error_set(err, n < 0 ? -errno : -EIO, "copy hako into a memfd");
+	}
+	/* A shorter copy has no section headers: say so in its ELF header. */
+	if (size < file_size) {
+		eh->e_shoff = 0;
+		eh->e_shnum = 0;
+		eh->e_shstrndx = 0;
+		if (pwrite(mem, eh, sizeof(*eh), 0) != (ssize_t)sizeof(*eh))
+			return hk_error_set(err, -errno, "copy hako into a memfd: its ELF header");
+	}
+	if (fcntl(mem, F_ADD_SEALS, SEALS) < 0)
+		return hk_error_set(err, -errno, "seal the memfd copy of hako");
+	*ret = mem;
+	mem = -1;
+	return 0;
+}
+
 int hk_selfexe_reexec_sealed(char **argv, struct hk_error *err)
 {
 	_cleanup_close_ int exe = -1, mem = -1;
 	struct stat st;
 	ElfW(Ehdr) eh;
-	off_t off = 0, size;
+	off_t size;
+	int r;
 	extern char **environ;
 
 	if (hk_selfexe_is_sealed())
@@ -74,24 +109,16 @@ int hk_selfexe_reexec_sealed(char **argv, struct hk_error *err)
 	size = loaded_size(exe, &eh);
 	if (size <= 0 || size > st.st_size)
 		size = st.st_size;
-	mem = memfd_create("hako", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (mem < 0)
-		return hk_error_set(err, -errno, "memfd_create");
-	while (off < size) {
-		ssize_t n = sendfile(mem, exe, &off, (size_t)(size - off));
-		if (n <= 0)
-			return hk_error_set(err, n < 0 ? -errno : -EIO, "copy hako into a memfd");
+	/* A seal refused for pages still referenced (EBUSY): a new copy, a moment later. */
+	for (int tries = 0;
+	     (r = sealed_copy(exe, size, st.st_size, &eh, &mem, err)) == -EBUSY && tries < 5;
+	     tries++) {
+		hk_debug("%s: again", err->msg);
+		hk_error_clear(err);
+		usleep(1000u << tries);
 	}
-	/* A shorter copy has no section headers: say so in its ELF header. */
-	if (size < st.st_size) {
-		eh.e_shoff = 0;
-		eh.e_shnum = 0;
-		eh.e_shstrndx = 0;
-		if (pwrite(mem, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh))
-			return hk_error_set(err, -errno, "copy hako into a memfd: its ELF header");
-	}
-	if (fcntl(mem, F_ADD_SEALS, SEALS) < 0)
-		return hk_error_set(err, -errno, "seal the memfd copy of hako");
+	if (r < 0)
+		return r;
 	hk_debug("re-executing from a sealed memfd copy of %lld of its %lld bytes "
 		 "(CVE-2019-5736)",
 		 (long long)size, (long long)st.st_size);
