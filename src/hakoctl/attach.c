@@ -77,10 +77,7 @@ int ctl_parse_detach_keys(const char *arg, struct ctl_detach_keys *k, struct hk_
 
 static void send_message(int sock, char kind, const void *data, size_t len)
 {
-	struct iovec iov[2] = {{&kind, 1}, {(void *)data, len}};
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-
-	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR)
+	while (ctl_attach_send(sock, kind, data, len, 0) < 0 && errno == EINTR)
 		;
 }
 

@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #define CTL_ATTACH_SOCKET   "attach"
@@ -35,6 +37,15 @@ enum ctl_attach_kind {
 	CTL_ATTACH_WINSIZE = 'w',
 	CTL_ATTACH_SIGNAL = 's',
 };
+
+/* One message: its kind byte, then data (flags: sendmsg's). */
+static inline ssize_t ctl_attach_send(int fd, char kind, const void *data, size_t len, int flags)
+{
+	struct iovec iov[2] = {{&kind, 1}, {(void *)data, len}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+
+	return sendmsg(fd, &mh, flags | MSG_NOSIGNAL);
+}
 
 /*
  * The address of socket name in the dir of dirfd, through /proc/self/fd:

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "network.h"
+#include "ports.h"
 #include "runtime.h"
 #include "util.h"
 
@@ -671,19 +672,15 @@ int ctl_rm(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 static void network_settings(const struct ctl_globals *g, const struct hk_ctr *c, struct hk_json *o)
 {
 	struct hk_json *ns = hk_json_set(o, "NetworkSettings", hk_json_new(HK_JSON_OBJECT));
-	char path[4096], addr[16] = "", gw[16];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
+	_cleanup_free_ char *addr = c->status == HK_CTR_RUNNING
+					? hk_net_bundle_file(ctl_run_dir(g), c->id, "address")
+					: NULL;
+	char gw[16];
 
-	snprintf(path, sizeof(path), "%s/bundles/%s/address", ctl_run_dir(g), c->id);
-	if (c->status == HK_CTR_RUNNING && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 &&
-	    (n = read(fd, addr, sizeof(addr) - 1)) > 0)
-		addr[n] = '\0';
-	hk_json_set(ns, "IPAddress", hk_json_new_string(addr));
-	hk_json_set(ns, "IPPrefixLen", hk_json_new_int(addr[0] ? hk_network_default.prefix : 0));
-	hk_json_set(
-	    ns, "Gateway",
-	    hk_json_new_string(addr[0] ? hk_ipv4_text(hk_network_default.gateway, gw) : ""));
+	hk_json_set(ns, "IPAddress", hk_json_new_string(addr ? addr : ""));
+	hk_json_set(ns, "IPPrefixLen", hk_json_new_int(addr ? hk_network_default.prefix : 0));
+	hk_json_set(ns, "Gateway",
+		    hk_json_new_string(addr ? hk_ipv4_text(hk_network_default.gateway, gw) : ""));
 }
 
 struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store *s,

@@ -84,12 +84,9 @@ struct attach {
 
 static void attach_send(struct attach *a, char kind, const void *data, size_t len)
 {
-	struct iovec iov[2] = {{&kind, 1}, {(void *)data, len}};
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-
 	for (int i = 0; i < ATTACH_CLIENTS; i++)
 		if (a->clients[i] >= 0 &&
-		    sendmsg(a->clients[i], &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+		    ctl_attach_send(a->clients[i], kind, data, len, MSG_DONTWAIT) < 0 &&
 		    errno != EAGAIN && errno != ENOBUFS) {
 			close(a->clients[i]);
 			a->clients[i] = -1;

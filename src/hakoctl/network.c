@@ -66,25 +66,30 @@ static int leases_dir(const struct ctl_globals *g, const struct hk_network *n, s
 	return fd;
 }
 
+/* hakoctl's table made (again: it is replaced) by hako-nft, in one transaction. */
+static int nft_init(const struct hk_network *n, struct hk_error *err)
+{
+	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
+	char subnet[20];
+	const char *args[] = {helper, "init", hk_network_subnet_text(n, subnet), NULL};
+	int r;
+
+	if ((r = hk_nft_run(helper, -1, args, err)) < 0)
+		return hk_error_prefix(err, "network %s: its nftables table", n->name);
+	hk_debug("nftables: table inet %s made (masquerade of %s, the maps of ports)", HK_NFT_TABLE,
+		 subnet);
+	return 0;
+}
+
 /*
  * The NAT of the network (hakoctl's nftables table, net/nft.h), made when it
  * is missing: after a boot, or after `nft flush ruleset`.
  */
 static int nat_ensure(const struct hk_network *n, struct hk_error *err)
 {
-	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
-	char subnet[32], text[16];
-	int r;
+	int r = hk_nft_table_exists(err);
 
-	if ((r = hk_nft_table_exists(err)) != 0)
-		return r < 0 ? r : 0;
-	snprintf(subnet, sizeof(subnet), "%s/%d", hk_ipv4_text(n->subnet, text), n->prefix);
-	const char *args[] = {helper, "init", subnet, NULL};
-	if ((r = hk_nft_run(helper, -1, args, err)) < 0)
-		return hk_error_prefix(err, "network %s: its nftables table", n->name);
-	hk_debug("nftables: table inet %s made (masquerade of %s, the maps of ports)", HK_NFT_TABLE,
-		 subnet);
-	return 0;
+	return r != 0 ? (r < 0 ? r : 0) : nft_init(n, err);
 }
 
 /*
@@ -207,6 +212,7 @@ int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
 	const struct hk_network *n = &hk_network_default;
 	bool bridged = ctl_network_bridged(o->mode);
 	unsigned char mac[6];
+	char subnet[20];
 	struct in_addr a;
 	struct in6_addr a6;
 
@@ -226,9 +232,9 @@ int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
 		if ((ip & mask) != n->subnet || ip == n->subnet || ip == (n->subnet | ~mask) ||
 		    ip == n->gateway)
 			return hk_error_setx(err, -EINVAL,
-					     "--ip %s: not an address of network %s's subnet "
-					     "10.88.0.0/16 that a container can have",
-					     o->ip, n->name);
+					     "--ip %s: not an address of network %s's subnet %s "
+					     "that a container can have",
+					     o->ip, n->name, hk_network_subnet_text(n, subnet));
 	}
 	if (o->mac && !parse_mac(o->mac, mac))
 		return hk_error_setx(err, -EINVAL,
@@ -463,21 +469,17 @@ out:
 static int network_reload(const struct ctl_globals *g, struct hk_error *err)
 {
 	const struct hk_network *n = &hk_network_default;
-	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
 	_cleanup_close_ int nl = -1, leases = -1;
 	struct hk_ctr *v = NULL;
 	struct hk_store s;
 	size_t count = 0, ports = 0;
-	char subnet[32], text[16];
 	int bridge, r;
 
-	snprintf(subnet, sizeof(subnet), "%s/%d", hk_ipv4_text(n->subnet, text), n->prefix);
-	const char *init[] = {helper, "init", subnet, NULL};
 	/* Under the network's lock: no container's ports go in between. */
 	if ((nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
 	    (r = hk_net_bridge_ensure(nl, n, &bridge, err)) < 0 ||
 	    (r = leases = leases_dir(g, n, err)) < 0 || (r = lock_network(leases, n, err)) < 0 ||
-	    (r = hk_nft_run(helper, -1, init, err)) < 0)
+	    (r = nft_init(n, err)) < 0)
 		return nl < 0 ? nl : r;
 	if ((r = ctl_store_open(g, &s, err)) < 0)
 		return r;
@@ -523,7 +525,7 @@ static int network_show(const struct ctl_globals *g, bool json, struct hk_error 
 		return r;
 	if ((r = hk_ctr_list(&s, ctl_run_dir(g), &v, &count, err)) < 0)
 		goto out;
-	snprintf(subnet, sizeof(subnet), "%s/%d", hk_ipv4_text(n->subnet, text), n->prefix);
+	hk_network_subnet_text(n, subnet);
 	o = hk_json_push(list, hk_json_new(HK_JSON_OBJECT));
 	hk_json_set(o, "Name", hk_json_new_string(n->name));
 	hk_json_set(o, "Driver", hk_json_new_string("bridge"));

@@ -27,6 +27,14 @@ const char *hk_ipv4_text(uint32_t addr, char buf[16])
 	return buf;
 }
 
+const char *hk_network_subnet_text(const struct hk_network *n, char buf[20])
+{
+	char text[16];
+
+	snprintf(buf, 20, "%s/%d", hk_ipv4_text(n->subnet, text), n->prefix);
+	return buf;
+}
+
 static int read_small_at(int dirfd, const char *name, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);

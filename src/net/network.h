@@ -63,3 +63,5 @@ void hk_ipam_release_all(int dirfd, const char *id);
 
 /* addr (host order) as dotted text; buf holds 16. */
 const char *hk_ipv4_text(uint32_t addr, char buf[16]);
+/* n's subnet as A.B.C.D/PREFIX; buf holds 20. */
+const char *hk_network_subnet_text(const struct hk_network *n, char buf[20]);
