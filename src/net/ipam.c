@@ -46,22 +46,23 @@ static int read_small_at(int dirfd, const char *name, char *buf, size_t size)
 	return 0;
 }
 
-/* Take addr for id: its lease file, made only if there is none. */
+/*
+ * Take addr for id: its lease file, made only if there is none, and never
+ * seen without the id in it (a nameless file of the dir, linked in whole:
+ * link fails if the name is there).
+ */
 static int try_lease(int dirfd, uint32_t addr, const char *id)
 {
-	char name[16];
-	int fd =
-	    openat(dirfd, hk_ipv4_text(addr, name), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	_cleanup_close_ int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	char name[16], self[64];
 
 	if (fd < 0)
 		return -errno;
-	if (write(fd, id, strlen(id)) != (ssize_t)strlen(id)) {
-		int e = errno ? -errno : -EIO;
-		close(fd);
-		unlinkat(dirfd, name, 0);
-		return e;
-	}
-	close(fd);
+	if (write(fd, id, strlen(id)) != (ssize_t)strlen(id))
+		return errno ? -errno : -EIO;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, self, dirfd, hk_ipv4_text(addr, name), AT_SYMLINK_FOLLOW) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -70,7 +71,6 @@ static bool take_back(int dirfd, uint32_t addr, bool (*stale)(const char *id, vo
 {
 	char buf[128], name[16];
 
-	/* An id not written yet is a lease being made now: not stale. */
 	if (read_small_at(dirfd, hk_ipv4_text(addr, name), buf, sizeof(buf)) < 0 ||
 	    strlen(buf) != 64 || !stale(buf, arg) || unlinkat(dirfd, name, 0) < 0)
 		return false;
