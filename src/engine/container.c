@@ -503,12 +503,59 @@ void hk_ctr_sweep(struct hk_store *s, const char *runroot)
 	hk_store_unlock(s);
 }
 
+/* The record of id read, changed by fn, and written back, under the store's lock. */
+static int update_record(struct hk_store *s, const char *id,
+			 int (*fn)(struct hk_json *rec, int parent, void *arg, struct hk_error *err),
+			 void *arg, struct hk_error *err)
+{
+	_cleanup_(hk_json_freep) struct hk_json *rec = NULL;
+	_cleanup_close_ int parent = -1, dirfd = -1;
+	struct hk_buf b = HK_BUF_INIT;
+	int r;
+
+	if ((r = hk_store_lock(s, err)) < 0)
+		return r;
+	parent = openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	dirfd = parent < 0 ? -1 : openat(parent, id, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		r = hk_error_set(err, -errno, "container %s", id);
+		goto out;
+	}
+	if ((r = read_json_at(dirfd, "container.json", &rec, err)) < 0 ||
+	    (r = fn(rec, parent, arg, err)) < 0)
+		goto out;
+	hk_json_write_pretty(&b, rec);
+	r = hk_write_atomic_at(dirfd, "container.json", b.buf, b.len, err);
+out:
+	hk_buf_release(&b);
+	hk_store_unlock(s);
+	return r;
+}
+
+struct renaming {
+	const char *id, *old_name, *new_name;
+	int names;
+	bool claimed;
+};
+
+static int rename_in(struct hk_json *rec, int parent, void *arg, struct hk_error *err)
+{
+	struct renaming *rn = arg;
+	int r;
+
+	if ((rn->names = openat(parent, HK_CTR_NAMES, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return hk_error_set(err, -errno, "containers/%s", HK_CTR_NAMES);
+	if ((r = claim_name(rn->names, parent, rn->new_name, rn->id, false, err)) < 0)
+		return r;
+	rn->claimed = true;
+	hk_json_set(rec, "Name", hk_json_new_string(rn->new_name));
+	return 0;
+}
+
 int hk_ctr_rename(struct hk_store *s, const char *id, const char *old_name, const char *new_name,
 		  struct hk_error *err)
 {
-	_cleanup_(hk_json_freep) struct hk_json *rec = NULL;
-	_cleanup_close_ int parent = -1, names = -1, dirfd = -1;
-	struct hk_buf b = HK_BUF_INIT;
+	struct renaming rn = {id, old_name, new_name, -1, false};
 	int r;
 
 	if (!hk_ctr_name_valid(new_name))
@@ -516,27 +563,41 @@ int hk_ctr_rename(struct hk_store *s, const char *id, const char *old_name, cons
 				     "\"%s\": a name is letters, digits and \"_.-\", and starts "
 				     "with a letter or digit",
 				     new_name);
-	if ((r = hk_store_lock(s, err)) < 0)
-		return r;
-	parent = openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	names = parent < 0 ? -1 : openat(parent, HK_CTR_NAMES, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	dirfd = parent < 0 ? -1 : openat(parent, id, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (names < 0 || dirfd < 0) {
-		r = hk_error_set(err, -errno, "container %s", id);
-		goto out;
+	r = update_record(s, id, rename_in, &rn, err);
+	if (rn.names >= 0) {
+		/* The new name claimed: the old one goes, or, if the record was not
+		 * written, the new one. */
+		if (r == 0)
+			unlinkat(rn.names, old_name, 0);
+		else if (rn.claimed)
+			unlinkat(rn.names, new_name, 0);
+		close(rn.names);
 	}
-	if ((r = read_json_at(dirfd, "container.json", &rec, err)) < 0 ||
-	    (r = claim_name(names, parent, new_name, id, false, err)) < 0)
-		goto out;
-	hk_json_set(rec, "Name", hk_json_new_string(new_name));
-	hk_json_write_pretty(&b, rec);
-	if ((r = hk_write_atomic_at(dirfd, "container.json", b.buf, b.len, err)) < 0) {
-		unlinkat(names, new_name, 0);
-		goto out;
-	}
-	unlinkat(names, old_name, 0);
-out:
-	hk_buf_release(&b);
-	hk_store_unlock(s);
+	return r;
+}
+
+struct setting {
+	const char *key;
+	struct hk_json *value;
+};
+
+static int set_in(struct hk_json *rec, int parent, void *arg, struct hk_error *err)
+{
+	struct setting *st = arg;
+
+	(void)parent;
+	(void)err;
+	hk_json_set(rec, st->key, st->value);
+	st->value = NULL;
+	return 0;
+}
+
+int hk_ctr_set(struct hk_store *s, const char *id, const char *key, struct hk_json *value,
+	       struct hk_error *err)
+{
+	struct setting st = {key, value};
+	int r = update_record(s, id, set_in, &st, err);
+
+	hk_json_free(st.value); /* not taken by a record */
 	return r;
 }

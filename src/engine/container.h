@@ -123,6 +123,9 @@ int hk_ctr_remove_dir(int containers_fd, const char *id, bool volumes);
 void hk_ctr_sweep(struct hk_store *s, const char *runroot);
 
 /* Under the store's lock: container id (named old_name) is new_name from now on. */
+/* Set key of container id's record to value (taken, even on failure). */
+int hk_ctr_set(struct hk_store *s, const char *id, const char *key, struct hk_json *value,
+	       struct hk_error *err);
 int hk_ctr_rename(struct hk_store *s, const char *id, const char *old_name, const char *new_name,
 		  struct hk_error *err);
 

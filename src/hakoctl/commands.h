@@ -74,18 +74,22 @@ void ctl_human_size(unsigned long long n, char *buf, size_t size);
 void ctl_human_ago(const char *rfc3339, char *buf, size_t size);
 
 /*
- * network.c: --network hako (or bridge), set up before the runtime runs: a
- * lease and the published ports, then unshare(CLONE_NEWNET) (we stay in
- * the container's network namespace), the veth pair, and /etc/hosts,
- * hostname and resolv.conf in the bundle; with config, their bind mounts
- * and the namespace's path are added to it. What it holds is recorded in
- * the bundle (address, ports), for ctl_network_release.
+ * network.c: --network hako (or bridge, or networks of the user's own,
+ * "front,back"), set up before the runtime runs: a lease on each network
+ * and the published ports, then unshare(CLONE_NEWNET) (we stay in the
+ * container's network namespace), a veth pair to each network's bridge
+ * (eth0, eth1...), and /etc/hosts, hostname and resolv.conf in the bundle;
+ * with config, their bind mounts and the namespace's path are added to it.
+ * What it holds is recorded in the bundle (networks, ports), for
+ * ctl_network_release.
  */
+#define CTL_MAX_NETWORKS 8
+/* Whether mode names networks (not none, host or container:NAME). */
 bool ctl_network_bridged(const char *mode);
 struct hk_json;
 struct hk_port;
 struct ctl_net_opts {
-	const char *mode; /* none, host, hako (bridge) */
+	const char *mode; /* none, host, or networks: hako (bridge), NAME[,NAME...] */
 	const char *hostname;
 	const struct hk_port *ports; /* -p, a port each */
 	size_t n_ports;
@@ -99,9 +103,10 @@ int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err);
 struct hk_json *ctl_net_opts_json(const struct ctl_net_opts *o);
 /* The same, read back from a record's NetworkConfig (o points into rec; free o->dns, o->hosts). */
 void ctl_net_opts_from_json(const struct hk_json *cfg, struct ctl_net_opts *o);
-int ctl_network_setup(const struct ctl_globals *g, const char *id, const struct ctl_net_opts *o,
-		      int bundlefd, const char *bundle, struct hk_json *config,
-		      struct hk_error *err);
+struct hk_store;
+int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const char *id,
+		      const struct ctl_net_opts *o, int bundlefd, const char *bundle,
+		      struct hk_json *config, struct hk_error *err);
 /* The ports of a container's record (its -p, as given), a port each, appended to *v. */
 int ctl_record_ports(const struct hk_json *rec, struct hk_port **v, size_t *n,
 		     struct hk_error *err);

@@ -668,19 +668,40 @@ int ctl_rm(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 	return for_each(g, argc, argv, "rm", rm_one, &o, true, err);
 }
 
-/* NetworkSettings: its address on the default network while it runs (its bundle's lease). */
-static void network_settings(const struct ctl_globals *g, const struct hk_ctr *c, struct hk_json *o)
+/*
+ * NetworkSettings while it runs (its bundle's leases): docker's fields of
+ * its first network, and Networks, each network it is on.
+ */
+static void network_settings(const struct ctl_globals *g, struct hk_store *s,
+			     const struct hk_ctr *c, struct hk_json *o)
 {
 	struct hk_json *ns = hk_json_set(o, "NetworkSettings", hk_json_new(HK_JSON_OBJECT));
-	_cleanup_free_ char *addr = c->status == HK_CTR_RUNNING
-					? hk_net_bundle_file(ctl_run_dir(g), c->id, "address")
-					: NULL;
+	struct hk_json *nets = hk_json_set(ns, "Networks", hk_json_new(HK_JSON_OBJECT));
+	_cleanup_free_ struct hk_attachment *at = NULL;
+	struct hk_error err = {0};
+	struct hk_network n;
+	size_t n_at = 0;
 	char gw[16];
 
-	hk_json_set(ns, "IPAddress", hk_json_new_string(addr ? addr : ""));
-	hk_json_set(ns, "IPPrefixLen", hk_json_new_int(addr ? hk_network_default.prefix : 0));
-	hk_json_set(ns, "Gateway",
-		    hk_json_new_string(addr ? hk_ipv4_text(hk_network_default.gateway, gw) : ""));
+	if (c->status == HK_CTR_RUNNING)
+		hk_net_bundle_attachments(ctl_run_dir(g), c->id, &at, &n_at);
+	hk_json_set(ns, "IPAddress", hk_json_new_string(""));
+	hk_json_set(ns, "IPPrefixLen", hk_json_new_int(0));
+	hk_json_set(ns, "Gateway", hk_json_new_string(""));
+	for (size_t i = 0; i < n_at; i++) {
+		struct hk_json *e = hk_json_set(nets, at[i].network, hk_json_new(HK_JSON_OBJECT));
+		bool known = hk_network_find(s->dirfd, at[i].network, &n, &err) == 0;
+
+		hk_error_clear(&err);
+		hk_json_set(e, "IPAddress", hk_json_new_string(at[i].addr));
+		hk_json_set(e, "IPPrefixLen", hk_json_new_int(known ? n.prefix : 0));
+		hk_json_set(e, "Gateway", hk_json_new_string(known ? hk_ipv4_text(n.gateway, gw) : ""));
+		if (i == 0) {
+			hk_json_set(ns, "IPAddress", hk_json_new_string(at[i].addr));
+			hk_json_set(ns, "IPPrefixLen", hk_json_new_int(known ? n.prefix : 0));
+			hk_json_set(ns, "Gateway", hk_json_new_string(known ? gw : ""));
+		}
+	}
 }
 
 struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store *s,
@@ -752,7 +773,7 @@ struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store 
 		hk_json_set(hc, *k,
 			    hk_json_get(netcfg, *k) ? hk_json_copy(hk_json_get(netcfg, *k))
 						    : hk_json_new(HK_JSON_ARRAY));
-	network_settings(g, c, o);
+	network_settings(g, s, c, o);
 	hk_json_set(hc, "AutoRemove",
 		    hk_json_new_bool(hk_json_get(c->record, "AutoRemove") &&
 				     hk_json_get(c->record, "AutoRemove")->boolean));

@@ -40,7 +40,7 @@ static const struct {
     {"kill", ctl_kill, "send a signal to running containers (SIGKILL)", "[-s SIGNAL] CONTAINER..."},
     {"attach", ctl_attach, "our terminal on a detached container's (detach: ctrl-p ctrl-q)",
      "[--no-stdin] [--detach-keys KEYS] [--sig-proxy=false] CONTAINER"},
-    {"network", ctl_network, "networks: ls, inspect, reload (the table and ports made again)",
+    {"network", ctl_network, "networks: ls, inspect, create, rm, prune, connect, disconnect, reload",
      "ls | inspect NAME | reload"},
     {"port", ctl_port, "the published ports of a container", "CONTAINER [PORT[/PROTO]]"},
     {"pause", ctl_pause, "freeze every process of running containers", "CONTAINER..."},

@@ -24,9 +24,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <sched.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -49,7 +49,57 @@
 
 bool ctl_network_bridged(const char *mode)
 {
-	return mode && (strcmp(mode, "hako") == 0 || strcmp(mode, "bridge") == 0);
+	return mode && *mode && strcmp(mode, "none") != 0 && strcmp(mode, "host") != 0 &&
+	       strncmp(mode, "container:", 10) != 0;
+}
+
+/* The networks a mode names ("hako", "front,back"), each found, the first the one of its ports. */
+static int find_networks(struct hk_store *s, const char *mode, struct hk_network *nets,
+			 size_t *ret_n, struct hk_error *err)
+{
+	_cleanup_free_ char *copy = hk_xstrdup(mode);
+	size_t n = 0;
+	int r;
+
+	for (char *save = NULL, *name = strtok_r(copy, ",", &save); name;
+	     name = strtok_r(NULL, ",", &save)) {
+		if (n == CTL_MAX_NETWORKS)
+			return hk_error_setx(err, -E2BIG, "--network %s: at most %d networks", mode,
+					     CTL_MAX_NETWORKS);
+		if ((r = hk_network_find(s->dirfd, name, &nets[n], err)) < 0)
+			return hk_error_prefix(err, "--network \"%s\"", name);
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(nets[i].name, nets[n].name) == 0)
+				return hk_error_setx(err, -EINVAL, "--network %s: %s twice", mode,
+						     nets[n].name);
+		n++;
+	}
+	if (!n)
+		return hk_error_setx(err, -EINVAL, "--network \"%s\": no network named", mode);
+	*ret_n = n;
+	return 0;
+}
+
+/*
+ * The lock of all networks (the run dir's networks/), held from the table's
+ * check to the ports, and while the table is made again: a table made again
+ * by another hakoctl would drop ports put in between.
+ */
+static int lock_networks(const struct ctl_globals *g, struct hk_error *err)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/networks", ctl_run_dir(g));
+	if (hk_mkdir_p(path, 0700, err) < 0)
+		return err->code;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return hk_error_set(err, -errno, "%s", path);
+	if (flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return hk_error_set(err, -errno, "lock %s", path);
+	}
+	return fd;
 }
 
 /* The leases' dir of network n, made if missing. */
@@ -66,30 +116,74 @@ static int leases_dir(const struct ctl_globals *g, const struct hk_network *n, s
 	return fd;
 }
 
-/* hakoctl's table made (again: it is replaced) by hako-nft, in one transaction. */
-static int nft_init(const struct hk_network *n, struct hk_error *err)
+/*
+ * hakoctl's table made again whole (it is replaced, in one transaction):
+ * every network, and the ports of the running containers as their bundles
+ * record them. Under lock_networks.
+ */
+static int table_build(const struct ctl_globals *g, struct hk_store *s, size_t *ret_ports,
+		       struct hk_error *err)
 {
 	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
-	char subnet[20];
-	const char *args[] = {helper, "init", hk_network_subnet_text(n, subnet), NULL};
+	_cleanup_free_ struct hk_network *nets = NULL;
+	_cleanup_free_ struct hk_nft_port_of *ports = NULL;
+	struct hk_buf b = HK_BUF_INIT;
+	struct hk_ctr *v = NULL;
+	size_t n_nets, count = 0, n_ports = 0;
 	int r;
 
-	if ((r = hk_nft_run(helper, -1, args, err)) < 0)
-		return hk_error_prefix(err, "network %s: its nftables table", n->name);
-	hk_debug("nftables: table inet %s made (masquerade of %s, the maps of ports)", HK_NFT_TABLE,
-		 subnet);
+	if ((r = hk_network_list(s->dirfd, &nets, &n_nets, err)) < 0 ||
+	    (r = hk_ctr_list(s, ctl_run_dir(g), &v, &count, err)) < 0)
+		return r;
+	for (size_t i = 0; i < count; i++) {
+		_cleanup_free_ struct hk_attachment *at = NULL;
+		_cleanup_free_ struct hk_port *p = NULL;
+		size_t n_at, n = 0;
+
+		if (v[i].status != HK_CTR_RUNNING)
+			continue;
+		hk_net_bundle_attachments(ctl_run_dir(g), v[i].id, &at, &n_at);
+		if (!n_at || hk_net_bundle_port_list(ctl_run_dir(g), v[i].id, &p, &n) < 0)
+			continue;
+		ports = hk_xrealloc(ports, (n_ports + n) * sizeof(*ports));
+		for (size_t k = 0; k < n; k++, n_ports++) {
+			ports[n_ports].port = p[k];
+			snprintf(ports[n_ports].addr, sizeof(ports[n_ports].addr), "%s", at[0].addr);
+		}
+	}
+	hk_ctr_list_free(v, count);
+	hk_nft_ruleset(&b, nets, n_nets, ports, n_ports);
+	r = hk_nft_apply(helper, -1, b.buf, b.len, err);
+	hk_buf_release(&b);
+	if (r < 0)
+		return hk_error_prefix(err, "nftables: table inet %s", HK_NFT_TABLE);
+	hk_debug("nftables: table inet %s made (%zu network(s), %zu port(s))", HK_NFT_TABLE,
+		 n_nets, n_ports);
+	if (ret_ports)
+		*ret_ports = n_ports;
 	return 0;
 }
 
 /*
- * The NAT of the network (hakoctl's nftables table, net/nft.h), made when it
- * is missing: after a boot, or after `nft flush ruleset`.
+ * The NAT of the networks (hakoctl's nftables table, net/nft.h), made when
+ * it is missing: after a boot, or after `nft flush ruleset`.
  */
-static int nat_ensure(const struct hk_network *n, struct hk_error *err)
+static int nat_ensure(const struct ctl_globals *g, struct hk_store *s, struct hk_error *err)
 {
 	int r = hk_nft_table_exists(err);
 
-	return r != 0 ? (r < 0 ? r : 0) : nft_init(n, err);
+	return r != 0 ? (r < 0 ? r : 0) : table_build(g, s, NULL, err);
+}
+
+/* The table made again if it is there (a network made or removed); if not, the next start makes it. */
+static int table_update(const struct ctl_globals *g, struct hk_store *s, struct hk_error *err)
+{
+	_cleanup_close_ int lock = -1;
+	int r;
+
+	if ((r = lock = lock_networks(g, err)) < 0 || (r = hk_nft_table_exists(err)) <= 0)
+		return r;
+	return table_build(g, s, NULL, err);
 }
 
 /*
@@ -124,12 +218,6 @@ static int publish(int bundlefd, const char *addr, const struct hk_port *ports, 
 out:
 	hk_buf_release(&b);
 	return r;
-}
-
-static int lock_network(int leases, const struct hk_network *n, struct hk_error *err)
-{
-	return flock(leases, LOCK_EX) < 0 ? hk_error_set(err, -errno, "lock network %s", n->name)
-					  : 0;
 }
 
 /* A lease is stale once its container has neither a watcher nor a process. */
@@ -209,10 +297,8 @@ static bool parse_mac(const char *text, unsigned char mac[6])
 
 int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
 {
-	const struct hk_network *n = &hk_network_default;
 	bool bridged = ctl_network_bridged(o->mode);
 	unsigned char mac[6];
-	char subnet[20];
 	struct in_addr a;
 	struct in6_addr a6;
 
@@ -223,19 +309,8 @@ int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
 		    : o->mac ? "--mac-address"
 			     : "-p",
 		    o->mode);
-	if (o->ip) {
-		uint32_t ip, mask = n->prefix ? ~0u << (32 - n->prefix) : 0;
-		if (inet_pton(AF_INET, o->ip, &a) != 1)
-			return hk_error_setx(err, -EINVAL, "--ip \"%s\": not an IPv4 address",
-					     o->ip);
-		ip = ntohl(a.s_addr);
-		if ((ip & mask) != n->subnet || ip == n->subnet || ip == (n->subnet | ~mask) ||
-		    ip == n->gateway)
-			return hk_error_setx(err, -EINVAL,
-					     "--ip %s: not an address of network %s's subnet %s "
-					     "that a container can have",
-					     o->ip, n->name, hk_network_subnet_text(n, subnet));
-	}
+	if (o->ip && inet_pton(AF_INET, o->ip, &a) != 1)
+		return hk_error_setx(err, -EINVAL, "--ip \"%s\": not an IPv4 address", o->ip);
 	if (o->mac && !parse_mac(o->mac, mac))
 		return hk_error_setx(err, -EINVAL,
 				     "--mac-address \"%s\": six hex bytes, such as "
@@ -256,6 +331,26 @@ int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
 					     "--add-host \"%s\": NAME:IP, such as db:10.88.0.5",
 					     o->hosts[i]);
 	}
+	return 0;
+}
+
+/* --ip: an address of n's subnet that a container can have. */
+static int ip_check(const struct hk_network *n, const char *ip, uint32_t *ret,
+		    struct hk_error *err)
+{
+	uint32_t mask = n->prefix ? ~0u << (32 - n->prefix) : 0, addr;
+	struct in_addr a;
+	char subnet[20];
+
+	inet_pton(AF_INET, ip, &a);
+	addr = ntohl(a.s_addr);
+	if ((addr & mask) != n->subnet || addr == n->subnet || addr == (n->subnet | ~mask) ||
+	    addr == n->gateway)
+		return hk_error_setx(err, -EINVAL,
+				     "--ip %s: not an address of network %s's subnet %s that a "
+				     "container can have",
+				     ip, n->name, hk_network_subnet_text(n, subnet));
+	*ret = addr;
 	return 0;
 }
 
@@ -312,46 +407,79 @@ static void join_our_netns(struct hk_json *config)
 	}
 }
 
-int ctl_network_setup(const struct ctl_globals *g, const char *id, const struct ctl_net_opts *o,
-		      int bundlefd, const char *bundle, struct hk_json *config,
-		      struct hk_error *err)
+/* The host's end of a container's veth pair on its i-th network: hk<id>, hk<id>-1... */
+static void host_veth_name(char buf[16], const char *id, int i)
 {
-	const struct hk_network *n = &hk_network_default;
-	_cleanup_close_ int host_nl = -1, ns_nl = -1, ns = -1, leases = -1;
+	if (i == 0)
+		snprintf(buf, 16, "hk%.12s", id);
+	else
+		snprintf(buf, 16, "hk%.10s-%d", id, i % 10);
+}
+
+/* Its network's MTU: the network's own, or the uplink's (0: the kernel's). */
+static int mtu_of(const struct hk_network *n, int host_nl, int *uplink)
+{
+	if (n->mtu)
+		return n->mtu;
+	if (*uplink < 0)
+		*uplink = hk_net_uplink_mtu(host_nl);
+	return *uplink;
+}
+
+int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const char *id,
+		      const struct ctl_net_opts *o, int bundlefd, const char *bundle,
+		      struct hk_json *config, struct hk_error *err)
+{
+	struct hk_network nets[CTL_MAX_NETWORKS];
+	int bridge[CTL_MAX_NETWORKS], mtu[CTL_MAX_NETWORKS], uplink = -1;
+	uint32_t ip[CTL_MAX_NETWORKS], want = 0;
+	_cleanup_close_ int host_nl = -1, ns_nl = -1, ns = -1, lock = -1;
 	const char *hostname = o->hostname ? o->hostname : "localhost";
-	struct hk_buf b = HK_BUF_INIT;
-	char host_name[16], gw[16], addr[16];
+	struct hk_buf b = HK_BUF_INIT, rec = HK_BUF_INIT;
+	char host_name[16], ctr_name[16], addr[CTL_MAX_NETWORKS][16];
 	unsigned char mac[6];
-	struct in_addr want = {0};
-	uint32_t ip;
-	int bridge, r = 0;
+	size_t n = 0;
+	int r = 0;
 
 	if (!ctl_network_bridged(o->mode))
 		return 0;
-	if ((r = ctl_net_opts_check(o, err)) < 0)
+	if ((r = ctl_net_opts_check(o, err)) < 0 || (r = find_networks(s, o->mode, nets, &n, err)) < 0 ||
+	    (o->ip && (r = ip_check(&nets[0], o->ip, &want, err)) < 0))
 		return r;
-	if (o->ip)
-		inet_pton(AF_INET, o->ip, &want);
+	if (o->n_ports && nets[0].internal)
+		return hk_error_setx(err, -EINVAL,
+				     "-p: network %s is internal: nothing from outside it reaches "
+				     "its containers",
+				     nets[0].name);
 	if (o->mac)
 		parse_mac(o->mac, mac);
-	/*
-	 * Under the network's lock from the table's check to the ports: a table
-	 * made again by another hakoctl (or network reload) would drop them.
-	 */
-	if ((host_nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
-	    (r = hk_net_bridge_ensure(host_nl, n, &bridge, err)) < 0 ||
-	    (r = leases = leases_dir(g, n, err)) < 0 || (r = lock_network(leases, n, err)) < 0 ||
-	    (r = nat_ensure(n, err)) < 0 ||
-	    (r = hk_ipam_lease(leases, n, id, ntohl(want.s_addr), lease_stale,
-			       (void *)ctl_run_dir(g), &ip, err)) < 0)
+	if ((host_nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0)
+		return host_nl;
+	for (size_t i = 0; i < n; i++) {
+		mtu[i] = mtu_of(&nets[i], host_nl, &uplink);
+		if ((r = hk_net_bridge_ensure(host_nl, &nets[i], mtu[i], &bridge[i], err)) < 0)
+			return r;
+	}
+	/* Under the networks' lock from the table's check to the ports (lock_networks). */
+	if ((r = lock = lock_networks(g, err)) < 0 || (r = nat_ensure(g, s, err)) < 0)
 		return r;
-	hk_ipv4_text(ip, addr);
-	hk_debug("network %s: %s leased to %.12s", n->name, addr, id);
-	/* Recorded first: from here on, a failure gives back what the bundle says. */
-	if ((r = hk_write_atomic_at(bundlefd, "address", addr, strlen(addr), err)) < 0 ||
-	    (o->n_ports && (r = publish(bundlefd, addr, o->ports, o->n_ports, err)) < 0))
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_close_ int leases = leases_dir(g, &nets[i], err);
+		if ((r = leases) < 0 ||
+		    (r = hk_ipam_lease(leases, &nets[i], id, i == 0 ? want : 0, lease_stale,
+				       (void *)ctl_run_dir(g), &ip[i], err)) < 0)
+			goto fail;
+		hk_ipv4_text(ip[i], addr[i]);
+		hk_debug("network %s: %s leased to %.12s", nets[i].name, addr[i], id);
+		/* Recorded at once: from here on, a failure gives back what the bundle says. */
+		hk_buf_addf(&rec, "%s %s eth%zu\n", nets[i].name, addr[i], i);
+		if ((r = hk_write_atomic_at(bundlefd, "networks", rec.buf, rec.len, err)) < 0)
+			goto fail;
+	}
+	if (o->n_ports && (r = publish(bundlefd, addr[0], o->ports, o->n_ports, err)) < 0)
 		goto fail;
-	flock(leases, LOCK_UN);
+	close(lock);
+	lock = -1;
 	/* The host's namespace is kept, for the release of the ports from the container's. */
 	if ((ctl_host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
 		r = hk_error_set(err, -errno, "/proc/self/ns/net");
@@ -363,18 +491,25 @@ int ctl_network_setup(const struct ctl_globals *g, const char *id, const struct 
 	}
 	hk_debug("unshare(CLONE_NEWNET): we, the runtime and the container are in its network "
 		 "namespace");
-	snprintf(host_name, sizeof(host_name), "hk%.12s", id);
 	if ((ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
 		r = hk_error_set(err, -errno, "/proc/self/ns/net");
 		goto fail;
 	}
-	if ((r = ns_nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
-	    (r = hk_net_attach(host_nl, bridge, ns, ns_nl, host_name, n, ip, o->mac ? mac : NULL,
-			       err)) < 0)
+	if ((r = ns_nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0)
 		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		host_veth_name(host_name, id, (int)i);
+		snprintf(ctr_name, sizeof(ctr_name), "eth%zu", i);
+		/* The default route through the first network, unless it is internal. */
+		if ((r = hk_net_attach(host_nl, bridge[i], ns, ns_nl, host_name, ctr_name, &nets[i],
+				       ip[i], i == 0 && !nets[i].internal,
+				       i == 0 && o->mac ? mac : NULL, mtu[i], err)) < 0)
+			goto fail;
+	}
 	/* Its names: its own, and the host's resolvers. */
-	hk_buf_addf(&b, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n",
-		    addr, hostname);
+	hk_buf_adds(&b, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	for (size_t i = 0; i < n; i++)
+		hk_buf_addf(&b, "%s\t%s\n", addr[i], hostname);
 	for (size_t i = 0; o->hosts && o->hosts[i]; i++) {
 		const char *colon = strchr(o->hosts[i], ':');
 		hk_buf_addf(&b, "%s\t%.*s\n", colon + 1, (int)(colon - o->hosts[i]), o->hosts[i]);
@@ -390,22 +525,24 @@ int ctl_network_setup(const struct ctl_globals *g, const char *id, const struct 
 	if ((r = hk_write_atomic_at(bundlefd, "resolv.conf", b.buf, b.len, err)) < 0)
 		goto fail;
 	hk_buf_release(&b);
+	hk_buf_release(&rec);
 	if (config) {
 		bind_etc(config, bundle, "hosts");
 		bind_etc(config, bundle, "hostname");
 		bind_etc(config, bundle, "resolv.conf");
 		join_our_netns(config);
 	}
-	hk_debug("network %s: eth0 %s/%d, gateway %s", n->name, addr, n->prefix,
-		 hk_ipv4_text(n->gateway, gw));
+	hk_debug("network %s: eth0 %s/%d, gateway %s", nets[0].name, addr[0], nets[0].prefix,
+		 hk_ipv4_text(nets[0].gateway, host_name));
 	return 0;
 fail:
 	hk_buf_release(&b);
-	ctl_network_release(g, id);
-	hk_ipam_release(leases, addr, id); /* if it was not recorded yet */
+	hk_buf_release(&rec);
+	/* What the bundle says, and a lease made but not recorded yet. */
+	hk_net_release(ctl_run_dir(g), id, ctl_host_netns, true);
 	/* Given back: nothing for the caller's release to give back again. */
 	unlinkat(bundlefd, "ports", 0);
-	unlinkat(bundlefd, "address", 0);
+	unlinkat(bundlefd, "networks", 0);
 	return r;
 }
 
@@ -461,119 +598,546 @@ out:
 }
 
 /*
- * network reload: the bridge and the table made again (the table replaced
- * in one transaction), and the ports of the running containers put back in
- * its maps, from their bundles: after `nft flush ruleset`, or a firewall's
+ * network reload: the table made again (replaced in one transaction), with
+ * the ports of the running containers, from their bundles, and the bridges
+ * of the networks they are on: after `nft flush ruleset`, or a firewall's
  * restart.
  */
-static int network_reload(const struct ctl_globals *g, struct hk_error *err)
+static int network_reload(const struct ctl_globals *g, struct hk_store *s, struct hk_error *err)
 {
-	const struct hk_network *n = &hk_network_default;
-	_cleanup_close_ int nl = -1, leases = -1;
-	struct hk_ctr *v = NULL;
-	struct hk_store s;
-	size_t count = 0, ports = 0;
-	int bridge, r;
+	_cleanup_free_ struct hk_network *nets = NULL;
+	_cleanup_close_ int nl = -1, lock = -1;
+	size_t n_nets, ports = 0;
+	int bridge, r, uplink = -1;
 
-	/* Under the network's lock: no container's ports go in between. */
-	if ((nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
-	    (r = hk_net_bridge_ensure(nl, n, &bridge, err)) < 0 ||
-	    (r = leases = leases_dir(g, n, err)) < 0 || (r = lock_network(leases, n, err)) < 0 ||
-	    (r = nft_init(n, err)) < 0)
-		return nl < 0 ? nl : r;
-	if ((r = ctl_store_open(g, &s, err)) < 0)
+	if ((r = nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
+	    (r = hk_network_list(s->dirfd, &nets, &n_nets, err)) < 0)
 		return r;
-	if ((r = hk_ctr_list(&s, ctl_run_dir(g), &v, &count, err)) < 0)
-		goto out;
-	for (size_t i = 0; i < count; i++) {
-		size_t k;
-		if (v[i].status != HK_CTR_RUNNING)
-			continue;
-		if (hk_net_bundle_ports(ctl_run_dir(g), v[i].id, -1, true, &k, err) < 0) {
-			hk_warn("container %s: %s", v[i].name, err->msg);
-			hk_error_clear(err);
-			continue;
-		}
-		ports += k;
+	for (size_t i = 0; i < n_nets; i++) {
+		char path[PATH_MAX];
+		/* Those with containers: their leases' dir is there. */
+		snprintf(path, sizeof(path), "%s/networks/%s", ctl_run_dir(g), nets[i].name);
+		if (access(path, F_OK) == 0 &&
+		    (r = hk_net_bridge_ensure(nl, &nets[i], mtu_of(&nets[i], nl, &uplink), &bridge,
+					      err)) < 0)
+			return r;
 	}
-	hk_debug("network %s: table made again, %zu port(s) put back", n->name, ports);
-	r = 0;
-out:
-	hk_ctr_list_free(v, count);
-	hk_store_close(&s);
-	return r;
+	if ((r = lock = lock_networks(g, err)) < 0 || (r = table_build(g, s, &ports, err)) < 0)
+		return r;
+	hk_debug("networks: table made again, %zu port(s) put back", ports);
+	return 0;
 }
 
-/* network ls, network inspect: the default network (the only one, for now). */
-static int network_show(const struct ctl_globals *g, bool json, struct hk_error *err)
+/* The running containers on network name, with their addresses, as inspect shows them. */
+static void network_containers(const struct ctl_globals *g, const struct hk_network *n,
+			       const struct hk_ctr *v, size_t count, struct hk_json *o)
 {
-	const struct hk_network *n = &hk_network_default;
-	_cleanup_(hk_json_freep) struct hk_json *list = hk_json_new(HK_JSON_ARRAY);
-	struct hk_json *o, *ipam, *cfg, *ctrs;
-	struct hk_buf b = HK_BUF_INIT;
-	struct hk_ctr *v = NULL;
-	struct hk_store s;
-	size_t count = 0;
-	char text[16], subnet[32];
-	int r;
+	struct hk_json *ctrs = hk_json_set(o, "Containers", hk_json_new(HK_JSON_OBJECT));
+	char text[32];
 
-	if (!json) {
-		printf("NETWORK ID    NAME    DRIVER\n%-12s  %-6s  bridge\n", n->name, n->name);
-		return 0;
+	for (size_t i = 0; i < count; i++) {
+		_cleanup_free_ struct hk_attachment *at = NULL;
+		size_t n_at;
+
+		if (v[i].status != HK_CTR_RUNNING)
+			continue;
+		hk_net_bundle_attachments(ctl_run_dir(g), v[i].id, &at, &n_at);
+		for (size_t k = 0; k < n_at; k++) {
+			if (strcmp(at[k].network, n->name) != 0)
+				continue;
+			struct hk_json *c = hk_json_set(ctrs, v[i].id, hk_json_new(HK_JSON_OBJECT));
+			hk_json_set(c, "Name", hk_json_new_string(v[i].name));
+			snprintf(text, sizeof(text), "%s/%d", at[k].addr, n->prefix);
+			hk_json_set(c, "IPv4Address", hk_json_new_string(text));
+			hk_json_set(c, "Interface", hk_json_new_string(at[k].ifname));
+		}
 	}
-	if ((r = ctl_store_open(g, &s, err)) < 0)
-		return r;
-	if ((r = hk_ctr_list(&s, ctl_run_dir(g), &v, &count, err)) < 0)
-		goto out;
-	hk_network_subnet_text(n, subnet);
-	o = hk_json_push(list, hk_json_new(HK_JSON_OBJECT));
+}
+
+static struct hk_json *network_json(const struct ctl_globals *g, const struct hk_network *n,
+				    const struct hk_ctr *v, size_t count)
+{
+	struct hk_json *o = hk_json_new(HK_JSON_OBJECT), *cfg, *opts;
+	char text[20];
+
 	hk_json_set(o, "Name", hk_json_new_string(n->name));
 	hk_json_set(o, "Driver", hk_json_new_string("bridge"));
 	hk_json_set(o, "NetworkInterface", hk_json_new_string(n->bridge));
-	ipam = hk_json_set(o, "IPAM", hk_json_new(HK_JSON_OBJECT));
-	cfg = hk_json_push(hk_json_set(ipam, "Config", hk_json_new(HK_JSON_ARRAY)),
+	hk_json_set(o, "Internal", hk_json_new_bool(n->internal));
+	hk_json_set(o, "EnableIPv6", hk_json_new_bool(false));
+	cfg = hk_json_push(hk_json_set(hk_json_set(o, "IPAM", hk_json_new(HK_JSON_OBJECT)), "Config",
+				       hk_json_new(HK_JSON_ARRAY)),
 			   hk_json_new(HK_JSON_OBJECT));
-	hk_json_set(cfg, "Subnet", hk_json_new_string(subnet));
+	hk_json_set(cfg, "Subnet", hk_json_new_string(hk_network_subnet_text(n, text)));
 	hk_json_set(cfg, "Gateway", hk_json_new_string(hk_ipv4_text(n->gateway, text)));
-	ctrs = hk_json_set(o, "Containers", hk_json_new(HK_JSON_OBJECT));
-	for (size_t i = 0; i < count; i++) {
-		_cleanup_free_ char *addr = NULL;
-		if (v[i].status != HK_CTR_RUNNING ||
-		    !(addr = hk_net_bundle_file(ctl_run_dir(g), v[i].id, "address")))
-			continue;
-		struct hk_json *c = hk_json_set(ctrs, v[i].id, hk_json_new(HK_JSON_OBJECT));
-		hk_json_set(c, "Name", hk_json_new_string(v[i].name));
-		snprintf(subnet, sizeof(subnet), "%s/%d", addr, n->prefix);
-		hk_json_set(c, "IPv4Address", hk_json_new_string(subnet));
+	opts = hk_json_set(o, "Options", hk_json_new(HK_JSON_OBJECT));
+	if (n->mtu) {
+		snprintf(text, sizeof(text), "%d", n->mtu);
+		hk_json_set(opts, "mtu", hk_json_new_string(text));
 	}
+	network_containers(g, n, v, count, o);
+	return o;
+}
+
+/* network ls [-q], network inspect NAME... */
+static int network_show(const struct ctl_globals *g, struct hk_store *s, int argc, char **argv,
+			bool json, bool quiet, struct hk_error *err)
+{
+	_cleanup_(hk_json_freep) struct hk_json *list = hk_json_new(HK_JSON_ARRAY);
+	_cleanup_free_ struct hk_network *nets = NULL;
+	struct hk_network one;
+	struct hk_buf b = HK_BUF_INIT;
+	struct hk_ctr *v = NULL;
+	size_t count = 0, n_nets;
+	char subnet[20];
+	int r;
+
+	if (!json) {
+		if ((r = hk_network_list(s->dirfd, &nets, &n_nets, err)) < 0)
+			return r;
+		if (!quiet)
+			printf("%-20s  %-8s  %-16s  %s\n", "NAME", "DRIVER", "SUBNET", "BRIDGE");
+		for (size_t i = 0; i < n_nets; i++)
+			if (quiet)
+				printf("%s\n", nets[i].name);
+			else
+				printf("%-20s  %-8s  %-16s  %s%s\n", nets[i].name, "bridge",
+				       hk_network_subnet_text(&nets[i], subnet), nets[i].bridge,
+				       nets[i].internal ? "  (internal)" : "");
+		return 0;
+	}
+	/* Each named network first: a missing one fails them all, with nothing printed. */
+	for (int i = 0; i < argc; i++)
+		if ((r = hk_network_find(s->dirfd, argv[i], &one, err)) < 0)
+			return r;
+	if ((r = hk_ctr_list(s, ctl_run_dir(g), &v, &count, err)) < 0)
+		return r;
+	for (int i = 0; i < argc; i++) {
+		hk_network_find(s->dirfd, argv[i], &one, err);
+		hk_json_push(list, network_json(g, &one, v, count));
+	}
+	hk_ctr_list_free(v, count);
 	hk_json_write_pretty(&b, list);
 	printf("%s\n", b.buf);
 	hk_buf_release(&b);
+	return 0;
+}
+
+/* -o mtu=N (docker's com.docker.network.driver.mtu=N too). */
+static int network_opt(struct hk_network *n, const char *opt, struct hk_error *err)
+{
+	const char *eq = strchr(opt, '=');
+	long long mtu;
+
+	if (eq && ((eq - opt == 3 && strncmp(opt, "mtu", 3) == 0) ||
+		   strncmp(opt, "com.docker.network.driver.mtu=", 30) == 0)) {
+		if (hk_parse_int64(eq + 1, &mtu) < 0 || mtu < 68 || mtu > 65535)
+			return hk_error_setx(err, -EINVAL, "--opt %s: an MTU is 68 to 65535", opt);
+		n->mtu = (int)mtu;
+		return 0;
+	}
+	return hk_error_setx(err, -EINVAL, "--opt \"%s\": the option a network takes is mtu=N",
+			     opt);
+}
+
+/* network create [--subnet CIDR] [--gateway IP] [--internal] [-o mtu=N] [-d bridge] NAME */
+static int network_create(const struct ctl_globals *g, struct hk_store *s, int argc, char **argv,
+			  struct hk_error *err)
+{
+	enum { SUBNET = 256, GATEWAY, INTERNAL, IPV6 };
+	static const struct option opts[] = {
+	    {"subnet", required_argument, NULL, SUBNET},
+	    {"gateway", required_argument, NULL, GATEWAY},
+	    {"internal", no_argument, NULL, INTERNAL},
+	    {"ipv6", no_argument, NULL, IPV6},
+	    {"opt", required_argument, NULL, 'o'},
+	    {"driver", required_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0},
+	};
+	_cleanup_close_ int nl = -1;
+	struct hk_network n = {0};
+	int c, len, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:d:", opts, NULL)) != -1) {
+		switch (c) {
+		case SUBNET:
+			if (hk_net_parse_cidr(optarg, &n.subnet, &n.prefix) < 0 || !strchr(optarg, '/'))
+				return hk_error_setx(err, -EINVAL,
+						     "--subnet \"%s\": A.B.C.D/N, such as "
+						     "10.90.0.0/24",
+						     optarg);
+			break;
+		case GATEWAY:
+			if (hk_net_parse_cidr(optarg, &n.gateway, &len) < 0 || len != 32)
+				return hk_error_setx(err, -EINVAL,
+						     "--gateway \"%s\": an IPv4 address", optarg);
+			break;
+		case INTERNAL:
+			n.internal = true;
+			break;
+		case IPV6:
+			return hk_error_setx(err, -ENOTSUP,
+					     "--ipv6: hakoctl's networks are IPv4 only, for now");
+		case 'o':
+			if ((r = network_opt(&n, optarg, err)) < 0)
+				return r;
+			break;
+		case 'd':
+			if (strcmp(optarg, "bridge") != 0)
+				return hk_error_setx(err, -ENOTSUP,
+						     "--driver %s: the driver there is is bridge",
+						     optarg);
+			break;
+		default:
+			return hk_error_setx(err, -EINVAL, "see hakoctl network --help");
+		}
+	}
+	if (optind != argc - 1)
+		return hk_error_setx(err, -EINVAL, "network create: expected one NAME");
+	if (n.gateway && !n.subnet)
+		return hk_error_setx(err, -EINVAL, "--gateway: with --subnet");
+	snprintf(n.name, sizeof(n.name), "%s", argv[optind]);
+	if (strlen(argv[optind]) >= sizeof(n.name))
+		return hk_error_setx(err, -EINVAL, "network \"%s\": a name is shorter than %zu",
+				     argv[optind], sizeof(n.name));
+	if ((r = nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
+	    (r = hk_network_create(s->dirfd, nl, &n, err)) < 0)
+		return r;
+	if ((r = table_update(g, s, err)) < 0) {
+		hk_network_delete(s->dirfd, n.name, &(struct hk_error){0});
+		return r;
+	}
+	printf("%s\n", n.name);
+	return 0;
+}
+
+/* Whether a container's network mode names network name; its name in *who. */
+static bool network_used(const struct hk_ctr *v, size_t count, const char *name,
+			 const char **who)
+{
+	for (size_t i = 0; i < count; i++) {
+		const char *mode = hk_json_get_string(v[i].record, "NetworkMode");
+		_cleanup_free_ char *copy = hk_xstrdup(mode ? mode : "");
+		if (!ctl_network_bridged(mode))
+			continue;
+		for (char *save = NULL, *x = strtok_r(copy, ",", &save); x;
+		     x = strtok_r(NULL, ",", &save))
+			if (strcmp(x, name) == 0) {
+				*who = v[i].name;
+				return true;
+			}
+	}
+	return false;
+}
+
+/* A network removed: its definition, its bridge, its leases' dir (empty). */
+static int network_remove(const struct ctl_globals *g, struct hk_store *s,
+			  const struct hk_network *n, int nl, struct hk_error *err)
+{
+	char path[PATH_MAX];
+	int r, e;
+
+	if ((r = hk_network_delete(s->dirfd, n->name, err)) < 0)
+		return r;
+	if ((e = hk_net_link_delete(nl, n->bridge)) < 0 && e != -ENODEV)
+		hk_warn("network %s: remove its bridge %s: %s", n->name, n->bridge, strerror(-e));
+	/* Its leases' dir: empty, with no container on it, but for the hint of the last. */
+	snprintf(path, sizeof(path), "%s/networks/%s/.last", ctl_run_dir(g), n->name);
+	unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);
+	return 0;
+}
+
+/* network rm NAME..., network prune [-f] */
+static int network_rm(const struct ctl_globals *g, struct hk_store *s, int argc, char **argv,
+		      bool prune, struct hk_error *err)
+{
+	_cleanup_free_ struct hk_network *nets = NULL;
+	_cleanup_close_ int nl = -1;
+	struct hk_ctr *v = NULL;
+	struct hk_network one;
+	size_t count = 0, n_nets = 0, removed = 0;
+	const char *who;
+	int r;
+
+	if ((r = nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0 ||
+	    (r = hk_ctr_list(s, ctl_run_dir(g), &v, &count, err)) < 0)
+		return r;
+	if (prune) {
+		if ((r = hk_network_list(s->dirfd, &nets, &n_nets, err)) < 0)
+			goto out;
+		printf("Deleted Networks:\n");
+		for (size_t i = 1; i < n_nets; i++)
+			if (!network_used(v, count, nets[i].name, &who) &&
+			    network_remove(g, s, &nets[i], nl, err) == 0) {
+				printf("%s\n", nets[i].name);
+				removed++;
+			}
+		hk_error_clear(err);
+	}
+	for (int i = 0; i < argc; i++) {
+		if ((r = hk_network_find(s->dirfd, argv[i], &one, err)) < 0)
+			goto out;
+		if (hk_network_is_default(argv[i])) {
+			r = hk_error_setx(err, -EPERM, "network %s: the default network stays",
+					  argv[i]);
+			goto out;
+		}
+		if (network_used(v, count, one.name, &who)) {
+			r = hk_error_setx(err, -EBUSY,
+					  "network %s: container %s is on it (remove the container, "
+					  "or disconnect it)",
+					  one.name, who);
+			goto out;
+		}
+		if ((r = network_remove(g, s, &one, nl, err)) < 0)
+			goto out;
+		printf("%s\n", one.name);
+		removed++;
+	}
 	r = 0;
 out:
+	/* Those removed before a failure leave the table too. */
+	if (removed) {
+		struct hk_error e = {0};
+		if (table_update(g, s, r < 0 ? &e : err) < 0 && r == 0)
+			r = err->code;
+		hk_error_clear(&e);
+	}
 	hk_ctr_list_free(v, count);
-	hk_store_close(&s);
 	return r;
 }
 
-/* hakoctl network ls | inspect NAME | reload */
+/* The bundle's networks file written from v (without the one at skip, unless skip is n). */
+static int write_attachments(const struct ctl_globals *g, const char *id,
+			     const struct hk_attachment *v, size_t n, size_t skip,
+			     struct hk_error *err)
+{
+	char path[PATH_MAX];
+	struct hk_buf b = HK_BUF_INIT;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/bundles/%s", ctl_run_dir(g), id);
+	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return hk_error_set(err, -errno, "%s", path);
+	for (size_t i = 0; i < n; i++)
+		if (i != skip)
+			hk_buf_addf(&b, "%s %s %s\n", v[i].network, v[i].addr, v[i].ifname);
+	r = hk_write_atomic_at(fd, "networks", b.buf ? b.buf : "", b.len, err);
+	hk_buf_release(&b);
+	return r;
+}
+
+/* A running container on networks, found; its networks in *at. */
+static int connectable(const struct ctl_globals *g, struct hk_store *s, const char *what,
+		       struct hk_ctr *c, struct hk_attachment **at, size_t *n_at,
+		       struct hk_error *err)
+{
+	const char *mode;
+	int r;
+
+	if ((r = hk_ctr_find(s, ctl_run_dir(g), what, c, err)) < 0)
+		return r;
+	mode = hk_json_get_string(c->record, "NetworkMode");
+	if (!ctl_network_bridged(mode))
+		return hk_error_setx(err, -EINVAL,
+				     "container %s: its network is %s, not networks of hakoctl's",
+				     c->name, mode ? mode : "none");
+	hk_net_bundle_attachments(ctl_run_dir(g), c->id, at, n_at);
+	if (c->status != HK_CTR_RUNNING || c->init <= 0 || !*n_at)
+		return hk_error_setx(err, -EINVAL, "container %s is not running", c->name);
+	return 0;
+}
+
+/* Its record's networks, as its next start makes them: those it is on now. */
+static int record_networks(struct hk_store *s, const struct hk_ctr *c,
+			   const struct hk_attachment *v, size_t n, size_t skip,
+			   const char *add, struct hk_error *err)
+{
+	struct hk_buf b = HK_BUF_INIT;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		if (i != skip)
+			hk_buf_addf(&b, "%s%s", b.len ? "," : "", v[i].network);
+	if (add)
+		hk_buf_addf(&b, "%s%s", b.len ? "," : "", add);
+	r = hk_ctr_set(s, c->id, "NetworkMode", hk_json_new_string(b.buf), err);
+	hk_buf_release(&b);
+	return r;
+}
+
+/* network connect NETWORK CONTAINER: a running container gets one more interface. */
+static int network_connect(const struct ctl_globals *g, struct hk_store *s, const char *name,
+			   const char *what, struct hk_error *err)
+{
+	_cleanup_free_ struct hk_attachment *at = NULL;
+	_cleanup_close_ int host_nl = -1, ns = -1, ns_nl = -1, lock = -1, leases = -1;
+	struct hk_network n;
+	struct hk_ctr c = {0};
+	size_t n_at = 0;
+	int bridge, mtu, uplink = -1, next = 0, r;
+	char host_name[16], path[64];
+	uint32_t ip;
+
+	if ((r = hk_network_find(s->dirfd, name, &n, err)) < 0 ||
+	    (r = connectable(g, s, what, &c, &at, &n_at, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n_at; i++) {
+		int k;
+		if (strcmp(at[i].network, n.name) == 0) {
+			r = hk_error_setx(err, -EEXIST, "container %s is on network %s already",
+					  c.name, n.name);
+			goto out;
+		}
+		if (sscanf(at[i].ifname, "eth%d", &k) == 1 && k >= next)
+			next = k + 1;
+	}
+	if (n_at >= CTL_MAX_NETWORKS) {
+		r = hk_error_setx(err, -E2BIG, "container %s: at most %d networks", c.name,
+				  CTL_MAX_NETWORKS);
+		goto out;
+	}
+	if ((r = host_nl = hk_ns_socket(-1, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0)
+		goto out;
+	mtu = mtu_of(&n, host_nl, &uplink);
+	if ((r = hk_net_bridge_ensure(host_nl, &n, mtu, &bridge, err)) < 0 ||
+	    (r = lock = lock_networks(g, err)) < 0 || (r = nat_ensure(g, s, err)) < 0 ||
+	    (r = leases = leases_dir(g, &n, err)) < 0 ||
+	    (r = hk_ipam_lease(leases, &n, c.id, 0, lease_stale, (void *)ctl_run_dir(g), &ip,
+			       err)) < 0)
+		goto out;
+	at = hk_xrealloc(at, (n_at + 1) * sizeof(*at));
+	snprintf(at[n_at].network, sizeof(at[n_at].network), "%s", n.name);
+	hk_ipv4_text(ip, at[n_at].addr);
+	snprintf(at[n_at].ifname, sizeof(at[n_at].ifname), "eth%d", next);
+	if ((r = write_attachments(g, c.id, at, n_at + 1, n_at + 1, err)) < 0) {
+		hk_ipam_release(leases, at[n_at].addr, c.id);
+		goto out;
+	}
+	close(lock);
+	lock = -1;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c.init);
+	host_veth_name(host_name, c.id, next);
+	if ((ns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		r = hk_error_set(err, -errno, "container %s: its network namespace", c.name);
+	else if ((ns_nl = hk_ns_socket(ns, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0)
+		r = ns_nl;
+	else
+		r = hk_net_attach(host_nl, bridge, ns, ns_nl, host_name, at[n_at].ifname, &n, ip,
+				  false, NULL, mtu, err);
+	if (r < 0 || (r = record_networks(s, &c, at, n_at + 1, n_at + 1, NULL, err)) < 0) {
+		/* Back as it was: its end gone (with the pair), its lease, its line. */
+		if (ns_nl >= 0)
+			hk_net_link_delete(ns_nl, at[n_at].ifname);
+		write_attachments(g, c.id, at, n_at, n_at, &(struct hk_error){0});
+		hk_ipam_release(leases, at[n_at].addr, c.id);
+		goto out;
+	}
+	hk_debug("container %s on network %s: %s %s", c.name, n.name, at[n_at].ifname,
+		 at[n_at].addr);
+out:
+	hk_ctr_free(&c);
+	return r;
+}
+
+/* network disconnect NETWORK CONTAINER: that interface of a running container removed. */
+static int network_disconnect(const struct ctl_globals *g, struct hk_store *s, const char *name,
+			      const char *what, struct hk_error *err)
+{
+	_cleanup_free_ struct hk_attachment *at = NULL;
+	_cleanup_free_ struct hk_port *ports = NULL;
+	_cleanup_close_ int ns = -1, ns_nl = -1, leases = -1;
+	struct hk_network n;
+	struct hk_ctr c = {0};
+	size_t n_at = 0, k = 0, n_ports = 0;
+	char path[PATH_MAX];
+	int r, e;
+
+	if ((r = hk_network_find(s->dirfd, name, &n, err)) < 0 ||
+	    (r = connectable(g, s, what, &c, &at, &n_at, err)) < 0)
+		goto out;
+	while (k < n_at && strcmp(at[k].network, n.name) != 0)
+		k++;
+	if (k == n_at) {
+		r = hk_error_setx(err, -ENOENT, "container %s is not on network %s", c.name,
+				  n.name);
+		goto out;
+	}
+	if (n_at == 1) {
+		r = hk_error_setx(err, -EINVAL,
+				  "container %s: network %s is the only one it is on (a container "
+				  "with no network is run with --network none)",
+				  c.name, n.name);
+		goto out;
+	}
+	if (k == 0 && hk_net_bundle_port_list(ctl_run_dir(g), c.id, &ports, &n_ports) == 0 &&
+	    n_ports) {
+		r = hk_error_setx(err, -EBUSY,
+				  "container %s: its published ports go to its address on network "
+				  "%s",
+				  c.name, n.name);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c.init);
+	if ((ns = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		r = hk_error_set(err, -errno, "container %s: its network namespace", c.name);
+		goto out;
+	}
+	if ((r = ns_nl = hk_ns_socket(ns, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, err)) < 0)
+		goto out;
+	if ((e = hk_net_link_delete(ns_nl, at[k].ifname)) < 0 && e != -ENODEV) {
+		r = hk_error_set(err, e, "container %s: remove %s", c.name, at[k].ifname);
+		goto out;
+	}
+	if ((r = write_attachments(g, c.id, at, n_at, k, err)) < 0 ||
+	    (r = record_networks(s, &c, at, n_at, k, NULL, err)) < 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/networks/%s", ctl_run_dir(g), n.name);
+	if ((leases = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		hk_ipam_release(leases, at[k].addr, c.id);
+	hk_debug("container %s off network %s (%s %s removed)", c.name, n.name, at[k].ifname,
+		 at[k].addr);
+out:
+	hk_ctr_free(&c);
+	return r;
+}
+
+/* hakoctl network ls | inspect NAME... | create | rm NAME... | prune | connect | disconnect | reload */
 int ctl_network(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
 {
 	const char *cmd = argc >= 2 ? argv[1] : "";
+	bool quiet = argc == 3 && strcmp(argv[2], "-q") == 0;
+	struct hk_store s;
+	int r;
 
-	if ((strcmp(cmd, "ls") == 0 || strcmp(cmd, "list") == 0) && argc == 2)
-		return network_show(g, false, err);
-	if (strcmp(cmd, "inspect") == 0 && argc == 3) {
-		if (!ctl_network_bridged(argv[2]))
-			return hk_error_setx(err, -ENOENT,
-					     "network \"%s\": no such network (there "
-					     "is hako, also called bridge)",
-					     argv[2]);
-		return network_show(g, true, err);
-	}
-	if (strcmp(cmd, "reload") == 0 && argc == 2)
-		return network_reload(g, err);
-	return hk_error_setx(err, -EINVAL,
-			     "network: ls, inspect NAME or reload (networks of your own come "
-			     "later: hako is the default one)");
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	if ((strcmp(cmd, "ls") == 0 || strcmp(cmd, "list") == 0) && (argc == 2 || quiet))
+		r = network_show(g, &s, 0, NULL, false, quiet, err);
+	else if (strcmp(cmd, "inspect") == 0 && argc >= 3)
+		r = network_show(g, &s, argc - 2, argv + 2, true, false, err);
+	else if (strcmp(cmd, "create") == 0)
+		r = network_create(g, &s, argc - 1, argv + 1, err);
+	else if ((strcmp(cmd, "rm") == 0 || strcmp(cmd, "remove") == 0) && argc >= 3)
+		r = network_rm(g, &s, argc - 2, argv + 2, false, err);
+	else if (strcmp(cmd, "prune") == 0 &&
+		 (argc == 2 || (argc == 3 && strcmp(argv[2], "-f") == 0)))
+		r = network_rm(g, &s, 0, NULL, true, err);
+	else if (strcmp(cmd, "connect") == 0 && argc == 4)
+		r = network_connect(g, &s, argv[2], argv[3], err);
+	else if (strcmp(cmd, "disconnect") == 0 && argc == 4)
+		r = network_disconnect(g, &s, argv[2], argv[3], err);
+	else if (strcmp(cmd, "reload") == 0 && argc == 2)
+		r = network_reload(g, &s, err);
+	else
+		r = hk_error_setx(err, -EINVAL,
+				  "network: ls [-q], inspect NAME..., create [--subnet CIDR] "
+				  "[--gateway IP] [--internal] [-o mtu=N] NAME, rm NAME..., prune, "
+				  "connect NETWORK CONTAINER, disconnect NETWORK CONTAINER, reload");
+	hk_store_close(&s);
+	return r;
 }

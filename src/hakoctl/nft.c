@@ -1,114 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * hako-nft init SUBNET...: hakoctl's nftables table, inet hako, made (or
- * made again: it is replaced) in one transaction of libnftables: the
- * networks' subnets in a set, their traffic to elsewhere masqueraded, and
- * the DNAT of published ports through two maps, whose elements hakoctl adds
- * and deletes itself (net/nft.h says why this is a program of its own, run
- * only when the table is missing or by `network reload`). The rules do not
- * grow with containers or ports. Other tables are never touched.
+ * hako-nft apply: hakoctl's nftables table, inet hako, made (or made again:
+ * it is replaced) from the nft script on stdin, which hakoctl writes
+ * (net/ruleset.c), in one transaction of libnftables: all of it happens, or
+ * none of it. net/nft.h says why this is a program of its own, run only
+ * when the table is missing, when the networks change, or by `network
+ * reload`. Scripts that touch another table are refused: other tables are
+ * never touched.
  */
 #include <nftables/libnftables.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct text {
-	char *buf;
-	size_t len, size;
-};
-
-static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add(struct text *t, const char *fmt, ...)
+/* Every line that names a table names ours. */
+static int ours_only(const char *script)
 {
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
-		va_end(ap);
-		if (n >= 0 && (size_t)n < t->size - t->len)
-			break;
-		t->size = t->size * 2 + (size_t)n + 256;
-		if (!(t->buf = realloc(t->buf, t->size))) {
-			perror("hako-nft");
-			exit(1);
-		}
+	for (const char *p = script; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		const char *t = p + strspn(p, " \t");
+		if (strncmp(t, "table ", 6) != 0 && strncmp(t, "add table ", 10) != 0 &&
+		    strncmp(t, "delete table ", 13) != 0)
+			continue;
+		t = strstr(t, "table ") + 6;
+		if (strncmp(t, "inet hako", 9) != 0 || (t[9] != ' ' && t[9] != '\n' && t[9]))
+			return 0;
 	}
-	t->len += (size_t)n;
-}
-
-/* The DNAT of the host's local addresses: by address and port first, then by port. */
-static const char dnat[] =
-    "    fib daddr type local dnat ip to ip daddr . meta l4proto . th dport "
-    "map @ports4_at\n"
-    "    fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n";
-
-static void init(struct text *t, int n, char **subnets)
-{
-	add(t, "add table inet hako\n"
-	       "delete table inet hako\n"
-	       "table inet hako {\n"
-	       "  set subnets4 {\n"
-	       "    type ipv4_addr; flags interval\n"
-	       "    elements = { ");
-	for (int i = 0; i < n; i++)
-		add(t, "%s%s", i ? ", " : "", subnets[i]);
-	add(t,
-	    " }\n"
-	    "  }\n"
-	    "  map ports4 {\n"
-	    "    type inet_proto . inet_service : ipv4_addr . inet_service\n"
-	    "  }\n"
-	    "  map ports4_at {\n"
-	    "    type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service\n"
-	    "  }\n"
-	    "  chain prerouting {\n"
-	    "    type nat hook prerouting priority dstnat; policy accept\n"
-	    "%s"
-	    "  }\n"
-	    "  chain output {\n"
-	    "    type nat hook output priority -100; policy accept\n"
-	    "%s"
-	    "  }\n"
-	    "  chain postrouting {\n"
-	    "    type nat hook postrouting priority srcnat; policy accept\n"
-	    "    ip saddr @subnets4 ip daddr != @subnets4 masquerade\n"
-	    /* to a container through a published port from one on its network
-	     * (hairpin), or from the host's 127.0.0.1: its answer must come back
-	     * through us */
-	    "    ct status dnat ip saddr @subnets4 ip daddr @subnets4 masquerade\n"
-	    "    ct status dnat ip saddr 127.0.0.0/8 ip daddr @subnets4 masquerade\n"
-	    "  }\n"
-	    "}\n",
-	    dnat, dnat);
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
-	struct text t = {0};
+	size_t len = 0, size = 1 << 16;
+	char *script = malloc(size);
 	struct nft_ctx *nft;
+	size_t n;
 	int r;
 
-	if (argc >= 3 && strcmp(argv[1], "init") == 0) {
-		init(&t, argc - 2, argv + 2);
-	} else {
-		fprintf(stderr, "usage: hako-nft init SUBNET... (it is run by hakoctl)\n");
+	if (argc != 2 || strcmp(argv[1], "apply") != 0) {
+		fprintf(stderr, "usage: hako-nft apply < SCRIPT (it is run by hakoctl)\n");
 		return 2;
+	}
+	while (script && (n = fread(script + len, 1, size - len - 1, stdin)) > 0)
+		if ((len += n) == size - 1 && !(script = realloc(script, size *= 2)))
+			break;
+	if (!script) {
+		perror("hako-nft");
+		return 1;
+	}
+	script[len] = '\0';
+	if (!ours_only(script)) {
+		fprintf(stderr, "hako-nft: the script names a table other than inet hako\n");
+		return 1;
 	}
 	if (!(nft = nft_ctx_new(NFT_CTX_DEFAULT))) {
 		fprintf(stderr, "hako-nft: nft_ctx_new failed\n");
 		return 1;
 	}
-	/* All of it one transaction: it all happens, or none of it. */
 	nft_ctx_buffer_error(nft);
-	r = nft_run_cmd_from_buffer(nft, t.buf);
+	r = nft_run_cmd_from_buffer(nft, script);
 	if (r)
-		fprintf(stderr, "hako-nft %s: %s", argv[1], nft_ctx_get_error_buffer(nft));
+		fprintf(stderr, "hako-nft apply: %s", nft_ctx_get_error_buffer(nft));
 	nft_ctx_free(nft);
-	free(t.buf);
+	free(script);
 	return r ? 1 : 0;
 }

@@ -75,6 +75,7 @@ struct run_flags {
 	char **port_specs; /* -p as given, for the record */
 	size_t n_port_specs;
 	bool network_set;
+	char *networks;	      /* --network, each given, joined by commas */
 	const char *ip, *mac; /* --ip, --mac-address */
 	char **dns, **hosts;  /* --dns, --add-host */
 	size_t n_dns, n_hosts;
@@ -156,6 +157,7 @@ static void run_flags_release(struct run_flags *f)
 	free(f->port_specs);
 	free(f->dns);
 	free(f->hosts);
+	free(f->networks);
 }
 
 static struct ctl_net_opts net_opts(const struct run_flags *f)
@@ -168,6 +170,37 @@ static struct ctl_net_opts net_opts(const struct run_flags *f)
 				     .mac = f->mac,
 				     .dns = (const char *const *)f->dns,
 				     .hosts = (const char *const *)f->hosts};
+}
+
+/*
+ * --network none|host|NAME[,NAME...], given once or more: the networks
+ * joined by commas (the first the one of the ports and the default route).
+ */
+static int network_flag(struct run_flags *f, const char *arg, struct hk_error *err)
+{
+	_cleanup_free_ char *copy = hk_xstrdup(arg);
+	bool alone = strcmp(arg, "none") == 0 || strcmp(arg, "host") == 0;
+	size_t len;
+
+	if (alone ? f->network_set : (f->network_set && !ctl_network_bridged(f->b.network)))
+		return hk_error_setx(err, -EINVAL,
+				     "--network %s: none and host are a container's only network",
+				     arg);
+	for (char *save = NULL, *x = strtok_r(copy, ",", &save); !alone && x;
+	     x = strtok_r(NULL, ",", &save))
+		if (!hk_ctr_name_valid(x) || strlen(x) >= HK_NET_NAME_MAX)
+			return hk_error_setx(err, -EINVAL,
+					     "--network \"%s\": none, host, or networks' names "
+					     "(hako, also called bridge, is the default one)",
+					     arg);
+	if (!alone && (!*arg || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")))
+		return hk_error_setx(err, -EINVAL, "--network \"%s\": a name is missing", arg);
+	len = f->networks ? strlen(f->networks) : 0;
+	f->networks = hk_xrealloc(f->networks, len + strlen(arg) + 2);
+	snprintf(f->networks + len, strlen(arg) + 2, "%s%s", len ? "," : "", arg);
+	f->b.network = f->networks;
+	f->network_set = true;
+	return 0;
 }
 
 static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_error *err)
@@ -348,14 +381,8 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 			push(&f->devices, &f->n_devices, optarg);
 			break;
 		case NETWORK:
-			if (strcmp(optarg, "none") != 0 && strcmp(optarg, "host") != 0 &&
-			    !ctl_network_bridged(optarg))
-				return hk_error_setx(err, -EINVAL,
-						     "--network \"%s\": none, host, or hako (also "
-						     "called bridge: the default network's bridge)",
-						     optarg);
-			f->b.network = optarg;
-			f->network_set = true;
+			if ((r = network_flag(f, optarg, err)) < 0)
+				return r;
 			break;
 		case 'p':
 			if ((r = hk_ports_parse(optarg, &f->ports, &f->n_ports, err)) < 0)
@@ -634,7 +661,7 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	/* Its network (from here on we are in its network namespace). */
 	c->networked = ctl_network_bridged(f->b.network);
 	struct ctl_net_opts no = net_opts(f);
-	if ((r = ctl_network_setup(g, c->id, &no, c->bundlefd, c->bundle, config, err)) < 0)
+	if ((r = ctl_network_setup(g, s, c->id, &no, c->bundlefd, c->bundle, config, err)) < 0)
 		goto out;
 	net_config = ctl_net_opts_json(&no);
 	/* The record that makes it a container by name (its name checked unique). */
@@ -812,7 +839,7 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, st
 				   .ports = ports,
 				   .n_ports = n_ports};
 	ctl_net_opts_from_json(hk_json_get(rec, "NetworkConfig"), &no);
-	r = ctl_network_setup(g, id, &no, c.bundlefd, c.bundle, NULL, err);
+	r = ctl_network_setup(g, &s, id, &no, c.bundlefd, c.bundle, NULL, err);
 	free((void *)no.dns);
 	free((void *)no.hosts);
 	if (r < 0 || (r = hk_write_atomic_at(c.bundlefd, "config.json", config, len, err)) < 0)

@@ -75,6 +75,49 @@ int hk_nl_call(int nl, struct hk_nl_req *r)
 	}
 }
 
+int hk_nl_dump(int nl, struct hk_nl_req *r, int (*fn)(const struct nlmsghdr *h, void *arg),
+	       void *arg)
+{
+	_cleanup_free_ char *buf = hk_xmalloc(32768);
+	ssize_t n;
+	int e = 0;
+
+	r->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_DUMP;
+	r->h.nlmsg_seq++;
+	if (send(nl, &r->h, r->h.nlmsg_len, 0) < 0)
+		return -errno;
+	/* Read to its end even once fn has failed, so that the socket can be used again. */
+	for (;;) {
+		n = recv(nl, buf, 32768, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_seq != r->h.nlmsg_seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return e;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			if (e == 0 && (e = fn(h, arg)) > 0)
+				e = 0;
+		}
+	}
+}
+
+void hk_nl_attrs(const struct nlmsghdr *h, size_t len, struct rtattr **tb, unsigned short max)
+{
+	int rest = (int)h->nlmsg_len - (int)NLMSG_LENGTH(len);
+
+	memset(tb, 0, sizeof(*tb) * ((size_t)max + 1));
+	for (struct rtattr *a = (struct rtattr *)((char *)NLMSG_DATA(h) + NLMSG_ALIGN(len));
+	     RTA_OK(a, rest); a = RTA_NEXT(a, rest))
+		if (a->rta_type <= max)
+			tb[a->rta_type] = a;
+}
+
 int hk_ns_socket(int ns, int domain, int type, int proto, struct hk_error *err)
 {
 	_cleanup_close_ int own = -1;

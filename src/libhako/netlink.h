@@ -37,6 +37,15 @@ void hk_nl_nest_end(struct hk_nl_req *r, struct rtattr *nest);
 /* Send r on the netlink socket nl and wait for its acknowledgement: 0 or the kernel's -errno. */
 int hk_nl_call(int nl, struct hk_nl_req *r);
 /*
+ * Send r (a GET with NLM_F_DUMP) and call fn on each message of the
+ * kernel's answer until it ends: 0, fn's negative return, or the kernel's
+ * -errno.
+ */
+int hk_nl_dump(int nl, struct hk_nl_req *r, int (*fn)(const struct nlmsghdr *h, void *arg),
+	       void *arg);
+/* The attributes of a message after its len-byte payload, by type (up to max). */
+void hk_nl_attrs(const struct nlmsghdr *h, size_t len, struct rtattr **tb, unsigned short max);
+/*
  * A socket made in the network namespace ns (-1: ours); it stays in the
  * namespace it was made in.
  */

@@ -5,6 +5,8 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <linux/veth.h>
@@ -38,7 +40,35 @@ static int addr_add(int nl, int index, uint32_t addr, int prefix)
 	return hk_nl_call(nl, &r);
 }
 
-int hk_net_bridge_ensure(int nl, const struct hk_network *n, int *ret_index, struct hk_error *err)
+/*
+ * The index of the interface name in the network namespace ns: the
+ * container's, which we may not be in (network connect). 0 if none.
+ */
+static int if_index_in(int ns, const char *name)
+{
+	struct hk_error err = {0};
+	_cleanup_close_ int fd = hk_ns_socket(ns, AF_INET, SOCK_DGRAM, 0, &err);
+	struct ifreq ifr = {0};
+
+	hk_error_clear(&err);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (fd < 0 || ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+		return fd < 0 ? fd : -errno;
+	return ifr.ifr_ifindex;
+}
+
+int hk_net_link_delete(int nl, const char *name)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct hk_nl_req r;
+
+	hk_nl_req_init(&r, RTM_DELLINK, 0, &ifi, sizeof(ifi));
+	hk_nl_add_string(&r, IFLA_IFNAME, name);
+	return hk_nl_call(nl, &r);
+}
+
+int hk_net_bridge_ensure(int nl, const struct hk_network *n, int mtu, int *ret_index,
+			 struct hk_error *err)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
 	struct hk_nl_req r;
@@ -50,6 +80,8 @@ int hk_net_bridge_ensure(int nl, const struct hk_network *n, int *ret_index, str
 	if ((index = (int)if_nametoindex(n->bridge)) == 0) {
 		hk_nl_req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
 		hk_nl_add_string(&r, IFLA_IFNAME, n->bridge);
+		if (mtu)
+			hk_nl_add_attr(&r, IFLA_MTU, &mtu, sizeof(mtu));
 		info = hk_nl_nest_start(&r, IFLA_LINKINFO);
 		hk_nl_add_string(&r, IFLA_INFO_KIND, "bridge");
 		hk_nl_nest_end(&r, info);
@@ -79,8 +111,8 @@ int hk_net_bridge_ensure(int nl, const struct hk_network *n, int *ret_index, str
 }
 
 int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *host_name,
-		  const struct hk_network *n, uint32_t addr, const unsigned char *mac,
-		  struct hk_error *err)
+		  const char *ctr_name, const struct hk_network *n, uint32_t addr, bool route,
+		  const unsigned char *mac, int mtu, struct hk_error *err)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
 	struct rtmsg rt = {.rtm_family = AF_INET,
@@ -92,7 +124,7 @@ int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *
 	uint32_t gw = htonl(n->gateway);
 	struct hk_nl_req r;
 	char text[16];
-	int e, eth0;
+	int e, eth;
 
 	/*
 	 * The container's end is made in its namespace directly (IFLA_NET_NS_FD
@@ -101,6 +133,8 @@ int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *
 	hk_nl_req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
 	hk_nl_add_string(&r, IFLA_IFNAME, host_name);
 	hk_nl_add_attr(&r, IFLA_MASTER, &bridge_index, sizeof(bridge_index));
+	if (mtu)
+		hk_nl_add_attr(&r, IFLA_MTU, &mtu, sizeof(mtu));
 	info = hk_nl_nest_start(&r, IFLA_LINKINFO);
 	hk_nl_add_string(&r, IFLA_INFO_KIND, "veth");
 	data = hk_nl_nest_start(&r, IFLA_INFO_DATA);
@@ -109,33 +143,40 @@ int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *
 	 * before it is paired), then its attributes. */
 	memcpy(RTA_DATA(peer), &(struct ifinfomsg){.ifi_family = AF_UNSPEC}, sizeof(ifi));
 	r.h.nlmsg_len += NLMSG_ALIGN(sizeof(ifi));
-	hk_nl_add_string(&r, IFLA_IFNAME, "eth0");
+	hk_nl_add_string(&r, IFLA_IFNAME, ctr_name);
 	hk_nl_add_attr(&r, IFLA_NET_NS_FD, &ns, sizeof(ns));
 	if (mac)
 		hk_nl_add_attr(&r, IFLA_ADDRESS, mac, 6);
+	if (mtu)
+		hk_nl_add_attr(&r, IFLA_MTU, &mtu, sizeof(mtu));
 	hk_nl_nest_end(&r, peer);
 	hk_nl_nest_end(&r, data);
 	hk_nl_nest_end(&r, info);
 	if ((e = hk_nl_call(host_nl, &r)) < 0)
-		return hk_error_set(err, e, "network %s: the veth pair %s, eth0", n->name,
-				    host_name);
-	hk_debug("RTM_NEWLINK(%s on %s, veth, its peer eth0 in the container's netns) ok",
-		 host_name, n->bridge);
-	if ((eth0 = (int)if_nametoindex("eth0")) == 0)
-		return hk_error_set(err, -errno, "network %s: eth0 in the container", n->name);
+		return hk_error_set(err, e, "network %s: the veth pair %s, %s", n->name, host_name,
+				    ctr_name);
+	hk_debug("RTM_NEWLINK(%s on %s, veth, its peer %s in the container's netns) ok",
+		 host_name, n->bridge, ctr_name);
+	if ((eth = if_index_in(ns, ctr_name)) <= 0)
+		return hk_error_set(err, eth ? eth : -ENODEV, "network %s: %s in the container",
+				    n->name, ctr_name);
 	if ((e = link_up(ns_nl, 1)) < 0) /* lo is 1 in a new namespace */
 		return hk_error_set(err, e, "network %s: lo up", n->name);
-	if ((e = link_up(ns_nl, eth0)) < 0)
-		return hk_error_set(err, e, "network %s: eth0 up", n->name);
-	if ((e = addr_add(ns_nl, eth0, addr, n->prefix)) < 0)
-		return hk_error_set(err, e, "network %s: the address %s/%d on eth0", n->name,
-				    hk_ipv4_text(addr, text), n->prefix);
+	if ((e = link_up(ns_nl, eth)) < 0)
+		return hk_error_set(err, e, "network %s: %s up", n->name, ctr_name);
+	if ((e = addr_add(ns_nl, eth, addr, n->prefix)) < 0)
+		return hk_error_set(err, e, "network %s: the address %s/%d on %s", n->name,
+				    hk_ipv4_text(addr, text), n->prefix, ctr_name);
+	if (!route) {
+		hk_debug("%s %s/%d up", ctr_name, hk_ipv4_text(addr, text), n->prefix);
+		return 0;
+	}
 	hk_nl_req_init(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rt, sizeof(rt));
 	hk_nl_add_attr(&r, RTA_GATEWAY, &gw, sizeof(gw));
-	hk_nl_add_attr(&r, RTA_OIF, &eth0, sizeof(eth0));
+	hk_nl_add_attr(&r, RTA_OIF, &eth, sizeof(eth));
 	if ((e = hk_nl_call(ns_nl, &r)) < 0)
 		return hk_error_set(err, e, "network %s: the default route", n->name);
-	hk_debug("eth0 %s/%d up, default route via %s", hk_ipv4_text(addr, text), n->prefix,
-		 hk_ipv4_text(n->gateway, (char[16]){0}));
+	hk_debug("%s %s/%d up, default route via %s", ctr_name, hk_ipv4_text(addr, text),
+		 n->prefix, hk_ipv4_text(n->gateway, (char[16]){0}));
 	return 0;
 }

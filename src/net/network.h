@@ -16,34 +16,68 @@
 
 #include "error.h"
 
+#define HK_NET_NAME_MAX 64
+
 struct hk_network {
-	const char *name;   /* "hako" */
-	const char *bridge; /* "hako0" */
-	uint32_t subnet;    /* in host byte order */
+	char name[HK_NET_NAME_MAX]; /* "hako" */
+	char bridge[16];	    /* "hako0" */
+	uint32_t subnet;	    /* in host byte order */
 	int prefix;
 	uint32_t gateway;
+	bool internal; /* --internal: no way out, nor in from elsewhere */
+	int mtu;       /* --opt mtu=N, or 0: the uplink's */
 };
 
 /* The default network: hako, the bridge hako0, 10.88.0.0/16 (podman's range). */
 extern const struct hk_network hk_network_default;
 
 /*
- * The host's side (nl: an rtnetlink socket of the host's namespace), made
- * if missing: the bridge, up, with the gateway's address; IPv4 forwarding
- * on. ret_index: the bridge's interface index.
+ * Networks of the user's own (netdef.c): each defined in the store's
+ * networks/NAME.json, with a bridge hakoN and a subnet of its own (given,
+ * or the first free 10.89.N.0/24) that overlaps no other network and no
+ * route of the host. The default network is built in: "hako", also called
+ * "bridge" as in docker.
  */
-int hk_net_bridge_ensure(int nl, const struct hk_network *n, int *ret_index, struct hk_error *err);
+bool hk_network_is_default(const char *name);
+int hk_network_find(int storefd, const char *name, struct hk_network *ret, struct hk_error *err);
+/* Every network, the default one first, then by name. */
+int hk_network_list(int storefd, struct hk_network **ret, size_t *ret_n, struct hk_error *err);
+/*
+ * Define n (its name, internal, mtu; subnet and prefix when given, else 0;
+ * gateway when given, else 0): its bridge's name, subnet and gateway are
+ * filled in. nl: an rtnetlink socket of the host's namespace, for its
+ * routes and interfaces.
+ */
+int hk_network_create(int storefd, int nl, struct hk_network *n, struct hk_error *err);
+int hk_network_delete(int storefd, const char *name, struct hk_error *err);
+/* "A.B.C.D/N" (or without /N: 32); 0 or -EINVAL. */
+int hk_net_parse_cidr(const char *text, uint32_t *addr, int *prefix);
+/* Whether a/alen and b/blen share an address. */
+bool hk_net_overlap(uint32_t a, int alen, uint32_t b, int blen);
+/* The MTU of the device of the host's default route (nl: the host's), or 0. */
+int hk_net_uplink_mtu(int nl);
+/* Remove the link named name (nl: of its namespace); its veth peer goes with it. */
+int hk_net_link_delete(int nl, const char *name);
+
+/*
+ * The host's side (nl: an rtnetlink socket of the host's namespace), made
+ * if missing: the bridge, up, with the gateway's address (and mtu, unless
+ * 0); IPv4 forwarding on. ret_index: the bridge's interface index.
+ */
+int hk_net_bridge_ensure(int nl, const struct hk_network *n, int mtu, int *ret_index,
+			 struct hk_error *err);
 
 /*
  * A veth pair: host_name on the bridge (bridge_index) in the host's
- * namespace, and eth0 in the namespace ns, both up; eth0 gets addr, lo is
- * brought up, and the default route goes through the gateway (ns_nl: an
- * rtnetlink socket of ns). mac: eth0's address (6 bytes), or NULL for the
- * kernel's.
+ * namespace, and ctr_name (eth0, eth1...) in the namespace ns, both up;
+ * ctr_name gets addr, lo is brought up, and with route the default route
+ * goes through the gateway (ns_nl: an rtnetlink socket of ns). mac:
+ * ctr_name's address (6 bytes), or NULL for the kernel's; mtu: both ends',
+ * or 0 for the kernel's.
  */
 int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *host_name,
-		  const struct hk_network *n, uint32_t addr, const unsigned char *mac,
-		  struct hk_error *err);
+		  const char *ctr_name, const struct hk_network *n, uint32_t addr, bool route,
+		  const unsigned char *mac, int mtu, struct hk_error *err);
 
 /*
  * Leases: a file per address in dirfd (the network's dir under the run

@@ -4,8 +4,8 @@
  * static and Debian has libnftables only as a shared library (with the
  * libraries it needs, 2.4 ms to load and 1.4 ms to start here), so the
  * table is made by hako-nft (hakoctl/nft.c), a small program of its own
- * linked with libnftables, run only when the table is missing: after a
- * boot, or after `nft flush ruleset`. Whether it is there is one nfnetlink
+ * linked with libnftables, run only when the table is missing (after a
+ * boot, or after `nft flush ruleset`), or the networks change. Whether it is there is one nfnetlink
  * request, made here, and so are the elements of the ports of each
  * container (which libnftables, starting in 15 ms here, would make cost as
  * much as the rest of the container's start).
@@ -37,4 +37,26 @@ struct hk_port {
  * through a socket of the network namespace host_ns (-1: ours).
  */
 int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *ports, size_t n,
+		 struct hk_error *err);
+
+/* A published port and the container's address it goes to. */
+struct hk_nft_port_of {
+	struct hk_port port;
+	char addr[16];
+};
+
+struct hk_buf;
+struct hk_network;
+/*
+ * The whole table as an nft script (ruleset.c): its networks (their
+ * subnets and bridges in sets) and the ports published, for hk_nft_apply.
+ */
+void hk_nft_ruleset(struct hk_buf *b, const struct hk_network *nets, size_t n_nets,
+		    const struct hk_nft_port_of *ports, size_t n_ports);
+/*
+ * Run the nft script in one transaction through hako-nft (helper: its
+ * path), in the network namespace host_ns (-1: ours). 0 when it succeeded;
+ * else err says so.
+ */
+int hk_nft_apply(const char *helper, int host_ns, const char *script, size_t len,
 		 struct hk_error *err);

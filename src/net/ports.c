@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -137,30 +138,6 @@ const char *hk_port_element(const struct hk_port *p, char *buf)
 	return buf;
 }
 
-int hk_nft_run(const char *helper, int host_ns, const char *const *args, struct hk_error *err)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return hk_error_set(err, -errno, "fork");
-	if (pid == 0) {
-		if (host_ns >= 0 && setns(host_ns, CLONE_NEWNET) < 0)
-			_exit(126);
-		execvp(helper, (char *const *)args);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return hk_error_set(err, -errno, "waitpid");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return hk_error_setx(err, -EIO, "%s %s: %s", helper, args[1],
-				     WIFEXITED(status) && WEXITSTATUS(status) == 127
-					 ? "not found"
-					 : "failed (see above)");
-	return 0;
-}
-
 char *hk_net_bundle_file(const char *runroot, const char *id, const char *name)
 {
 	char path[PATH_MAX], *text = NULL;
@@ -174,48 +151,95 @@ char *hk_net_bundle_file(const char *runroot, const char *id, const char *name)
 	return text;
 }
 
+void hk_net_bundle_attachments(const char *runroot, const char *id, struct hk_attachment **ret,
+			       size_t *ret_n)
+{
+	_cleanup_free_ char *text = hk_net_bundle_file(runroot, id, "networks");
+	struct hk_attachment *v = NULL, a;
+	size_t n = 0;
+
+	for (char *save = NULL, *line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%63s %15s %15s", a.network, a.addr, a.ifname) != 3)
+			continue;
+		v = hk_xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = a;
+	}
+	*ret = v;
+	*ret_n = n;
+}
+
+int hk_net_bundle_port_list(const char *runroot, const char *id, struct hk_port **v, size_t *n)
+{
+	_cleanup_free_ char *text = hk_net_bundle_file(runroot, id, "ports");
+
+	for (char *save = NULL, *e = text ? strtok_r(text, "\n", &save) : NULL; e;
+	     e = strtok_r(NULL, "\n", &save)) {
+		*v = hk_xrealloc(*v, (*n + 1) * sizeof(**v));
+		if (hk_port_from_element(e, &(*v)[*n]) < 0)
+			return -EINVAL;
+		(*n)++;
+	}
+	return 0;
+}
+
 int hk_net_bundle_ports(const char *runroot, const char *id, int host_ns, bool add, size_t *ret_n,
 			struct hk_error *err)
 {
-	_cleanup_free_ char *addr = hk_net_bundle_file(runroot, id, "address");
-	_cleanup_free_ char *text = hk_net_bundle_file(runroot, id, "ports");
+	_cleanup_free_ struct hk_attachment *nets = NULL;
 	_cleanup_free_ struct hk_port *ports = NULL;
-	size_t n = 0;
+	size_t n_nets, n = 0;
 
 	*ret_n = 0;
-	if (!addr || !text)
+	hk_net_bundle_attachments(runroot, id, &nets, &n_nets);
+	if (hk_net_bundle_port_list(runroot, id, &ports, &n) < 0)
+		return hk_error_setx(err, -EINVAL, "container %.12s: its ports file", id);
+	if (!n_nets || !n)
 		return 0;
-	for (char *save = NULL, *e = strtok_r(text, "\n", &save); e;
-	     e = strtok_r(NULL, "\n", &save)) {
-		ports = hk_xrealloc(ports, (n + 1) * sizeof(*ports));
-		if (hk_port_from_element(e, &ports[n]) < 0)
-			return hk_error_setx(err, -EINVAL, "container %.12s: port \"%s\"", id, e);
-		n++;
-	}
 	*ret_n = n;
-	return hk_nft_ports(host_ns, add, addr, ports, n, err);
+	return hk_nft_ports(host_ns, add, nets[0].addr, ports, n, err);
+}
+
+/* Every network's leases of id given back (a lease dir each under networks/). */
+static void release_all_leases(const char *runroot, const char *id)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/networks", runroot);
+	if (!(d = opendir(path)))
+		return;
+	while ((de = readdir(d))) {
+		int fd;
+		if (de->d_name[0] == '.' ||
+		    (fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			continue;
+		hk_ipam_release_all(fd, id);
+	}
+	closedir(d);
 }
 
 void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
 {
-	_cleanup_free_ char *addr = hk_net_bundle_file(runroot, id, "address");
+	_cleanup_free_ struct hk_attachment *nets = NULL;
 	struct hk_error err = {0};
 	char path[PATH_MAX];
-	size_t n;
+	size_t n_nets, n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/networks/%s", runroot, hk_network_default.name);
-	if (!addr) {
-		/* Killed between its lease and the record of it: the lease says whose it is. */
-		if (scan && (fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
-			hk_ipam_release_all(fd, id);
-		return;
-	}
+	hk_net_bundle_attachments(runroot, id, &nets, &n_nets);
 	if (hk_net_bundle_ports(runroot, id, host_ns, false, &n, &err) < 0)
 		hk_warn("the ports of %.12s: %s", id, err.msg);
 	hk_error_clear(&err);
-	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		hk_ipam_release(fd, addr, id);
-		close(fd);
+	for (size_t i = 0; i < n_nets; i++) {
+		snprintf(path, sizeof(path), "%s/networks/%s", runroot, nets[i].network);
+		if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			hk_ipam_release(fd, nets[i].addr, id);
+			close(fd);
+		}
 	}
+	/* Killed between a lease and the record of it: the lease says whose it is. */
+	if (scan)
+		release_all_leases(runroot, id);
 }

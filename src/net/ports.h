@@ -26,14 +26,24 @@ int hk_port_check_free(const struct hk_port *p, struct hk_error *err);
 const char *hk_port_element(const struct hk_port *p, char *buf);
 int hk_port_from_element(const char *text, struct hk_port *p);
 
-/*
- * hako-nft CMD [ARG...] (helper: its path), in the network namespace host_ns
- * (-1: ours). 0 when it succeeded; else err says so.
- */
-int hk_nft_run(const char *helper, int host_ns, const char *const *args, struct hk_error *err);
-
-/* A small file of container id's bundle (address, ports), whole, or NULL. */
+/* A small file of container id's bundle (networks, ports), whole, or NULL. */
 char *hk_net_bundle_file(const char *runroot, const char *id, const char *name);
+
+/*
+ * A network a container is on, as its bundle records it (bundles/<id>/
+ * networks, a line each: NAME ADDRESS IFNAME); its published ports go to
+ * the first one's address.
+ */
+struct hk_attachment {
+	char network[64];
+	char addr[16];
+	char ifname[16];
+};
+/* Those of container id's bundle (*ret NULL and *ret_n 0 when none). */
+void hk_net_bundle_attachments(const char *runroot, const char *id, struct hk_attachment **ret,
+			       size_t *ret_n);
+/* The ports of a bundle (its ports file), appended to *v; -EINVAL for a bad line. */
+int hk_net_bundle_port_list(const char *runroot, const char *id, struct hk_port **v, size_t *n);
 /*
  * The ports container id's bundle records, added to the maps or deleted
  * from them (hk_nft_ports) in host_ns; ret_n: how many.
@@ -42,10 +52,9 @@ int hk_net_bundle_ports(const char *runroot, const char *id, int host_ns, bool a
 			struct hk_error *err);
 
 /*
- * What a container holds on the default network, given back: its ports
- * (in host_ns) and its lease, as its bundle records them
- * (bundles/<id>/address and ports). Its veth pair went with its namespace.
- * With scan, and no address in the bundle, a lease of id is looked for
- * among all (for what a killed hakoctl left).
+ * What a container holds on its networks, given back: its ports (in
+ * host_ns) and its leases, as its bundle records them. Its veth pairs went
+ * with its namespace. With scan, a lease of id is looked for in every
+ * network too (for what a killed hakoctl left before it was recorded).
  */
 void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan);
