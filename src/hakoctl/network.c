@@ -1067,18 +1067,18 @@ static int network_disconnect(const struct ctl_globals *g, struct hk_store *s, c
 				  n.name);
 		goto out;
 	}
-	if (n_at == 1) {
-		r = hk_error_setx(err, -EINVAL,
-				  "container %s: network %s is the only one it is on (a container "
-				  "with no network is run with --network none)",
-				  c.name, n.name);
-		goto out;
-	}
 	if (k == 0 && hk_net_bundle_port_list(ctl_run_dir(g), c.id, &ports, &n_ports) == 0 &&
 	    n_ports) {
 		r = hk_error_setx(err, -EBUSY,
 				  "container %s: its published ports go to its address on network "
 				  "%s",
+				  c.name, n.name);
+		goto out;
+	}
+	if (n_at == 1) {
+		r = hk_error_setx(err, -EINVAL,
+				  "container %s: network %s is the only one it is on (a container "
+				  "with no network is run with --network none)",
 				  c.name, n.name);
 		goto out;
 	}

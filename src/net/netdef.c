@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -231,18 +233,16 @@ static int host_routes(int nl, struct routes *rt)
 int hk_net_uplink_mtu(int nl)
 {
 	struct routes rt = {0};
-	char path[64 + IF_NAMESIZE], dev[IF_NAMESIZE], text[16];
-	_cleanup_free_ char *buf = NULL;
-	struct hk_error err = {0};
+	struct ifreq ifr = {0};
+	_cleanup_close_ int fd = -1;
 
-	if (host_routes(nl, &rt) < 0 || !rt.uplink || !if_indextoname((unsigned)rt.uplink, dev))
+	/* Asked of the kernel, not of /sys/class/net: that is the namespace's that mounted it. */
+	if (host_routes(nl, &rt) < 0 || !rt.uplink ||
+	    !if_indextoname((unsigned)rt.uplink, ifr.ifr_name) ||
+	    (fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    ioctl(fd, SIOCGIFMTU, &ifr) < 0)
 		return 0;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", dev);
-	if (hk_read_file_at(AT_FDCWD, path, sizeof(text), &buf, NULL, &err) < 0) {
-		hk_error_clear(&err);
-		return 0;
-	}
-	return atoi(buf);
+	return ifr.ifr_mtu;
 }
 
 /* Why subnet/prefix cannot be n's: another network's, or a route of the host. */

@@ -38,8 +38,8 @@ class Lab:
                   check=True)
         return [line.split(":")[1].strip().split("@")[0] for line in p.stdout.splitlines()]
 
-    def leases(self):
-        d = self.ctl.runroot / "networks" / "hako"
+    def leases(self, network="hako"):
+        d = self.ctl.runroot / "networks" / network
         return sorted(x for x in os.listdir(d) if x[0] != ".") if d.exists() else []
 
     def serve(self, port=8080):
@@ -260,9 +260,7 @@ def test_published_ports(lab):
                  text=True, check=True).stdout
     assert "udp . 9009 : " in maps and "tcp . 8080 : " in maps, maps
     lab("rm", "-f", "hako-test-web", "hako-test-range", check=True)
-    maps = in_ns(lab.host, "nft", "list", "table", "inet", "hako", capture_output=True,
-                 text=True, check=True).stdout
-    assert maps.count("elements = ") == 1, maps  # the subnets only: no port left
+    assert maps_elements(lab) == 0  # no port left
     assert lab.leases() == []
 
 
@@ -277,7 +275,7 @@ def test_network_reload_after_nft_flush_ruleset(lab):
     lab("network", "reload", check=True)
     assert fetch(lab.outside, url) == "you are 198.51.100.2\n"
     assert lab("network", "ls", check=True).stdout.split("\n")[1].split() == \
-        ["hako", "hako", "bridge"]
+        ["hako", "bridge", "10.88.0.0/16", "hako0"]
     (net,) = json.loads(lab("network", "inspect", "hako", check=True).stdout)
     assert net["IPAM"]["Config"] == [{"Subnet": "10.88.0.0/16", "Gateway": "10.88.0.1"}]
     (c,) = net["Containers"].values()
@@ -289,9 +287,13 @@ def test_network_reload_after_nft_flush_ruleset(lab):
 
 
 def maps_elements(lab):
-    out = in_ns(lab.host, "nft", "list", "table", "inet", "hako", capture_output=True,
-                text=True).stdout
-    return out.count("elements = ") - 1  # the subnets' set has one
+    """How many of the ports' maps have elements."""
+    n = 0
+    for m in ("ports4", "ports4_at"):
+        out = in_ns(lab.host, "nft", "list", "map", "inet", "hako", m, capture_output=True,
+                    text=True).stdout
+        n += out.count("elements = ")
+    return n
 
 
 def test_kill_9_during_setup_and_teardown_leaves_nothing(lab):
@@ -319,3 +321,160 @@ def test_kill_9_during_setup_and_teardown_leaves_nothing(lab):
     assert maps_elements(lab) == 0
     wait_for(lambda: [n for n in lab.host_links() if n.startswith("hk")] == [], "the veths to go")
     assert lab.ctl.leftovers() == []
+
+
+def nc(lab, ctr, addr, port, wait=2):
+    """What a container's nc gets from addr:port (None: nothing, in wait seconds)."""
+    p = lab("exec", ctr, "nc", "-w", str(wait), addr, str(port), timeout=wait + 30)
+    return p.stdout if p.returncode == 0 and p.stdout else None
+
+
+def address(lab, ctr, network=None):
+    (info,) = json.loads(lab("inspect", ctr, check=True).stdout)
+    ns = info["NetworkSettings"]
+    return ns["Networks"][network]["IPAddress"] if network else ns["IPAddress"]
+
+
+SERVE = "while true; do echo hello-from-$HOSTNAME | nc -l -p 80; done"
+
+
+def test_networks_of_ones_own(lab):
+    front = json.loads(lab("network", "inspect", "hako", check=True).stdout)[0]
+    assert front["Internal"] is False
+    assert lab("network", "create", "hako-test-front", check=True).stdout == "hako-test-front\n"
+    lab("network", "create", "--subnet", "10.90.0.0/24", "--gateway", "10.90.0.254",
+        "--internal", "hako-test-back", check=True)
+    nets = lab("network", "ls", check=True).stdout.splitlines()
+    assert [x.split()[:4] for x in nets[1:]] == [
+        ["hako", "bridge", "10.88.0.0/16", "hako0"],
+        ["hako-test-back", "bridge", "10.90.0.0/24", "hako2"],
+        ["hako-test-front", "bridge", "10.89.0.0/24", "hako1"]], nets
+    (back,) = json.loads(lab("network", "inspect", "hako-test-back", check=True).stdout)
+    assert back["IPAM"]["Config"] == [{"Subnet": "10.90.0.0/24", "Gateway": "10.90.0.254"}]
+    assert back["Internal"] is True
+    server = lab.serve()
+    try:
+        lab("run", "-d", "--name", "hako-test-web", "--hostname", "web", "busybox", "sh", "-c",
+            SERVE, check=True)
+        lab("run", "-d", "--network", "hako-test-front", "--network", "hako-test-back",
+            "--name", "hako-test-c1", "busybox", "sh", "-c", SERVE, check=True)
+        lab("run", "-d", "--network", "hako-test-back", "--name", "hako-test-c2", "busybox",
+            "sleep", "120", check=True)
+        out = lab("exec", "hako-test-c1", "sh", "-c", "ip -4 -o addr; ip route",
+                  check=True).stdout
+        assert "eth0    inet 10.89.0.2/24" in out and "eth1    inet 10.90.0." in out, out
+        assert "default via 10.89.0.1 dev eth0" in out, out
+        web = address(lab, "hako-test-web")
+        # a network's containers reach the outside (NAT) and each other, not another
+        # network's, and an internal network's reach nothing but their own
+        assert nc(lab, "hako-test-c1", "198.51.100.2", 8080, 5) == "you are 198.51.100.1\n"
+        assert nc(lab, "hako-test-c1", web, 80) is None
+        assert nc(lab, "hako-test-c2", "198.51.100.2", 8080) is None
+        assert "default" not in lab("exec", "hako-test-c2", "ip", "route", check=True).stdout
+        c1_back = address(lab, "hako-test-c1", "hako-test-back")
+        assert (nc(lab, "hako-test-c2", c1_back, 80, 5) or "").startswith("hello-from-")
+        # connected to the default network while it runs: it reaches web, until disconnected
+        lab("network", "connect", "hako", "hako-test-c1", check=True)
+        (info,) = json.loads(lab("inspect", "hako-test-c1", check=True).stdout)
+        assert sorted(info["NetworkSettings"]["Networks"]) == \
+            ["hako", "hako-test-back", "hako-test-front"]
+        assert info["HostConfig"]["NetworkMode"] == "hako-test-front,hako-test-back,hako"
+        assert "eth2" in lab("exec", "hako-test-c1", "ip", "-o", "link", check=True).stdout
+        assert nc(lab, "hako-test-c1", web, 80, 5) == "hello-from-web\n"
+        lab("network", "disconnect", "hako", "hako-test-c1", check=True)
+        assert nc(lab, "hako-test-c1", web, 80) is None
+        assert "eth2" not in lab("exec", "hako-test-c1", "ip", "-o", "link", check=True).stdout
+        assert lab.leases() == [web]
+        # a published port is reached from another network's container, through the host
+        lab("run", "-d", "-p", "8081:80", "--name", "hako-test-pub", "--hostname", "pub",
+            "busybox", "sh", "-c", SERVE, check=True)
+        assert nc(lab, "hako-test-c1", "10.89.0.1", 8081, 5) == "hello-from-pub\n"
+        # bad input: named, exit 125, nothing changed
+        for args, what in ((["network", "connect", "hako-test-front", "hako-test-c1"],
+                            "on network hako-test-front already"),
+                           (["network", "connect", "hako-test-nosuch", "hako-test-c1"],
+                            'network "hako-test-nosuch": no such network'),
+                           (["network", "disconnect", "hako", "hako-test-c1"],
+                            "is not on network hako"),
+                           (["network", "disconnect", "hako-test-back", "hako-test-c2"],
+                            "the only one it is on"),
+                           (["network", "disconnect", "hako", "hako-test-pub"],
+                            "its published ports"),
+                           (["network", "rm", "hako-test-front"],
+                            "container hako-test-c1 is on it"),
+                           (["network", "rm", "hako"], "the default network stays"),
+                           (["run", "--rm", "--network", "hako-test-back", "-p", "8082:80",
+                             "busybox", "true"], "network hako-test-back is internal"),
+                           (["run", "--rm", "--network", "hako-test-front", "--network", "none",
+                             "busybox", "true"], "none and host are"),
+                           (["run", "--rm", "--network", "hako-test-front", "--ip",
+                             "10.88.0.9", "busybox", "true"],
+                            "--ip 10.88.0.9: not an address of network hako-test-front")):
+            p = lab(*args)
+            assert p.returncode == 125 and what in p.stderr, (args, p.stderr)
+        lab("rm", "-f", "hako-test-web", "hako-test-c1", "hako-test-c2", "hako-test-pub",
+            check=True)
+    finally:
+        server.kill()
+        server.wait()
+    # removed: the bridges, the leases' dirs, their sets' elements
+    assert lab("network", "rm", "hako-test-front", "hako-test-back",
+               check=True).stdout.split() == ["hako-test-front", "hako-test-back"]
+    assert not {"hako1", "hako2"} & set(lab.host_links())
+    assert sorted(os.listdir(lab.ctl.runroot / "networks")) == ["hako"]
+    bridges = in_ns(lab.host, "nft", "list", "set", "inet", "hako", "bridges",
+                    capture_output=True, text=True, check=True).stdout
+    assert '"hako0"' in bridges and "hako1" not in bridges, bridges
+    assert lab.leases() == [] and lab.ctl.leftovers() == []
+
+
+def test_network_create_bad_input(lab):
+    for args, what in ((["--subnet", "10.88.5.0/24"], "overlaps network hako's 10.88.0.0/16"),
+                       (["--subnet", "198.51.100.128/25"],
+                        "overlaps the host's route to 198.51.100.0/24"),
+                       (["--subnet", "10.90.0.1/24"], "a network address"),
+                       (["--subnet", "10.90.0.0"], '--subnet "10.90.0.0"'),
+                       (["--subnet", "10.90.0.0/24", "--gateway", "10.91.0.1"],
+                        "--gateway 10.91.0.1: not an address of the subnet"),
+                       (["--gateway", "10.90.0.1"], "--gateway: with --subnet"),
+                       (["-o", "mtu=20"], "an MTU is 68 to 65535"),
+                       (["-o", "color=blue"], '--opt "color=blue"'),
+                       (["--driver", "macvlan"], "--driver macvlan"),
+                       (["--ipv6"], "IPv4 only")):
+        p = lab("network", "create", *args, "hako-test-bad")
+        assert p.returncode == 125 and what in p.stderr, (args, p.stderr)
+    for name, what in (("hako", "a name hakoctl keeps"), ("bridge", "a name hakoctl keeps"),
+                       ("-bad", "see hakoctl network"), ("bad/name", "a name is letters")):
+        p = lab("network", "create", name)
+        assert p.returncode == 125 and what in p.stderr, (name, p.stderr)
+    lab("network", "create", "hako-test-one", check=True)
+    p = lab("network", "create", "hako-test-one")
+    assert p.returncode == 125 and "exists already" in p.stderr, p.stderr
+    for args in (["rm", "hako-test-nosuch"], ["inspect", "hako", "hako-test-nosuch"]):
+        p = lab("network", *args)
+        assert p.returncode == 125 and "no such network" in p.stderr and p.stdout == "", p
+    # prune: the networks no container is on
+    lab("network", "create", "hako-test-two", check=True)
+    lab("run", "-d", "--network", "hako-test-two", "--name", "hako-test-on-two", "busybox",
+        "sleep", "60", check=True)
+    out = lab("network", "prune", "-f", check=True).stdout
+    assert out == "Deleted Networks:\nhako-test-one\n", out
+    assert lab("network", "ls", "-q", check=True).stdout == "hako\nhako-test-two\n"
+    lab("rm", "-f", "hako-test-on-two", check=True)
+    lab("network", "prune", "-f", check=True)
+    assert lab("network", "ls", "-q", check=True).stdout == "hako\n"
+    assert lab.leases("hako-test-two") == [] and lab.ctl.leftovers() == []
+
+
+def test_mtu_follows_the_uplink(lab):
+    tag = lab.host[len("hako-test-h"):]
+    in_ns(lab.host, "ip", "link", "set", f"hako-test-a{tag}", "mtu", "1400", check=True)
+    in_ns(lab.host, "ip", "route", "add", "default", "via", "198.51.100.2", check=True)
+    mtu = "cat /sys/class/net/eth0/mtu"
+    assert lab("run", "--rm", "busybox", "sh", "-c", mtu, check=True).stdout == "1400\n"
+    lab("network", "create", "-o", "mtu=1280", "hako-test-small", check=True)
+    (net,) = json.loads(lab("network", "inspect", "hako-test-small", check=True).stdout)
+    assert net["Options"] == {"mtu": "1280"}
+    assert lab("run", "--rm", "--network", "hako-test-small", "busybox", "sh", "-c", mtu,
+               check=True).stdout == "1280\n"
+    lab("network", "rm", "hako-test-small", check=True)
