@@ -62,6 +62,11 @@ struct hk_ctr;
 struct hk_json *ctl_container_json(const struct ctl_globals *g, struct hk_store *s,
 				   const struct hk_ctr *c);
 
+/*
+ * unshare(CLONE_NEWNS), mounts private: what a command mounts (a rootfs)
+ * is its own, and goes with it. The host's is kept (ctl_host_mntns).
+ */
+int ctl_own_mount_namespace(struct hk_error *err);
 /* Open the store named by the globals. */
 int ctl_store_open(const struct ctl_globals *g, struct hk_store *ret, struct hk_error *err);
 /* --format json|table: ret_json says which. */
@@ -96,6 +101,7 @@ struct ctl_net_opts {
 	const char *ip, *mac;	  /* --ip, --mac-address, or NULL */
 	const char *const *dns;	  /* --dns, NULL-ended, or NULL */
 	const char *const *hosts; /* --add-host NAME:IP, NULL-ended, or NULL */
+	const char *const *aliases; /* --network-alias, NULL-ended, or NULL */
 };
 /* The options checked, before anything is made: each bad one named. */
 int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err);
@@ -110,6 +116,18 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 /* The ports of a container's record (its -p, as given), a port each, appended to *v. */
 int ctl_record_ports(const struct hk_json *rec, struct hk_port **v, size_t *n,
 		     struct hk_error *err);
+/*
+ * Its names on its networks of the user's own (name, and aliases), for
+ * hako-dns, which is started if none serves: once it is recorded (its name
+ * known), its bundle's networks file there.
+ */
+int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const char *id,
+		      const char *name, const char *const *aliases, struct hk_error *err);
+/* The same for a running container as its record names it (after a rename, a connect). */
+int ctl_record_names(const struct ctl_globals *g, struct hk_store *s, const struct hk_ctr *c,
+		     struct hk_error *err);
+/* The host's mount namespace, once a command left it for one of its own; else -1. */
+extern int ctl_host_mntns;
 /* What container id holds on the network given back (its bundle still there). */
 void ctl_network_release(const struct ctl_globals *g, const char *id);
 /* The host's network namespace, once ctl_network_setup has left it; else -1. */

@@ -804,6 +804,12 @@ int ctl_rename(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 		r = hk_ctr_rename(&s, c.id, c.name, argv[2], err);
 		hk_ctr_free(&c);
 	}
+	/* A running container answers to its new name on its networks. */
+	if (r >= 0 && (r = find(g, &s, argv[2], &c, err)) >= 0) {
+		if (c.status == HK_CTR_RUNNING)
+			r = ctl_record_names(g, &s, &c, err);
+		hk_ctr_free(&c);
+	}
 	hk_store_close(&s);
 	return r;
 }

@@ -41,9 +41,7 @@ int ctl_container_mounted(const struct ctl_globals *g, const char *id, bool writ
 	int r;
 
 	/* Layers and upper dir must be reached through this namespace's mounts. */
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return hk_error_set(err, -errno, "a mount namespace for the container's files");
-	if ((r = ctl_store_open(g, &s, err)) < 0)
+	if ((r = ctl_own_mount_namespace(err)) < 0 || (r = ctl_store_open(g, &s, err)) < 0)
 		return r;
 	snprintf(dir, sizeof(dir), "containers/%s", id);
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", ctl_run_dir(g));

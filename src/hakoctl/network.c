@@ -27,11 +27,13 @@
 #include <getopt.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -237,20 +239,22 @@ void ctl_network_release(const struct ctl_globals *g, const char *id)
 
 /*
  * The host's nameservers that a container can reach (not the host's
- * loopback ones), or those of --dns; the host's search and options.
+ * loopback ones), or those of --dns, or ours (hako-dns at the gateway of
+ * its first network of the user's own, when it is on one); the host's
+ * search and options.
  */
-static void write_resolv_conf(struct hk_buf *b, const char *const *dns)
+static void write_resolv_conf(struct hk_buf *b, const char *const *dns, const char *ours)
 {
 	char line[512];
 	FILE *f = fopen("/etc/resolv.conf", "re");
 
 	hk_buf_adds(b, "# written by hakoctl: the host's resolvers (not those on its loopback), "
-		       "or --dns\n");
+		       "--dns, or hakoctl's name server of the container's network\n");
 	while (f && fgets(line, sizeof(line), f)) {
 		char *p = line + strspn(line, " \t");
 		if (strncmp(p, "nameserver", 10) == 0) {
 			char *a = p + 10 + strspn(p + 10, " \t");
-			if (dns || strncmp(a, "127.", 4) == 0 || strncmp(a, "::1", 3) == 0)
+			if (dns || ours || strncmp(a, "127.", 4) == 0 || strncmp(a, "::1", 3) == 0)
 				continue;
 		}
 		if (*p != '#')
@@ -260,6 +264,101 @@ static void write_resolv_conf(struct hk_buf *b, const char *const *dns)
 		fclose(f);
 	for (size_t i = 0; dns && dns[i]; i++)
 		hk_buf_addf(b, "nameserver %s\n", dns[i]);
+	if (!dns && ours)
+		hk_buf_addf(b, "nameserver %s\n", ours);
+}
+
+int ctl_host_mntns = -1;
+
+/*
+ * hako-dns started, unless one serves this run dir already (its lock is
+ * held): in the host's namespaces (we may have left them for the
+ * container's), a session of its own, nothing of ours.
+ */
+static void dns_ensure(const struct ctl_globals *g)
+{
+	_cleanup_free_ char *exe = ctl_beside_self("hako-dns");
+	char path[PATH_MAX];
+	int fd, status;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/networks/.dns.lock", ctl_run_dir(g));
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	if ((pid = fork()) < 0)
+		return;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if ((ctl_host_mntns >= 0 && setns(ctl_host_mntns, CLONE_NEWNS) < 0) ||
+		    (ctl_host_netns >= 0 && setns(ctl_host_netns, CLONE_NEWNET) < 0) ||
+		    setsid() < 0 || null < 0)
+			_exit(1);
+		if (fork() != 0)
+			_exit(0);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		syscall(SYS_close_range, 3, ~0U, 0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (chdir("/") == 0)
+			execl(exe, exe, "--runroot", ctl_run_dir(g), (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	hk_debug("hako-dns started for %s", ctl_run_dir(g));
+}
+
+int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const char *id,
+		      const char *name, const char *const *aliases, struct hk_error *err)
+{
+	_cleanup_free_ struct hk_attachment *at = NULL;
+	_cleanup_close_ int dirfd = -1;
+	char path[PATH_MAX], file[160], gw[16];
+	struct hk_network n;
+	bool any = false;
+	size_t n_at;
+	int r;
+
+	hk_net_bundle_attachments(ctl_run_dir(g), id, &at, &n_at);
+	snprintf(path, sizeof(path), "%s/networks/" HK_NET_NAMES, ctl_run_dir(g));
+	for (size_t i = 0; i < n_at; i++) {
+		struct hk_buf b = HK_BUF_INIT;
+
+		/* The default network has no names, as docker's bridge. */
+		if (hk_network_is_default(at[i].network))
+			continue;
+		if ((r = hk_network_find(s->dirfd, at[i].network, &n, err)) < 0)
+			return r;
+		if (dirfd < 0 && ((r = hk_mkdir_p(path, 0700, err)) < 0 ||
+				  (dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0))
+			return r < 0 ? r : hk_error_set(err, -errno, "%s", path);
+		snprintf(file, sizeof(file), "gateway@%s", n.name);
+		hk_ipv4_text(n.gateway, gw);
+		if ((r = hk_write_atomic_at(dirfd, file, gw, strlen(gw), err)) < 0)
+			return r;
+		hk_buf_addf(&b, "%s %s", at[i].addr, name);
+		for (size_t k = 0; aliases && aliases[k]; k++)
+			hk_buf_addf(&b, " %s", aliases[k]);
+		hk_buf_adds(&b, "\n");
+		snprintf(file, sizeof(file), "%s@%s", id, n.name);
+		r = hk_write_atomic_at(dirfd, file, b.buf, b.len, err);
+		hk_buf_release(&b);
+		if (r < 0)
+			return r;
+		hk_debug("hako-dns: %s is %s on network %s", name, at[i].addr, n.name);
+		any = true;
+	}
+	if (any)
+		dns_ensure(g);
+	return 0;
 }
 
 /* A bind mount of the bundle's file name over /etc/name, in config's mounts. */
@@ -302,12 +401,13 @@ int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
 	struct in_addr a;
 	struct in6_addr a6;
 
-	if (!bridged && (o->ip || o->mac || o->n_ports))
+	if (!bridged && (o->ip || o->mac || o->n_ports || o->aliases))
 		return hk_error_setx(
 		    err, -EINVAL, "%s with --network %s: it is for a container on a network (hako)",
-		    o->ip    ? "--ip"
-		    : o->mac ? "--mac-address"
-			     : "-p",
+		    o->ip	   ? "--ip"
+		    : o->mac	   ? "--mac-address"
+		    : o->n_ports ? "-p"
+				   : "--network-alias",
 		    o->mode);
 	if (o->ip && inet_pton(AF_INET, o->ip, &a) != 1)
 		return hk_error_setx(err, -EINVAL, "--ip \"%s\": not an IPv4 address", o->ip);
@@ -321,6 +421,12 @@ int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
 		    inet_pton(AF_INET6, o->dns[i], &a6) != 1)
 			return hk_error_setx(err, -EINVAL, "--dns \"%s\": not an IP address",
 					     o->dns[i]);
+	for (size_t i = 0; o->aliases && o->aliases[i]; i++)
+		if (!hk_ctr_name_valid(o->aliases[i]))
+			return hk_error_setx(err, -EINVAL,
+					     "--network-alias \"%s\": a name is letters, digits and "
+					     "\"_.-\", and starts with a letter or digit",
+					     o->aliases[i]);
 	for (size_t i = 0; o->hosts && o->hosts[i]; i++) {
 		const char *colon = strchr(o->hosts[i], ':');
 		if (!colon || colon == o->hosts[i] ||
@@ -369,6 +475,7 @@ struct hk_json *ctl_net_opts_json(const struct ctl_net_opts *o)
 		hk_json_set(j, "MacAddress", hk_json_new_string(o->mac));
 	hk_json_set(j, "Dns", strv_or_empty(o->dns));
 	hk_json_set(j, "ExtraHosts", strv_or_empty(o->hosts));
+	hk_json_set(j, "Aliases", strv_or_empty(o->aliases));
 	return j;
 }
 
@@ -393,6 +500,7 @@ void ctl_net_opts_from_json(const struct hk_json *cfg, struct ctl_net_opts *o)
 	o->mac = hk_json_get_string(cfg, "MacAddress");
 	o->dns = strv_of(hk_json_get(cfg, "Dns"));
 	o->hosts = strv_of(hk_json_get(cfg, "ExtraHosts"));
+	o->aliases = strv_of(hk_json_get(cfg, "Aliases"));
 }
 
 /* Its network namespace: the runtime joins the one it runs in (ours, from here on). */
@@ -521,7 +629,14 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 	if ((r = hk_write_atomic_at(bundlefd, "hostname", b.buf, b.len, err)) < 0)
 		goto fail;
 	b.len = 0;
-	write_resolv_conf(&b, o->dns);
+	{
+		/* Its first network of the user's own answers for names. */
+		const char *ours = NULL;
+		for (size_t i = 0; i < n && !ours; i++)
+			if (!hk_network_is_default(nets[i].name))
+				ours = hk_ipv4_text(nets[i].gateway, host_name);
+		write_resolv_conf(&b, o->dns, ours);
+	}
 	if ((r = hk_write_atomic_at(bundlefd, "resolv.conf", b.buf, b.len, err)) < 0)
 		goto fail;
 	hk_buf_release(&b);
@@ -842,6 +957,10 @@ static int network_remove(const struct ctl_globals *g, struct hk_store *s,
 		return r;
 	if ((e = hk_net_link_delete(nl, n->bridge)) < 0 && e != -ENODEV)
 		hk_warn("network %s: remove its bridge %s: %s", n->name, n->bridge, strerror(-e));
+	/* Its gateway for hako-dns, which stops listening there. */
+	snprintf(path, sizeof(path), "%s/networks/" HK_NET_NAMES "/gateway@%s", ctl_run_dir(g),
+		 n->name);
+	unlink(path);
 	/* Its leases' dir: empty, with no container on it, but for the hint of the last. */
 	snprintf(path, sizeof(path), "%s/networks/%s/.last", ctl_run_dir(g), n->name);
 	unlink(path);
@@ -907,6 +1026,20 @@ out:
 		hk_error_clear(&e);
 	}
 	hk_ctr_list_free(v, count);
+	return r;
+}
+
+int ctl_record_names(const struct ctl_globals *g, struct hk_store *s, const struct hk_ctr *c,
+		     struct hk_error *err)
+{
+	struct ctl_net_opts o = {0};
+	int r;
+
+	ctl_net_opts_from_json(hk_json_get(c->record, "NetworkConfig"), &o);
+	r = ctl_network_names(g, s, c->id, c->name, o.aliases, err);
+	free((void *)o.dns);
+	free((void *)o.hosts);
+	free((void *)o.aliases);
 	return r;
 }
 
@@ -1039,6 +1172,7 @@ static int network_connect(const struct ctl_globals *g, struct hk_store *s, cons
 	}
 	hk_debug("container %s on network %s: %s %s", c.name, n.name, at[n_at].ifname,
 		 at[n_at].addr);
+	r = ctl_record_names(g, s, &c, err);
 out:
 	hk_ctr_free(&c);
 	return r;
@@ -1096,6 +1230,7 @@ static int network_disconnect(const struct ctl_globals *g, struct hk_store *s, c
 	if ((r = write_attachments(g, c.id, at, n_at, k, err)) < 0 ||
 	    (r = record_networks(s, &c, at, n_at, k, NULL, err)) < 0)
 		goto out;
+	hk_net_names_drop(ctl_run_dir(g), c.id, n.name);
 	snprintf(path, sizeof(path), "%s/networks/%s", ctl_run_dir(g), n.name);
 	if ((leases = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
 		hk_ipam_release(leases, at[k].addr, c.id);

@@ -77,8 +77,8 @@ struct run_flags {
 	bool network_set;
 	char *networks;	      /* --network, each given, joined by commas */
 	const char *ip, *mac; /* --ip, --mac-address */
-	char **dns, **hosts;  /* --dns, --add-host */
-	size_t n_dns, n_hosts;
+	char **dns, **hosts, **aliases; /* --dns, --add-host, --network-alias */
+	size_t n_dns, n_hosts, n_aliases;
 	const char *image;
 };
 
@@ -157,6 +157,7 @@ static void run_flags_release(struct run_flags *f)
 	free(f->port_specs);
 	free(f->dns);
 	free(f->hosts);
+	free(f->aliases);
 	free(f->networks);
 }
 
@@ -169,7 +170,8 @@ static struct ctl_net_opts net_opts(const struct run_flags *f)
 				     .ip = f->ip,
 				     .mac = f->mac,
 				     .dns = (const char *const *)f->dns,
-				     .hosts = (const char *const *)f->hosts};
+				     .hosts = (const char *const *)f->hosts,
+				     .aliases = (const char *const *)f->aliases};
 }
 
 /*
@@ -222,6 +224,7 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		MAC,
 		DNS,
 		ADD_HOST,
+		ALIAS,
 		RM,
 		NAME,
 		LOG_OPT,
@@ -265,6 +268,8 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	    {"mac-address", required_argument, NULL, MAC},
 	    {"dns", required_argument, NULL, DNS},
 	    {"add-host", required_argument, NULL, ADD_HOST},
+	    {"network-alias", required_argument, NULL, ALIAS},
+	    {"net-alias", required_argument, NULL, ALIAS},
 	    {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -401,6 +406,9 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		case ADD_HOST:
 			push(&f->hosts, &f->n_hosts, optarg);
 			break;
+		case ALIAS:
+			push(&f->aliases, &f->n_aliases, optarg);
+			break;
 		default:
 			return hk_error_setx(err, -EINVAL, "see hakoctl run --help");
 		}
@@ -442,6 +450,16 @@ struct container {
 	char dir[PATH_MAX], bundle[PATH_MAX], rootfs[PATH_MAX];
 	bool networked; /* holds a lease (and ports) of the network, which release gives back */
 };
+
+int ctl_own_mount_namespace(struct hk_error *err)
+{
+	/* The host's, kept: hako-dns is started there (network.c). */
+	if ((ctl_host_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0 ||
+	    unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return hk_error_set(err, -errno, "a mount namespace of our own");
+	hk_debug("unshare(CLONE_NEWNS): the rootfs is mounted in a mount namespace of our own");
+	return 0;
+}
 
 static int make_bundle(const struct ctl_globals *g, struct container *c, struct hk_error *err);
 
@@ -618,6 +636,21 @@ static void drop_anonymous(struct hk_store *s, const struct hk_json *mounts)
 	}
 }
 
+/* Its names on its networks (net/dns.c), now that it has one: its record's. */
+static int names(const struct ctl_globals *g, struct hk_store *s, const char *id,
+		 const struct ctl_net_opts *o, struct hk_error *err)
+{
+	struct hk_ctr rec = {0};
+	int r;
+
+	if (!ctl_network_bridged(o->mode))
+		return 0;
+	if ((r = hk_ctr_find(s, ctl_run_dir(g), id, &rec, err)) >= 0)
+		r = ctl_network_names(g, s, id, rec.name, o->aliases, err);
+	hk_ctr_free(&rec);
+	return r;
+}
+
 static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_flags *f,
 		   struct container *c, struct hk_error *err)
 {
@@ -682,7 +715,7 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	    .restart_max = f->restart_max,
 	    .mounts = mounts,
 	};
-	if ((r = hk_ctr_record(s, &nc, err)) < 0)
+	if ((r = hk_ctr_record(s, &nc, err)) < 0 || (r = names(g, s, c->id, &no, err)) < 0)
 		goto out;
 	hk_json_set(hk_json_get(config, "root"), "path", hk_json_new_string(c->rootfs));
 	hk_json_write_pretty(&b, config);
@@ -774,11 +807,7 @@ int ctl_create(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 
 	if ((r = parse_flags(argc, argv, &f, err)) < 0)
 		goto out;
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		r = hk_error_set(err, -errno, "a mount namespace for the container's rootfs");
-		goto out;
-	}
-	if ((r = ctl_store_open(g, &s, err)) < 0)
+	if ((r = ctl_own_mount_namespace(err)) < 0 || (r = ctl_store_open(g, &s, err)) < 0)
 		goto out;
 	if ((r = prepare(g, &s, &f, &c, err)) >= 0)
 		r = launch(g, &s, &c, false, f.rm);
@@ -808,9 +837,7 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, st
 	 * only through mounts of the namespace it is mounted in, so the store is
 	 * opened in it.
 	 */
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return hk_error_set(err, -errno, "a mount namespace for the container's rootfs");
-	if ((r = ctl_store_open(g, &s, err)) < 0)
+	if ((r = ctl_own_mount_namespace(err)) < 0 || (r = ctl_store_open(g, &s, err)) < 0)
 		return r;
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	snprintf(c.dir, sizeof(c.dir), "%s/containers/%s", s.root, id);
@@ -839,9 +866,11 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, st
 				   .ports = ports,
 				   .n_ports = n_ports};
 	ctl_net_opts_from_json(hk_json_get(rec, "NetworkConfig"), &no);
-	r = ctl_network_setup(g, &s, id, &no, c.bundlefd, c.bundle, NULL, err);
+	if ((r = ctl_network_setup(g, &s, id, &no, c.bundlefd, c.bundle, NULL, err)) >= 0)
+		r = names(g, &s, id, &no, err);
 	free((void *)no.dns);
 	free((void *)no.hosts);
+	free((void *)no.aliases);
 	if (r < 0 || (r = hk_write_atomic_at(c.bundlefd, "config.json", config, len, err)) < 0)
 		goto out;
 	/* launch has said what failed, and cleaned up. */
@@ -1043,11 +1072,8 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 	 * nothing is left mounted if we are killed, and no unmount waits at the
 	 * end (the kernel takes the overlay down with the namespace).
 	 */
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		r = hk_error_set(err, -errno, "a mount namespace for the container's rootfs");
+	if ((r = ctl_own_mount_namespace(err)) < 0)
 		goto out;
-	}
-	hk_debug("unshare(CLONE_NEWNS): the rootfs is mounted in a mount namespace of our own");
 	if ((r = ctl_store_open(g, &s, err)) < 0)
 		goto out;
 	if ((r = prepare(g, &s, &f, &c, err)) < 0)

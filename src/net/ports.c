@@ -233,6 +233,8 @@ void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
 		hk_warn("the ports of %.12s: %s", id, err.msg);
 	hk_error_clear(&err);
 	for (size_t i = 0; i < n_nets; i++) {
+		/* Its names first: no name points at an address given back. */
+		hk_net_names_drop(runroot, id, nets[i].network);
 		snprintf(path, sizeof(path), "%s/networks/%s", runroot, nets[i].network);
 		if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 			hk_ipam_release(fd, nets[i].addr, id);
@@ -240,6 +242,29 @@ void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
 		}
 	}
 	/* Killed between a lease and the record of it: the lease says whose it is. */
-	if (scan)
+	if (scan) {
+		hk_net_names_drop(runroot, id, NULL);
 		release_all_leases(runroot, id);
+	}
+}
+
+void hk_net_names_drop(const char *runroot, const char *id, const char *network)
+{
+	char path[PATH_MAX], name[160];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/networks/" HK_NET_NAMES, runroot);
+	if (network) {
+		snprintf(name, sizeof(name), "%s@%s", id, network);
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", name);
+		unlink(path);
+		return;
+	}
+	if (!(d = opendir(path)))
+		return;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, id, strlen(id)) == 0 && de->d_name[strlen(id)] == '@')
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
 }

@@ -58,3 +58,12 @@ int hk_net_bundle_ports(const char *runroot, const char *id, int host_ns, bool a
  * network too (for what a killed hakoctl left before it was recorded).
  */
 void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan);
+
+/*
+ * The names of the containers on networks of the user's own, which
+ * hako-dns (net/dns.c) answers: networks/.dns/ID@NET ("ADDRESS NAME
+ * [ALIAS...]") and networks/.dns/gateway@NET, under the run dir.
+ */
+#define HK_NET_NAMES ".dns"
+/* Container id's names on network (or, NULL, on every network) removed. */
+void hk_net_names_drop(const char *runroot, const char *id, const char *network);
