@@ -64,7 +64,6 @@ struct net {
 	char name[64];
 	uint32_t gateway; /* network order; 0 if unknown */
 	int udp, tcp;
-	bool seen;
 };
 
 struct pending {
@@ -181,72 +180,89 @@ static struct net *net_named(const char *name)
 	return &nets[k];
 }
 
+static void net_listen(struct net *net)
+{
+	/* Listened on once it can be (another hako-dns may be leaving it). */
+	if (net->gateway && net->udp < 0)
+		net->udp = listen_on(SOCK_DGRAM, net->gateway);
+	if (net->gateway && net->tcp < 0)
+		net->tcp = listen_on(SOCK_STREAM, net->gateway);
+}
+
+static void record_drop(size_t i)
+{
+	free(records[i].names);
+	records[i] = records[--n_records];
+}
+
 /*
- * The table read again from networks/.dns: gateway@NET, each network's
- * gateway (listened on), and ID@NET, a container's names on it. The new
- * table replaces the old one only once it is whole.
+ * One file of networks/.dns read again, as inotify names it: gateway@NET,
+ * a network's gateway (listened on while it is there), or ID@NET, a
+ * container's names on it (there, or gone). Each change is one file's, so
+ * no lookup ever meets a table without a name that did not change.
  */
+static void apply(const char *file)
+{
+	const char *at = strchr(file, '@');
+	char path[4400], *text, *sp;
+	struct net *net;
+	struct in_addr a;
+	size_t i;
+
+	if (file[0] == '.' || !at || !(net = net_named(at + 1)))
+		return;
+	snprintf(path, sizeof(path), "%s/networks/.dns/%s", runroot, file);
+	text = read_small(path);
+	if (strncmp(file, "gateway@", 8) == 0) {
+		if (!text || inet_pton(AF_INET, text, &a) != 1) {
+			net_close(net);
+			net->gateway = 0;
+		} else if (a.s_addr != net->gateway) {
+			net_close(net);
+			net->gateway = a.s_addr;
+		}
+		net_listen(net);
+		free(text);
+		return;
+	}
+	if (at - file != 64)
+		goto out;
+	for (i = 0; i < n_records; i++)
+		if (records[i].net == net - nets && strncmp(records[i].id, file, 64) == 0)
+			break;
+	if (!text || !(sp = strchr(text, ' ')) || (*sp = '\0', inet_pton(AF_INET, text, &a) != 1)) {
+		if (i < n_records)
+			record_drop(i);
+		goto out;
+	}
+	if (i == n_records) {
+		records = realloc(records, (n_records + 1) * sizeof(*records));
+		records[n_records++] = (struct record){.net = (int)(net - nets)};
+		snprintf(records[i].id, sizeof(records[i].id), "%.64s", file);
+	} else {
+		free(records[i].names);
+	}
+	records[i].addr = a.s_addr;
+	memmove(text, sp + 1, strlen(sp + 1) + 1);
+	records[i].names = text;
+	return;
+out:
+	free(text);
+}
+
+/* Every file of networks/.dns, at the start (and if inotify lost events). */
 static void scan(void)
 {
 	char path[4096];
-	struct record *v = NULL;
-	size_t n = 0;
 	struct dirent *de;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "%s/networks/.dns", runroot);
 	if (!(d = opendir(path)))
 		return;
-	for (size_t i = 0; i < n_nets; i++)
-		nets[i].seen = false;
-	while ((de = readdir(d))) {
-		const char *at = strchr(de->d_name, '@');
-		char file[4400], *text, *sp;
-		struct net *net;
-		struct in_addr a;
-
-		if (de->d_name[0] == '.' || !at || !(net = net_named(at + 1)))
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
-		if (!(text = read_small(file)))
-			continue;
-		if (strncmp(de->d_name, "gateway@", 8) == 0) {
-			if (inet_pton(AF_INET, text, &a) == 1 && a.s_addr != net->gateway) {
-				net_close(net);
-				net->gateway = a.s_addr;
-			}
-			net->seen = true;
-			/* Listened on once it can be (another hako-dns may be leaving it). */
-			if (net->udp < 0)
-				net->udp = listen_on(SOCK_DGRAM, net->gateway);
-			if (net->tcp < 0)
-				net->tcp = listen_on(SOCK_STREAM, net->gateway);
-			free(text);
-			continue;
-		}
-		if (at - de->d_name != 64 || !(sp = strchr(text, ' ')) ||
-		    (*sp = '\0', inet_pton(AF_INET, text, &a) != 1)) {
-			free(text);
-			continue;
-		}
-		v = realloc(v, (n + 1) * sizeof(*v));
-		v[n].net = (int)(net - nets);
-		v[n].addr = a.s_addr;
-		snprintf(v[n].id, sizeof(v[n].id), "%.64s", de->d_name);
-		memmove(text, sp + 1, strlen(sp + 1) + 1);
-		v[n].names = text;
-		n++;
-	}
+	while ((de = readdir(d)))
+		apply(de->d_name);
 	closedir(d);
-	for (size_t i = 0; i < n_nets; i++)
-		if (!nets[i].seen)
-			net_close(&nets[i]);
-	for (size_t i = 0; i < n_records; i++)
-		free(records[i].names);
-	free(records);
-	records = v;
-	n_records = n;
-	read_upstreams();
 }
 
 /* Whether qname (dotted, no final dot) is one of the record's names, its id's 12 digits included. */
@@ -562,6 +578,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	scan();
+	read_upstreams();
 	for (;;) {
 		size_t np = 2;
 		int map[2 * MAX_NETS];
@@ -599,12 +616,23 @@ int main(int argc, char **argv)
 			return 1;
 		/* Names first: one made before a query came is answered. */
 		if (p[0].revents & POLLIN) {
-			char ev[8192];
-			while (read(inotify_fd, ev, sizeof(ev)) > 0)
-				;
-			scan();
+			char ev[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+			ssize_t n;
+			while ((n = read(inotify_fd, ev, sizeof(ev))) > 0)
+				for (char *e = ev; e < ev + n;) {
+					struct inotify_event *ie = (struct inotify_event *)e;
+					if (ie->mask & IN_Q_OVERFLOW)
+						scan();
+					else if (ie->len)
+						apply(ie->name);
+					e += sizeof(*ie) + ie->len;
+				}
+			read_upstreams();
 			continue;
 		}
+		/* Gateways that could not be listened on yet. */
+		for (size_t i = 0; i < n_nets; i++)
+			net_listen(&nets[i]);
 		if (p[1].revents & POLLIN)
 			forward_answer();
 		for (size_t i = 2; i < np; i++)

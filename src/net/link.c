@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/if_link.h>
@@ -73,6 +74,7 @@ int hk_net_bridge_ensure(int nl, const struct hk_network *n, int mtu, int *ret_i
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
 	struct hk_nl_req r;
 	struct rtattr *info;
+	unsigned char mac[6];
 	char gw[16], path[128];
 	int index, e;
 
@@ -82,6 +84,16 @@ int hk_net_bridge_ensure(int nl, const struct hk_network *n, int mtu, int *ret_i
 		hk_nl_add_string(&r, IFLA_IFNAME, n->bridge);
 		if (mtu)
 			hk_nl_add_attr(&r, IFLA_MTU, &mtu, sizeof(mtu));
+		/*
+		 * An address of its own (random, locally administered): else the
+		 * bridge takes its lowest port's, and changes it as containers come
+		 * and go, and what the containers know of their gateway's address
+		 * goes stale, losing their packets until they ask again.
+		 */
+		if (getrandom(mac, sizeof(mac), 0) == sizeof(mac)) {
+			mac[0] = (unsigned char)((mac[0] & 0xfe) | 0x02);
+			hk_nl_add_attr(&r, IFLA_ADDRESS, mac, sizeof(mac));
+		}
 		info = hk_nl_nest_start(&r, IFLA_LINKINFO);
 		hk_nl_add_string(&r, IFLA_INFO_KIND, "bridge");
 		hk_nl_nest_end(&r, info);

@@ -25,9 +25,10 @@ def in_ns(ns, *argv, **kw):
 class Lab:
     def __init__(self, ctl, host, outside):
         self.ctl, self.host, self.outside = ctl, host, outside
+        self.prefix = []  # what hakoctl runs under (a mount namespace of the test's)
 
     def __call__(self, *args, check=False, timeout=60):
-        p = subprocess.run(self.ctl.argv(*args), capture_output=True, text=True,
+        p = subprocess.run(self.prefix + self.ctl.argv(*args), capture_output=True, text=True,
                            stdin=subprocess.DEVNULL, timeout=timeout)
         if check and p.returncode != 0:
             raise AssertionError(f"hakoctl {args} failed ({p.returncode}): {p.stderr}")
@@ -55,6 +56,16 @@ class Lab:
         return p
 
 
+def dns_pids(ctl):
+    """The hako-dns of this run dir, if one runs (its lock file holds its pid)."""
+    try:
+        pid = int((ctl.runroot / "networks" / ".dns.lock").read_text())
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return [pid] if str(ctl.runroot).encode() in f.read() else []
+    except (OSError, ValueError):
+        return []
+
+
 @pytest.fixture
 def lab(ctl):
     tag = os.getpid() % 10000
@@ -72,7 +83,7 @@ def lab(ctl):
         ctl.netns = host  # hakoctl runs in it
         yield Lab(ctl, host, outside)
     finally:
-        for pid in ctl.monitor_pids():
+        for pid in ctl.monitor_pids() + dns_pids(ctl):
             os.kill(pid, 9)
         subprocess.run(["ip", "netns", "del", outside], capture_output=True)
         subprocess.run(["ip", "netns", "del", host], capture_output=True)
@@ -478,3 +489,120 @@ def test_mtu_follows_the_uplink(lab):
     assert lab("run", "--rm", "--network", "hako-test-small", "busybox", "sh", "-c", mtu,
                check=True).stdout == "1280\n"
     lab("network", "rm", "hako-test-small", check=True)
+
+
+# A resolver on the host's 127.0.0.53, as systemd-resolved's stub: outside.example is
+# 198.51.100.2, any other name is not there.
+STUB = r"""
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.53", 53)); print("up", flush=True)
+while True:
+    q, a = s.recvfrom(512)
+    i = 12
+    labels = []
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode()); i += 1 + q[i]
+    qtype = q[i + 1] << 8 | q[i + 2]
+    end = i + 5
+    known = ".".join(labels).lower() == "outside.example"
+    flags = b"\x81\x80" if known else b"\x81\x83"
+    ans = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([198, 51, 100, 2])
+    n = 1 if known and qtype == 1 else 0
+    s.sendto(q[:2] + flags + b"\x00\x01" + bytes([0, n]) + b"\x00\x00\x00\x00" + q[12:end]
+             + (ans if n else b""), a)
+"""
+
+
+def lookup(lab, ctr, name):
+    """The address a container's resolver gives for name, or None."""
+    p = lab("exec", ctr, "nslookup", name)
+    addrs = [x.split()[-1] for x in p.stdout.split("Name:", 1)[-1].splitlines()
+             if x.startswith("Address")] if "Name:" in p.stdout else []
+    return addrs[0] if p.returncode == 0 and addrs else None
+
+
+def tcp_query(host, gateway, name):
+    """An A query over TCP from the host, as a resolver retries a truncated one: its addresses."""
+    code = ("import socket, struct, sys\n"
+            "q = b'\\x12\\x34\\x01\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00' + "
+            "b''.join(bytes([len(x)]) + x.encode() for x in sys.argv[2].split('.')) + "
+            "b'\\x00\\x00\\x01\\x00\\x01'\n"
+            "c = socket.create_connection((sys.argv[1], 53), timeout=5)\n"
+            "c.sendall(struct.pack('!H', len(q)) + q)\n"
+            "n = struct.unpack('!H', c.recv(2))[0]; r = b''\n"
+            "while len(r) < n: r += c.recv(n - len(r))\n"
+            "print(' '.join(socket.inet_ntoa(r[i:i + 4]) for i in range(len(q) + 12, n, 16)))\n")
+    p = in_ns(host, "/usr/bin/python3", "-c", code, gateway, name, capture_output=True,
+              text=True, check=True)
+    return p.stdout.split()
+
+
+def test_names_on_networks_of_ones_own(lab, tmp_path):
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.53\noptions edns0\n")
+    # hakoctl, and the hako-dns it starts, see this as the host's resolv.conf
+    lab.prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                  'mount --bind "$0" /etc/resolv.conf && exec "$@"', str(resolv)]
+    stub = subprocess.Popen(["nsenter", f"--net=/run/netns/{lab.host}", "/usr/bin/python3", "-c",
+                             STUB], stdout=subprocess.PIPE, text=True)
+    try:
+        assert stub.stdout.readline() == "up\n"
+        lab("network", "create", "hako-test-n1", check=True)
+        lab("network", "create", "hako-test-n2", check=True)
+        lab("run", "-d", "--network", "hako-test-n1", "--network-alias", "db", "--name",
+            "hako-test-a", "busybox", "sleep", "300", check=True)
+        lab("run", "-d", "--network", "hako-test-n1", "--name", "hako-test-b", "busybox",
+            "sleep", "300", check=True)
+        lab("run", "-d", "--network", "hako-test-n2", "--name", "hako-test-d", "busybox",
+            "sleep", "300", check=True)
+        lab("run", "-d", "--network", "hako-test-n1,hako-test-n2", "--name", "hako-test-e",
+            "busybox", "sleep", "300", check=True)
+        a = address(lab, "hako-test-a")
+        (info,) = json.loads(lab("inspect", "hako-test-a", check=True).stdout)
+        assert lab("exec", "hako-test-b", "cat", "/etc/resolv.conf", check=True).stdout \
+            .splitlines()[1:] == ["options edns0", "nameserver 10.89.0.1"]
+        # by name, alias and short id; another network's names only to its containers
+        assert lookup(lab, "hako-test-b", "hako-test-a") == a
+        assert lookup(lab, "hako-test-b", "db") == a
+        assert lookup(lab, "hako-test-b", info["Id"][:12]) == a
+        assert lookup(lab, "hako-test-b", "hako-test-d") is None
+        assert lookup(lab, "hako-test-e", "hako-test-d") == address(lab, "hako-test-d")
+        assert lookup(lab, "hako-test-e", "db") == a
+        # other names: the host's resolver, on its 127.0.0.53
+        assert lookup(lab, "hako-test-b", "outside.example") == "198.51.100.2"
+        assert lookup(lab, "hako-test-b", "nosuch.example") is None
+        # over TCP too
+        assert tcp_query(lab.host, "10.89.0.1", "db") == [a]
+        # renamed: the new name, not the old one
+        lab("rename", "hako-test-a", "hako-test-a2", check=True)
+        assert lookup(lab, "hako-test-b", "hako-test-a2") == a
+        assert lookup(lab, "hako-test-b", "hako-test-a") is None
+        # the default network has no names; connected to one that has, a container gets them
+        lab("run", "-d", "--name", "hako-test-c", "busybox", "sleep", "300", check=True)
+        lab("network", "connect", "hako-test-n1", "hako-test-c", check=True)
+        assert lookup(lab, "hako-test-b", "hako-test-c") == \
+            address(lab, "hako-test-c", "hako-test-n1")
+        lab("network", "disconnect", "hako-test-n1", "hako-test-c", check=True)
+        assert lookup(lab, "hako-test-b", "hako-test-c") is None
+        # no lookup fails while containers start and stop on the network
+        loop = subprocess.Popen(lab.prefix + lab.ctl.argv(
+            "exec", "hako-test-b", "sh", "-c",
+            "f=0; for i in $(seq 150); do nslookup db >/dev/null 2>&1 || f=$((f+1)); done; "
+            "echo failed=$f"), stdout=subprocess.PIPE, text=True)
+        for i in range(6):
+            lab("run", "-d", "--network", "hako-test-n1", "--name", f"hako-test-x{i}", "busybox",
+                "sleep", "300", check=True)
+        lab("rm", "-f", *[f"hako-test-x{i}" for i in range(6)], check=True)
+        out, _ = loop.communicate(timeout=120)
+        assert out == "failed=0\n", out
+        lab("rm", "-f", "hako-test-a2", "hako-test-b", "hako-test-c", "hako-test-d",
+            "hako-test-e", check=True)
+    finally:
+        stub.kill()
+        stub.wait()
+    # with no container on its networks, hako-dns goes
+    wait_for(lambda: dns_pids(lab.ctl) == [], "hako-dns to exit", timeout=10)
+    lab("network", "rm", "hako-test-n1", "hako-test-n2", check=True)
+    assert os.listdir(lab.ctl.runroot / "networks" / ".dns") == []
+    assert lab.ctl.leftovers() == []
