@@ -28,6 +28,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -74,6 +75,9 @@ struct run_flags {
 	size_t n_ports;
 	char **port_specs; /* -p as given, for the record */
 	size_t n_port_specs;
+	bool publish_all; /* -P: the image's ExposedPorts, each on a free port of the host's */
+	char **made_specs; /* those of -P, which port_specs points at too */
+	size_t n_made_specs;
 	bool network_set;
 	char *networks;	      /* --network, each given, joined by commas */
 	const char *ip, *mac; /* --ip, --mac-address */
@@ -155,6 +159,9 @@ static void run_flags_release(struct run_flags *f)
 	free(f->mounts);
 	free(f->ports);
 	free(f->port_specs);
+	for (size_t i = 0; i < f->n_made_specs; i++)
+		free(f->made_specs[i]);
+	free(f->made_specs);
 	free(f->dns);
 	free(f->hosts);
 	free(f->aliases);
@@ -264,6 +271,7 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	    {"network", required_argument, NULL, NETWORK},
 	    {"net", required_argument, NULL, NETWORK},
 	    {"publish", required_argument, NULL, 'p'},
+	    {"publish-all", no_argument, NULL, 'P'},
 	    {"ip", required_argument, NULL, IP},
 	    {"mac-address", required_argument, NULL, MAC},
 	    {"dns", required_argument, NULL, DNS},
@@ -277,7 +285,7 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+dite:w:u:h:m:v:p:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+dite:w:u:h:m:v:p:P", opts, NULL)) != -1) {
 		switch (c) {
 		case RM:
 			f->rm = true;
@@ -389,6 +397,9 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 			if ((r = network_flag(f, optarg, err)) < 0)
 				return r;
 			break;
+		case 'P':
+			f->publish_all = true;
+			break;
 		case 'p':
 			if ((r = hk_ports_parse(optarg, &f->ports, &f->n_ports, err)) < 0)
 				return r;
@@ -420,6 +431,10 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	/* Ports are published on the default network, unless another is asked for. */
 	if ((f->n_ports || f->ip || f->mac) && !f->network_set)
 		f->b.network = hk_network_default.name;
+	if (f->publish_all && !ctl_network_bridged(f->b.network))
+		return hk_error_setx(err, -EINVAL,
+				     "-P with --network %s: it is for a container on a network (hako)",
+				     f->b.network);
 	struct ctl_net_opts no = net_opts(f);
 	if ((r = ctl_net_opts_check(&no, err)) < 0)
 		return r;
@@ -651,6 +666,39 @@ static int names(const struct ctl_globals *g, struct hk_store *s, const char *id
 	return r;
 }
 
+/* -P: each port of the image's ExposedPorts ("80/tcp") published on a free port. */
+static int publish_all(struct run_flags *f, const struct hk_json *image, struct hk_error *err)
+{
+	const struct hk_json *ex = hk_json_get(hk_json_get(image, "config"), "ExposedPorts");
+	char proto[8], spec[48];
+	unsigned port;
+	int host, r;
+
+	for (size_t i = 0; ex && ex->type == HK_JSON_OBJECT && i < ex->n; i++) {
+		int n = sscanf(ex->keys[i], "%u/%7s", &port, proto);
+		if (n < 1 || !port || port > 65535)
+			return hk_error_setx(err, -EINVAL, "-P: the image's exposed port \"%s\"",
+					     ex->keys[i]);
+		if (n == 1)
+			strcpy(proto, "tcp");
+		if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) {
+			hk_warn("-P: the image's port %s is not published (tcp and udp are)",
+				ex->keys[i]);
+			continue;
+		}
+		if ((host = hk_port_pick(strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP, err)) <
+		    0)
+			return hk_error_prefix(err, "-P");
+		snprintf(spec, sizeof(spec), "%d:%u/%s", host, port, proto);
+		if ((r = hk_ports_parse(spec, &f->ports, &f->n_ports, err)) < 0)
+			return r;
+		push(&f->made_specs, &f->n_made_specs, hk_xstrdup(spec));
+		push(&f->port_specs, &f->n_port_specs, f->made_specs[f->n_made_specs - 1]);
+		hk_debug("-P: the image's port %s published on %d", ex->keys[i], host);
+	}
+	return 0;
+}
+
 static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_flags *f,
 		   struct container *c, struct hk_error *err)
 {
@@ -669,7 +717,8 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 		r = hk_builtin_image(s, id, err);
 	}
 	if (r < 0 || (r = hk_store_image_config(s, id, &image, err)) < 0 ||
-	    (r = hk_image_diff_ids(image, &ids, &n, err)) < 0)
+	    (r = hk_image_diff_ids(image, &ids, &n, err)) < 0 ||
+	    (f->publish_all && (r = publish_all(f, image, err)) < 0))
 		goto out;
 	if ((r = make_container(g, s, id, c, err)) < 0)
 		goto out;

@@ -109,6 +109,19 @@ int hk_port_check_free(const struct hk_port *p, struct hk_error *err)
 	return 0;
 }
 
+int hk_port_pick(int proto, struct hk_error *err)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	_cleanup_close_ int fd =
+	    socket(AF_INET, (proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return hk_error_set(err, -errno, "a free port of the host's");
+	return ntohs(sa.sin_port);
+}
+
 int hk_port_from_element(const char *text, struct hk_port *p)
 {
 	char proto[8], ip[32] = "";

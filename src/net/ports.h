@@ -20,6 +20,8 @@
  */
 int hk_ports_parse(const char *spec, struct hk_port **v, size_t *n, struct hk_error *err);
 const char *hk_port_proto_name(const struct hk_port *p);
+/* A port of the host's that is free now (the kernel's pick, as podman's -P); or -errno. */
+int hk_port_pick(int proto, struct hk_error *err);
 /* Whether the host (our network namespace) has it free: a bind() to it. */
 int hk_port_check_free(const struct hk_port *p, struct hk_error *err);
 /* p as text, PROTO:HOSTPORT:CTRPORT[:HOSTIP] (a line of the bundle's ports); buf holds 48. */

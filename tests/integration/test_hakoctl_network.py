@@ -607,3 +607,24 @@ def test_names_on_networks_of_ones_own(lab, tmp_path):
     lab("network", "rm", "hako-test-n1", "hako-test-n2", check=True)
     assert os.listdir(lab.ctl.runroot / "networks" / ".dns") == []
     assert lab.ctl.leftovers() == []
+
+
+def test_publish_all_the_image_exposes(lab):
+    lab("run", "--name", "hako-test-base", "--network", "none", "busybox", "true", check=True)
+    lab("commit", "--change", "EXPOSE 80", "--change", "EXPOSE 7000/udp", "hako-test-base",
+        "hako-test-exposed", check=True)
+    lab("rm", "hako-test-base", check=True)
+    lab("run", "-d", "-P", "--name", "hako-test-p", "hako-test-exposed", "sh", "-c", HTTPD,
+        check=True)
+    ports = lab("port", "hako-test-p", check=True).stdout.splitlines()
+    assert [x.split(" -> ")[0] for x in ports] == ["80/tcp", "7000/udp"], ports
+    host_port = int(lab("port", "hako-test-p", "80", check=True).stdout.split(":")[1])
+    assert 1024 < host_port < 65536
+    url = f"http://198.51.100.1:{host_port}/cgi-bin/ip"
+    wait_for(lambda: fetch(lab.outside, url) is not None, "the server")
+    assert fetch(lab.outside, url) == "you are 198.51.100.2\n"
+    p = lab("run", "--rm", "-P", "--network", "none", "hako-test-exposed", "true")
+    assert p.returncode == 125 and "-P with --network none" in p.stderr, p.stderr
+    lab("rm", "-f", "hako-test-p", check=True)
+    lab("rmi", "hako-test-exposed", check=True)
+    assert maps_elements(lab) == 0 and lab.leases() == [] and lab.ctl.leftovers() == []
