@@ -483,6 +483,9 @@ static void sweep(int parent, const char *runroot)
 			hk_net_release(runroot, id, -1, true);
 			hk_rm_rf_at(bfd, id);
 		}
+		/* Its maker was its watcher from the start. */
+		if (is_id(id))
+			hk_ctr_unwatch(runroot, id);
 		hk_rm_rf_at(parent, de->d_name);
 		if (is_id(id))
 			drop_names_of(parent, id);

@@ -126,6 +126,8 @@ int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const cha
 /* The same for a running container as its record names it (after a rename, a connect). */
 int ctl_record_names(const struct ctl_globals *g, struct hk_store *s, const struct hk_ctr *c,
 		     struct hk_error *err);
+/* system gc: what a crash left (network.c). */
+int ctl_system_gc(const struct ctl_globals *g, struct hk_error *err);
 /* The host's mount namespace, once a command left it for one of its own; else -1. */
 extern int ctl_host_mntns;
 /* What container id holds on the network given back (its bundle still there). */

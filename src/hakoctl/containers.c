@@ -669,7 +669,7 @@ int ctl_rm(const struct ctl_globals *g, int argc, char **argv, struct hk_error *
 }
 
 /*
- * NetworkSettings while it runs (its bundle's leases): docker's fields of
+ * NetworkSettings while it has a network (its bundle's leases): docker's fields of
  * its first network, and Networks, each network it is on.
  */
 static void network_settings(const struct ctl_globals *g, struct hk_store *s,
@@ -683,7 +683,8 @@ static void network_settings(const struct ctl_globals *g, struct hk_store *s,
 	size_t n_at = 0;
 	char gw[16];
 
-	if (c->status == HK_CTR_RUNNING)
+	/* Running, or created under its monitor: its bundle says (an exited one has none). */
+	if (c->status != HK_CTR_EXITED)
 		hk_net_bundle_attachments(ctl_run_dir(g), c->id, &at, &n_at);
 	hk_json_set(ns, "IPAddress", hk_json_new_string(""));
 	hk_json_set(ns, "IPPrefixLen", hk_json_new_int(0));

@@ -82,7 +82,7 @@ static const struct {
     {"tag", ctl_tag, "give an image another name", "IMAGE NAME[:TAG]"},
     {"rmi", ctl_rmi, "remove images", "[-f] IMAGE..."},
     {"prune", ctl_prune, "remove unnamed images and unused layers", "[-a]"},
-    {"system", ctl_system, "the store's disk use", "df"},
+    {"system", ctl_system, "the store's disk use; what a crash left, removed", "df | gc"},
 };
 
 static void usage(FILE *f)

@@ -22,6 +22,7 @@
  * hakoctl) gives back, as the bundle records them.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -118,51 +119,79 @@ static int leases_dir(const struct ctl_globals *g, const struct hk_network *n, s
 	return fd;
 }
 
+/* Each container with a bundle (running, created, or being made), by its id. */
+static void each_bundle(const struct ctl_globals *g, void (*fn)(const char *id, void *arg),
+			void *arg)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/bundles", ctl_run_dir(g));
+	if (!(d = opendir(path)))
+		return;
+	while ((de = readdir(d)))
+		if (strlen(de->d_name) == HK_CTR_ID_LEN)
+			fn(de->d_name, arg);
+	closedir(d);
+}
+
+struct port_list {
+	const struct ctl_globals *g;
+	struct hk_nft_port_of *v;
+	size_t n;
+};
+
+static bool lease_stale(const char *id, void *arg);
+
+static void add_ports_of(const char *id, void *arg)
+{
+	struct port_list *l = arg;
+	_cleanup_free_ struct hk_attachment *at = NULL;
+	_cleanup_free_ struct hk_port *p = NULL;
+	size_t n_at, n = 0;
+
+	/* Not those a crash left (system gc's): their ports may be another's now. */
+	if (lease_stale(id, (void *)ctl_run_dir(l->g)))
+		return;
+	hk_net_bundle_attachments(ctl_run_dir(l->g), id, &at, &n_at);
+	if (!n_at || hk_net_bundle_port_list(ctl_run_dir(l->g), id, &p, &n) < 0 || !n)
+		return;
+	l->v = hk_xrealloc(l->v, (l->n + n) * sizeof(*l->v));
+	for (size_t k = 0; k < n; k++, l->n++) {
+		l->v[l->n].port = p[k];
+		snprintf(l->v[l->n].addr, sizeof(l->v[l->n].addr), "%s", at[0].addr);
+	}
+}
+
 /*
  * hakoctl's table made again whole (it is replaced, in one transaction):
- * every network, and the ports of the running containers as their bundles
- * record them. Under lock_networks.
+ * every network, and the ports of every live container whose bundle
+ * records some (a created container's too). Under lock_networks.
  */
 static int table_build(const struct ctl_globals *g, struct hk_store *s, size_t *ret_ports,
 		       struct hk_error *err)
 {
 	_cleanup_free_ char *helper = ctl_beside_self("hako-nft");
 	_cleanup_free_ struct hk_network *nets = NULL;
-	_cleanup_free_ struct hk_nft_port_of *ports = NULL;
+	struct port_list ports = {.g = g};
 	struct hk_buf b = HK_BUF_INIT;
-	struct hk_ctr *v = NULL;
-	size_t n_nets, count = 0, n_ports = 0;
+	size_t n_nets;
 	int r;
 
-	if ((r = hk_network_list(s->dirfd, &nets, &n_nets, err)) < 0 ||
-	    (r = hk_ctr_list(s, ctl_run_dir(g), &v, &count, err)) < 0)
+	if ((r = hk_network_list(s->dirfd, &nets, &n_nets, err)) < 0)
 		return r;
-	for (size_t i = 0; i < count; i++) {
-		_cleanup_free_ struct hk_attachment *at = NULL;
-		_cleanup_free_ struct hk_port *p = NULL;
-		size_t n_at, n = 0;
-
-		if (v[i].status != HK_CTR_RUNNING)
-			continue;
-		hk_net_bundle_attachments(ctl_run_dir(g), v[i].id, &at, &n_at);
-		if (!n_at || hk_net_bundle_port_list(ctl_run_dir(g), v[i].id, &p, &n) < 0)
-			continue;
-		ports = hk_xrealloc(ports, (n_ports + n) * sizeof(*ports));
-		for (size_t k = 0; k < n; k++, n_ports++) {
-			ports[n_ports].port = p[k];
-			snprintf(ports[n_ports].addr, sizeof(ports[n_ports].addr), "%s", at[0].addr);
-		}
-	}
-	hk_ctr_list_free(v, count);
-	hk_nft_ruleset(&b, nets, n_nets, ports, n_ports);
+	each_bundle(g, add_ports_of, &ports);
+	hk_nft_ruleset(&b, nets, n_nets, ports.v, ports.n);
+	free(ports.v);
 	r = hk_nft_apply(helper, -1, b.buf, b.len, err);
 	hk_buf_release(&b);
 	if (r < 0)
 		return hk_error_prefix(err, "nftables: table inet %s", HK_NFT_TABLE);
 	hk_debug("nftables: table inet %s made (%zu network(s), %zu port(s))", HK_NFT_TABLE,
-		 n_nets, n_ports);
+		 n_nets, ports.n);
 	if (ret_ports)
-		*ret_ports = n_ports;
+		*ret_ports = ports.n;
 	return 0;
 }
 
@@ -1273,6 +1302,157 @@ int ctl_network(const struct ctl_globals *g, int argc, char **argv, struct hk_er
 				  "network: ls [-q], inspect NAME..., create [--subnet CIDR] "
 				  "[--gateway IP] [--internal] [-o mtu=N] NAME, rm NAME..., prune, "
 				  "connect NETWORK CONTAINER, disconnect NETWORK CONTAINER, reload");
+	hk_store_close(&s);
+	return r;
+}
+
+struct gc {
+	const struct ctl_globals *g;
+	size_t bundles, leases, names, states;
+};
+
+/* A bundle whose container is gone: what it holds given back, then the bundle. */
+static void gc_bundle(const char *id, void *arg)
+{
+	struct gc *gc = arg;
+	const char *runroot = ctl_run_dir(gc->g);
+	char path[PATH_MAX];
+	int fd;
+
+	if (!lease_stale(id, (void *)runroot))
+		return;
+	hk_net_release(runroot, id, -1, true);
+	snprintf(path, sizeof(path), "%s/bundles", runroot);
+	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		hk_rm_rf_at(fd, id);
+		close(fd);
+	}
+	hk_ctr_unwatch(runroot, id);
+	hk_debug("gc: the bundle of %.12s, and what it held", id);
+	gc->bundles++;
+}
+
+/* Entries of dir (under the run dir) that fn says are a dead container's, removed. */
+static size_t gc_dir(const char *runroot, const char *dir,
+		     bool (*dead)(const char *runroot, int dirfd, const char *name))
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s", runroot, dir);
+	if (!(d = opendir(path)))
+		return 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && dead(runroot, dirfd(d), de->d_name) &&
+		    unlinkat(dirfd(d), de->d_name, 0) == 0) {
+			hk_debug("gc: %s/%s", dir, de->d_name);
+			n++;
+		}
+	closedir(d);
+	return n;
+}
+
+/* A lease (its file holds the id) of a container that is gone. */
+static bool lease_dead(const char *runroot, int dirfd, const char *name)
+{
+	char id[HK_CTR_ID_LEN + 2] = "";
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, id, sizeof(id) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	return n == HK_CTR_ID_LEN && (id[n] = '\0', lease_stale(id, (void *)runroot));
+}
+
+/* A name for hako-dns (ID@NET) of a container that is gone. */
+static bool name_dead(const char *runroot, int dirfd, const char *name)
+{
+	char id[HK_CTR_ID_LEN + 1];
+
+	(void)dirfd;
+	if (strlen(name) <= HK_CTR_ID_LEN || name[HK_CTR_ID_LEN] != '@')
+		return false;
+	snprintf(id, sizeof(id), "%.*s", HK_CTR_ID_LEN, name);
+	return lease_stale(id, (void *)runroot);
+}
+
+/* A watcher's record of a watcher that is gone, of a container not running. */
+static bool watch_dead(const char *runroot, int dirfd, const char *name)
+{
+	(void)dirfd;
+	return strlen(name) == HK_CTR_ID_LEN && lease_stale(name, (void *)runroot);
+}
+
+/* The runtime's state of a container that is gone: `RUNTIME delete --force`. */
+static void gc_runtime_states(struct gc *gc)
+{
+	_cleanup_free_ char *rt = ctl_runtime_path(gc->g->runtime);
+	const char *base = strrchr(rt, '/') ? strrchr(rt, '/') + 1 : rt;
+	char path[PATH_MAX];
+	struct hk_error err = {0};
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s", ctl_run_dir(gc->g), base);
+	if (!(d = opendir(path)))
+		return;
+	while ((de = readdir(d))) {
+		const char *del[] = {"delete", "--force", de->d_name, NULL};
+		if (strlen(de->d_name) != HK_CTR_ID_LEN ||
+		    !lease_stale(de->d_name, (void *)ctl_run_dir(gc->g)))
+			continue;
+		if (ctl_runtime_call(gc->g, del, true, &err) == 0)
+			gc->states++;
+		hk_error_clear(&err);
+	}
+	closedir(d);
+}
+
+/*
+ * hakoctl system gc: what a crash (a hakoctl or a monitor killed) left: the
+ * containers half made or half removed (hk_ctr_sweep), the bundles of
+ * containers that are gone and what they held (leases, names, ports), the
+ * runtime's state of those, and the table made again from what lives.
+ * What is live is what has a watcher or a process (container.h): a
+ * container being made has its hakoctl as its watcher from the start.
+ */
+int ctl_system_gc(const struct ctl_globals *g, struct hk_error *err)
+{
+	const char *runroot = ctl_run_dir(g);
+	_cleanup_free_ struct hk_network *nets = NULL;
+	_cleanup_close_ int lock = -1;
+	struct gc gc = {.g = g};
+	struct hk_store s;
+	size_t n_nets = 0;
+	char dir[PATH_MAX];
+	int r;
+
+	if ((r = ctl_store_open(g, &s, err)) < 0)
+		return r;
+	hk_ctr_sweep(&s, runroot);
+	gc_runtime_states(&gc);
+	if ((r = lock = lock_networks(g, err)) < 0)
+		goto out;
+	each_bundle(g, gc_bundle, &gc);
+	if ((r = hk_network_list(s.dirfd, &nets, &n_nets, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < n_nets; i++) {
+		snprintf(dir, sizeof(dir), "networks/%s", nets[i].name);
+		gc.leases += gc_dir(runroot, dir, lease_dead);
+	}
+	gc.names = gc_dir(runroot, "networks/" HK_NET_NAMES, name_dead);
+	gc_dir(runroot, "ctr", watch_dead);
+	/* The ports of what is gone out of the maps (the table, if there is one). */
+	if ((r = hk_nft_table_exists(err)) > 0)
+		r = table_build(g, &s, NULL, err);
+	if (r < 0)
+		goto out;
+	printf("removed: %zu bundle(s), %zu lease(s), %zu name(s), %zu runtime state(s)\n",
+	       gc.bundles, gc.leases, gc.names, gc.states);
+	r = 0;
+out:
 	hk_store_close(&s);
 	return r;
 }

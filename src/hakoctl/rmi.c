@@ -297,8 +297,10 @@ int ctl_system(const struct ctl_globals *g, int argc, char **argv, struct hk_err
 	char size[32];
 	int r;
 
+	if (argc == 2 && strcmp(argv[1], "gc") == 0)
+		return ctl_system_gc(g, err);
 	if (argc != 2 || strcmp(argv[1], "df") != 0)
-		return hk_error_setx(err, -EINVAL, "expected: system df");
+		return hk_error_setx(err, -EINVAL, "expected: system df, or system gc");
 	if ((r = ctl_store_open(g, &s, err)) < 0)
 		return r;
 	layers.s = &s;

@@ -464,6 +464,7 @@ struct container {
 	int runfd;    /* the run dir, which holds rootfs/ */
 	char dir[PATH_MAX], bundle[PATH_MAX], rootfs[PATH_MAX];
 	bool networked; /* holds a lease (and ports) of the network, which release gives back */
+	bool watching;	/* its watcher (container.h), until its monitor or our exit takes over */
 };
 
 int ctl_own_mount_namespace(struct hk_error *err)
@@ -488,6 +489,13 @@ static int make_container(const struct ctl_globals *g, struct hk_store *s, const
 		return hk_error_set(err, -errno, "getrandom");
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
+	/*
+	 * Its watcher from the start: what it holds (its bundle, its leases) is
+	 * never taken for a crash's leftovers by system gc while it is made.
+	 */
+	if ((r = hk_ctr_watch(ctl_run_dir(g), c->id, getpid(), err)) < 0)
+		return r;
+	c->watching = true;
 	/* Made as .new-<id>, locked, until its record names it (hk_ctr_record). */
 	snprintf(c->dir, sizeof(c->dir), "%s/containers/%s", s->root, c->id);
 	if ((r = hk_ctr_make_dir(s, c->id, &c->dirfd, err)) < 0)
@@ -523,6 +531,9 @@ static void release_container(const struct ctl_globals *g, struct hk_store *s, s
 	if (c->networked)
 		ctl_network_release(g, c->id);
 	c->networked = false;
+	if (c->watching)
+		hk_ctr_unwatch(ctl_run_dir(g), c->id);
+	c->watching = false;
 
 	if (c->runfd >= 0)
 		close(c->runfd);
@@ -831,8 +842,9 @@ static int launch(const struct ctl_globals *g, struct hk_store *s, struct contai
 		return code < 0 ? 125 : code;
 	}
 	hk_debug("container %s created (pid %d) under its monitor", c->id, (int)pid);
-	/* From here the monitor owns the bundle, the lease and the container's end. */
+	/* From here the monitor owns the bundle, the lease, the container's end, its watch. */
 	c->networked = false;
+	c->watching = false;
 	close(c->runfd);
 	close(c->bundlefd);
 	c->runfd = c->bundlefd = -1;
@@ -890,6 +902,9 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, st
 		return r;
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	snprintf(c.dir, sizeof(c.dir), "%s/containers/%s", s.root, id);
+	if ((r = hk_ctr_watch(ctl_run_dir(g), id, getpid(), err)) < 0)
+		goto out;
+	c.watching = true;
 	if ((c.dirfd = open(c.dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = hk_error_set(err, -errno, "container %s", id);
 		goto out;

@@ -268,10 +268,10 @@ def test_exec_in_a_running_container(ctl):
     p = ctl("exec", "-u", "hako-test-nobody", "hako-test-x", "true")
     assert p.returncode == 125 and "unable to find user hako-test-nobody" in p.stderr
     # what exec made is gone with it: the bundle has what run made only (its
-    # config, pid, and its network's address and /etc files)
+    # config, pid, and its networks' addresses and /etc files)
     (cid,) = os.listdir(ctl.runroot / "bundles")
     assert sorted(os.listdir(ctl.runroot / "bundles" / cid)) == \
-        ["address", "config.json", "hostname", "hosts", "pid", "resolv.conf"]
+        ["config.json", "hostname", "hosts", "networks", "pid", "resolv.conf"]
     ctl("stop", "-t", "0", "hako-test-x", check=True)
     p = ctl("exec", "hako-test-x", "true")
     assert p.returncode == 125 and "is not running" in p.stderr

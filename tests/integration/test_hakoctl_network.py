@@ -628,3 +628,58 @@ def test_publish_all_the_image_exposes(lab):
     lab("rm", "-f", "hako-test-p", check=True)
     lab("rmi", "hako-test-exposed", check=True)
     assert maps_elements(lab) == 0 and lab.leases() == [] and lab.ctl.leftovers() == []
+
+
+def test_system_gc_after_kill_9(lab):
+    lab("network", "create", "hako-test-gc", check=True)
+    lab("run", "-d", "-p", "8400:80", "--name", "hako-test-keep", "--hostname", "keep", "busybox",
+        "sh", "-c", SERVE, check=True)
+    keep = address(lab, "hako-test-keep")
+    for i, delay in enumerate((0.001, 0.003, 0.006, 0.01, 0.015, 0.02, 0.03, 0.05, 0.08, 0.15)):
+        p = subprocess.Popen(lab.ctl.argv("run", "-d", "--network", "hako-test-gc", "-p",
+                                          f"{8200 + i}:80", "busybox", "sleep", "30"),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.kill()
+        p.wait()
+    # and during teardown: an rm killed
+    lab("run", "-d", "--network", "hako-test-gc", "-p", "8300:80", "--name", "hako-test-gone",
+        "busybox", "sleep", "30", check=True)
+    p = subprocess.Popen(lab.ctl.argv("rm", "-f", "hako-test-gone"), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    time.sleep(0.02)
+    p.kill()
+    p.wait()
+    out = lab("system", "gc", check=True).stdout
+    assert out.startswith("removed: "), out
+    # what lives is as it was (the keeper, and those the killed runs got going): their
+    # leases, names, ports and veths; of the rest, nothing
+    monitored = b" ".join(open(f"/proc/{pid}/cmdline", "rb").read()
+                          for pid in lab.ctl.monitor_pids()).decode()
+    live = [c for c in (json.loads(lab("inspect", x, check=True).stdout)[0]
+                        for x in lab("ps", "-aq", "--no-trunc", check=True).stdout.split())
+            if c["State"]["Running"] or c["Id"] in monitored]  # or created, under its monitor
+    on_gc = [c for c in live if c["Name"] != "hako-test-keep"]
+    assert lab.leases() == [keep]
+    assert lab.leases("hako-test-gc") == sorted(
+        c["NetworkSettings"]["Networks"]["hako-test-gc"]["IPAddress"] for c in on_gc)
+    names = os.listdir(lab.ctl.runroot / "networks" / ".dns")
+    assert sorted(x.split("@")[0] for x in names if not x.startswith("gateway@")) == \
+        sorted(c["Id"] for c in on_gc)
+    ports = in_ns(lab.host, "nft", "-j", "list", "map", "inet", "hako", "ports4",
+                  capture_output=True, text=True, check=True).stdout
+    (elems,) = [x["map"].get("elem", []) for x in json.loads(ports)["nftables"] if "map" in x]
+    published = sorted(int(lab("port", c["Id"], "80", check=True).stdout.split(":")[1])
+                       for c in live)
+    assert sorted(e[0]["concat"][1] for e in elems) == published, ports
+    wait_for(lambda: len([n for n in lab.host_links() if n.startswith("hk")]) == len(live),
+             "the veths of what is gone to go")
+    assert nc(lab, "hako-test-keep", "127.0.0.1", 80, 5) == "hello-from-keep\n"
+    # the containers that were recorded are containers: rm removes them, leaving nothing
+    ids = [x for x in lab("ps", "-aq", "--no-trunc", check=True).stdout.split()
+           if x != json.loads(lab("inspect", "hako-test-keep").stdout)[0]["Id"]]
+    if ids:
+        lab("rm", "-f", *ids, check=True)
+    lab("rm", "-f", "hako-test-keep", check=True)
+    lab("network", "rm", "hako-test-gc", check=True)
+    assert lab.leases() == [] and maps_elements(lab) == 0 and lab.ctl.leftovers() == []
