@@ -126,6 +126,13 @@ int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const cha
 /* The same for a running container as its record names it (after a rename, a connect). */
 int ctl_record_names(const struct ctl_globals *g, struct hk_store *s, const struct hk_ctr *c,
 		     struct hk_error *err);
+/*
+ * --network container:NAME: config joins the network namespace of that
+ * running container (by its process's path) and binds its /etc/hosts and
+ * resolv.conf; *ret_id: its id, for the record. Nothing for other modes.
+ */
+int ctl_network_join(const struct ctl_globals *g, struct hk_store *s, const char *mode,
+		     struct hk_json *config, const char **ret_id, struct hk_error *err);
 /* system gc: what a crash left (network.c). */
 int ctl_system_gc(const struct ctl_globals *g, struct hk_error *err);
 /* The host's mount namespace, once a command left it for one of its own; else -1. */

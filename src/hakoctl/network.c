@@ -532,16 +532,75 @@ void ctl_net_opts_from_json(const struct hk_json *cfg, struct ctl_net_opts *o)
 	o->aliases = strv_of(hk_json_get(cfg, "Aliases"));
 }
 
-/* Its network namespace: the runtime joins the one it runs in (ours, from here on). */
-static void join_our_netns(struct hk_json *config)
+/* Its network namespace, which the runtime joins by path. */
+static void netns_path(struct hk_json *config, const char *path)
 {
 	struct hk_json *ns = hk_json_get(hk_json_get(config, "linux"), "namespaces");
 
 	for (size_t i = 0; ns && i < ns->n; i++) {
 		const char *type = hk_json_get_string(ns->items[i], "type");
 		if (type && strcmp(type, "network") == 0)
-			hk_json_set(ns->items[i], "path", hk_json_new_string("/proc/self/ns/net"));
+			hk_json_set(ns->items[i], "path", hk_json_new_string(path));
 	}
+}
+
+/* The one it runs in: ours, from here on. */
+static void join_our_netns(struct hk_json *config)
+{
+	netns_path(config, "/proc/self/ns/net");
+}
+
+/* The bind mounts of bundle's /etc files in config's mounts taken out (a start again). */
+static void unbind_etc(struct hk_json *config)
+{
+	struct hk_json *m = hk_json_get(config, "mounts");
+
+	for (size_t i = m ? m->n : 0; i-- > 0;) {
+		const char *dst = hk_json_get_string(m->items[i], "destination");
+		if (dst && (strcmp(dst, "/etc/hosts") == 0 || strcmp(dst, "/etc/hostname") == 0 ||
+			    strcmp(dst, "/etc/resolv.conf") == 0))
+			hk_json_remove(m, i);
+	}
+}
+
+int ctl_network_join(const struct ctl_globals *g, struct hk_store *s, const char *mode,
+		     struct hk_json *config, const char **ret_id, struct hk_error *err)
+{
+	static char id[HK_CTR_ID_LEN + 1];
+	char path[PATH_MAX];
+	struct hk_ctr c = {0};
+	int r;
+
+	if (strncmp(mode, "container:", 10) != 0)
+		return 0;
+	if ((r = hk_ctr_find(s, ctl_run_dir(g), mode + 10, &c, err)) < 0)
+		return hk_error_prefix(err, "--network %s", mode);
+	if (c.status != HK_CTR_RUNNING || c.init <= 0) {
+		r = hk_error_setx(err, -EINVAL, "--network %s: container %s is not running", mode,
+				  c.name);
+		goto out;
+	}
+	/* Its namespace, and the /etc files of its network (hosts, resolv.conf). */
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c.init);
+	netns_path(config, path);
+	unbind_etc(config);
+	snprintf(path, sizeof(path), "%s/bundles/%s", ctl_run_dir(g), c.id);
+	if (faccessat(AT_FDCWD, path, F_OK, 0) == 0) {
+		char file[PATH_MAX + 16];
+		snprintf(file, sizeof(file), "%s/hosts", path);
+		if (access(file, F_OK) == 0) {
+			bind_etc(config, path, "hosts");
+			bind_etc(config, path, "resolv.conf");
+		}
+	}
+	snprintf(id, sizeof(id), "%s", c.id);
+	if (ret_id)
+		*ret_id = id;
+	hk_debug("--network %s: the network namespace of %.12s (pid %d)", mode, c.id,
+		 (int)c.init);
+out:
+	hk_ctr_free(&c);
+	return r;
 }
 
 /* The host's end of a container's veth pair on its i-th network: hk<id>, hk<id>-1... */

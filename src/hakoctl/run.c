@@ -188,12 +188,14 @@ static struct ctl_net_opts net_opts(const struct run_flags *f)
 static int network_flag(struct run_flags *f, const char *arg, struct hk_error *err)
 {
 	_cleanup_free_ char *copy = hk_xstrdup(arg);
-	bool alone = strcmp(arg, "none") == 0 || strcmp(arg, "host") == 0;
+	bool alone = strcmp(arg, "none") == 0 || strcmp(arg, "host") == 0 ||
+		     strncmp(arg, "container:", 10) == 0;
 	size_t len;
 
 	if (alone ? f->network_set : (f->network_set && !ctl_network_bridged(f->b.network)))
 		return hk_error_setx(err, -EINVAL,
-				     "--network %s: none and host are a container's only network",
+				     "--network %s: none, host and container:NAME are a container's "
+				     "only network",
 				     arg);
 	for (char *save = NULL, *x = strtok_r(copy, ",", &save); !alone && x;
 	     x = strtok_r(NULL, ",", &save))
@@ -202,6 +204,8 @@ static int network_flag(struct run_flags *f, const char *arg, struct hk_error *e
 					     "--network \"%s\": none, host, or networks' names "
 					     "(hako, also called bridge, is the default one)",
 					     arg);
+	if (strncmp(arg, "container:", 10) == 0 && !arg[10])
+		return hk_error_setx(err, -EINVAL, "--network container: a container's name is missing");
 	if (!alone && (!*arg || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")))
 		return hk_error_setx(err, -EINVAL, "--network \"%s\": a name is missing", arg);
 	len = f->networks ? strlen(f->networks) : 0;
@@ -757,6 +761,16 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	if ((r = ctl_network_setup(g, s, c->id, &no, c->bundlefd, c->bundle, config, err)) < 0)
 		goto out;
 	net_config = ctl_net_opts_json(&no);
+	/* --network container:NAME: its namespace; recorded by its id, as docker does. */
+	const char *joined = NULL;
+	if ((r = ctl_network_join(g, s, f->b.network, config, &joined, err)) < 0)
+		goto out;
+	if (joined) {
+		free(f->networks);
+		f->networks = hk_xmalloc(16 + strlen(joined));
+		sprintf(f->networks, "container:%s", joined);
+		f->b.network = f->networks;
+	}
 	/* The record that makes it a container by name (its name checked unique). */
 	struct hk_ctr_new nc = {
 	    .id = c->id,
@@ -935,7 +949,19 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, st
 	free((void *)no.dns);
 	free((void *)no.hosts);
 	free((void *)no.aliases);
-	if (r < 0 || (r = hk_write_atomic_at(c.bundlefd, "config.json", config, len, err)) < 0)
+	if (r < 0)
+		goto out;
+	/* container:NAME: that container's namespace now (its process may be another). */
+	if (mode && strncmp(mode, "container:", 10) == 0) {
+		struct hk_buf b = HK_BUF_INIT;
+		if ((r = ctl_network_join(g, &s, mode, cfg, NULL, err)) < 0)
+			goto out;
+		hk_json_write_pretty(&b, cfg);
+		free(config);
+		config = b.buf;
+		len = b.len;
+	}
+	if ((r = hk_write_atomic_at(c.bundlefd, "config.json", config, len, err)) < 0)
 		goto out;
 	/* launch has said what failed, and cleaned up. */
 	r = launch(g, &s, &c, start, rm);

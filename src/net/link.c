@@ -164,7 +164,17 @@ int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *
 	hk_nl_nest_end(&r, peer);
 	hk_nl_nest_end(&r, data);
 	hk_nl_nest_end(&r, info);
-	if ((e = hk_nl_call(host_nl, &r)) < 0)
+	e = hk_nl_call(host_nl, &r);
+	/*
+	 * One of that name is the container's own from its last run, in a
+	 * namespace another container kept (--network container:NAME): it goes,
+	 * with its peer there, and the pair is made again.
+	 */
+	if (e == -EEXIST && hk_net_link_delete(host_nl, host_name) == 0) {
+		hk_debug("RTM_DELLINK(%s): its last run's, kept by another's namespace", host_name);
+		e = hk_nl_call(host_nl, &r);
+	}
+	if (e < 0)
 		return hk_error_set(err, e, "network %s: the veth pair %s, %s", n->name, host_name,
 				    ctr_name);
 	hk_debug("RTM_NEWLINK(%s on %s, veth, its peer %s in the container's netns) ok",

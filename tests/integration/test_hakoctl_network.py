@@ -683,3 +683,36 @@ def test_system_gc_after_kill_9(lab):
     lab("rm", "-f", "hako-test-keep", check=True)
     lab("network", "rm", "hako-test-gc", check=True)
     assert lab.leases() == [] and maps_elements(lab) == 0 and lab.ctl.leftovers() == []
+
+
+def test_network_of_another_container(lab):
+    lab("run", "-d", "--name", "hako-test-web", "--hostname", "web", "busybox", "sh", "-c",
+        SERVE, check=True)
+    web = address(lab, "hako-test-web")
+    out = lab("run", "--rm", "--network", "container:hako-test-web", "busybox", "sh", "-c",
+              "nc -w 5 127.0.0.1 80; ip -4 -o addr show eth0; cat /etc/hosts", check=True).stdout
+    assert out.startswith("hello-from-web\n") and f"inet {web}/16" in out, out
+    assert f"{web}\tweb" in out, out
+    lab("run", "-d", "--network", "container:hako-test-web", "--name", "hako-test-side",
+        "busybox", "sleep", "300", check=True)
+    (info,) = json.loads(lab("inspect", "hako-test-side", check=True).stdout)
+    web_id = json.loads(lab("inspect", "hako-test-web", check=True).stdout)[0]["Id"]
+    assert info["HostConfig"]["NetworkMode"] == f"container:{web_id}"
+    # both started again: the side joins the web's new namespace
+    lab("restart", "-t", "0", "hako-test-web", check=True)
+    lab("restart", "-t", "0", "hako-test-side", check=True)
+    assert nc(lab, "hako-test-side", "127.0.0.1", 80, 5) == "hello-from-web\n"
+    for args, what in ((["--network", "container:hako-test-nosuch"], 'no such container'),
+                       (["--network", "container:hako-test-web", "-p", "8085:80"],
+                        "-p with --network container:hako-test-web"),
+                       (["--network", "container:hako-test-web", "--network", "hako"],
+                        "are a container's only network"),
+                       (["--network", "container:"], "a container's name is missing")):
+        p = lab("run", "--rm", *args, "busybox", "true")
+        assert p.returncode == 125 and what in p.stderr, (args, p.stderr)
+    lab("stop", "-t", "0", "hako-test-web", check=True)
+    p = lab("run", "--rm", "--network", "container:hako-test-web", "busybox", "true")
+    assert p.returncode == 125 and "is not running" in p.stderr, p.stderr
+    lab("rm", "-f", "hako-test-web", "hako-test-side", check=True)
+    wait_for(lambda: [n for n in lab.host_links() if n.startswith("hk")] == [], "the veths to go")
+    assert lab.leases() == [] and lab.ctl.leftovers() == []
