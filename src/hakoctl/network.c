@@ -165,6 +165,27 @@ static void add_ports_of(const char *id, void *arg)
 }
 
 /*
+ * Another table's forward chain with a drop policy (docker's iptables
+ * FORWARD) drops the containers' packets whatever ours accepts, and
+ * hakoctl never touches other tables: said, with what lets them through.
+ */
+static void forward_blockers_warn(void)
+{
+	struct hk_buf b = HK_BUF_INIT;
+
+	if (hk_nft_forward_blockers(&b))
+		hk_warn("nftables: the forward chain %s drops what it does not accept (its "
+			"policy is drop): the containers' packets to and from outside their "
+			"network are dropped there, and hakoctl leaves other tables alone. Let "
+			"its bridges through there, for docker's: iptables -I DOCKER-USER -i "
+			"hako+ -j ACCEPT; iptables -I DOCKER-USER -o hako+ -m conntrack --ctstate "
+			"RELATED,ESTABLISHED -j ACCEPT (for firewalld: firewall-cmd "
+			"--zone=trusted --add-interface=hako0)",
+			b.buf);
+	hk_buf_release(&b);
+}
+
+/*
  * hakoctl's table made again whole (it is replaced, in one transaction):
  * every network, and the ports of every live container whose bundle
  * records some (a created container's too). Under lock_networks.
@@ -190,6 +211,7 @@ static int table_build(const struct ctl_globals *g, struct hk_store *s, size_t *
 		return hk_error_prefix(err, "nftables: table inet %s", HK_NFT_TABLE);
 	hk_debug("nftables: table inet %s made (%zu network(s), %zu port(s))", HK_NFT_TABLE,
 		 n_nets, ports.n);
+	forward_blockers_warn();
 	if (ret_ports)
 		*ret_ports = ports.n;
 	return 0;
@@ -879,6 +901,11 @@ static struct hk_json *network_json(const struct ctl_globals *g, const struct hk
 		hk_json_set(opts, "mtu", hk_json_new_string(text));
 	}
 	network_containers(g, n, v, count, o);
+	/* What drops its packets in another table (forward_blockers_warn). */
+	struct hk_buf b = HK_BUF_INIT;
+	hk_json_set(o, "ForwardDroppedBy",
+		    hk_json_new_string(hk_nft_forward_blockers(&b) ? b.buf : ""));
+	hk_buf_release(&b);
 	return o;
 }
 

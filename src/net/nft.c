@@ -204,3 +204,74 @@ out:
 	free(b.buf);
 	return r;
 }
+
+struct blockers {
+	struct hk_buf *out;
+	size_t n;
+};
+
+/* The attributes of an nfnetlink message (after its nfgenmsg), by type (nested flag off). */
+static void nf_attrs(const struct nlattr *a, int rest, const struct nlattr **tb, int max)
+{
+	memset(tb, 0, sizeof(*tb) * ((size_t)max + 1));
+	while (rest >= (int)NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= rest) {
+		int type = a->nla_type & NLA_TYPE_MASK;
+		if (type <= max)
+			tb[type] = a;
+		rest -= NLA_ALIGN(a->nla_len);
+		a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len));
+	}
+}
+
+static uint32_t nf_u32(const struct nlattr *a)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)a + NLA_HDRLEN, sizeof(v));
+	return ntohl(v);
+}
+
+static const char *family_name(int f)
+{
+	return f == NFPROTO_INET ? "inet" : f == NFPROTO_IPV4 ? "ip" : f == NFPROTO_IPV6 ? "ip6" : "?";
+}
+
+static int on_chain(const struct nlmsghdr *h, void *arg)
+{
+	struct blockers *b = arg;
+	const struct nfgenmsg *g = NLMSG_DATA(h);
+	const struct nlattr *tb[NFTA_CHAIN_MAX + 1], *hook[NFTA_HOOK_MAX + 1];
+	const char *table, *chain;
+
+	nf_attrs((const struct nlattr *)((const char *)g + NLMSG_ALIGN(sizeof(*g))),
+		 (int)h->nlmsg_len - (int)NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*g))), tb, NFTA_CHAIN_MAX);
+	if (!tb[NFTA_CHAIN_TABLE] || !tb[NFTA_CHAIN_NAME] || !tb[NFTA_CHAIN_HOOK] ||
+	    !tb[NFTA_CHAIN_POLICY])
+		return 0;
+	nf_attrs((const struct nlattr *)((const char *)tb[NFTA_CHAIN_HOOK] + NLA_HDRLEN),
+		 tb[NFTA_CHAIN_HOOK]->nla_len - NLA_HDRLEN, hook, NFTA_HOOK_MAX);
+	table = (const char *)tb[NFTA_CHAIN_TABLE] + NLA_HDRLEN;
+	chain = (const char *)tb[NFTA_CHAIN_NAME] + NLA_HDRLEN;
+	if (!hook[NFTA_HOOK_HOOKNUM] || nf_u32(hook[NFTA_HOOK_HOOKNUM]) != NF_INET_FORWARD ||
+	    nf_u32(tb[NFTA_CHAIN_POLICY]) != NF_DROP ||
+	    (g->nfgen_family == NFPROTO_INET && strcmp(table, HK_NFT_TABLE) == 0))
+		return 0;
+	hk_buf_addf(b->out, "%s%s %s %s", b->n++ ? ", " : "", family_name(g->nfgen_family), table,
+		    chain);
+	return 0;
+}
+
+size_t hk_nft_forward_blockers(struct hk_buf *out)
+{
+	_cleanup_close_ int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	struct nfgenmsg g = {.nfgen_family = NFPROTO_UNSPEC, .version = NFNETLINK_V0};
+	struct blockers b = {.out = out};
+	struct hk_nl_req r;
+
+	if (nl < 0)
+		return 0;
+	hk_nl_req_init(&r, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN, 0, &g, sizeof(g));
+	if (hk_nl_dump(nl, &r, on_chain, &b) < 0)
+		return 0;
+	return b.n;
+}

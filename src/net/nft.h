@@ -39,6 +39,15 @@ struct hk_port {
 int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *ports, size_t n,
 		 struct hk_error *err);
 
+/*
+ * The chains of other tables on the forward hook whose policy is drop
+ * (docker's iptables FORWARD), which drop the containers' packets whatever
+ * our table says, and which hakoctl does not touch: "FAMILY TABLE CHAIN"
+ * each, comma separated, appended to out; how many.
+ */
+struct hk_buf;
+size_t hk_nft_forward_blockers(struct hk_buf *out);
+
 /* A published port and the container's address it goes to. */
 struct hk_nft_port_of {
 	struct hk_port port;

@@ -716,3 +716,50 @@ def test_network_of_another_container(lab):
     lab("rm", "-f", "hako-test-web", "hako-test-side", check=True)
     wait_for(lambda: [n for n in lab.host_links() if n.startswith("hk")] == [], "the veths to go")
     assert lab.leases() == [] and lab.ctl.leftovers() == []
+
+
+def test_a_docker_style_forward_drop_policy(lab):
+    """Another table's forward chain with policy drop (docker's iptables FORWARD, here in
+    nftables' form, and a firewalld-like table beside it): hakoctl says so, touches neither,
+    and the containers work once that table lets the bridges through, as docker's
+    DOCKER-USER rules would."""
+    def nft(*args):
+        return in_ns(lab.host, "nft", *args, capture_output=True, text=True, check=True).stdout
+    nft("add", "table", "ip", "filter")
+    nft("add", "chain", "ip", "filter", "FORWARD",
+        "{ type filter hook forward priority 0; policy drop; }")
+    nft("add", "table", "inet", "firewalld")
+    nft("add", "chain", "inet", "firewalld", "filter_FORWARD",
+        "{ type filter hook forward priority 10; policy accept; }")
+    theirs = nft("list", "table", "ip", "filter") + nft("list", "table", "inet", "firewalld")
+    server = lab.serve()
+    try:
+        p = lab("network", "reload", check=True)
+        assert "the forward chain ip filter FORWARD drops" in p.stderr, p.stderr
+        (net,) = json.loads(lab("network", "inspect", "hako", check=True).stdout)
+        assert net["ForwardDroppedBy"] == "ip filter FORWARD"
+        lab("run", "-d", "-p", "8086:80", "--name", "hako-test-fw", "--hostname", "fw",
+            "busybox", "sh", "-c", SERVE, check=True)
+        assert nc(lab, "hako-test-fw", "198.51.100.2", 8080) is None
+        nft("add", "rule", "ip", "filter", "FORWARD", "iifname", "hako*", "accept")
+        nft("add", "rule", "ip", "filter", "FORWARD", "oifname", "hako*", "ct", "state",
+            "established,related", "accept")
+        nft("add", "rule", "ip", "filter", "FORWARD", "oifname", "hako*", "ct", "status", "dnat",
+            "accept")
+        theirs = nft("list", "table", "ip", "filter") + nft("list", "table", "inet", "firewalld")
+        assert nc(lab, "hako-test-fw", "198.51.100.2", 8080, 5) == "you are 198.51.100.1\n"
+        code = ("import socket; c = socket.create_connection(('198.51.100.1', 8086), 5); "
+                "print(c.recv(100).decode(), end='')")
+        out = in_ns(lab.outside, "/usr/bin/python3", "-c", code, capture_output=True,
+                    text=True).stdout
+        assert out == "hello-from-fw\n", out
+        # neither reload nor gc touch their tables
+        lab("network", "reload", check=True)
+        lab("system", "gc", check=True)
+        assert nft("list", "table", "ip", "filter") + \
+            nft("list", "table", "inet", "firewalld") == theirs
+        lab("rm", "-f", "hako-test-fw", check=True)
+    finally:
+        server.kill()
+        server.wait()
+    assert lab.leases() == [] and maps_elements(lab) == 0 and lab.ctl.leftovers() == []
