@@ -5,13 +5,13 @@
 # 1.8.1 runs on this hybrid host. An empty tmpfs covers the mount point rather
 # than nothing: crun then writes its idea of a cgroup there, into a tmpfs that
 # goes away with the namespace, not into the host's /sys/fs/cgroup.
-# Writes docs/benchmarks.md and the table in README.md.
+# Writes docs/benchmarks.md and the tables in README.md.
 #   bench/run.sh            # as root: the full run, a few minutes
 #   bench/run.sh --quick    # fewer rounds, to try it out
 set -eu
 cd "$(dirname "$0")/.."
 need=""
-for p in crun runc hyperfine podman mmdebstrap; do
+for p in crun runc hyperfine podman mmdebstrap iperf3; do
 	command -v "$p" >/dev/null 2>&1 || need="$need $p"
 done
 if [ -n "$need" ]; then
@@ -20,10 +20,12 @@ fi
 sh scripts/deps.sh
 sh scripts/build.sh
 gcc -O2 -static -o build/bench-maxrss bench/maxrss.c
+gcc -O2 -static -o build/bench-tcpconn bench/tcpconn.c
 exec unshare --mount --propagation private sh -c '
 	if mountpoint -q /sys/fs/cgroup/unified; then
 		umount /sys/fs/cgroup/unified
 		mount -t tmpfs -o size=512m,nr_inodes=0,mode=755 hako-bench-no-cgroup2 /sys/fs/cgroup/unified
 	fi
 	/usr/bin/python3 bench/bench.py "$@"
-	exec /usr/bin/python3 bench/engine.py "$@"' bench "$@"
+	/usr/bin/python3 bench/engine.py "$@"
+	exec /usr/bin/python3 bench/netscale.py --write "$@"' bench "$@"

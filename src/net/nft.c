@@ -105,6 +105,8 @@ static size_t concat(unsigned char *out, size_t at, const void *part, size_t len
 	return at + 4;
 }
 
+#define ELEMS_PER_MSG 512
+
 int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *ports, size_t n,
 		 struct hk_error *err)
 {
@@ -127,7 +129,7 @@ int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *
 	/* One transaction: a message for each map with elements, between BEGIN and END. */
 	batch_end_msg(&b, batch_msg(&b, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
 	for (int at_ip = 0; at_ip < 2; at_ip++) {
-		size_t m = 0, list = 0;
+		size_t m = 0, list = 0, in_list = 0;
 		for (size_t i = 0; i < n; i++) {
 			const struct hk_port *p = &ports[i];
 			unsigned char key[12] = {0}, data[8] = {0};
@@ -137,6 +139,13 @@ int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *
 
 			if ((p->host_ip != 0) != at_ip)
 				continue;
+			/* A message holds so many: its list's length is 16 bits. */
+			if (list && in_list == ELEMS_PER_MSG) {
+				batch_nest_end(&b, list);
+				batch_end_msg(&b, m);
+				sets++;
+				list = in_list = 0;
+			}
 			if (!list) {
 				m = batch_msg(&b,
 					      (NFNL_SUBSYS_NFTABLES << 8) |
@@ -165,6 +174,7 @@ int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *
 				batch_nest_end(&b, nest);
 			}
 			batch_nest_end(&b, elem);
+			in_list++;
 		}
 		if (list) {
 			batch_nest_end(&b, list);
@@ -173,6 +183,11 @@ int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *
 		}
 	}
 	batch_end_msg(&b, batch_msg(&b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
+	/* A batch is one send: a range of thousands of ports needs room for it. */
+	if (b.len > 128 * 1024) {
+		int size = (int)b.len * 2;
+		setsockopt(nl, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+	}
 	if (send(nl, b.buf, b.len, 0) < 0) {
 		r = hk_error_set(err, -errno, "nftables: send");
 		goto out;
