@@ -62,8 +62,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < N; i++) {
-		struct hk_port p = {.host_port = (uint16_t)(10000 + i), .ctr_port = 80,
-				    .proto = IPPROTO_TCP};
+		struct hk_port p = {
+		    .host_port = (uint16_t)(10000 + i), .ctr_port = 80, .proto = IPPROTO_TCP};
 		t0 = now_ms();
 		if (hk_nft_ports(-1, true, "10.88.0.2", &p, 1, &err) < 0) {
 			fprintf(stderr, "port %d: %s\n", i, err.msg);

@@ -508,7 +508,8 @@ void hk_ctr_sweep(struct hk_store *s, const char *runroot)
 
 /* The record of id read, changed by fn, and written back, under the store's lock. */
 static int update_record(struct hk_store *s, const char *id,
-			 int (*fn)(struct hk_json *rec, int parent, void *arg, struct hk_error *err),
+			 int (*fn)(struct hk_json *rec, int parent, void *arg,
+				   struct hk_error *err),
 			 void *arg, struct hk_error *err)
 {
 	_cleanup_(hk_json_freep) struct hk_json *rec = NULL;

@@ -98,9 +98,9 @@ struct ctl_net_opts {
 	const char *hostname;
 	const struct hk_port *ports; /* -p, a port each */
 	size_t n_ports;
-	const char *ip, *mac;	  /* --ip, --mac-address, or NULL */
-	const char *const *dns;	  /* --dns, NULL-ended, or NULL */
-	const char *const *hosts; /* --add-host NAME:IP, NULL-ended, or NULL */
+	const char *ip, *mac;	    /* --ip, --mac-address, or NULL */
+	const char *const *dns;	    /* --dns, NULL-ended, or NULL */
+	const char *const *hosts;   /* --add-host NAME:IP, NULL-ended, or NULL */
 	const char *const *aliases; /* --network-alias, NULL-ended, or NULL */
 };
 /* The options checked, before anything is made: each bad one named. */

@@ -696,7 +696,8 @@ static void network_settings(const struct ctl_globals *g, struct hk_store *s,
 		hk_error_clear(&err);
 		hk_json_set(e, "IPAddress", hk_json_new_string(at[i].addr));
 		hk_json_set(e, "IPPrefixLen", hk_json_new_int(known ? n.prefix : 0));
-		hk_json_set(e, "Gateway", hk_json_new_string(known ? hk_ipv4_text(n.gateway, gw) : ""));
+		hk_json_set(e, "Gateway",
+			    hk_json_new_string(known ? hk_ipv4_text(n.gateway, gw) : ""));
 		if (i == 0) {
 			hk_json_set(ns, "IPAddress", hk_json_new_string(at[i].addr));
 			hk_json_set(ns, "IPPrefixLen", hk_json_new_int(known ? n.prefix : 0));

@@ -209,8 +209,8 @@ static int table_build(const struct ctl_globals *g, struct hk_store *s, size_t *
 	hk_buf_release(&b);
 	if (r < 0)
 		return hk_error_prefix(err, "nftables: table inet %s", HK_NFT_TABLE);
-	hk_debug("nftables: table inet %s made (%zu network(s), %zu port(s))", HK_NFT_TABLE,
-		 n_nets, ports.n);
+	hk_debug("nftables: table inet %s made (%zu network(s), %zu port(s))", HK_NFT_TABLE, n_nets,
+		 ports.n);
 	forward_blockers_warn();
 	if (ret_ports)
 		*ret_ports = ports.n;
@@ -228,7 +228,8 @@ static int nat_ensure(const struct ctl_globals *g, struct hk_store *s, struct hk
 	return r != 0 ? (r < 0 ? r : 0) : table_build(g, s, NULL, err);
 }
 
-/* The table made again if it is there (a network made or removed); if not, the next start makes it. */
+/* The table made again if it is there (a network made or removed); if not, the next start makes it.
+ */
 static int table_update(const struct ctl_globals *g, struct hk_store *s, struct hk_error *err)
 {
 	_cleanup_close_ int lock = -1;
@@ -455,10 +456,10 @@ int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
 	if (!bridged && (o->ip || o->mac || o->n_ports || o->aliases))
 		return hk_error_setx(
 		    err, -EINVAL, "%s with --network %s: it is for a container on a network (hako)",
-		    o->ip	   ? "--ip"
-		    : o->mac	   ? "--mac-address"
+		    o->ip	 ? "--ip"
+		    : o->mac	 ? "--mac-address"
 		    : o->n_ports ? "-p"
-				   : "--network-alias",
+				 : "--network-alias",
 		    o->mode);
 	if (o->ip && inet_pton(AF_INET, o->ip, &a) != 1)
 		return hk_error_setx(err, -EINVAL, "--ip \"%s\": not an IPv4 address", o->ip);
@@ -474,10 +475,11 @@ int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
 					     o->dns[i]);
 	for (size_t i = 0; o->aliases && o->aliases[i]; i++)
 		if (!hk_ctr_name_valid(o->aliases[i]))
-			return hk_error_setx(err, -EINVAL,
-					     "--network-alias \"%s\": a name is letters, digits and "
-					     "\"_.-\", and starts with a letter or digit",
-					     o->aliases[i]);
+			return hk_error_setx(
+			    err, -EINVAL,
+			    "--network-alias \"%s\": a name is letters, digits and "
+			    "\"_.-\", and starts with a letter or digit",
+			    o->aliases[i]);
 	for (size_t i = 0; o->hosts && o->hosts[i]; i++) {
 		const char *colon = strchr(o->hosts[i], ':');
 		if (!colon || colon == o->hosts[i] ||
@@ -492,8 +494,7 @@ int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
 }
 
 /* --ip: an address of n's subnet that a container can have. */
-static int ip_check(const struct hk_network *n, const char *ip, uint32_t *ret,
-		    struct hk_error *err)
+static int ip_check(const struct hk_network *n, const char *ip, uint32_t *ret, struct hk_error *err)
 {
 	uint32_t mask = n->prefix ? ~0u << (32 - n->prefix) : 0, addr;
 	struct in_addr a;
@@ -618,8 +619,7 @@ int ctl_network_join(const struct ctl_globals *g, struct hk_store *s, const char
 	snprintf(id, sizeof(id), "%s", c.id);
 	if (ret_id)
 		*ret_id = id;
-	hk_debug("--network %s: the network namespace of %.12s (pid %d)", mode, c.id,
-		 (int)c.init);
+	hk_debug("--network %s: the network namespace of %.12s (pid %d)", mode, c.id, (int)c.init);
 out:
 	hk_ctr_free(&c);
 	return r;
@@ -661,7 +661,8 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 
 	if (!ctl_network_bridged(o->mode))
 		return 0;
-	if ((r = ctl_net_opts_check(o, err)) < 0 || (r = find_networks(s, o->mode, nets, &n, err)) < 0 ||
+	if ((r = ctl_net_opts_check(o, err)) < 0 ||
+	    (r = find_networks(s, o->mode, nets, &n, err)) < 0 ||
 	    (o->ip && (r = ip_check(&nets[0], o->ip, &want, err)) < 0))
 		return r;
 	if (o->n_ports && nets[0].internal)
@@ -890,8 +891,8 @@ static struct hk_json *network_json(const struct ctl_globals *g, const struct hk
 	hk_json_set(o, "NetworkInterface", hk_json_new_string(n->bridge));
 	hk_json_set(o, "Internal", hk_json_new_bool(n->internal));
 	hk_json_set(o, "EnableIPv6", hk_json_new_bool(false));
-	cfg = hk_json_push(hk_json_set(hk_json_set(o, "IPAM", hk_json_new(HK_JSON_OBJECT)), "Config",
-				       hk_json_new(HK_JSON_ARRAY)),
+	cfg = hk_json_push(hk_json_set(hk_json_set(o, "IPAM", hk_json_new(HK_JSON_OBJECT)),
+				       "Config", hk_json_new(HK_JSON_ARRAY)),
 			   hk_json_new(HK_JSON_OBJECT));
 	hk_json_set(cfg, "Subnet", hk_json_new_string(hk_network_subnet_text(n, text)));
 	hk_json_set(cfg, "Gateway", hk_json_new_string(hk_ipv4_text(n->gateway, text)));
@@ -992,7 +993,8 @@ static int network_create(const struct ctl_globals *g, struct hk_store *s, int a
 	while ((c = getopt_long(argc, argv, "+o:d:", opts, NULL)) != -1) {
 		switch (c) {
 		case SUBNET:
-			if (hk_net_parse_cidr(optarg, &n.subnet, &n.prefix) < 0 || !strchr(optarg, '/'))
+			if (hk_net_parse_cidr(optarg, &n.subnet, &n.prefix) < 0 ||
+			    !strchr(optarg, '/'))
 				return hk_error_setx(err, -EINVAL,
 						     "--subnet \"%s\": A.B.C.D/N, such as "
 						     "10.90.0.0/24",
@@ -1043,8 +1045,7 @@ static int network_create(const struct ctl_globals *g, struct hk_store *s, int a
 }
 
 /* Whether a container's network mode names network name; its name in *who. */
-static bool network_used(const struct hk_ctr *v, size_t count, const char *name,
-			 const char **who)
+static bool network_used(const struct hk_ctr *v, size_t count, const char *name, const char **who)
 {
 	for (size_t i = 0; i < count; i++) {
 		const char *mode = hk_json_get_string(v[i].record, "NetworkMode");
@@ -1120,10 +1121,11 @@ static int network_rm(const struct ctl_globals *g, struct hk_store *s, int argc,
 			goto out;
 		}
 		if (network_used(v, count, one.name, &who)) {
-			r = hk_error_setx(err, -EBUSY,
-					  "network %s: container %s is on it (remove the container, "
-					  "or disconnect it)",
-					  one.name, who);
+			r = hk_error_setx(
+			    err, -EBUSY,
+			    "network %s: container %s is on it (remove the container, "
+			    "or disconnect it)",
+			    one.name, who);
 			goto out;
 		}
 		if ((r = network_remove(g, s, &one, nl, err)) < 0)
@@ -1202,8 +1204,8 @@ static int connectable(const struct ctl_globals *g, struct hk_store *s, const ch
 
 /* Its record's networks, as its next start makes them: those it is on now. */
 static int record_networks(struct hk_store *s, const struct hk_ctr *c,
-			   const struct hk_attachment *v, size_t n, size_t skip,
-			   const char *add, struct hk_error *err)
+			   const struct hk_attachment *v, size_t n, size_t skip, const char *add,
+			   struct hk_error *err)
 {
 	struct hk_buf b = HK_BUF_INIT;
 	int r;
@@ -1356,7 +1358,8 @@ out:
 	return r;
 }
 
-/* hakoctl network ls | inspect NAME... | create | rm NAME... | prune | connect | disconnect | reload */
+/* hakoctl network ls | inspect NAME... | create | rm NAME... | prune | connect | disconnect |
+ * reload */
 int ctl_network(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
 {
 	const char *cmd = argc >= 2 ? argv[1] : "";
@@ -1384,10 +1387,11 @@ int ctl_network(const struct ctl_globals *g, int argc, char **argv, struct hk_er
 	else if (strcmp(cmd, "reload") == 0 && argc == 2)
 		r = network_reload(g, &s, err);
 	else
-		r = hk_error_setx(err, -EINVAL,
-				  "network: ls [-q], inspect NAME..., create [--subnet CIDR] "
-				  "[--gateway IP] [--internal] [-o mtu=N] NAME, rm NAME..., prune, "
-				  "connect NETWORK CONTAINER, disconnect NETWORK CONTAINER, reload");
+		r = hk_error_setx(
+		    err, -EINVAL,
+		    "network: ls [-q], inspect NAME..., create [--subnet CIDR] "
+		    "[--gateway IP] [--internal] [-o mtu=N] NAME, rm NAME..., prune, "
+		    "connect NETWORK CONTAINER, disconnect NETWORK CONTAINER, reload");
 	hk_store_close(&s);
 	return r;
 }

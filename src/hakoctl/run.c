@@ -75,12 +75,12 @@ struct run_flags {
 	size_t n_ports;
 	char **port_specs; /* -p as given, for the record */
 	size_t n_port_specs;
-	bool publish_all; /* -P: the image's ExposedPorts, each on a free port of the host's */
+	bool publish_all;  /* -P: the image's ExposedPorts, each on a free port of the host's */
 	char **made_specs; /* those of -P, which port_specs points at too */
 	size_t n_made_specs;
 	bool network_set;
-	char *networks;	      /* --network, each given, joined by commas */
-	const char *ip, *mac; /* --ip, --mac-address */
+	char *networks;			/* --network, each given, joined by commas */
+	const char *ip, *mac;		/* --ip, --mac-address */
 	char **dns, **hosts, **aliases; /* --dns, --add-host, --network-alias */
 	size_t n_dns, n_hosts, n_aliases;
 	const char *image;
@@ -193,10 +193,11 @@ static int network_flag(struct run_flags *f, const char *arg, struct hk_error *e
 	size_t len;
 
 	if (alone ? f->network_set : (f->network_set && !ctl_network_bridged(f->b.network)))
-		return hk_error_setx(err, -EINVAL,
-				     "--network %s: none, host and container:NAME are a container's "
-				     "only network",
-				     arg);
+		return hk_error_setx(
+		    err, -EINVAL,
+		    "--network %s: none, host and container:NAME are a container's "
+		    "only network",
+		    arg);
 	for (char *save = NULL, *x = strtok_r(copy, ",", &save); !alone && x;
 	     x = strtok_r(NULL, ",", &save))
 		if (!hk_ctr_name_valid(x) || strlen(x) >= HK_NET_NAME_MAX)
@@ -205,7 +206,8 @@ static int network_flag(struct run_flags *f, const char *arg, struct hk_error *e
 					     "(hako, also called bridge, is the default one)",
 					     arg);
 	if (strncmp(arg, "container:", 10) == 0 && !arg[10])
-		return hk_error_setx(err, -EINVAL, "--network container: a container's name is missing");
+		return hk_error_setx(err, -EINVAL,
+				     "--network container: a container's name is missing");
 	if (!alone && (!*arg || arg[strlen(arg) - 1] == ',' || strstr(arg, ",,")))
 		return hk_error_setx(err, -EINVAL, "--network \"%s\": a name is missing", arg);
 	len = f->networks ? strlen(f->networks) : 0;
@@ -436,9 +438,9 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	if ((f->n_ports || f->ip || f->mac) && !f->network_set)
 		f->b.network = hk_network_default.name;
 	if (f->publish_all && !ctl_network_bridged(f->b.network))
-		return hk_error_setx(err, -EINVAL,
-				     "-P with --network %s: it is for a container on a network (hako)",
-				     f->b.network);
+		return hk_error_setx(
+		    err, -EINVAL, "-P with --network %s: it is for a container on a network (hako)",
+		    f->b.network);
 	struct ctl_net_opts no = net_opts(f);
 	if ((r = ctl_net_opts_check(&no, err)) < 0)
 		return r;
@@ -701,8 +703,8 @@ static int publish_all(struct run_flags *f, const struct hk_json *image, struct 
 				ex->keys[i]);
 			continue;
 		}
-		if ((host = hk_port_pick(strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP, err)) <
-		    0)
+		if ((host = hk_port_pick(strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP,
+					 err)) < 0)
 			return hk_error_prefix(err, "-P");
 		snprintf(spec, sizeof(spec), "%d:%u/%s", host, port, proto);
 		if ((r = hk_ports_parse(spec, &f->ports, &f->n_ports, err)) < 0)

@@ -47,17 +47,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_NETS 64
-#define MAX_UPSTREAMS 3
-#define MAX_PENDING 1024
+#define MAX_NETS	   64
+#define MAX_UPSTREAMS	   3
+#define MAX_PENDING	   1024
 #define FORWARD_TIMEOUT_MS 5000
-#define IDLE_EXIT_MS 2000 /* with no container on any network, so long */
+#define IDLE_EXIT_MS	   2000 /* with no container on any network, so long */
 
 struct record {
-	int net;	/* index in nets */
-	uint32_t addr;	/* network order */
+	int net;       /* index in nets */
+	uint32_t addr; /* network order */
 	char id[65];
-	char *names;	/* "name alias..." */
+	char *names; /* "name alias..." */
 };
 
 struct net {
@@ -139,7 +139,8 @@ static void read_upstreams(void)
 
 static int listen_on(int type, uint32_t addr)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53), .sin_addr.s_addr = addr};
+	struct sockaddr_in sa = {
+	    .sin_family = AF_INET, .sin_port = htons(53), .sin_addr.s_addr = addr};
 	int one = 1, fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	if (fd < 0)
@@ -265,7 +266,8 @@ static void scan(void)
 	closedir(d);
 }
 
-/* Whether qname (dotted, no final dot) is one of the record's names, its id's 12 digits included. */
+/* Whether qname (dotted, no final dot) is one of the record's names, its id's 12 digits included.
+ */
 static bool record_has(const struct record *r, const char *qname)
 {
 	const char *p = r->names;
@@ -328,8 +330,8 @@ static int question(const unsigned char *q, size_t len, char *name, size_t size,
  * size): 0 and its length in *out_len if the name is ours, else 1 (to be
  * forwarded), or -1 for a query not worth an answer.
  */
-static int answer(const unsigned char *q, size_t len, int net, uint32_t client,
-		  unsigned char *out, size_t size, size_t *out_len)
+static int answer(const unsigned char *q, size_t len, int net, uint32_t client, unsigned char *out,
+		  size_t size, size_t *out_len)
 {
 	bool on[MAX_NETS];
 	char name[256];
@@ -364,7 +366,7 @@ static int answer(const unsigned char *q, size_t len, int net, uint32_t client,
 	if (!ours)
 		return 1;
 	out[2] = (unsigned char)(0x84 | (q[2] & 0x79)); /* QR, AA, its opcode and RD */
-	out[3] = 0x80;				     /* RA, NOERROR */
+	out[3] = 0x80;					/* RA, NOERROR */
 	out[6] = (unsigned char)(count >> 8);
 	out[7] = (unsigned char)count;
 	memset(out + 8, 0, 4);
@@ -436,7 +438,8 @@ static void forward_answer(void)
 			continue;
 		buf[0] = (unsigned char)(p->their_id >> 8);
 		buf[1] = (unsigned char)p->their_id;
-		sendto(p->sock, buf, (size_t)n, 0, (struct sockaddr *)&p->client, sizeof(p->client));
+		sendto(p->sock, buf, (size_t)n, 0, (struct sockaddr *)&p->client,
+		       sizeof(p->client));
 		p->used = false;
 		return;
 	}
@@ -493,7 +496,8 @@ static void tcp_client(int fd, int net, uint32_t client)
 			if (!n_upstreams ||
 			    (up = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 			    (setsockopt(up, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
-			     connect(up, (struct sockaddr *)&upstreams[0], sizeof(upstreams[0])) < 0) ||
+			     connect(up, (struct sockaddr *)&upstreams[0], sizeof(upstreams[0])) <
+				 0) ||
 			    write(up, q, len + 2u) != len + 2 || !read_full(up, &rlen, 2) ||
 			    !read_full(up, out + 2, ntohs(rlen))) {
 				error_reply(q + 2, len, 2, out + 2, &n);

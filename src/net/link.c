@@ -177,8 +177,8 @@ int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *
 	if (e < 0)
 		return hk_error_set(err, e, "network %s: the veth pair %s, %s", n->name, host_name,
 				    ctr_name);
-	hk_debug("RTM_NEWLINK(%s on %s, veth, its peer %s in the container's netns) ok",
-		 host_name, n->bridge, ctr_name);
+	hk_debug("RTM_NEWLINK(%s on %s, veth, its peer %s in the container's netns) ok", host_name,
+		 n->bridge, ctr_name);
 	if ((eth = if_index_in(ns, ctr_name)) <= 0)
 		return hk_error_set(err, eth ? eth : -ENODEV, "network %s: %s in the container",
 				    n->name, ctr_name);
@@ -198,7 +198,7 @@ int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *
 	hk_nl_add_attr(&r, RTA_OIF, &eth, sizeof(eth));
 	if ((e = hk_nl_call(ns_nl, &r)) < 0)
 		return hk_error_set(err, e, "network %s: the default route", n->name);
-	hk_debug("%s %s/%d up, default route via %s", ctr_name, hk_ipv4_text(addr, text),
-		 n->prefix, hk_ipv4_text(n->gateway, (char[16]){0}));
+	hk_debug("%s %s/%d up, default route via %s", ctr_name, hk_ipv4_text(addr, text), n->prefix,
+		 hk_ipv4_text(n->gateway, (char[16]){0}));
 	return 0;
 }

@@ -128,9 +128,8 @@ int hk_network_find(int storefd, const char *name, struct hk_network *ret, struc
 	snprintf(file, sizeof(file), "%s.json", name);
 	dirfd = openat(storefd, DEFS, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0 || faccessat(dirfd, file, F_OK, 0) < 0)
-		return hk_error_setx(err, -ENOENT,
-				     "network \"%s\": no such network (see hakoctl network ls)",
-				     name);
+		return hk_error_setx(
+		    err, -ENOENT, "network \"%s\": no such network (see hakoctl network ls)", name);
 	if ((r = read_def(dirfd, file, ret, err)) < 0)
 		return hk_error_prefix(err, "network \"%s\"", name);
 	return 0;
@@ -342,8 +341,8 @@ int hk_network_create(int storefd, int nl, struct hk_network *n, struct hk_error
 			hk_error_clear(err);
 		}
 		if (!n->subnet)
-			return hk_error_setx(err, -ENOSPC,
-					     "no free subnet in 10.89.0.0/16: give one with --subnet");
+			return hk_error_setx(
+			    err, -ENOSPC, "no free subnet in 10.89.0.0/16: give one with --subnet");
 		mask = mask_of(24);
 	}
 	if (!n->gateway)

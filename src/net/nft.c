@@ -248,7 +248,10 @@ static uint32_t nf_u32(const struct nlattr *a)
 
 static const char *family_name(int f)
 {
-	return f == NFPROTO_INET ? "inet" : f == NFPROTO_IPV4 ? "ip" : f == NFPROTO_IPV6 ? "ip6" : "?";
+	return f == NFPROTO_INET   ? "inet"
+	       : f == NFPROTO_IPV4 ? "ip"
+	       : f == NFPROTO_IPV6 ? "ip6"
+				   : "?";
 }
 
 static int on_chain(const struct nlmsghdr *h, void *arg)
@@ -259,7 +262,8 @@ static int on_chain(const struct nlmsghdr *h, void *arg)
 	const char *table, *chain;
 
 	nf_attrs((const struct nlattr *)((const char *)g + NLMSG_ALIGN(sizeof(*g))),
-		 (int)h->nlmsg_len - (int)NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*g))), tb, NFTA_CHAIN_MAX);
+		 (int)h->nlmsg_len - (int)NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*g))), tb,
+		 NFTA_CHAIN_MAX);
 	if (!tb[NFTA_CHAIN_TABLE] || !tb[NFTA_CHAIN_NAME] || !tb[NFTA_CHAIN_HOOK] ||
 	    !tb[NFTA_CHAIN_POLICY])
 		return 0;

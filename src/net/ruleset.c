@@ -29,9 +29,10 @@
 #include "util.h"
 
 /* The DNAT of the host's local addresses: by address and port first, then by port. */
-static const char dnat[] = "    fib daddr type local dnat ip to ip daddr . meta l4proto . th dport "
-			   "map @ports4_at\n"
-			   "    fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n";
+static const char dnat[] =
+    "    fib daddr type local dnat ip to ip daddr . meta l4proto . th dport "
+    "map @ports4_at\n"
+    "    fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n";
 
 /* "name { type T; ... elements = { ... } }" with what each item gives (none: no elements line). */
 static void set_elements(struct hk_buf *b, size_t n, const char *(*item)(size_t i, void *arg),
@@ -121,9 +122,10 @@ void hk_nft_ruleset(struct hk_buf *b, const struct hk_network *nets, size_t n_ne
 		       "  map ports4 {\n"
 		       "    type inet_proto . inet_service : ipv4_addr . inet_service\n");
 	set_elements(b, n_ports, port_item, &es);
-	hk_buf_adds(b, "  }\n"
-		       "  map ports4_at {\n"
-		       "    type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service\n");
+	hk_buf_adds(b,
+		    "  }\n"
+		    "  map ports4_at {\n"
+		    "    type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service\n");
 	es.at = true;
 	set_elements(b, n_ports, port_item, &es);
 	hk_buf_addf(b,
