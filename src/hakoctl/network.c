@@ -376,7 +376,7 @@ int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const cha
 {
 	_cleanup_free_ struct hk_attachment *at = NULL;
 	_cleanup_close_ int dirfd = -1;
-	char path[PATH_MAX], file[160], gw[16];
+	char path[PATH_MAX], file[160], gw[24], text[16];
 	struct hk_network n;
 	bool any = false;
 	size_t n_at;
@@ -395,8 +395,9 @@ int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const cha
 		if (dirfd < 0 && ((r = hk_mkdir_p(path, 0700, err)) < 0 ||
 				  (dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0))
 			return r < 0 ? r : hk_error_set(err, -errno, "%s", path);
+		/* Its gateway and prefix: hako-dns answers clients of its subnet only. */
 		snprintf(file, sizeof(file), "gateway@%s", n.name);
-		hk_ipv4_text(n.gateway, gw);
+		snprintf(gw, sizeof(gw), "%s/%d", hk_ipv4_text(n.gateway, text), n.prefix);
 		if ((r = hk_write_atomic_at(dirfd, file, gw, strlen(gw), err)) < 0)
 			return r;
 		hk_buf_addf(&b, "%s %s", at[i].addr, name);

@@ -22,7 +22,10 @@
  * - Any other name goes to the host's resolvers (its /etc/resolv.conf),
  *   systemd-resolved's 127.0.0.53 included, which a container could not
  *   reach itself: UDP through one socket, each query's id made ours and
- *   given back with the answer; TCP through a child for each connection.
+ *   given back with the answer (and only an answer from that resolver
+ *   taken); TCP through a child for each connection, so many at once.
+ * - Only clients of a network's subnet are answered there: a container of
+ *   another network asking across gets REFUSED.
  *
  * Its lock and pid: networks/.dns.lock, which hakoctl tries to tell
  * whether one runs.
@@ -52,6 +55,7 @@
 #define MAX_PENDING	   1024
 #define FORWARD_TIMEOUT_MS 5000
 #define IDLE_EXIT_MS	   2000 /* with no container on any network, so long */
+#define MAX_TCP_CHILDREN   32	/* TCP connections served at once */
 
 struct record {
 	int net;       /* index in nets */
@@ -63,6 +67,7 @@ struct record {
 struct net {
 	char name[64];
 	uint32_t gateway; /* network order; 0 if unknown */
+	uint32_t mask;	  /* network order: its subnet's, whose clients alone it answers */
 	int udp, tcp;
 };
 
@@ -215,6 +220,11 @@ static void apply(const char *file)
 	snprintf(path, sizeof(path), "%s/networks/.dns/%s", runroot, file);
 	text = read_small(path);
 	if (strncmp(file, "gateway@", 8) == 0) {
+		char *slash = text ? strchr(text, '/') : NULL;
+		int prefix = slash ? atoi(slash + 1) : 32;
+		if (slash)
+			*slash = '\0';
+		net->mask = htonl(prefix > 0 && prefix <= 32 ? ~0u << (32 - prefix) : ~0u);
 		if (!text || inet_pton(AF_INET, text, &a) != 1) {
 			net_close(net);
 			net->gateway = 0;
@@ -426,10 +436,14 @@ static void forward(int sock, const unsigned char *q, size_t len, const struct s
 static void forward_answer(void)
 {
 	unsigned char buf[65536];
-	ssize_t n = recv(forward_sock, buf, sizeof(buf), 0);
+	struct sockaddr_in6 from;
+	socklen_t flen = sizeof(from);
+	ssize_t n = recvfrom(forward_sock, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 	uint16_t id;
 
-	if (n < 12)
+	/* From the resolver asked, or not at all (a container could aim at this port). */
+	if (n < 12 || !n_upstreams || from.sin6_port != upstreams[0].sin6_port ||
+	    memcmp(&from.sin6_addr, &upstreams[0].sin6_addr, sizeof(from.sin6_addr)) != 0)
 		return;
 	id = (uint16_t)(buf[0] << 8 | buf[1]);
 	for (size_t i = 0; i < MAX_PENDING; i++) {
@@ -445,6 +459,12 @@ static void forward_answer(void)
 	}
 }
 
+/* A client of the network's subnet (not one of another network, asking across). */
+static bool ours_to_answer(int net, uint32_t client)
+{
+	return (client & nets[net].mask) == (nets[net].gateway & nets[net].mask);
+}
+
 static void on_udp(int net)
 {
 	unsigned char q[4096], out[4096];
@@ -456,6 +476,10 @@ static void on_udp(int net)
 	while ((n = recvfrom(nets[net].udp, q, sizeof(q), 0, (struct sockaddr *)&client, &clen)) >
 	       0) {
 		int r = answer(q, (size_t)n, net, client.sin_addr.s_addr, out, 512, &len);
+		if (r >= 0 && !ours_to_answer(net, client.sin_addr.s_addr)) {
+			error_reply(q, (size_t)n, 5 /* REFUSED */, out, &len);
+			r = 0;
+		}
 		if (r == 0)
 			sendto(nets[net].udp, out, len, 0, (struct sockaddr *)&client, clen);
 		else if (r == 1)
@@ -488,6 +512,10 @@ static void tcp_client(int fd, int net, uint32_t client)
 		int r = answer(q + 2, len, net, client, out + 2, 65535, &n), up = -1;
 		if (r < 0)
 			return;
+		if (!ours_to_answer(net, client)) {
+			error_reply(q + 2, len, 5 /* REFUSED */, out + 2, &n);
+			r = 0;
+		}
 		if (r == 1) {
 			/* The host's first resolver, over TCP too. */
 			uint16_t rlen;
@@ -514,6 +542,8 @@ static void tcp_client(int fd, int net, uint32_t client)
 	}
 }
 
+static int tcp_children;
+
 static void on_tcp(int net)
 {
 	struct sockaddr_in client;
@@ -523,9 +553,13 @@ static void on_tcp(int net)
 
 	if (fd < 0)
 		return;
-	if ((pid = fork()) == 0) {
-		tcp_client(fd, net, client.sin_addr.s_addr);
-		_exit(0);
+	/* So many at once, and no more: a container cannot make us fork without end. */
+	if (tcp_children < MAX_TCP_CHILDREN && (pid = fork()) >= 0) {
+		if (pid == 0) {
+			tcp_client(fd, net, client.sin_addr.s_addr);
+			_exit(0);
+		}
+		tcp_children++;
 	}
 	close(fd);
 }
@@ -564,7 +598,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: hako-dns --runroot DIR (it is run by hakoctl)\n");
 		return 2;
 	}
-	signal(SIGCHLD, SIG_IGN); /* the TCP children reap themselves */
 	signal(SIGPIPE, SIG_IGN);
 	if ((lock = take_lock()) < 0)
 		return 0; /* one serves already */
@@ -634,6 +667,9 @@ int main(int argc, char **argv)
 			read_upstreams();
 			continue;
 		}
+		/* The TCP children that are done. */
+		while (tcp_children > 0 && waitpid(-1, NULL, WNOHANG) > 0)
+			tcp_children--;
 		/* Gateways that could not be listened on yet. */
 		for (size_t i = 0; i < n_nets; i++)
 			net_listen(&nets[i]);

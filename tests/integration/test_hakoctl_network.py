@@ -570,6 +570,9 @@ def test_names_on_networks_of_ones_own(lab, tmp_path):
         assert lookup(lab, "hako-test-b", "hako-test-d") is None
         assert lookup(lab, "hako-test-e", "hako-test-d") == address(lab, "hako-test-d")
         assert lookup(lab, "hako-test-e", "db") == a
+        # asked across, at another network's gateway: refused
+        p = lab("exec", "hako-test-d", "nslookup", "db", "10.89.0.1")
+        assert p.returncode != 0 and a not in p.stdout, p.stdout
         # other names: the host's resolver, on its 127.0.0.53
         assert lookup(lab, "hako-test-b", "outside.example") == "198.51.100.2"
         assert lookup(lab, "hako-test-b", "nosuch.example") is None
