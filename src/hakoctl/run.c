@@ -771,7 +771,7 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 		free(f->networks);
 		f->networks = hk_xmalloc(16 + strlen(joined));
 		sprintf(f->networks, "container:%s", joined);
-		f->b.network = f->networks;
+		f->b.network = no.mode = f->networks;
 	}
 	/* The record that makes it a container by name (its name checked unique). */
 	struct hk_ctr_new nc = {

@@ -417,7 +417,7 @@ def test_networks_of_ones_own(lab):
                            (["run", "--rm", "--network", "hako-test-back", "-p", "8082:80",
                              "busybox", "true"], "network hako-test-back is internal"),
                            (["run", "--rm", "--network", "hako-test-front", "--network", "none",
-                             "busybox", "true"], "none and host are"),
+                             "busybox", "true"], "are a container's only network"),
                            (["run", "--rm", "--network", "hako-test-front", "--ip",
                              "10.88.0.9", "busybox", "true"],
                             "--ip 10.88.0.9: not an address of network hako-test-front")):
