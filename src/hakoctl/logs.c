@@ -232,6 +232,13 @@ int ctl_logs(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 		if (old >= 0 && fstat(old, &ost) == 0 && ost.st_ino != st.st_ino)
 			read_rest(old, &b);
 		read_rest(fd, &b);
+	} else if (fd < 0 && errno == ENOENT &&
+		   (fd = openat(dirfd, "ctr.log.1", O_RDONLY | O_CLOEXEC)) >= 0) {
+		/*
+		 * Between a rotation's rename and the monitor's new ctr.log: the file
+		 * it renamed is the latest, and -f goes on from it to the new one.
+		 */
+		read_rest(fd, &b);
 	}
 	hk_buf_adds(&b, ""); /* a buffer, even when empty */
 	start = tail_start(b.buf, b.len, o.tail);
