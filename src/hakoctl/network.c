@@ -371,6 +371,35 @@ static void dns_ensure(const struct ctl_globals *g)
 	hk_debug("hako-dns started for %s", ctl_run_dir(g));
 }
 
+/*
+ * A file that hakoctls starting containers at once all write, the same:
+ * left as it is when it says that already, else replaced through a
+ * temporary file of our own (hk_write_atomic_at's one name would be
+ * another's too).
+ */
+static int write_shared(int dirfd, const char *name, const char *text, struct hk_error *err)
+{
+	char tmp[256], now[64] = "";
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, now, sizeof(now) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n >= 0 && (now[n] = '\0', strcmp(now, text) == 0))
+		return 0;
+	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
+	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return hk_error_set(err, -errno, "%s", tmp);
+	n = write(fd, text, strlen(text));
+	close(fd);
+	if (n != (ssize_t)strlen(text) || renameat(dirfd, tmp, dirfd, name) < 0) {
+		int e = n != (ssize_t)strlen(text) ? (n < 0 ? errno : EIO) : errno;
+		unlinkat(dirfd, tmp, 0);
+		return hk_error_set(err, -e, "%s", name);
+	}
+	return 0;
+}
+
 int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const char *id,
 		      const char *name, const char *const *aliases, struct hk_error *err)
 {
@@ -398,7 +427,7 @@ int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const cha
 		/* Its gateway and prefix: hako-dns answers clients of its subnet only. */
 		snprintf(file, sizeof(file), "gateway@%s", n.name);
 		snprintf(gw, sizeof(gw), "%s/%d", hk_ipv4_text(n.gateway, text), n.prefix);
-		if ((r = hk_write_atomic_at(dirfd, file, gw, strlen(gw), err)) < 0)
+		if ((r = write_shared(dirfd, file, gw, err)) < 0)
 			return r;
 		hk_buf_addf(&b, "%s %s", at[i].addr, name);
 		for (size_t k = 0; aliases && aliases[k]; k++)

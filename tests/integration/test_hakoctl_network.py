@@ -766,3 +766,22 @@ def test_a_docker_style_forward_drop_policy(lab):
         server.kill()
         server.wait()
     assert lab.leases() == [] and maps_elements(lab) == 0 and lab.ctl.leftovers() == []
+
+
+def test_parallel_starts_get_addresses_of_their_own(lab):
+    lab("network", "create", "hako-test-par", check=True)
+    names = [f"hako-test-par{i}" for i in range(16)]
+    procs = [subprocess.Popen(lab.ctl.argv("run", "-d", "--network", "hako-test-par", "--name",
+                                           n, "busybox", "sleep", "120"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for n in names]
+    for p in procs:
+        assert p.wait(timeout=120) == 0, p.stderr.read()
+    addrs = [address(lab, n) for n in names]
+    assert len(set(addrs)) == len(names), addrs
+    assert lab.leases("hako-test-par") == sorted(addrs)
+    # every one finds every other by name
+    assert [lookup(lab, names[0], n) for n in names] == addrs
+    lab("rm", "-f", *names, check=True)
+    lab("network", "rm", "hako-test-par", check=True)
+    assert lab.leases("hako-test-par") == [] and lab.ctl.leftovers() == []
