@@ -46,3 +46,7 @@ def test_every_command_of_the_tutorial_runs(ctl, tmp_path):
     assert re.search(r"eth0\s+inet 10\.88\.\d+\.\d+/16", out), out[-2000:]
     assert "default via 10.88.0.1 dev eth0" in out
     assert "80/tcp -> 0.0.0.0:8080\nroot:x:0:0:" in out, out[-2000:]
+    # 9: a network of one's own, a name answered there
+    assert re.search(r"^Address: 10\.89\.\d+\.\d+\nnameserver 10\.89\.\d+\.1$", out,
+                     re.M), out[-2000:]
+    assert "removed: " in out
