@@ -448,15 +448,18 @@ static int network_connect(const struct ctl_globals *g, struct hk_store *s, cons
 	if ((r = hk_network_find(s->dirfd, name, &n, err)) < 0 ||
 	    (r = connectable(g, s, what, &c, &at, &n_at, err)) < 0)
 		goto out;
-	for (size_t i = 0; i < n_at; i++) {
-		int k;
+	for (size_t i = 0; i < n_at; i++)
 		if (strcmp(at[i].network, n.name) == 0) {
 			r = hk_error_setx(err, -EEXIST, "container %s is on network %s already",
 					  c.name, n.name);
 			goto out;
 		}
-		if (sscanf(at[i].ifname, "eth%d", &k) == 1 && k >= next)
-			next = k + 1;
+	/* Its interface: the lowest ethN it does not have (one disconnected is free again). */
+	for (bool taken = true; taken; next += taken) {
+		int k;
+		taken = false;
+		for (size_t i = 0; i < n_at && !taken; i++)
+			taken = sscanf(at[i].ifname, "eth%d", &k) == 1 && k == next;
 	}
 	if (n_at >= CTL_MAX_NETWORKS) {
 		r = hk_error_setx(err, -E2BIG, "container %s: at most %d networks", c.name,

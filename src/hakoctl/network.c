@@ -664,7 +664,7 @@ void ctl_net_veth_name(char buf[16], const char *id, int i)
 	if (i == 0)
 		snprintf(buf, 16, "hk%.12s", id);
 	else
-		snprintf(buf, 16, "hk%.10s-%d", id, i % 10);
+		snprintf(buf, 16, "hk%.10s-%d", id, i % 100);
 }
 
 /* Its network's MTU: the network's own, or the uplink's (0: the kernel's). */
