@@ -672,10 +672,19 @@ static void drop_anonymous(struct hk_store *s, const struct hk_json *mounts)
 static int names(const struct ctl_globals *g, struct hk_store *s, const char *id,
 		 const struct ctl_net_opts *o, struct hk_error *err)
 {
+	_cleanup_free_ char *copy = NULL;
 	struct hk_ctr rec = {0};
+	bool named = false;
 	int r;
 
 	if (!ctl_network_bridged(o->mode))
+		return 0;
+	/* The default network has no names: nothing to look up for it alone. */
+	copy = hk_xstrdup(o->mode);
+	for (char *save = NULL, *x = strtok_r(copy, ",", &save); x && !named;
+	     x = strtok_r(NULL, ",", &save))
+		named = !hk_network_is_default(x);
+	if (!named)
 		return 0;
 	if ((r = hk_ctr_find(s, ctl_run_dir(g), id, &rec, err)) >= 0)
 		r = ctl_network_names(g, s, id, rec.name, o->aliases, err);
