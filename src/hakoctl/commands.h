@@ -107,8 +107,10 @@ struct ctl_net_opts {
 int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err);
 /* --ip, --mac-address, --dns and --add-host as a record keeps them (NetworkConfig). */
 struct hk_json *ctl_net_opts_json(const struct ctl_net_opts *o);
-/* The same, read back from a record's NetworkConfig (o points into rec; free o->dns, o->hosts). */
+/* The same, read back from a record's NetworkConfig (o points into rec: ctl_net_opts_release). */
 void ctl_net_opts_from_json(const struct hk_json *cfg, struct ctl_net_opts *o);
+/* What ctl_net_opts_from_json allocated (its lists of dns, hosts and aliases). */
+void ctl_net_opts_release(struct ctl_net_opts *o);
 struct hk_store;
 int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const char *id,
 		      const struct ctl_net_opts *o, int bundlefd, const char *bundle,
@@ -117,9 +119,10 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 int ctl_record_ports(const struct hk_json *rec, struct hk_port **v, size_t *n,
 		     struct hk_error *err);
 /*
- * Its names on its networks of the user's own (name, and aliases), for
- * hako-dns, which is started if none serves: once it is recorded (its name
- * known), its bundle's networks file there.
+ * Its names on its networks of the user's own (name, or NULL for its
+ * record's, and aliases), for hako-dns, which is started if none serves:
+ * once it is recorded, its bundle's networks file there. Nothing for the
+ * default network, which has no names.
  */
 int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const char *id,
 		      const char *name, const char *const *aliases, struct hk_error *err);

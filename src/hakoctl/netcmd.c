@@ -92,8 +92,9 @@ static void network_containers(const struct ctl_globals *g, const struct hk_netw
 	}
 }
 
+/* forward_by: what drops its packets in another table (network.c's forward_blockers_warn). */
 static struct hk_json *network_json(const struct ctl_globals *g, const struct hk_network *n,
-				    const struct hk_ctr *v, size_t count)
+				    const struct hk_ctr *v, size_t count, const char *forward_by)
 {
 	struct hk_json *o = hk_json_new(HK_JSON_OBJECT), *cfg, *opts;
 	char text[20];
@@ -114,11 +115,7 @@ static struct hk_json *network_json(const struct ctl_globals *g, const struct hk
 		hk_json_set(opts, "mtu", hk_json_new_string(text));
 	}
 	network_containers(g, n, v, count, o);
-	/* What drops its packets in another table (forward_blockers_warn). */
-	struct hk_buf b = HK_BUF_INIT;
-	hk_json_set(o, "ForwardDroppedBy",
-		    hk_json_new_string(hk_nft_forward_blockers(&b) ? b.buf : ""));
-	hk_buf_release(&b);
+	hk_json_set(o, "ForwardDroppedBy", hk_json_new_string(forward_by));
 	return o;
 }
 
@@ -128,8 +125,7 @@ static int network_show(const struct ctl_globals *g, struct hk_store *s, int arg
 {
 	_cleanup_(hk_json_freep) struct hk_json *list = hk_json_new(HK_JSON_ARRAY);
 	_cleanup_free_ struct hk_network *nets = NULL;
-	struct hk_network one;
-	struct hk_buf b = HK_BUF_INIT;
+	struct hk_buf b = HK_BUF_INIT, blockers = HK_BUF_INIT;
 	struct hk_ctr *v = NULL;
 	size_t count = 0, n_nets;
 	char subnet[20];
@@ -150,16 +146,18 @@ static int network_show(const struct ctl_globals *g, struct hk_store *s, int arg
 		return 0;
 	}
 	/* Each named network first: a missing one fails them all, with nothing printed. */
+	nets = hk_xmalloc((size_t)argc * sizeof(*nets));
 	for (int i = 0; i < argc; i++)
-		if ((r = hk_network_find(s->dirfd, argv[i], &one, err)) < 0)
+		if ((r = hk_network_find(s->dirfd, argv[i], &nets[i], err)) < 0)
 			return r;
 	if ((r = hk_ctr_list(s, ctl_run_dir(g), &v, &count, err)) < 0)
 		return r;
-	for (int i = 0; i < argc; i++) {
-		hk_network_find(s->dirfd, argv[i], &one, err);
-		hk_json_push(list, network_json(g, &one, v, count));
-	}
+	hk_buf_adds(&blockers, "");
+	hk_nft_forward_blockers(&blockers);
+	for (int i = 0; i < argc; i++)
+		hk_json_push(list, network_json(g, &nets[i], v, count, blockers.buf));
 	hk_ctr_list_free(v, count);
+	hk_buf_release(&blockers);
 	hk_json_write_pretty(&b, list);
 	printf("%s\n", b.buf);
 	hk_buf_release(&b);
@@ -366,31 +364,22 @@ int ctl_record_names(const struct ctl_globals *g, struct hk_store *s, const stru
 
 	ctl_net_opts_from_json(hk_json_get(c->record, "NetworkConfig"), &o);
 	r = ctl_network_names(g, s, c->id, c->name, o.aliases, err);
-	free((void *)o.dns);
-	free((void *)o.hosts);
-	free((void *)o.aliases);
+	ctl_net_opts_release(&o);
 	return r;
 }
 
-/* The bundle's networks file written from v (without the one at skip, unless skip is n). */
+/* Its bundle's networks file written from v (without the one at skip, unless skip is n). */
 static int write_attachments(const struct ctl_globals *g, const char *id,
 			     const struct hk_attachment *v, size_t n, size_t skip,
 			     struct hk_error *err)
 {
 	char path[PATH_MAX];
-	struct hk_buf b = HK_BUF_INIT;
 	_cleanup_close_ int fd = -1;
-	int r;
 
 	snprintf(path, sizeof(path), "%s/bundles/%s", ctl_run_dir(g), id);
 	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return hk_error_set(err, -errno, "%s", path);
-	for (size_t i = 0; i < n; i++)
-		if (i != skip)
-			hk_buf_addf(&b, "%s %s %s\n", v[i].network, v[i].addr, v[i].ifname);
-	r = hk_write_atomic_at(fd, "networks", b.buf ? b.buf : "", b.len, err);
-	hk_buf_release(&b);
-	return r;
+	return hk_net_bundle_attachments_write(fd, v, n, skip, err);
 }
 
 /* A running container on networks, found; its networks in *at. */
@@ -416,7 +405,7 @@ static int connectable(const struct ctl_globals *g, struct hk_store *s, const ch
 
 /* Its record's networks, as its next start makes them: those it is on now. */
 static int record_networks(struct hk_store *s, const struct hk_ctr *c,
-			   const struct hk_attachment *v, size_t n, size_t skip, const char *add,
+			   const struct hk_attachment *v, size_t n, size_t skip,
 			   struct hk_error *err)
 {
 	struct hk_buf b = HK_BUF_INIT;
@@ -425,8 +414,6 @@ static int record_networks(struct hk_store *s, const struct hk_ctr *c,
 	for (size_t i = 0; i < n; i++)
 		if (i != skip)
 			hk_buf_addf(&b, "%s%s", b.len ? "," : "", v[i].network);
-	if (add)
-		hk_buf_addf(&b, "%s%s", b.len ? "," : "", add);
 	r = hk_ctr_set(s, c->id, "NetworkMode", hk_json_new_string(b.buf), err);
 	hk_buf_release(&b);
 	return r;
@@ -494,7 +481,7 @@ static int network_connect(const struct ctl_globals *g, struct hk_store *s, cons
 	else
 		r = hk_net_attach(host_nl, bridge, ns, ns_nl, host_name, at[n_at].ifname, &n, ip,
 				  false, NULL, mtu, err);
-	if (r < 0 || (r = record_networks(s, &c, at, n_at + 1, n_at + 1, NULL, err)) < 0) {
+	if (r < 0 || (r = record_networks(s, &c, at, n_at + 1, n_at + 1, err)) < 0) {
 		/* Back as it was: its end gone (with the pair), its lease, its line. */
 		if (ns_nl >= 0)
 			hk_net_link_delete(ns_nl, at[n_at].ifname);
@@ -560,7 +547,7 @@ static int network_disconnect(const struct ctl_globals *g, struct hk_store *s, c
 		goto out;
 	}
 	if ((r = write_attachments(g, c.id, at, n_at, k, err)) < 0 ||
-	    (r = record_networks(s, &c, at, n_at, k, NULL, err)) < 0)
+	    (r = record_networks(s, &c, at, n_at, k, err)) < 0)
 		goto out;
 	hk_net_names_drop(ctl_run_dir(g), c.id, n.name);
 	snprintf(path, sizeof(path), "%s/networks/%s", ctl_run_dir(g), n.name);
@@ -626,7 +613,8 @@ static void gc_bundle(const char *id, void *arg)
 
 	if (!ctl_net_stale(id, (void *)runroot))
 		return;
-	hk_net_release(runroot, id, -1, true);
+	/* What its bundle records (the passes after this one take the rest). */
+	hk_net_release(runroot, id, -1, false);
 	snprintf(path, sizeof(path), "%s/bundles", runroot);
 	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		hk_rm_rf_at(fd, id);
@@ -637,9 +625,9 @@ static void gc_bundle(const char *id, void *arg)
 	gc->bundles++;
 }
 
-/* Entries of dir (under the run dir) that fn says are a dead container's, removed. */
+/* Entries of dir (under the run dir) that take() removed, as a dead container's: how many. */
 static size_t gc_dir(const char *runroot, const char *dir,
-		     bool (*dead)(const char *runroot, int dirfd, const char *name))
+		     bool (*take)(const char *runroot, int dirfd, const char *name))
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -650,8 +638,7 @@ static size_t gc_dir(const char *runroot, const char *dir,
 	if (!(d = opendir(path)))
 		return 0;
 	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && dead(runroot, dirfd(d), de->d_name) &&
-		    unlinkat(dirfd(d), de->d_name, 0) == 0) {
+		if (de->d_name[0] != '.' && take(runroot, dirfd(d), de->d_name)) {
 			hk_debug("gc: %s/%s", dir, de->d_name);
 			n++;
 		}
@@ -659,35 +646,33 @@ static size_t gc_dir(const char *runroot, const char *dir,
 	return n;
 }
 
-/* A lease (its file holds the id) of a container that is gone. */
-static bool lease_dead(const char *runroot, int dirfd, const char *name)
+/* A lease (its file holds the id) of a container that is gone: ipam's own check. */
+static bool lease_take(const char *runroot, int dirfd, const char *name)
 {
-	char id[HK_CTR_ID_LEN + 2] = "";
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, id, sizeof(id) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	return n == HK_CTR_ID_LEN && (id[n] = '\0', ctl_net_stale(id, (void *)runroot));
+	return hk_ipam_take_back(dirfd, name, ctl_net_stale, (void *)runroot);
 }
 
-/* A name for hako-dns (ID@NET) of a container that is gone. */
-static bool name_dead(const char *runroot, int dirfd, const char *name)
+/* A file of dir named by the id of a container that is gone: the id, then end ('@' or none). */
+static bool take_if_stale(const char *runroot, int dirfd, const char *name, char end)
 {
 	char id[HK_CTR_ID_LEN + 1];
 
-	(void)dirfd;
-	if (strlen(name) <= HK_CTR_ID_LEN || name[HK_CTR_ID_LEN] != '@')
+	if (strlen(name) < HK_CTR_ID_LEN || name[HK_CTR_ID_LEN] != end)
 		return false;
 	snprintf(id, sizeof(id), "%.*s", HK_CTR_ID_LEN, name);
-	return ctl_net_stale(id, (void *)runroot);
+	return ctl_net_stale(id, (void *)runroot) && unlinkat(dirfd, name, 0) == 0;
 }
 
-/* A watcher's record of a watcher that is gone, of a container not running. */
-static bool watch_dead(const char *runroot, int dirfd, const char *name)
+/* A name for hako-dns (ID@NET) of a container that is gone. */
+static bool name_take(const char *runroot, int dirfd, const char *name)
 {
-	(void)dirfd;
-	return strlen(name) == HK_CTR_ID_LEN && ctl_net_stale(name, (void *)runroot);
+	return take_if_stale(runroot, dirfd, name, '@');
+}
+
+/* A watcher's record (ID) of a watcher that is gone, of a container not running. */
+static bool watch_take(const char *runroot, int dirfd, const char *name)
+{
+	return take_if_stale(runroot, dirfd, name, '\0');
 }
 
 /* The runtime's state of a container that is gone: `RUNTIME delete --force`. */
@@ -745,10 +730,10 @@ int ctl_system_gc(const struct ctl_globals *g, struct hk_error *err)
 		goto out;
 	for (size_t i = 0; i < n_nets; i++) {
 		snprintf(dir, sizeof(dir), "networks/%s", nets[i].name);
-		gc.leases += gc_dir(runroot, dir, lease_dead);
+		gc.leases += gc_dir(runroot, dir, lease_take);
 	}
-	gc.names = gc_dir(runroot, "networks/" HK_NET_NAMES, name_dead);
-	gc_dir(runroot, "ctr", watch_dead);
+	gc.names = gc_dir(runroot, "networks/" HK_NET_NAMES, name_take);
+	gc_dir(runroot, "ctr", watch_take);
 	/* The ports of what is gone out of the maps (the table, if there is one). */
 	if ((r = hk_nft_table_exists(err)) > 0)
 		r = ctl_net_table_build(g, &s, NULL, err);

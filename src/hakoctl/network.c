@@ -87,6 +87,20 @@ static int find_networks(struct hk_store *s, const char *mode, struct hk_network
 	return 0;
 }
 
+/* The run dir's networks/ (sub "") or networks/<sub>, made if missing: an fd to read it. */
+static int networks_dir(const struct ctl_globals *g, const char *sub, struct hk_error *err)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/networks%s%s", ctl_run_dir(g), *sub ? "/" : "", sub);
+	if (hk_mkdir_p(path, 0700, err) < 0)
+		return err->code;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return hk_error_set(err, -errno, "%s", path);
+	return fd;
+}
+
 /*
  * The lock of all networks (the run dir's networks/), held from the table's
  * check to the ports, and while the table is made again: a table made again
@@ -94,17 +108,11 @@ static int find_networks(struct hk_store *s, const char *mode, struct hk_network
  */
 int ctl_net_lock(const struct ctl_globals *g, struct hk_error *err)
 {
-	char path[PATH_MAX];
-	int fd;
+	int fd = networks_dir(g, "", err);
 
-	snprintf(path, sizeof(path), "%s/networks", ctl_run_dir(g));
-	if (hk_mkdir_p(path, 0700, err) < 0)
-		return err->code;
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return hk_error_set(err, -errno, "%s", path);
-	if (flock(fd, LOCK_EX) < 0) {
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
 		close(fd);
-		return hk_error_set(err, -errno, "lock %s", path);
+		return hk_error_set(err, -errno, "lock %s/networks", ctl_run_dir(g));
 	}
 	return fd;
 }
@@ -113,15 +121,7 @@ int ctl_net_lock(const struct ctl_globals *g, struct hk_error *err)
 int ctl_net_leases_dir(const struct ctl_globals *g, const struct hk_network *n,
 		       struct hk_error *err)
 {
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/networks/%s", ctl_run_dir(g), n->name);
-	if (hk_mkdir_p(path, 0700, err) < 0)
-		return err->code;
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return hk_error_set(err, -errno, "%s", path);
-	return fd;
+	return networks_dir(g, n->name, err);
 }
 
 /* Each container with a bundle (running, created, or being made), by its id. */
@@ -407,9 +407,10 @@ int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const cha
 	_cleanup_close_ int dirfd = -1;
 	char path[PATH_MAX], file[160], gw[24], text[16];
 	struct hk_network n;
+	struct hk_ctr rec = {0};
 	bool any = false;
 	size_t n_at;
-	int r;
+	int r = 0;
 
 	hk_net_bundle_attachments(ctl_run_dir(g), id, &at, &n_at);
 	snprintf(path, sizeof(path), "%s/networks/" HK_NET_NAMES, ctl_run_dir(g));
@@ -420,15 +421,23 @@ int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const cha
 		if (hk_network_is_default(at[i].network))
 			continue;
 		if ((r = hk_network_find(s->dirfd, at[i].network, &n, err)) < 0)
-			return r;
+			goto out;
+		/* Its name: its record's, now that it has one (looked up once, when needed). */
+		if (!name) {
+			if ((r = hk_ctr_find(s, ctl_run_dir(g), id, &rec, err)) < 0)
+				goto out;
+			name = rec.name;
+		}
 		if (dirfd < 0 && ((r = hk_mkdir_p(path, 0700, err)) < 0 ||
-				  (dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0))
-			return r < 0 ? r : hk_error_set(err, -errno, "%s", path);
+				  (dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)) {
+			r = r < 0 ? r : hk_error_set(err, -errno, "%s", path);
+			goto out;
+		}
 		/* Its gateway and prefix: hako-dns answers clients of its subnet only. */
 		snprintf(file, sizeof(file), "gateway@%s", n.name);
 		snprintf(gw, sizeof(gw), "%s/%d", hk_ipv4_text(n.gateway, text), n.prefix);
 		if ((r = write_shared(dirfd, file, gw, err)) < 0)
-			return r;
+			goto out;
 		hk_buf_addf(&b, "%s %s", at[i].addr, name);
 		for (size_t k = 0; aliases && aliases[k]; k++)
 			hk_buf_addf(&b, " %s", aliases[k]);
@@ -437,13 +446,15 @@ int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const cha
 		r = hk_write_atomic_at(dirfd, file, b.buf, b.len, err);
 		hk_buf_release(&b);
 		if (r < 0)
-			return r;
+			goto out;
 		hk_debug("hako-dns: %s is %s on network %s", name, at[i].addr, n.name);
 		any = true;
 	}
 	if (any)
 		dns_ensure(g);
-	return 0;
+out:
+	hk_ctr_free(&rec);
+	return r;
 }
 
 /* A bind mount of the bundle's file name over /etc/name, in config's mounts. */
@@ -529,14 +540,13 @@ int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
 /* --ip: an address of n's subnet that a container can have. */
 static int ip_check(const struct hk_network *n, const char *ip, uint32_t *ret, struct hk_error *err)
 {
-	uint32_t mask = n->prefix ? ~0u << (32 - n->prefix) : 0, addr;
 	struct in_addr a;
+	uint32_t addr;
 	char subnet[20];
 
 	inet_pton(AF_INET, ip, &a);
 	addr = ntohl(a.s_addr);
-	if ((addr & mask) != n->subnet || addr == n->subnet || addr == (n->subnet | ~mask) ||
-	    addr == n->gateway)
+	if (!hk_net_host_address(n, addr) || addr == n->gateway)
 		return hk_error_setx(err, -EINVAL,
 				     "--ip %s: not an address of network %s's subnet %s that a "
 				     "container can have",
@@ -586,6 +596,13 @@ void ctl_net_opts_from_json(const struct hk_json *cfg, struct ctl_net_opts *o)
 	o->dns = strv_of(hk_json_get(cfg, "Dns"));
 	o->hosts = strv_of(hk_json_get(cfg, "ExtraHosts"));
 	o->aliases = strv_of(hk_json_get(cfg, "Aliases"));
+}
+
+void ctl_net_opts_release(struct ctl_net_opts *o)
+{
+	free((void *)o->dns);
+	free((void *)o->hosts);
+	free((void *)o->aliases);
 }
 
 /* Its network namespace, which the runtime joins by path. */
@@ -640,14 +657,11 @@ int ctl_network_join(const struct ctl_globals *g, struct hk_store *s, const char
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c.init);
 	netns_path(config, path);
 	unbind_etc(config);
-	snprintf(path, sizeof(path), "%s/bundles/%s", ctl_run_dir(g), c.id);
-	if (faccessat(AT_FDCWD, path, F_OK, 0) == 0) {
-		char file[PATH_MAX + 16];
-		snprintf(file, sizeof(file), "%s/hosts", path);
-		if (access(file, F_OK) == 0) {
-			bind_etc(config, path, "hosts");
-			bind_etc(config, path, "resolv.conf");
-		}
+	snprintf(path, sizeof(path), "%s/bundles/%s/hosts", ctl_run_dir(g), c.id);
+	if (access(path, F_OK) == 0) {
+		*strrchr(path, '/') = '\0';
+		bind_etc(config, path, "hosts");
+		bind_etc(config, path, "resolv.conf");
 	}
 	snprintf(id, sizeof(id), "%s", c.id);
 	if (ret_id)
@@ -664,7 +678,7 @@ void ctl_net_veth_name(char buf[16], const char *id, int i)
 	if (i == 0)
 		snprintf(buf, 16, "hk%.12s", id);
 	else
-		snprintf(buf, 16, "hk%.10s-%d", id, i % 100);
+		snprintf(buf, 16, "hk%.10s-%u", id, (unsigned)i % 100);
 }
 
 /* Its network's MTU: the network's own, or the uplink's (0: the kernel's). */
@@ -686,8 +700,9 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 	uint32_t ip[CTL_MAX_NETWORKS], want = 0;
 	_cleanup_close_ int host_nl = -1, ns_nl = -1, ns = -1, lock = -1;
 	const char *hostname = o->hostname ? o->hostname : "localhost";
-	struct hk_buf b = HK_BUF_INIT, rec = HK_BUF_INIT;
-	char host_name[16], ctr_name[16], addr[CTL_MAX_NETWORKS][16];
+	struct hk_attachment at[CTL_MAX_NETWORKS];
+	struct hk_buf b = HK_BUF_INIT;
+	char host_name[16];
 	unsigned char mac[6];
 	size_t n = 0;
 	int r = 0;
@@ -721,14 +736,16 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 		    (r = hk_ipam_lease(leases, &nets[i], id, i == 0 ? want : 0, ctl_net_stale,
 				       (void *)ctl_run_dir(g), &ip[i], err)) < 0)
 			goto fail;
-		hk_ipv4_text(ip[i], addr[i]);
-		hk_debug("network %s: %s leased to %.12s", nets[i].name, addr[i], id);
+		_Static_assert(sizeof(at[i].network) == sizeof(nets[i].name), "a network's name");
+		memcpy(at[i].network, nets[i].name, sizeof(at[i].network));
+		hk_ipv4_text(ip[i], at[i].addr);
+		snprintf(at[i].ifname, sizeof(at[i].ifname), "eth%zu", i);
+		hk_debug("network %s: %s leased to %.12s", nets[i].name, at[i].addr, id);
 		/* Recorded at once: from here on, a failure gives back what the bundle says. */
-		hk_buf_addf(&rec, "%s %s eth%zu\n", nets[i].name, addr[i], i);
-		if ((r = hk_write_atomic_at(bundlefd, "networks", rec.buf, rec.len, err)) < 0)
+		if ((r = hk_net_bundle_attachments_write(bundlefd, at, i + 1, i + 1, err)) < 0)
 			goto fail;
 	}
-	if (o->n_ports && (r = publish(bundlefd, addr[0], o->ports, o->n_ports, err)) < 0)
+	if (o->n_ports && (r = publish(bundlefd, at[0].addr, o->ports, o->n_ports, err)) < 0)
 		goto fail;
 	close(lock);
 	lock = -1;
@@ -751,17 +768,16 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		ctl_net_veth_name(host_name, id, (int)i);
-		snprintf(ctr_name, sizeof(ctr_name), "eth%zu", i);
 		/* The default route through the first network, unless it is internal. */
-		if ((r = hk_net_attach(host_nl, bridge[i], ns, ns_nl, host_name, ctr_name, &nets[i],
-				       ip[i], i == 0 && !nets[i].internal,
+		if ((r = hk_net_attach(host_nl, bridge[i], ns, ns_nl, host_name, at[i].ifname,
+				       &nets[i], ip[i], i == 0 && !nets[i].internal,
 				       i == 0 && o->mac ? mac : NULL, mtu[i], err)) < 0)
 			goto fail;
 	}
 	/* Its names: its own, and the host's resolvers. */
 	hk_buf_adds(&b, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
 	for (size_t i = 0; i < n; i++)
-		hk_buf_addf(&b, "%s\t%s\n", addr[i], hostname);
+		hk_buf_addf(&b, "%s\t%s\n", at[i].addr, hostname);
 	for (size_t i = 0; o->hosts && o->hosts[i]; i++) {
 		const char *colon = strchr(o->hosts[i], ':');
 		hk_buf_addf(&b, "%s\t%.*s\n", colon + 1, (int)(colon - o->hosts[i]), o->hosts[i]);
@@ -784,19 +800,17 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 	if ((r = hk_write_atomic_at(bundlefd, "resolv.conf", b.buf, b.len, err)) < 0)
 		goto fail;
 	hk_buf_release(&b);
-	hk_buf_release(&rec);
 	if (config) {
 		bind_etc(config, bundle, "hosts");
 		bind_etc(config, bundle, "hostname");
 		bind_etc(config, bundle, "resolv.conf");
 		join_our_netns(config);
 	}
-	hk_debug("network %s: eth0 %s/%d, gateway %s", nets[0].name, addr[0], nets[0].prefix,
+	hk_debug("network %s: eth0 %s/%d, gateway %s", nets[0].name, at[0].addr, nets[0].prefix,
 		 hk_ipv4_text(nets[0].gateway, host_name));
 	return 0;
 fail:
 	hk_buf_release(&b);
-	hk_buf_release(&rec);
 	/* What the bundle says, and a lease made but not recorded yet. */
 	hk_net_release(ctl_run_dir(g), id, ctl_host_netns, true);
 	/* Given back: nothing for the caller's release to give back again. */

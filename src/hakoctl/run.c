@@ -668,30 +668,6 @@ static void drop_anonymous(struct hk_store *s, const struct hk_json *mounts)
 	}
 }
 
-/* Its names on its networks (net/dns.c), now that it has one: its record's. */
-static int names(const struct ctl_globals *g, struct hk_store *s, const char *id,
-		 const struct ctl_net_opts *o, struct hk_error *err)
-{
-	_cleanup_free_ char *copy = NULL;
-	struct hk_ctr rec = {0};
-	bool named = false;
-	int r;
-
-	if (!ctl_network_bridged(o->mode))
-		return 0;
-	/* The default network has no names: nothing to look up for it alone. */
-	copy = hk_xstrdup(o->mode);
-	for (char *save = NULL, *x = strtok_r(copy, ",", &save); x && !named;
-	     x = strtok_r(NULL, ",", &save))
-		named = !hk_network_is_default(x);
-	if (!named)
-		return 0;
-	if ((r = hk_ctr_find(s, ctl_run_dir(g), id, &rec, err)) >= 0)
-		r = ctl_network_names(g, s, id, rec.name, o->aliases, err);
-	hk_ctr_free(&rec);
-	return r;
-}
-
 /* -P: each port of the image's ExposedPorts ("80/tcp") published on a free port. */
 static int publish_all(struct run_flags *f, const struct hk_json *image, struct hk_error *err)
 {
@@ -800,7 +776,8 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	    .restart_max = f->restart_max,
 	    .mounts = mounts,
 	};
-	if ((r = hk_ctr_record(s, &nc, err)) < 0 || (r = names(g, s, c->id, &no, err)) < 0)
+	if ((r = hk_ctr_record(s, &nc, err)) < 0 ||
+	    (r = ctl_network_names(g, s, c->id, NULL, no.aliases, err)) < 0)
 		goto out;
 	hk_json_set(hk_json_get(config, "root"), "path", hk_json_new_string(c->rootfs));
 	hk_json_write_pretty(&b, config);
@@ -956,10 +933,8 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, st
 				   .n_ports = n_ports};
 	ctl_net_opts_from_json(hk_json_get(rec, "NetworkConfig"), &no);
 	if ((r = ctl_network_setup(g, &s, id, &no, c.bundlefd, c.bundle, NULL, err)) >= 0)
-		r = names(g, &s, id, &no, err);
-	free((void *)no.dns);
-	free((void *)no.hosts);
-	free((void *)no.aliases);
+		r = ctl_network_names(g, &s, id, NULL, no.aliases, err);
+	ctl_net_opts_release(&no);
 	if (r < 0)
 		goto out;
 	/* container:NAME: that container's namespace now (its process may be another). */

@@ -107,15 +107,20 @@ int hk_nl_dump(int nl, struct hk_nl_req *r, int (*fn)(const struct nlmsghdr *h, 
 	}
 }
 
+void hk_nl_parse(const void *attrs, int len, struct rtattr **tb, unsigned short max)
+{
+	memset(tb, 0, sizeof(*tb) * ((size_t)max + 1));
+	for (struct rtattr *a = (struct rtattr *)attrs; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		unsigned short type = a->rta_type & NLA_TYPE_MASK; /* nested or not */
+		if (type <= max)
+			tb[type] = a;
+	}
+}
+
 void hk_nl_attrs(const struct nlmsghdr *h, size_t len, struct rtattr **tb, unsigned short max)
 {
-	int rest = (int)h->nlmsg_len - (int)NLMSG_LENGTH(len);
-
-	memset(tb, 0, sizeof(*tb) * ((size_t)max + 1));
-	for (struct rtattr *a = (struct rtattr *)((char *)NLMSG_DATA(h) + NLMSG_ALIGN(len));
-	     RTA_OK(a, rest); a = RTA_NEXT(a, rest))
-		if (a->rta_type <= max)
-			tb[a->rta_type] = a;
+	hk_nl_parse((const char *)NLMSG_DATA(h) + NLMSG_ALIGN(len),
+		    (int)h->nlmsg_len - (int)NLMSG_LENGTH(NLMSG_ALIGN(len)), tb, max);
 }
 
 int hk_ns_socket(int ns, int domain, int type, int proto, struct hk_error *err)

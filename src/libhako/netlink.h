@@ -43,6 +43,8 @@ int hk_nl_call(int nl, struct hk_nl_req *r);
  */
 int hk_nl_dump(int nl, struct hk_nl_req *r, int (*fn)(const struct nlmsghdr *h, void *arg),
 	       void *arg);
+/* Attributes (len bytes of them: a message's, or a nested one's), by type (up to max). */
+void hk_nl_parse(const void *attrs, int len, struct rtattr **tb, unsigned short max);
 /* The attributes of a message after its len-byte payload, by type (up to max). */
 void hk_nl_attrs(const struct nlmsghdr *h, size_t len, struct rtattr **tb, unsigned short max);
 /*

@@ -66,16 +66,23 @@ static int try_lease(int dirfd, uint32_t addr, const char *id)
 	return 0;
 }
 
-/* A stale lease of addr (its container gone) taken back, so that it can be leased again. */
-static bool take_back(int dirfd, uint32_t addr, bool (*stale)(const char *id, void *arg), void *arg)
+bool hk_ipam_take_back(int dirfd, const char *name, bool (*stale)(const char *id, void *arg),
+		       void *arg)
 {
-	char buf[128], name[16];
+	char buf[128];
 
-	if (read_small_at(dirfd, hk_ipv4_text(addr, name), buf, sizeof(buf)) < 0 ||
-	    strlen(buf) != 64 || !stale(buf, arg) || unlinkat(dirfd, name, 0) < 0)
+	if (read_small_at(dirfd, name, buf, sizeof(buf)) < 0 || strlen(buf) != 64 ||
+	    !stale(buf, arg) || unlinkat(dirfd, name, 0) < 0)
 		return false;
 	hk_debug("lease %s of %.12s taken back: it is gone", name, buf);
 	return true;
+}
+
+static bool take_back(int dirfd, uint32_t addr, bool (*stale)(const char *id, void *arg), void *arg)
+{
+	char name[16];
+
+	return hk_ipam_take_back(dirfd, hk_ipv4_text(addr, name), stale, arg);
 }
 
 int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id, uint32_t want,

@@ -58,6 +58,13 @@ static uint32_t mask_of(int prefix)
 	return prefix ? ~0u << (32 - prefix) : 0;
 }
 
+bool hk_net_host_address(const struct hk_network *n, uint32_t addr)
+{
+	uint32_t mask = mask_of(n->prefix);
+
+	return (addr & mask) == n->subnet && addr != n->subnet && addr != (n->subnet | ~mask);
+}
+
 bool hk_net_overlap(uint32_t a, int alen, uint32_t b, int blen)
 {
 	uint32_t m = mask_of(alen < blen ? alen : blen);
@@ -343,12 +350,10 @@ int hk_network_create(int storefd, int nl, struct hk_network *n, struct hk_error
 		if (!n->subnet)
 			return hk_error_setx(
 			    err, -ENOSPC, "no free subnet in 10.89.0.0/16: give one with --subnet");
-		mask = mask_of(24);
 	}
 	if (!n->gateway)
 		n->gateway = n->subnet + 1;
-	else if ((n->gateway & mask) != n->subnet || n->gateway == n->subnet ||
-		 n->gateway == (n->subnet | ~mask))
+	else if (!hk_net_host_address(n, n->gateway))
 		return hk_error_setx(err, -EINVAL,
 				     "--gateway %s: not an address of the subnet %s that a host "
 				     "can have",

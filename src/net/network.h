@@ -52,6 +52,8 @@ int hk_network_create(int storefd, int nl, struct hk_network *n, struct hk_error
 int hk_network_delete(int storefd, const char *name, struct hk_error *err);
 /* "A.B.C.D/N" (or without /N: 32); 0 or -EINVAL. */
 int hk_net_parse_cidr(const char *text, uint32_t *addr, int *prefix);
+/* Whether addr is one of n's subnet that a host can have (not its network or broadcast). */
+bool hk_net_host_address(const struct hk_network *n, uint32_t addr);
 /* Whether a/alen and b/blen share an address. */
 bool hk_net_overlap(uint32_t a, int alen, uint32_t b, int blen);
 /* The MTU of the device of the host's default route (nl: the host's), or 0. */
@@ -90,6 +92,9 @@ int hk_net_attach(int host_nl, int bridge_index, int ns, int ns_nl, const char *
 int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id, uint32_t want,
 		  bool (*stale)(const char *id, void *arg), void *arg, uint32_t *ret,
 		  struct hk_error *err);
+/* The lease named name (an address) removed if stale() says its container is gone. */
+bool hk_ipam_take_back(int dirfd, const char *name, bool (*stale)(const char *id, void *arg),
+		       void *arg);
 /* Give addr back, if it is still id's. */
 void hk_ipam_release(int dirfd, const char *addr, const char *id);
 /* Every lease of id given back (dirfd: opened for reading). Closes dirfd. */

@@ -225,24 +225,11 @@ struct blockers {
 	size_t n;
 };
 
-/* The attributes of an nfnetlink message (after its nfgenmsg), by type (nested flag off). */
-static void nf_attrs(const struct nlattr *a, int rest, const struct nlattr **tb, int max)
-{
-	memset(tb, 0, sizeof(*tb) * ((size_t)max + 1));
-	while (rest >= (int)NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= rest) {
-		int type = a->nla_type & NLA_TYPE_MASK;
-		if (type <= max)
-			tb[type] = a;
-		rest -= NLA_ALIGN(a->nla_len);
-		a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len));
-	}
-}
-
-static uint32_t nf_u32(const struct nlattr *a)
+static uint32_t nf_u32(const struct rtattr *a)
 {
 	uint32_t v;
 
-	memcpy(&v, (const char *)a + NLA_HDRLEN, sizeof(v));
+	memcpy(&v, RTA_DATA(a), sizeof(v));
 	return ntohl(v);
 }
 
@@ -258,19 +245,18 @@ static int on_chain(const struct nlmsghdr *h, void *arg)
 {
 	struct blockers *b = arg;
 	const struct nfgenmsg *g = NLMSG_DATA(h);
-	const struct nlattr *tb[NFTA_CHAIN_MAX + 1], *hook[NFTA_HOOK_MAX + 1];
+	struct rtattr *tb[NFTA_CHAIN_MAX + 1], *hook[NFTA_HOOK_MAX + 1];
 	const char *table, *chain;
 
-	nf_attrs((const struct nlattr *)((const char *)g + NLMSG_ALIGN(sizeof(*g))),
-		 (int)h->nlmsg_len - (int)NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*g))), tb,
-		 NFTA_CHAIN_MAX);
+	/* nfnetlink's attributes are laid out as rtnetlink's. */
+	hk_nl_attrs(h, sizeof(*g), tb, NFTA_CHAIN_MAX);
 	if (!tb[NFTA_CHAIN_TABLE] || !tb[NFTA_CHAIN_NAME] || !tb[NFTA_CHAIN_HOOK] ||
 	    !tb[NFTA_CHAIN_POLICY])
 		return 0;
-	nf_attrs((const struct nlattr *)((const char *)tb[NFTA_CHAIN_HOOK] + NLA_HDRLEN),
-		 tb[NFTA_CHAIN_HOOK]->nla_len - NLA_HDRLEN, hook, NFTA_HOOK_MAX);
-	table = (const char *)tb[NFTA_CHAIN_TABLE] + NLA_HDRLEN;
-	chain = (const char *)tb[NFTA_CHAIN_NAME] + NLA_HDRLEN;
+	hk_nl_parse(RTA_DATA(tb[NFTA_CHAIN_HOOK]), (int)RTA_PAYLOAD(tb[NFTA_CHAIN_HOOK]), hook,
+		    NFTA_HOOK_MAX);
+	table = RTA_DATA(tb[NFTA_CHAIN_TABLE]);
+	chain = RTA_DATA(tb[NFTA_CHAIN_NAME]);
 	if (!hook[NFTA_HOOK_HOOKNUM] || nf_u32(hook[NFTA_HOOK_HOOKNUM]) != NF_INET_FORWARD ||
 	    nf_u32(tb[NFTA_CHAIN_POLICY]) != NF_DROP ||
 	    (g->nfgen_family == NFPROTO_INET && strcmp(table, HK_NFT_TABLE) == 0))

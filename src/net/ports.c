@@ -196,21 +196,45 @@ int hk_net_bundle_port_list(const char *runroot, const char *id, struct hk_port 
 	return 0;
 }
 
+int hk_net_bundle_attachments_write(int bundlefd, const struct hk_attachment *v, size_t n,
+				    size_t skip, struct hk_error *err)
+{
+	struct hk_buf b = HK_BUF_INIT;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		if (i != skip)
+			hk_buf_addf(&b, "%s %s %s\n", v[i].network, v[i].addr, v[i].ifname);
+	r = hk_write_atomic_at(bundlefd, "networks", b.buf ? b.buf : "", b.len, err);
+	hk_buf_release(&b);
+	return r;
+}
+
+/* The ports of container id's bundle, to addr (its first network's), added or deleted. */
+static int ports_to(const char *runroot, const char *id, const char *addr, int host_ns, bool add,
+		    size_t *ret_n, struct hk_error *err)
+{
+	_cleanup_free_ struct hk_port *ports = NULL;
+	size_t n = 0;
+
+	*ret_n = 0;
+	if (hk_net_bundle_port_list(runroot, id, &ports, &n) < 0)
+		return hk_error_setx(err, -EINVAL, "container %.12s: its ports file", id);
+	if (!n)
+		return 0;
+	*ret_n = n;
+	return hk_nft_ports(host_ns, add, addr, ports, n, err);
+}
+
 int hk_net_bundle_ports(const char *runroot, const char *id, int host_ns, bool add, size_t *ret_n,
 			struct hk_error *err)
 {
 	_cleanup_free_ struct hk_attachment *nets = NULL;
-	_cleanup_free_ struct hk_port *ports = NULL;
-	size_t n_nets, n = 0;
+	size_t n_nets;
 
 	*ret_n = 0;
 	hk_net_bundle_attachments(runroot, id, &nets, &n_nets);
-	if (hk_net_bundle_port_list(runroot, id, &ports, &n) < 0)
-		return hk_error_setx(err, -EINVAL, "container %.12s: its ports file", id);
-	if (!n_nets || !n)
-		return 0;
-	*ret_n = n;
-	return hk_nft_ports(host_ns, add, nets[0].addr, ports, n, err);
+	return n_nets ? ports_to(runroot, id, nets[0].addr, host_ns, add, ret_n, err) : 0;
 }
 
 /* Every network's leases of id given back (a lease dir each under networks/). */
@@ -242,7 +266,7 @@ void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
 	int fd;
 
 	hk_net_bundle_attachments(runroot, id, &nets, &n_nets);
-	if (hk_net_bundle_ports(runroot, id, host_ns, false, &n, &err) < 0)
+	if (n_nets && ports_to(runroot, id, nets[0].addr, host_ns, false, &n, &err) < 0)
 		hk_warn("the ports of %.12s: %s", id, err.msg);
 	hk_error_clear(&err);
 	for (size_t i = 0; i < n_nets; i++) {

@@ -44,6 +44,9 @@ struct hk_attachment {
 /* Those of container id's bundle (*ret NULL and *ret_n 0 when none). */
 void hk_net_bundle_attachments(const char *runroot, const char *id, struct hk_attachment **ret,
 			       size_t *ret_n);
+/* v written as the bundle's networks file (bundlefd), but for v[skip] (skip >= n: none). */
+int hk_net_bundle_attachments_write(int bundlefd, const struct hk_attachment *v, size_t n,
+				    size_t skip, struct hk_error *err);
 /* The ports of a bundle (its ports file), appended to *v; -EINVAL for a bad line. */
 int hk_net_bundle_port_list(const char *runroot, const char *id, struct hk_port **v, size_t *n);
 /*
