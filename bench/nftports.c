@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 		struct hk_port p = {
 		    .host_port = (uint16_t)(10000 + i), .ctr_port = 80, .proto = IPPROTO_TCP};
 		t0 = now_ms();
-		if (hk_nft_ports(-1, true, "10.88.0.2", &p, 1, &err) < 0) {
+		if (hk_nft_ports(-1, true, "10.88.0.2", "fd00:db8::2", &p, 1, &err) < 0) {
 			fprintf(stderr, "port %d: %s\n", i, err.msg);
 			return 1;
 		}
@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 					    .ctr_port = (uint16_t)(30000 + i),
 					    .proto = IPPROTO_TCP};
 	t0 = now_ms();
-	if (hk_nft_ports(-1, true, "10.88.0.3", range, RANGE, &err) < 0) {
+	if (hk_nft_ports(-1, true, "10.88.0.3", "fd00:db8::3", range, RANGE, &err) < 0) {
 		fprintf(stderr, "range: %s\n", err.msg);
 		return 1;
 	}

@@ -98,14 +98,14 @@ struct ctl_net_opts {
 	const char *hostname;
 	const struct hk_port *ports; /* -p, a port each */
 	size_t n_ports;
-	const char *ip, *mac;	    /* --ip, --mac-address, or NULL */
+	const char *ip, *ip6, *mac; /* --ip, --ip6, --mac-address, or NULL */
 	const char *const *dns;	    /* --dns, NULL-ended, or NULL */
 	const char *const *hosts;   /* --add-host NAME:IP, NULL-ended, or NULL */
 	const char *const *aliases; /* --network-alias, NULL-ended, or NULL */
 };
 /* The options checked, before anything is made: each bad one named. */
 int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err);
-/* --ip, --mac-address, --dns and --add-host as a record keeps them (NetworkConfig). */
+/* --ip, --ip6, --mac-address, --dns and --add-host as a record keeps them (NetworkConfig). */
 struct hk_json *ctl_net_opts_json(const struct ctl_net_opts *o);
 /* The same, read back from a record's NetworkConfig (o points into rec: ctl_net_opts_release). */
 void ctl_net_opts_from_json(const struct hk_json *cfg, struct ctl_net_opts *o);

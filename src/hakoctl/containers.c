@@ -681,7 +681,7 @@ static void network_settings(const struct ctl_globals *g, struct hk_store *s,
 	struct hk_error err = {0};
 	struct hk_network n;
 	size_t n_at = 0;
-	char gw[16];
+	char gw[16], gw6[46];
 
 	/* Running, or created under its monitor: its bundle says (an exited one has none). */
 	if (c->status != HK_CTR_EXITED)
@@ -689,6 +689,9 @@ static void network_settings(const struct ctl_globals *g, struct hk_store *s,
 	hk_json_set(ns, "IPAddress", hk_json_new_string(""));
 	hk_json_set(ns, "IPPrefixLen", hk_json_new_int(0));
 	hk_json_set(ns, "Gateway", hk_json_new_string(""));
+	hk_json_set(ns, "GlobalIPv6Address", hk_json_new_string(""));
+	hk_json_set(ns, "GlobalIPv6PrefixLen", hk_json_new_int(0));
+	hk_json_set(ns, "IPv6Gateway", hk_json_new_string(""));
 	for (size_t i = 0; i < n_at; i++) {
 		struct hk_json *e = hk_json_set(nets, at[i].network, hk_json_new(HK_JSON_OBJECT));
 		bool known = hk_network_find(s->dirfd, at[i].network, &n, &err) == 0;
@@ -698,11 +701,20 @@ static void network_settings(const struct ctl_globals *g, struct hk_store *s,
 		hk_json_set(e, "IPPrefixLen", hk_json_new_int(known ? n.prefix : 0));
 		hk_json_set(e, "Gateway",
 			    hk_json_new_string(known ? hk_ipv4_text(n.gateway, gw) : ""));
-		if (i == 0) {
-			hk_json_set(ns, "IPAddress", hk_json_new_string(at[i].addr));
-			hk_json_set(ns, "IPPrefixLen", hk_json_new_int(known ? n.prefix : 0));
-			hk_json_set(ns, "Gateway", hk_json_new_string(known ? gw : ""));
-		}
+		known = known && at[i].addr6[0];
+		if (known)
+			hk_ipv6_text(&n.gateway6, gw6);
+		hk_json_set(e, "GlobalIPv6Address", hk_json_new_string(at[i].addr6));
+		hk_json_set(e, "GlobalIPv6PrefixLen", hk_json_new_int(known ? n.prefix6 : 0));
+		hk_json_set(e, "IPv6Gateway", hk_json_new_string(known ? gw6 : ""));
+		if (i == 0) /* its first network's, as docker shows them there too */
+			for (const char *const *k = (const char *const[]){"IPAddress", "IPPrefixLen",
+									  "Gateway",
+									  "GlobalIPv6Address",
+									  "GlobalIPv6PrefixLen",
+									  "IPv6Gateway", NULL};
+			     *k; k++)
+				hk_json_set(ns, *k, hk_json_copy(hk_json_get(e, *k)));
 	}
 }
 

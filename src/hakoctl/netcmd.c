@@ -71,7 +71,7 @@ static void network_containers(const struct ctl_globals *g, const struct hk_netw
 			       const struct hk_ctr *v, size_t count, struct hk_json *o)
 {
 	struct hk_json *ctrs = hk_json_set(o, "Containers", hk_json_new(HK_JSON_OBJECT));
-	char text[32];
+	char text[56];
 
 	for (size_t i = 0; i < count; i++) {
 		_cleanup_free_ struct hk_attachment *at = NULL;
@@ -87,6 +87,9 @@ static void network_containers(const struct ctl_globals *g, const struct hk_netw
 			hk_json_set(c, "Name", hk_json_new_string(v[i].name));
 			snprintf(text, sizeof(text), "%s/%d", at[k].addr, n->prefix);
 			hk_json_set(c, "IPv4Address", hk_json_new_string(text));
+			if (at[k].addr6[0])
+				snprintf(text, sizeof(text), "%s/%d", at[k].addr6, n->prefix6);
+			hk_json_set(c, "IPv6Address", hk_json_new_string(at[k].addr6[0] ? text : ""));
 			hk_json_set(c, "Interface", hk_json_new_string(at[k].ifname));
 		}
 	}
@@ -96,19 +99,24 @@ static void network_containers(const struct ctl_globals *g, const struct hk_netw
 static struct hk_json *network_json(const struct ctl_globals *g, const struct hk_network *n,
 				    const struct hk_ctr *v, size_t count, const char *forward_by)
 {
-	struct hk_json *o = hk_json_new(HK_JSON_OBJECT), *cfg, *opts;
-	char text[20];
+	struct hk_json *o = hk_json_new(HK_JSON_OBJECT), *cfg, *opts, *list;
+	char text[50];
 
 	hk_json_set(o, "Name", hk_json_new_string(n->name));
 	hk_json_set(o, "Driver", hk_json_new_string("bridge"));
 	hk_json_set(o, "NetworkInterface", hk_json_new_string(n->bridge));
 	hk_json_set(o, "Internal", hk_json_new_bool(n->internal));
-	hk_json_set(o, "EnableIPv6", hk_json_new_bool(false));
-	cfg = hk_json_push(hk_json_set(hk_json_set(o, "IPAM", hk_json_new(HK_JSON_OBJECT)),
-				       "Config", hk_json_new(HK_JSON_ARRAY)),
-			   hk_json_new(HK_JSON_OBJECT));
+	hk_json_set(o, "EnableIPv6", hk_json_new_bool(n->prefix6 != 0));
+	list = hk_json_set(hk_json_set(o, "IPAM", hk_json_new(HK_JSON_OBJECT)), "Config",
+			   hk_json_new(HK_JSON_ARRAY));
+	cfg = hk_json_push(list, hk_json_new(HK_JSON_OBJECT));
 	hk_json_set(cfg, "Subnet", hk_json_new_string(hk_network_subnet_text(n, text)));
 	hk_json_set(cfg, "Gateway", hk_json_new_string(hk_ipv4_text(n->gateway, text)));
+	if (n->prefix6) {
+		cfg = hk_json_push(list, hk_json_new(HK_JSON_OBJECT));
+		hk_json_set(cfg, "Subnet", hk_json_new_string(hk_network_subnet6_text(n, text)));
+		hk_json_set(cfg, "Gateway", hk_json_new_string(hk_ipv6_text(&n->gateway6, text)));
+	}
 	opts = hk_json_set(o, "Options", hk_json_new(HK_JSON_OBJECT));
 	if (n->mtu) {
 		snprintf(text, sizeof(text), "%d", n->mtu);
@@ -181,7 +189,11 @@ static int network_opt(struct hk_network *n, const char *opt, struct hk_error *e
 			     opt);
 }
 
-/* network create [--subnet CIDR] [--gateway IP] [--internal] [-o mtu=N] [-d bridge] NAME */
+/*
+ * network create [--subnet CIDR] [--gateway IP] [--ipv6] [--internal] [-o mtu=N] [-d bridge]
+ * NAME: --subnet and --gateway once for IPv4 and once for IPv6, which an
+ * IPv6 subnet turns on as --ipv6 does.
+ */
 static int network_create(const struct ctl_globals *g, struct hk_store *s, int argc, char **argv,
 			  struct hk_error *err)
 {
@@ -197,30 +209,38 @@ static int network_create(const struct ctl_globals *g, struct hk_store *s, int a
 	};
 	_cleanup_close_ int nl = -1;
 	struct hk_network n = {0};
+	bool gateway6 = false;
 	int c, len, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:d:", opts, NULL)) != -1) {
 		switch (c) {
 		case SUBNET:
-			if (hk_net_parse_cidr(optarg, &n.subnet, &n.prefix) < 0 ||
+			if (strchr(optarg, ':') ? hk_net_parse_cidr6(optarg, &n.subnet6, &n.prefix6) < 0
+						: hk_net_parse_cidr(optarg, &n.subnet, &n.prefix) < 0 ||
 			    !strchr(optarg, '/'))
 				return hk_error_setx(err, -EINVAL,
-						     "--subnet \"%s\": A.B.C.D/N, such as "
-						     "10.90.0.0/24",
+						     "--subnet \"%s\": A.B.C.D/N or X:X::/N, such "
+						     "as 10.90.0.0/24 or fd00:db8:1::/64",
 						     optarg);
 			break;
 		case GATEWAY:
-			if (hk_net_parse_cidr(optarg, &n.gateway, &len) < 0 || len != 32)
+			if (strchr(optarg, ':') ? (gateway6 = true,
+						   hk_net_parse_cidr6(optarg, &n.gateway6, &len) < 0 ||
+						       len != 128)
+						: hk_net_parse_cidr(optarg, &n.gateway, &len) < 0 ||
+							  len != 32)
 				return hk_error_setx(err, -EINVAL,
-						     "--gateway \"%s\": an IPv4 address", optarg);
+						     "--gateway \"%s\": an IPv4 or IPv6 address",
+						     optarg);
 			break;
 		case INTERNAL:
 			n.internal = true;
 			break;
 		case IPV6:
-			return hk_error_setx(err, -ENOTSUP,
-					     "--ipv6: hakoctl's networks are IPv4 only, for now");
+			if (!n.prefix6)
+				n.prefix6 = 64; /* a /64 of the store's ULA prefix, unless --subnet */
+			break;
 		case 'o':
 			if ((r = network_opt(&n, optarg, err)) < 0)
 				return r;
@@ -237,8 +257,13 @@ static int network_create(const struct ctl_globals *g, struct hk_store *s, int a
 	}
 	if (optind != argc - 1)
 		return hk_error_setx(err, -EINVAL, "network create: expected one NAME");
-	if (n.gateway && !n.subnet)
-		return hk_error_setx(err, -EINVAL, "--gateway: with --subnet");
+	if ((n.gateway && !n.subnet) ||
+	    (gateway6 && !memcmp(&n.subnet6, &(struct in6_addr){0}, sizeof(n.subnet6))))
+		return hk_error_setx(err, -EINVAL, "--gateway: with --subnet of its kind");
+	if (n.prefix6 && !hk_net_ipv6_available())
+		return hk_error_setx(err, -ENOTSUP,
+				     "--ipv6: IPv6 is off on this host "
+				     "(net.ipv6.conf.all.disable_ipv6)");
 	snprintf(n.name, sizeof(n.name), "%s", argv[optind]);
 	if (strlen(argv[optind]) >= sizeof(n.name))
 		return hk_error_setx(err, -EINVAL, "network \"%s\": a name is shorter than %zu",
@@ -430,6 +455,7 @@ static int network_connect(const struct ctl_globals *g, struct hk_store *s, cons
 	size_t n_at = 0;
 	int bridge, mtu, uplink = -1, next = 0, r;
 	char host_name[16], path[64];
+	struct in6_addr ip6;
 	uint32_t ip;
 
 	if ((r = hk_network_find(s->dirfd, name, &n, err)) < 0 ||
@@ -458,16 +484,16 @@ static int network_connect(const struct ctl_globals *g, struct hk_store *s, cons
 	mtu = ctl_net_mtu(&n, host_nl, &uplink);
 	if ((r = hk_net_bridge_ensure(host_nl, &n, mtu, &bridge, err)) < 0 ||
 	    (r = lock = ctl_net_lock(g, err)) < 0 || (r = ctl_net_nat_ensure(g, s, err)) < 0 ||
-	    (r = leases = ctl_net_leases_dir(g, &n, err)) < 0 ||
-	    (r = hk_ipam_lease(leases, &n, c.id, 0, ctl_net_stale, (void *)ctl_run_dir(g), &ip,
-			       err)) < 0)
+	    (r = leases = ctl_net_leases_dir(g, &n, err)) < 0)
 		goto out;
+	if (!hk_net_ipv6_available())
+		n.prefix6 = 0;
 	at = hk_xrealloc(at, (n_at + 1) * sizeof(*at));
-	snprintf(at[n_at].network, sizeof(at[n_at].network), "%s", n.name);
-	hk_ipv4_text(ip, at[n_at].addr);
+	if ((r = ctl_net_lease(g, leases, &n, c.id, 0, NULL, &at[n_at], &ip, &ip6, err)) < 0)
+		goto out;
 	snprintf(at[n_at].ifname, sizeof(at[n_at].ifname), "eth%d", next);
 	if ((r = write_attachments(g, c.id, at, n_at + 1, n_at + 1, err)) < 0) {
-		hk_ipam_release(leases, at[n_at].addr, c.id);
+		hk_net_unlease(leases, &at[n_at], c.id);
 		goto out;
 	}
 	close(lock);
@@ -480,13 +506,13 @@ static int network_connect(const struct ctl_globals *g, struct hk_store *s, cons
 		r = ns_nl;
 	else
 		r = hk_net_attach(host_nl, bridge, ns, ns_nl, host_name, at[n_at].ifname, &n, ip,
-				  false, NULL, mtu, err);
+				  n.prefix6 ? &ip6 : NULL, false, NULL, mtu, err);
 	if (r < 0 || (r = record_networks(s, &c, at, n_at + 1, n_at + 1, err)) < 0) {
 		/* Back as it was: its end gone (with the pair), its lease, its line. */
 		if (ns_nl >= 0)
 			hk_net_link_delete(ns_nl, at[n_at].ifname);
 		write_attachments(g, c.id, at, n_at, n_at, &(struct hk_error){0});
-		hk_ipam_release(leases, at[n_at].addr, c.id);
+		hk_net_unlease(leases, &at[n_at], c.id);
 		goto out;
 	}
 	hk_debug("container %s on network %s: %s %s", c.name, n.name, at[n_at].ifname,
@@ -552,9 +578,9 @@ static int network_disconnect(const struct ctl_globals *g, struct hk_store *s, c
 	hk_net_names_drop(ctl_run_dir(g), c.id, n.name);
 	snprintf(path, sizeof(path), "%s/networks/%s", ctl_run_dir(g), n.name);
 	if ((leases = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
-		hk_ipam_release(leases, at[k].addr, c.id);
-	hk_debug("container %s off network %s (%s %s removed)", c.name, n.name, at[k].ifname,
-		 at[k].addr);
+		hk_net_unlease(leases, &at[k], c.id);
+	hk_debug("container %s off network %s (%s %s %s removed)", c.name, n.name,
+		 at[k].ifname, at[k].addr, at[k].addr6);
 out:
 	hk_ctr_free(&c);
 	return r;

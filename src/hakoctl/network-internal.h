@@ -24,6 +24,17 @@ int ctl_net_lock(const struct ctl_globals *g, struct hk_error *err);
 /* The leases' dir of network n, made if missing: an fd. */
 int ctl_net_leases_dir(const struct ctl_globals *g, const struct hk_network *n,
 		       struct hk_error *err);
+/*
+ * Container id's addresses on network n (leases: its dir): IPv4 (want, or 0
+ * for any) and, on a dual stack network, IPv6 (want6, or NULL: the same
+ * host part, or the next free), in ret (its network, addr and addr6; and
+ * ip, ip6 in binary). Neither is kept if one fails.
+ */
+struct hk_attachment;
+int ctl_net_lease(const struct ctl_globals *g, int leases, const struct hk_network *n,
+		  const char *id, uint32_t want, const struct in6_addr *want6,
+		  struct hk_attachment *ret, uint32_t *ip, struct in6_addr *ip6,
+		  struct hk_error *err);
 /* Each container with a bundle (running, created, or being made), by its id. */
 void ctl_net_each_bundle(const struct ctl_globals *g, void (*fn)(const char *id, void *arg),
 			 void *arg);

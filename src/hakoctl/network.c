@@ -164,6 +164,7 @@ static void add_ports_of(const char *id, void *arg)
 	for (size_t k = 0; k < n; k++, l->n++) {
 		l->v[l->n].port = p[k];
 		snprintf(l->v[l->n].addr, sizeof(l->v[l->n].addr), "%s", at[0].addr);
+		snprintf(l->v[l->n].addr6, sizeof(l->v[l->n].addr6), "%s", at[0].addr6);
 	}
 }
 
@@ -248,8 +249,8 @@ int ctl_net_table_update(const struct ctl_globals *g, struct hk_store *s, struct
  * them in the maps in one transaction, which fails if another container
  * has one. Recorded in the bundle, one element a line, for their release.
  */
-static int publish(int bundlefd, const char *addr, const struct hk_port *ports, size_t n,
-		   struct hk_error *err)
+static int publish(int bundlefd, const struct hk_attachment *at, const struct hk_port *ports,
+		   size_t n, struct hk_error *err)
 {
 	struct hk_buf b = HK_BUF_INIT;
 	char elem[48];
@@ -262,7 +263,7 @@ static int publish(int bundlefd, const char *addr, const struct hk_port *ports, 
 	}
 	if ((r = hk_write_atomic_at(bundlefd, "ports", b.buf, b.len, err)) < 0)
 		goto out;
-	if ((r = hk_nft_ports(-1, true, addr, ports, n, err)) < 0) {
+	if ((r = hk_nft_ports(-1, true, at->addr, at->addr6, ports, n, err)) < 0) {
 		unlinkat(bundlefd, "ports", 0);
 		if (r == -EEXIST)
 			r = hk_error_setx(err, -EADDRINUSE,
@@ -270,8 +271,9 @@ static int publish(int bundlefd, const char *addr, const struct hk_port *ports, 
 					  "another container already");
 		goto out;
 	}
-	hk_debug("nftables: %zu port(s) of %s published (NEWSETELEM in ports4, ports4_at)", n,
-		 addr);
+	hk_debug("nftables: %zu port(s) of %s%s%s published (NEWSETELEM in ports4, ports4_at%s)",
+		 n, at->addr, at->addr6[0] ? " and " : "", at->addr6,
+		 at->addr6[0] ? ", ports6" : "");
 out:
 	hk_buf_release(&b);
 	return r;
@@ -438,7 +440,8 @@ int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const cha
 		snprintf(gw, sizeof(gw), "%s/%d", hk_ipv4_text(n.gateway, text), n.prefix);
 		if ((r = write_shared(dirfd, file, gw, err)) < 0)
 			goto out;
-		hk_buf_addf(&b, "%s %s", at[i].addr, name);
+		hk_buf_addf(&b, "%s%s%s %s", at[i].addr, at[i].addr6[0] ? "," : "", at[i].addr6,
+			    name);
 		for (size_t k = 0; aliases && aliases[k]; k++)
 			hk_buf_addf(&b, " %s", aliases[k]);
 		hk_buf_adds(&b, "\n");
@@ -497,16 +500,19 @@ int ctl_net_opts_check(const struct ctl_net_opts *o, struct hk_error *err)
 	struct in_addr a;
 	struct in6_addr a6;
 
-	if (!bridged && (o->ip || o->mac || o->n_ports || o->aliases))
+	if (!bridged && (o->ip || o->ip6 || o->mac || o->n_ports || o->aliases))
 		return hk_error_setx(
 		    err, -EINVAL, "%s with --network %s: it is for a container on a network (hako)",
 		    o->ip	 ? "--ip"
+		    : o->ip6	 ? "--ip6"
 		    : o->mac	 ? "--mac-address"
 		    : o->n_ports ? "-p"
 				 : "--network-alias",
 		    o->mode);
 	if (o->ip && inet_pton(AF_INET, o->ip, &a) != 1)
 		return hk_error_setx(err, -EINVAL, "--ip \"%s\": not an IPv4 address", o->ip);
+	if (o->ip6 && inet_pton(AF_INET6, o->ip6, &a6) != 1)
+		return hk_error_setx(err, -EINVAL, "--ip6 \"%s\": not an IPv6 address", o->ip6);
 	if (o->mac && !parse_mac(o->mac, mac))
 		return hk_error_setx(err, -EINVAL,
 				     "--mac-address \"%s\": six hex bytes, such as "
@@ -555,6 +561,26 @@ static int ip_check(const struct hk_network *n, const char *ip, uint32_t *ret, s
 	return 0;
 }
 
+/* --ip6: an address of n's IPv6 subnet that a container can have. */
+static int ip6_check(const struct hk_network *n, const char *ip6, struct in6_addr *ret,
+		     struct hk_error *err)
+{
+	char subnet[50];
+
+	inet_pton(AF_INET6, ip6, ret);
+	if (!n->prefix6)
+		return hk_error_setx(err, -EINVAL,
+				     "--ip6 %s: network %s has no IPv6 subnet (network create "
+				     "--ipv6)",
+				     ip6, n->name);
+	if (!hk_net_host_address6(n, ret) || memcmp(ret, &n->gateway6, sizeof(*ret)) == 0)
+		return hk_error_setx(err, -EINVAL,
+				     "--ip6 %s: not an address of network %s's subnet %s that a "
+				     "container can have",
+				     ip6, n->name, hk_network_subnet6_text(n, subnet));
+	return 0;
+}
+
 static struct hk_json *strv_or_empty(const char *const *v)
 {
 	return v ? hk_json_new_strv(v) : hk_json_new(HK_JSON_ARRAY);
@@ -566,6 +592,8 @@ struct hk_json *ctl_net_opts_json(const struct ctl_net_opts *o)
 
 	if (o->ip)
 		hk_json_set(j, "IPAddress", hk_json_new_string(o->ip));
+	if (o->ip6)
+		hk_json_set(j, "GlobalIPv6Address", hk_json_new_string(o->ip6));
 	if (o->mac)
 		hk_json_set(j, "MacAddress", hk_json_new_string(o->mac));
 	hk_json_set(j, "Dns", strv_or_empty(o->dns));
@@ -592,6 +620,7 @@ static const char **strv_of(const struct hk_json *a)
 void ctl_net_opts_from_json(const struct hk_json *cfg, struct ctl_net_opts *o)
 {
 	o->ip = hk_json_get_string(cfg, "IPAddress");
+	o->ip6 = hk_json_get_string(cfg, "GlobalIPv6Address");
 	o->mac = hk_json_get_string(cfg, "MacAddress");
 	o->dns = strv_of(hk_json_get(cfg, "Dns"));
 	o->hosts = strv_of(hk_json_get(cfg, "ExtraHosts"));
@@ -682,6 +711,33 @@ void ctl_net_veth_name(char buf[16], const char *id, int i)
 }
 
 /* Its network's MTU: the network's own, or the uplink's (0: the kernel's). */
+int ctl_net_lease(const struct ctl_globals *g, int leases, const struct hk_network *n,
+		  const char *id, uint32_t want, const struct in6_addr *want6,
+		  struct hk_attachment *ret, uint32_t *ip, struct in6_addr *ip6,
+		  struct hk_error *err)
+{
+	void *runroot = (void *)ctl_run_dir(g);
+	int r;
+
+	if ((r = hk_ipam_lease(leases, n, id, want, ctl_net_stale, runroot, ip, err)) < 0)
+		return r;
+	_Static_assert(sizeof(ret->network) == sizeof(n->name), "a network's name");
+	memcpy(ret->network, n->name, sizeof(ret->network));
+	hk_ipv4_text(*ip, ret->addr);
+	ret->addr6[0] = '\0';
+	if (n->prefix6) {
+		/* The same host part as its IPv4 address, unless --ip6 or taken. */
+		if ((r = hk_ipam_lease6(leases, n, id, want6, *ip - n->subnet, ctl_net_stale,
+					runroot, ip6, err)) < 0) {
+			hk_ipam_release(leases, ret->addr, id);
+			return r;
+		}
+		hk_ipv6_text(ip6, ret->addr6);
+	}
+	hk_debug("network %s: %s %s leased to %.12s", n->name, ret->addr, ret->addr6, id);
+	return 0;
+}
+
 int ctl_net_mtu(const struct hk_network *n, int host_nl, int *uplink)
 {
 	if (n->mtu)
@@ -698,6 +754,7 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 	struct hk_network nets[CTL_MAX_NETWORKS];
 	int bridge[CTL_MAX_NETWORKS], mtu[CTL_MAX_NETWORKS], uplink = -1;
 	uint32_t ip[CTL_MAX_NETWORKS], want = 0;
+	struct in6_addr ip6[CTL_MAX_NETWORKS], want6;
 	_cleanup_close_ int host_nl = -1, ns_nl = -1, ns = -1, lock = -1;
 	const char *hostname = o->hostname ? o->hostname : "localhost";
 	struct hk_attachment at[CTL_MAX_NETWORKS];
@@ -712,6 +769,13 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 	if ((r = ctl_net_opts_check(o, err)) < 0 ||
 	    (r = find_networks(s, o->mode, nets, &n, err)) < 0 ||
 	    (o->ip && (r = ip_check(&nets[0], o->ip, &want, err)) < 0))
+		return r;
+	if (!hk_net_ipv6_available()) {
+		hk_debug("IPv6 is off on the host (net.ipv6.conf.all.disable_ipv6): IPv4 only");
+		for (size_t i = 0; i < n; i++)
+			nets[i].prefix6 = 0;
+	}
+	if (o->ip6 && (r = ip6_check(&nets[0], o->ip6, &want6, err)) < 0)
 		return r;
 	if (o->n_ports && nets[0].internal)
 		return hk_error_setx(err, -EINVAL,
@@ -733,19 +797,18 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_close_ int leases = ctl_net_leases_dir(g, &nets[i], err);
 		if ((r = leases) < 0 ||
-		    (r = hk_ipam_lease(leases, &nets[i], id, i == 0 ? want : 0, ctl_net_stale,
-				       (void *)ctl_run_dir(g), &ip[i], err)) < 0)
+		    (r = ctl_net_lease(g, leases, &nets[i], id, i == 0 ? want : 0,
+				       i == 0 && o->ip6 ? &want6 : NULL, &at[i], &ip[i], &ip6[i],
+				       err)) < 0)
 			goto fail;
-		_Static_assert(sizeof(at[i].network) == sizeof(nets[i].name), "a network's name");
-		memcpy(at[i].network, nets[i].name, sizeof(at[i].network));
-		hk_ipv4_text(ip[i], at[i].addr);
 		snprintf(at[i].ifname, sizeof(at[i].ifname), "eth%zu", i);
-		hk_debug("network %s: %s leased to %.12s", nets[i].name, at[i].addr, id);
+		hk_debug("network %s: %s %s leased to %.12s", nets[i].name, at[i].addr, at[i].addr6,
+			 id);
 		/* Recorded at once: from here on, a failure gives back what the bundle says. */
 		if ((r = hk_net_bundle_attachments_write(bundlefd, at, i + 1, i + 1, err)) < 0)
 			goto fail;
 	}
-	if (o->n_ports && (r = publish(bundlefd, at[0].addr, o->ports, o->n_ports, err)) < 0)
+	if (o->n_ports && (r = publish(bundlefd, &at[0], o->ports, o->n_ports, err)) < 0)
 		goto fail;
 	close(lock);
 	lock = -1;
@@ -770,14 +833,18 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 		ctl_net_veth_name(host_name, id, (int)i);
 		/* The default route through the first network, unless it is internal. */
 		if ((r = hk_net_attach(host_nl, bridge[i], ns, ns_nl, host_name, at[i].ifname,
-				       &nets[i], ip[i], i == 0 && !nets[i].internal,
-				       i == 0 && o->mac ? mac : NULL, mtu[i], err)) < 0)
+				       &nets[i], ip[i], nets[i].prefix6 ? &ip6[i] : NULL,
+				       i == 0 && !nets[i].internal, i == 0 && o->mac ? mac : NULL,
+				       mtu[i], err)) < 0)
 			goto fail;
 	}
 	/* Its names: its own, and the host's resolvers. */
 	hk_buf_adds(&b, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		hk_buf_addf(&b, "%s\t%s\n", at[i].addr, hostname);
+		if (at[i].addr6[0])
+			hk_buf_addf(&b, "%s\t%s\n", at[i].addr6, hostname);
+	}
 	for (size_t i = 0; o->hosts && o->hosts[i]; i++) {
 		const char *colon = strchr(o->hosts[i], ':');
 		hk_buf_addf(&b, "%s\t%.*s\n", colon + 1, (int)(colon - o->hosts[i]), o->hosts[i]);

@@ -80,7 +80,7 @@ struct run_flags {
 	size_t n_made_specs;
 	bool network_set;
 	char *networks;			/* --network, each given, joined by commas */
-	const char *ip, *mac;		/* --ip, --mac-address */
+	const char *ip, *ip6, *mac;	/* --ip, --ip6, --mac-address */
 	char **dns, **hosts, **aliases; /* --dns, --add-host, --network-alias */
 	size_t n_dns, n_hosts, n_aliases;
 	const char *image;
@@ -175,6 +175,7 @@ static struct ctl_net_opts net_opts(const struct run_flags *f)
 				     .ports = f->ports,
 				     .n_ports = f->n_ports,
 				     .ip = f->ip,
+				     .ip6 = f->ip6,
 				     .mac = f->mac,
 				     .dns = (const char *const *)f->dns,
 				     .hosts = (const char *const *)f->hosts,
@@ -234,6 +235,7 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		ULIMIT,
 		NETWORK,
 		IP,
+		IP6,
 		MAC,
 		DNS,
 		ADD_HOST,
@@ -279,6 +281,7 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	    {"publish", required_argument, NULL, 'p'},
 	    {"publish-all", no_argument, NULL, 'P'},
 	    {"ip", required_argument, NULL, IP},
+	    {"ip6", required_argument, NULL, IP6},
 	    {"mac-address", required_argument, NULL, MAC},
 	    {"dns", required_argument, NULL, DNS},
 	    {"add-host", required_argument, NULL, ADD_HOST},
@@ -414,6 +417,9 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 		case IP:
 			f->ip = optarg;
 			break;
+		case IP6:
+			f->ip6 = optarg;
+			break;
 		case MAC:
 			f->mac = optarg;
 			break;
@@ -435,7 +441,7 @@ static int parse_flags(int argc, char **argv, struct run_flags *f, struct hk_err
 	if (f->rm && f->restart && strcmp(f->restart, "no") != 0)
 		return hk_error_setx(err, -EINVAL, "--restart and --rm: one or the other");
 	/* Ports are published on the default network, unless another is asked for. */
-	if ((f->n_ports || f->ip || f->mac) && !f->network_set)
+	if ((f->n_ports || f->ip || f->ip6 || f->mac) && !f->network_set)
 		f->b.network = hk_network_default.name;
 	if (f->publish_all && !ctl_network_bridged(f->b.network))
 		return hk_error_setx(

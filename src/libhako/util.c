@@ -301,6 +301,22 @@ int hk_write_atomic_at(int dirfd, const char *name, const char *data, size_t len
 	return 0;
 }
 
+int hk_link_new_file_at(int dirfd, const char *name, const char *data, size_t len,
+			struct hk_error *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	char self[32];
+
+	if (fd < 0)
+		return hk_error_set(err, -errno, "create \"%s\"", name);
+	if (write(fd, data, len) != (ssize_t)len)
+		return hk_error_set(err, errno ? -errno : -EIO, "write \"%s\"", name);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, self, dirfd, name, AT_SYMLINK_FOLLOW) < 0)
+		return hk_error_set(err, -errno, "link \"%s\"", name);
+	return 0;
+}
+
 int hk_mkdir_p(const char *path, mode_t mode, struct hk_error *err)
 {
 	char buf[PATH_MAX];

@@ -117,6 +117,12 @@ int hk_write_proc(int procfd, const char *rel, const char *data, size_t len, str
  */
 int hk_write_atomic_at(int dirfd, const char *name, const char *data, size_t len,
 		       struct hk_error *err);
+/*
+ * name in dirfd, made with data in it only if it is not there (-EEXIST),
+ * and never seen without all of it: an unnamed O_TMPFILE, linked in whole.
+ */
+int hk_link_new_file_at(int dirfd, const char *name, const char *data, size_t len,
+			struct hk_error *err);
 
 /* mkdir -p, mode for every created component. Existing directories are fine. */
 int hk_mkdir_p(const char *path, mode_t mode, struct hk_error *err);

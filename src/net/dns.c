@@ -8,7 +8,7 @@
  * - It listens on each network's gateway address, port 53, UDP and TCP
  *   (IP_FREEBIND: the bridge may come after it).
  * - A container's names on a network are a file, networks/.dns/ID@NET,
- *   "ADDRESS NAME [ALIAS...]", made by hakoctl when the container is
+ *   "ADDRESS[,IPV6-ADDRESS] NAME [ALIAS...]", made by hakoctl when the container is
  *   recorded and removed when its lease is given back; a network's gateway
  *   is networks/.dns/gateway@NET. inotify says when one changes,
  *   and the table of names is read again and then replaced whole, so a
@@ -16,9 +16,9 @@
  *   reload).
  * - A client is answered with the names of every network it is on (its
  *   address on the network it asked through says which container it is),
- *   by name, alias, or its id's first 12 digits; A records (the networks
- *   are IPv4); a name of ours asked for another type gets no answer and no
- *   error.
+ *   by name, alias, or its id's first 12 digits; A records, and AAAA on a
+ *   dual stack network; a name of ours asked for another type gets no
+ *   answer and no error.
  * - Any other name goes to the host's resolvers (its /etc/resolv.conf),
  *   systemd-resolved's 127.0.0.53 included, which a container could not
  *   reach itself: UDP through one socket, each query's id made ours and
@@ -60,6 +60,8 @@
 struct record {
 	int net;       /* index in nets */
 	uint32_t addr; /* network order */
+	struct in6_addr addr6;
+	bool has6;
 	char id[65];
 	char *names; /* "name alias..." */
 };
@@ -210,9 +212,10 @@ static void record_drop(size_t i)
 static void apply(const char *file)
 {
 	const char *at = strchr(file, '@');
-	char path[4400], *text, *sp;
+	char path[4400], *text, *sp = NULL, *comma = NULL;
 	struct net *net;
 	struct in_addr a;
+	struct in6_addr a6;
 	size_t i;
 
 	if (file[0] == '.' || !at || !(net = net_named(at + 1)))
@@ -241,7 +244,14 @@ static void apply(const char *file)
 	for (i = 0; i < n_records; i++)
 		if (records[i].net == net - nets && strncmp(records[i].id, file, 64) == 0)
 			break;
-	if (!text || !(sp = strchr(text, ' ')) || (*sp = '\0', inet_pton(AF_INET, text, &a) != 1)) {
+	/* "A.B.C.D[,X:X::X] NAMES" */
+	if (text && (sp = strchr(text, ' '))) {
+		*sp = '\0';
+		if ((comma = strchr(text, ',')))
+			*comma = '\0';
+	}
+	if (!text || !sp || inet_pton(AF_INET, text, &a) != 1 ||
+	    (comma && inet_pton(AF_INET6, comma + 1, &a6) != 1)) {
 		if (i < n_records)
 			record_drop(i);
 		goto out;
@@ -254,6 +264,9 @@ static void apply(const char *file)
 		free(records[i].names);
 	}
 	records[i].addr = a.s_addr;
+	records[i].has6 = comma != NULL;
+	if (comma)
+		records[i].addr6 = a6;
 	memmove(text, sp + 1, strlen(sp + 1) + 1);
 	records[i].names = text;
 	return;
@@ -363,15 +376,21 @@ static int answer(const unsigned char *q, size_t len, int net, uint32_t client, 
 			if (!on[r->net] || (r->net == net) != (pass == 0) || !record_has(r, name))
 				continue;
 			ours = true;
-			if (qtype != 1 /* A */ && qtype != 255 /* ANY */)
-				continue;
-			if (o + 16 > size)
-				break;
-			unsigned char rr[16] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4};
-			memcpy(rr + 12, &r->addr, 4);
-			memcpy(out + o, rr, 16);
-			o += 16;
-			count++;
+			/* The name (a pointer to the question's), type, class IN, TTL 0, length. */
+			if ((qtype == 1 /* A */ || qtype == 255 /* ANY */) && o + 16 <= size) {
+				unsigned char rr[16] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4};
+				memcpy(rr + 12, &r->addr, 4);
+				memcpy(out + o, rr, 16);
+				o += 16;
+				count++;
+			}
+			if ((qtype == 28 /* AAAA */ || qtype == 255) && r->has6 && o + 28 <= size) {
+				unsigned char rr[28] = {0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 0, 0, 16};
+				memcpy(rr + 12, &r->addr6, 16);
+				memcpy(out + o, rr, 28);
+				o += 28;
+				count++;
+			}
 		}
 	if (!ours)
 		return 1;

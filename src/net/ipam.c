@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +36,22 @@ const char *hk_network_subnet_text(const struct hk_network *n, char buf[20])
 	return buf;
 }
 
+const char *hk_ipv6_text(const struct in6_addr *addr, char buf[46])
+{
+	return inet_ntop(AF_INET6, addr, buf, 46);
+}
+
+const char *hk_network_subnet6_text(const struct hk_network *n, char buf[50])
+{
+	char text[46];
+
+	if (!n->prefix6)
+		buf[0] = '\0';
+	else
+		snprintf(buf, 50, "%s/%d", hk_ipv6_text(&n->subnet6, text), n->prefix6);
+	return buf;
+}
+
 static int read_small_at(int dirfd, const char *name, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
@@ -47,23 +64,23 @@ static int read_small_at(int dirfd, const char *name, char *buf, size_t size)
 }
 
 /*
- * Take addr for id: its lease file, made only if there is none, and never
- * seen without the id in it (a nameless file of the dir, linked in whole:
- * link fails if the name is there).
+ * Take the address named name for id: its lease file, made only if there
+ * is none, and never seen without the id in it.
  */
+static int try_lease_named(int dirfd, const char *name, const char *id)
+{
+	struct hk_error err = {0};
+	int r = hk_link_new_file_at(dirfd, name, id, strlen(id), &err);
+
+	hk_error_clear(&err);
+	return r;
+}
+
 static int try_lease(int dirfd, uint32_t addr, const char *id)
 {
-	_cleanup_close_ int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-	char name[16], self[64];
+	char name[16];
 
-	if (fd < 0)
-		return -errno;
-	if (write(fd, id, strlen(id)) != (ssize_t)strlen(id))
-		return errno ? -errno : -EIO;
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	if (linkat(AT_FDCWD, self, dirfd, hk_ipv4_text(addr, name), AT_SYMLINK_FOLLOW) < 0)
-		return -errno;
-	return 0;
+	return try_lease_named(dirfd, hk_ipv4_text(addr, name), id);
 }
 
 bool hk_ipam_take_back(int dirfd, const char *name, bool (*stale)(const char *id, void *arg),
@@ -129,13 +146,68 @@ int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id, uint32_
 				return hk_error_set(err, e, "network %s: lease %s", n->name,
 						    hk_ipv4_text(addr, name));
 			*ret = addr;
-			hk_write_atomic_at(dirfd, LAST, hk_ipv4_text(addr, name), strlen(name),
-					   err);
+			hk_ipv4_text(addr, name); /* before strlen(name): no order among arguments */
+			hk_write_atomic_at(dirfd, LAST, name, strlen(name), err);
 			hk_error_clear(err);
 			return 0;
 		}
 	}
 	return hk_error_setx(err, -ENOSPC, "network %s: no free address", n->name);
+}
+
+/* n's subnet6 plus host part j (j is under 2^24, and so is the subnet's host part's size). */
+static struct in6_addr host6(const struct hk_network *n, uint32_t j)
+{
+	struct in6_addr a = n->subnet6;
+	uint32_t low;
+
+	memcpy(&low, a.s6_addr + 12, 4);
+	low = htonl(ntohl(low) + j);
+	memcpy(a.s6_addr + 12, &low, 4);
+	return a;
+}
+
+int hk_ipam_lease6(int dirfd, const struct hk_network *n, const char *id,
+		   const struct in6_addr *want, uint32_t hint,
+		   bool (*stale)(const char *id, void *arg), void *arg, struct in6_addr *ret,
+		   struct hk_error *err)
+{
+	int bits = 128 - n->prefix6;
+	uint32_t size = bits >= 24 ? 1u << 24 : (1u << bits) - 1; /* j from 1: not the subnet's own */
+	char name[46];
+	int e;
+
+	if (want) {
+		hk_ipv6_text(want, name);
+		e = try_lease_named(dirfd, name, id);
+		if (e == -EEXIST && hk_ipam_take_back(dirfd, name, stale, arg))
+			e = try_lease_named(dirfd, name, id);
+		if (e < 0)
+			return hk_error_set(err, e == -EEXIST ? -EADDRINUSE : e,
+					    "--ip6 %s: network %s", name, n->name);
+		*ret = *want;
+		return 0;
+	}
+	if (hint < 1 || hint > size)
+		hint = 1;
+	for (int round = 0; round < 2; round++) {
+		for (uint32_t i = 0; i < size; i++) {
+			struct in6_addr a = host6(n, 1 + (hint - 1 + i) % size);
+			if (memcmp(&a, &n->gateway6, sizeof(a)) == 0)
+				continue;
+			hk_ipv6_text(&a, name);
+			e = try_lease_named(dirfd, name, id);
+			if (e == -EEXIST && round == 1 && hk_ipam_take_back(dirfd, name, stale, arg))
+				e = try_lease_named(dirfd, name, id);
+			if (e == -EEXIST)
+				continue;
+			if (e < 0)
+				return hk_error_set(err, e, "network %s: lease %s", n->name, name);
+			*ret = a;
+			return 0;
+		}
+	}
+	return hk_error_setx(err, -ENOSPC, "network %s: no free IPv6 address", n->name);
 }
 
 void hk_ipam_release(int dirfd, const char *addr, const char *id)

@@ -98,29 +98,35 @@ static void batch_nest_end(struct batch *b, size_t at)
 	((struct nlattr *)(b->buf + at))->nla_len = (uint16_t)(b->len - at);
 }
 
-/* A value of a concatenation: each part in 4 bytes (nftables' registers). */
+/* A value of a concatenation: each part in whole 4-byte registers (nftables'). */
 static size_t concat(unsigned char *out, size_t at, const void *part, size_t len)
 {
 	memcpy(out + at, part, len);
-	return at + 4;
+	return at + ((len + 3) & ~(size_t)3);
 }
 
 #define ELEMS_PER_MSG 512
 
-int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *ports, size_t n,
-		 struct hk_error *err)
+/* The maps of ports: by port, by host address and port, and by port for IPv6. */
+static const char *const port_maps[] = {"ports4", "ports4_at", "ports6"};
+
+int hk_nft_ports(int host_ns, bool add, const char *addr, const char *addr6,
+		 const struct hk_port *ports, size_t n, struct hk_error *err)
 {
 	_cleanup_close_ int nl = -1;
 	struct batch b = {0};
 	struct in_addr ctr;
+	struct in6_addr ctr6;
+	bool v6 = addr6 && *addr6;
 	size_t sets = 0;
 	char buf[8192];
 	int r = 0;
 
 	if (!n)
 		return 0;
-	if (inet_pton(AF_INET, addr, &ctr) != 1)
-		return hk_error_setx(err, -EINVAL, "nftables: \"%s\" is not an address", addr);
+	if (inet_pton(AF_INET, addr, &ctr) != 1 || (v6 && inet_pton(AF_INET6, addr6, &ctr6) != 1))
+		return hk_error_setx(err, -EINVAL, "nftables: \"%s\" is not an address",
+				     v6 ? addr6 : addr);
 	if ((nl = hk_ns_socket(host_ns, AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER, err)) < 0)
 		return nl;
 	/* Every acknowledgement comes at once; never wait long for one that does not. */
@@ -128,14 +134,15 @@ int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *
 		   sizeof(struct timeval));
 	/* One transaction: a message for each map with elements, between BEGIN and END. */
 	batch_end_msg(&b, batch_msg(&b, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
-	for (int at_ip = 0; at_ip < 2; at_ip++) {
+	for (int map = 0; map < (v6 ? 3 : 2); map++) {
+		bool at_ip = map == 1;
 		size_t m = 0, list = 0, in_list = 0;
 		for (size_t i = 0; i < n; i++) {
 			const struct hk_port *p = &ports[i];
-			unsigned char key[12] = {0}, data[8] = {0};
+			unsigned char key[12] = {0}, data[20] = {0};
 			uint32_t hip = htonl(p->host_ip);
 			uint16_t hport = htons(p->host_port), cport = htons(p->ctr_port);
-			size_t klen = 0, elem, nest;
+			size_t klen = 0, dlen, elem, nest;
 
 			if ((p->host_ip != 0) != at_ip)
 				continue;
@@ -154,23 +161,25 @@ int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *
 					      NFPROTO_INET, 0);
 				batch_attr(&b, NFTA_SET_ELEM_LIST_TABLE, HK_NFT_TABLE,
 					   sizeof(HK_NFT_TABLE));
-				batch_attr(&b, NFTA_SET_ELEM_LIST_SET,
-					   at_ip ? "ports4_at" : "ports4",
-					   at_ip ? sizeof("ports4_at") : sizeof("ports4"));
+				batch_attr(&b, NFTA_SET_ELEM_LIST_SET, port_maps[map],
+					   strlen(port_maps[map]) + 1);
 				list = batch_attr(&b, NFTA_SET_ELEM_LIST_ELEMENTS, NULL, 0);
 			}
 			if (at_ip)
 				klen = concat(key, klen, &hip, 4);
 			klen = concat(key, klen, &p->proto, 1);
 			klen = concat(key, klen, &hport, 2);
-			concat(data, concat(data, 0, &ctr.s_addr, 4), &cport, 2);
+			if (map == 2)
+				dlen = concat(data, concat(data, 0, &ctr6, 16), &cport, 2);
+			else
+				dlen = concat(data, concat(data, 0, &ctr.s_addr, 4), &cport, 2);
 			elem = batch_attr(&b, NFTA_LIST_ELEM, NULL, 0);
 			nest = batch_attr(&b, NFTA_SET_ELEM_KEY, NULL, 0);
 			batch_attr(&b, NFTA_DATA_VALUE, key, klen);
 			batch_nest_end(&b, nest);
 			if (add) {
 				nest = batch_attr(&b, NFTA_SET_ELEM_DATA, NULL, 0);
-				batch_attr(&b, NFTA_DATA_VALUE, data, sizeof(data));
+				batch_attr(&b, NFTA_DATA_VALUE, data, dlen);
 				batch_nest_end(&b, nest);
 			}
 			batch_nest_end(&b, elem);

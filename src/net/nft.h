@@ -32,12 +32,13 @@ struct hk_port {
 
 /*
  * Add (with NLM_F_EXCL: a port published already fails them all) or
- * delete the elements of ports of the container at addr, in one
+ * delete the elements of ports of the container at addr (and addr6, unless
+ * NULL or "": in ports6 each port not bound to an address), in one
  * transaction of nfnetlink messages made here (no process, no libnftables),
  * through a socket of the network namespace host_ns (-1: ours).
  */
-int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *ports, size_t n,
-		 struct hk_error *err);
+int hk_nft_ports(int host_ns, bool add, const char *addr, const char *addr6,
+		 const struct hk_port *ports, size_t n, struct hk_error *err);
 
 /*
  * The chains of other tables on the forward hook whose policy is drop
@@ -48,10 +49,11 @@ int hk_nft_ports(int host_ns, bool add, const char *addr, const struct hk_port *
 struct hk_buf;
 size_t hk_nft_forward_blockers(struct hk_buf *out);
 
-/* A published port and the container's address it goes to. */
+/* A published port and the container's addresses it goes to. */
 struct hk_nft_port_of {
 	struct hk_port port;
 	char addr[16];
+	char addr6[46]; /* "": none */
 };
 
 struct hk_buf;

@@ -173,7 +173,8 @@ void hk_net_bundle_attachments(const char *runroot, const char *id, struct hk_at
 
 	for (char *save = NULL, *line = text ? strtok_r(text, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%63s %15s %15s", a.network, a.addr, a.ifname) != 3)
+		a.addr6[0] = '\0';
+		if (sscanf(line, "%63s %15s %15s %45s", a.network, a.addr, a.ifname, a.addr6) < 3)
 			continue;
 		v = hk_xrealloc(v, (n + 1) * sizeof(*v));
 		v[n++] = a;
@@ -204,15 +205,16 @@ int hk_net_bundle_attachments_write(int bundlefd, const struct hk_attachment *v,
 
 	for (size_t i = 0; i < n; i++)
 		if (i != skip)
-			hk_buf_addf(&b, "%s %s %s\n", v[i].network, v[i].addr, v[i].ifname);
+			hk_buf_addf(&b, "%s %s %s%s%s\n", v[i].network, v[i].addr, v[i].ifname,
+				    v[i].addr6[0] ? " " : "", v[i].addr6);
 	r = hk_write_atomic_at(bundlefd, "networks", b.buf ? b.buf : "", b.len, err);
 	hk_buf_release(&b);
 	return r;
 }
 
-/* The ports of container id's bundle, to addr (its first network's), added or deleted. */
-static int ports_to(const char *runroot, const char *id, const char *addr, int host_ns, bool add,
-		    size_t *ret_n, struct hk_error *err)
+/* The ports of container id's bundle, to at (its first network), added or deleted. */
+static int ports_to(const char *runroot, const char *id, const struct hk_attachment *at,
+		    int host_ns, bool add, size_t *ret_n, struct hk_error *err)
 {
 	_cleanup_free_ struct hk_port *ports = NULL;
 	size_t n = 0;
@@ -223,7 +225,7 @@ static int ports_to(const char *runroot, const char *id, const char *addr, int h
 	if (!n)
 		return 0;
 	*ret_n = n;
-	return hk_nft_ports(host_ns, add, addr, ports, n, err);
+	return hk_nft_ports(host_ns, add, at->addr, at->addr6, ports, n, err);
 }
 
 int hk_net_bundle_ports(const char *runroot, const char *id, int host_ns, bool add, size_t *ret_n,
@@ -234,7 +236,7 @@ int hk_net_bundle_ports(const char *runroot, const char *id, int host_ns, bool a
 
 	*ret_n = 0;
 	hk_net_bundle_attachments(runroot, id, &nets, &n_nets);
-	return n_nets ? ports_to(runroot, id, nets[0].addr, host_ns, add, ret_n, err) : 0;
+	return n_nets ? ports_to(runroot, id, &nets[0], host_ns, add, ret_n, err) : 0;
 }
 
 /* Every network's leases of id given back (a lease dir each under networks/). */
@@ -257,6 +259,13 @@ static void release_all_leases(const char *runroot, const char *id)
 	closedir(d);
 }
 
+void hk_net_unlease(int dirfd, const struct hk_attachment *a, const char *id)
+{
+	hk_ipam_release(dirfd, a->addr, id);
+	if (a->addr6[0])
+		hk_ipam_release(dirfd, a->addr6, id);
+}
+
 void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
 {
 	_cleanup_free_ struct hk_attachment *nets = NULL;
@@ -266,7 +275,7 @@ void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
 	int fd;
 
 	hk_net_bundle_attachments(runroot, id, &nets, &n_nets);
-	if (n_nets && ports_to(runroot, id, nets[0].addr, host_ns, false, &n, &err) < 0)
+	if (n_nets && ports_to(runroot, id, &nets[0], host_ns, false, &n, &err) < 0)
 		hk_warn("the ports of %.12s: %s", id, err.msg);
 	hk_error_clear(&err);
 	for (size_t i = 0; i < n_nets; i++) {
@@ -274,7 +283,7 @@ void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
 		hk_net_names_drop(runroot, id, nets[i].network);
 		snprintf(path, sizeof(path), "%s/networks/%s", runroot, nets[i].network);
 		if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-			hk_ipam_release(fd, nets[i].addr, id);
+			hk_net_unlease(fd, &nets[i], id);
 			close(fd);
 		}
 	}

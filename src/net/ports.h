@@ -33,14 +33,17 @@ char *hk_net_bundle_file(const char *runroot, const char *id, const char *name);
 
 /*
  * A network a container is on, as its bundle records it (bundles/<id>/
- * networks, a line each: NAME ADDRESS IFNAME); its published ports go to
- * the first one's address.
+ * networks, a line each: NAME ADDRESS IFNAME [IPV6-ADDRESS]); its published
+ * ports go to the first one's addresses.
  */
 struct hk_attachment {
 	char network[64];
 	char addr[16];
 	char ifname[16];
+	char addr6[46]; /* "" on an IPv4 only network */
 };
+/* a's leases given back (dirfd: its network's leases), if they are still id's. */
+void hk_net_unlease(int dirfd, const struct hk_attachment *a, const char *id);
 /* Those of container id's bundle (*ret NULL and *ret_n 0 when none). */
 void hk_net_bundle_attachments(const char *runroot, const char *id, struct hk_attachment **ret,
 			       size_t *ret_n);

@@ -28,11 +28,17 @@
 #include "ports.h"
 #include "util.h"
 
-/* The DNAT of the host's local addresses: by address and port first, then by port. */
+/*
+ * The DNAT of the host's local addresses: by address and port first, then
+ * by port; IPv6 by port.
+ */
 static const char dnat[] =
     "    fib daddr type local dnat ip to ip daddr . meta l4proto . th dport "
     "map @ports4_at\n"
-    "    fib daddr type local dnat ip to meta l4proto . th dport map @ports4\n";
+    "    meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map "
+    "@ports4\n"
+    "    meta nfproto ipv6 fib daddr type local dnat ip6 to meta l4proto . th dport map "
+    "@ports6\n";
 
 /* "name { type T; ... elements = { ... } }" with what each item gives (none: no elements line). */
 static void set_elements(struct hk_buf *b, size_t n, const char *(*item)(size_t i, void *arg),
@@ -53,8 +59,9 @@ static void set_elements(struct hk_buf *b, size_t n, const char *(*item)(size_t 
 
 struct nets {
 	const struct hk_network *v;
-	char text[40];
-	int which; /* 0: external subnets, 1: bridges, 2: internal bridges, 3: bridge . bridge */
+	char text[50];
+	/* 0: external subnets, 1: bridges, 2: internal bridges, 3: bridge . bridge, 4: IPv6 external subnets */
+	int which;
 };
 
 static const char *net_item(size_t i, void *arg)
@@ -64,6 +71,9 @@ static const char *net_item(size_t i, void *arg)
 
 	if (n->which == 0)
 		return net->internal ? NULL : hk_network_subnet_text(net, n->text);
+	if (n->which == 4)
+		return net->internal || !net->prefix6 ? NULL
+						      : hk_network_subnet6_text(net, n->text);
 	if (n->which == 2 && !net->internal)
 		return NULL;
 	if (n->which == 3)
@@ -75,8 +85,8 @@ static const char *net_item(size_t i, void *arg)
 
 struct elems {
 	const struct hk_nft_port_of *v;
-	bool at; /* the ports bound to an address of the host, or the others */
-	char text[96];
+	int map; /* 0: ports4, 1: ports4_at (those bound to an address of the host), 2: ports6 */
+	char text[128];
 };
 
 static const char *port_item(size_t i, void *arg)
@@ -85,9 +95,12 @@ static const char *port_item(size_t i, void *arg)
 	const struct hk_port *p = &e->v[i].port;
 	char host[16];
 
-	if ((p->host_ip != 0) != e->at)
+	if ((p->host_ip != 0) != (e->map == 1) || (e->map == 2 && !e->v[i].addr6[0]))
 		return NULL;
-	if (e->at)
+	if (e->map == 2)
+		snprintf(e->text, sizeof(e->text), "%s . %u : [%s] . %u", hk_port_proto_name(p),
+			 p->host_port, e->v[i].addr6, p->ctr_port);
+	else if (e->map == 1)
 		snprintf(e->text, sizeof(e->text), "%s . %s . %u : %s . %u",
 			 hk_ipv4_text(p->host_ip, host), hk_port_proto_name(p), p->host_port,
 			 e->v[i].addr, p->ctr_port);
@@ -109,6 +122,10 @@ void hk_nft_ruleset(struct hk_buf *b, const struct hk_network *nets, size_t n_ne
 		       "  set subnets4 {\n"
 		       "    type ipv4_addr; flags interval\n");
 	set_elements(b, n_nets, net_item, &ns);
+	hk_buf_adds(b, "  }\n  set subnets6 {\n    type ipv6_addr; flags interval\n");
+	ns.which = 4;
+	set_elements(b, n_nets, net_item, &ns);
+	ns.which = 0;
 	hk_buf_adds(b, "  }\n  set bridges {\n    type ifname\n");
 	ns.which = 1;
 	set_elements(b, n_nets, net_item, &ns);
@@ -126,7 +143,12 @@ void hk_nft_ruleset(struct hk_buf *b, const struct hk_network *nets, size_t n_ne
 		    "  }\n"
 		    "  map ports4_at {\n"
 		    "    type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service\n");
-	es.at = true;
+	es.map = 1;
+	set_elements(b, n_ports, port_item, &es);
+	hk_buf_adds(b, "  }\n"
+		       "  map ports6 {\n"
+		       "    type inet_proto . inet_service : ipv6_addr . inet_service\n");
+	es.map = 2;
 	set_elements(b, n_ports, port_item, &es);
 	hk_buf_addf(b,
 		    "  }\n"
@@ -141,11 +163,13 @@ void hk_nft_ruleset(struct hk_buf *b, const struct hk_network *nets, size_t n_ne
 		    "  chain postrouting {\n"
 		    "    type nat hook postrouting priority srcnat; policy accept\n"
 		    "    ip saddr @subnets4 ip daddr != @subnets4 masquerade\n"
+		    "    ip6 saddr @subnets6 ip6 daddr != @subnets6 masquerade\n"
 		    /* to a container through a published port from one on a network
 		     * (hairpin), or from the host's 127.0.0.1: its answer must come
 		     * back through us */
 		    "    ct status dnat ip daddr @subnets4 ip saddr @subnets4 masquerade\n"
 		    "    ct status dnat ip daddr @subnets4 ip saddr 127.0.0.0/8 masquerade\n"
+		    "    ct status dnat ip6 daddr @subnets6 ip6 saddr @subnets6 masquerade\n"
 		    "  }\n"
 		    "  chain forward {\n"
 		    "    type filter hook forward priority filter; policy accept\n"

@@ -39,15 +39,19 @@ class Lab:
                   check=True)
         return [line.split(":")[1].strip().split("@")[0] for line in p.stdout.splitlines()]
 
-    def leases(self, network="hako"):
+    def leases(self, network="hako", family=4):
+        """The addresses leased on network: IPv4 ones, IPv6 ones (family=6), or all (None)."""
         d = self.ctl.runroot / "networks" / network
-        return sorted(x for x in os.listdir(d) if x[0] != ".") if d.exists() else []
+        names = sorted(x for x in os.listdir(d) if x[0] != ".") if d.exists() else []
+        return [x for x in names if family is None or (":" in x) == (family == 6)]
 
-    def serve(self, port=8080):
+    def serve(self, port=8080, addr="198.51.100.2"):
         """A server in the outside namespace that tells each client its address."""
+        family = "socket.AF_INET6" if ":" in addr else "socket.AF_INET"
         code = ("import socket\n"
-                "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-                f"s.bind(('198.51.100.2', {port})); s.listen(8); print('up', flush=True)\n"
+                f"s = socket.socket({family})\n"
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                f"s.bind(('{addr}', {port})); s.listen(8); print('up', flush=True)\n"
                 "while True:\n"
                 "    c, a = s.accept(); c.sendall(('you are %s\\n' % a[0]).encode()); c.close()\n")
         p = subprocess.Popen(["nsenter", f"--net=/run/netns/{self.outside}", "/usr/bin/python3",
@@ -78,6 +82,9 @@ def lab(ctl):
         for ns, dev, addr in ((host, f"hako-test-a{tag}", "198.51.100.1/24"),
                               (outside, f"hako-test-b{tag}", "198.51.100.2/24")):
             ip("-n", ns, "addr", "add", addr, "dev", dev)
+            # and IPv6: 2001:db8:1::/64 (documentation), at once usable
+            ip("-n", ns, "addr", "add", "2001:db8:1::" + addr.split(".")[3].split("/")[0] + "/64",
+               "dev", dev, "nodad")
             ip("-n", ns, "link", "set", dev, "up")
             ip("-n", ns, "link", "set", "lo", "up")
         ctl.netns = host  # hakoctl runs in it
@@ -102,7 +109,7 @@ def test_a_container_on_the_bridge(lab):
     # the host's side: the bridge, with the gateway, and nothing of the container left
     assert "hako0" in lab.host_links()
     wait_for(lambda: [n for n in lab.host_links() if n.startswith("hk")] == [], "its veth to go")
-    assert lab.leases() == []
+    assert lab.leases(family=None) == []
 
 
 def test_ip_mac_dns_and_add_host(lab):
@@ -138,7 +145,7 @@ def test_ip_mac_dns_and_add_host(lab):
         assert p.returncode == 125 and what in p.stderr, (args, p.stderr)
     assert lab.leases() == leases
     lab("rm", "-f", "hako-test-fixed", check=True)
-    assert lab.leases() == [] and lab.ctl.leftovers() == []
+    assert lab.leases(family=None) == [] and lab.ctl.leftovers() == []
 
 
 def test_containers_get_their_own_addresses_and_reach_each_other(lab):
@@ -167,7 +174,7 @@ def test_containers_get_their_own_addresses_and_reach_each_other(lab):
     assert lab("exec", "hako-test-cli", "sh", "-c", "ip -4 -o addr show eth0",
                check=True).stdout.count("10.88.") == 1
     lab("rm", "-f", "hako-test-srv", "hako-test-cli", check=True)
-    assert lab.leases() == []
+    assert lab.leases(family=None) == []
     wait_for(lambda: [n for n in lab.host_links() if n.startswith("hk")] == [], "the veths to go")
     assert lab.ctl.leftovers() == []
 
@@ -198,13 +205,13 @@ def test_nat_to_the_outside(lab):
     finally:
         server.kill()
         server.wait()
-    assert lab.leases() == []
+    assert lab.leases(family=None) == []
 
 
 def test_network_bad_input(lab):
     p = lab("run", "--rm", "--network", "hako-test-nosuch", "busybox", "true")
     assert p.returncode == 125 and '--network "hako-test-nosuch"' in p.stderr, p.stderr
-    assert lab.ctl.leftovers() == [] and lab.leases() == []
+    assert lab.ctl.leftovers() == [] and lab.leases(family=None) == []
 
 
 # A web server in the container that tells each client its address.
@@ -219,7 +226,9 @@ def fetch(ns, url):
     p = in_ns(ns, "/usr/bin/python3", "-c", code, url, capture_output=True, text=True,
               timeout=30)
     # httpd listens on IPv6 too: an IPv4 client is [::ffff:A.B.C.D] to it
-    return p.stdout.replace("[::ffff:", "").replace("]", "") if p.returncode == 0 else None
+    # (and an IPv6 one [X:X::X])
+    out = p.stdout.replace("[::ffff:", "").replace("[", "").replace("]", "")
+    return out if p.returncode == 0 else None
 
 
 def test_published_ports(lab):
@@ -272,7 +281,7 @@ def test_published_ports(lab):
     assert "udp . 9009 : " in maps and "tcp . 8080 : " in maps, maps
     lab("rm", "-f", "hako-test-web", "hako-test-range", check=True)
     assert maps_elements(lab) == 0  # no port left
-    assert lab.leases() == []
+    assert lab.leases(family=None) == []
 
 
 def test_network_reload_after_nft_flush_ruleset(lab):
@@ -288,13 +297,20 @@ def test_network_reload_after_nft_flush_ruleset(lab):
     assert lab("network", "ls", check=True).stdout.split("\n")[1].split() == \
         ["hako", "bridge", "10.88.0.0/16", "hako0"]
     (net,) = json.loads(lab("network", "inspect", "hako", check=True).stdout)
-    assert net["IPAM"]["Config"] == [{"Subnet": "10.88.0.0/16", "Gateway": "10.88.0.1"}]
+    v4, v6 = net["IPAM"]["Config"]
+    assert v4 == {"Subnet": "10.88.0.0/16", "Gateway": "10.88.0.1"}
+    # the default network's IPv6: the first /64 of the store's ULA /48 (RFC 4193)
+    ula = (lab.ctl.store / "networks" / "ula").read_text().strip()
+    assert ula.startswith("fd") and ula.endswith("::/48"), ula
+    assert v6 == {"Subnet": ula.replace("::/48", "::/64"),
+                  "Gateway": ula.replace("::/48", "::1")}, v6
+    assert net["EnableIPv6"] is True
     (c,) = net["Containers"].values()
     assert c["Name"] == "hako-test-web2" and c["IPv4Address"].startswith("10.88.")
     p = lab("network", "inspect", "hako-test-nosuch")
     assert p.returncode == 125 and "no such network" in p.stderr
     lab("rm", "-f", "hako-test-web2", check=True)
-    assert lab.leases() == []
+    assert lab.leases(family=None) == []
 
 
 def maps_elements(lab):
@@ -328,7 +344,7 @@ def test_kill_9_during_setup_and_teardown_leaves_nothing(lab):
     ids = lab("ps", "-aq", "--no-trunc", check=True).stdout.split()
     if ids:
         lab("rm", "-f", *ids, check=True)
-    assert lab.leases() == []
+    assert lab.leases(family=None) == []
     assert maps_elements(lab) == 0
     wait_for(lambda: [n for n in lab.host_links() if n.startswith("hk")] == [], "the veths to go")
     assert lab.ctl.leftovers() == []
@@ -437,7 +453,7 @@ def test_networks_of_ones_own(lab):
     bridges = in_ns(lab.host, "nft", "list", "set", "inet", "hako", "bridges",
                     capture_output=True, text=True, check=True).stdout
     assert '"hako0"' in bridges and "hako1" not in bridges, bridges
-    assert lab.leases() == [] and lab.ctl.leftovers() == []
+    assert lab.leases(family=None) == [] and lab.ctl.leftovers() == []
 
 
 def test_network_create_bad_input(lab):
@@ -452,7 +468,13 @@ def test_network_create_bad_input(lab):
                        (["-o", "mtu=20"], "an MTU is 68 to 65535"),
                        (["-o", "color=blue"], '--opt "color=blue"'),
                        (["--driver", "macvlan"], "--driver macvlan"),
-                       (["--ipv6"], "IPv4 only")):
+                       (["--subnet", "fd00:db8:5::1/64"], "an IPv6 network address"),
+                       (["--subnet", "fd00:db8::/40"], "a prefix of 48 to 120"),
+                       (["--subnet", "2001:db8:1::/64"],
+                        "overlaps the host's route to 2001:db8:1::/64"),
+                       (["--ipv6", "--gateway", "fd00:db8:5::1"], "--gateway: with --subnet"),
+                       (["--subnet", "fd00:db8:5::/64", "--gateway", "fd00:db8:6::1"],
+                        "--gateway fd00:db8:6::1: not an address of the subnet")):
         p = lab("network", "create", *args, "hako-test-bad")
         assert p.returncode == 125 and what in p.stderr, (args, p.stderr)
     for name, what in (("hako", "a name hakoctl keeps"), ("bridge", "a name hakoctl keeps"),
@@ -475,7 +497,89 @@ def test_network_create_bad_input(lab):
     lab("rm", "-f", "hako-test-on-two", check=True)
     lab("network", "prune", "-f", check=True)
     assert lab("network", "ls", "-q", check=True).stdout == "hako\n"
-    assert lab.leases("hako-test-two") == [] and lab.ctl.leftovers() == []
+    assert lab.leases("hako-test-two", family=None) == [] and lab.ctl.leftovers() == []
+
+
+def address6(lab, ctr, network=None):
+    (info,) = json.loads(lab("inspect", ctr, check=True).stdout)
+    ns = info["NetworkSettings"]
+    return ns["Networks"][network]["GlobalIPv6Address"] if network else ns["GlobalIPv6Address"]
+
+
+def test_dual_stack(lab):
+    """IPv6 beside IPv4: addresses, NAT66 out, published ports in, names (AAAA), --ip6."""
+    ula = (lab.ctl.store / "networks" / "ula").read_text().strip() \
+        if (lab.ctl.store / "networks" / "ula").exists() else None
+    out = lab("run", "--rm", "busybox", "sh", "-c", "ip -6 -o addr show eth0; ip -6 route",
+              check=True).stdout
+    ula = ula or (lab.ctl.store / "networks" / "ula").read_text().strip()
+    prefix = ula.replace("::/48", "::")
+    assert f"inet6 {prefix}2/64" in out and f"default via {prefix}1 dev eth0" in out, out
+    assert lab.leases(family=None) == []
+    # out through NAT66: the outside sees the host's address
+    server = lab.serve(8086, "2001:db8:1::2")
+    try:
+        out = lab("run", "--rm", "busybox", "nc", "-w", "3", "2001:db8:1::2", "8086",
+                  check=True).stdout
+        assert out == "you are 2001:db8:1::1\n", out
+    finally:
+        server.kill()
+        server.wait()
+    # in through a published port, the client's address kept; and 127.0.0.1 still
+    lab("run", "-d", "-p", "8097:80", "--name", "hako-test-web6", "busybox", "sh", "-c", HTTPD,
+        check=True)
+    url = "http://[2001:db8:1::1]:8097/cgi-bin/ip"
+    wait_for(lambda: fetch(lab.outside, url) is not None, "the server over IPv6")
+    assert fetch(lab.outside, url) == "you are 2001:db8:1::2\n"
+    assert fetch(lab.host, "http://127.0.0.1:8097/cgi-bin/ip") is not None
+    web6 = address6(lab, "hako-test-web6")
+    assert web6.startswith(prefix) and web6 in lab.leases(family=6)
+    maps = in_ns(lab.host, "nft", "list", "map", "inet", "hako", "ports6", capture_output=True,
+                 text=True, check=True).stdout
+    assert f"tcp . 8097 : {web6} . 80" in maps, maps
+    # its addresses leased again at once (--ip): reached at once, the host's neighbour
+    # entries for them still true (the MAC is made of the IPv4 address)
+    web4 = address(lab, "hako-test-web6")
+    lab("rm", "-f", "hako-test-web6", check=True)
+    lab("run", "-d", "-p", "8097:80", "--ip", web4, "--name", "hako-test-web6", "busybox", "sh",
+        "-c", HTTPD, check=True)
+    assert address6(lab, "hako-test-web6") == web6
+    wait_for(lambda: fetch(lab.outside, url) is not None, "the server over IPv6 again", timeout=2)
+    lab("rm", "-f", "hako-test-web6", check=True)
+    assert "8097" not in in_ns(lab.host, "nft", "list", "map", "inet", "hako", "ports6",
+                               capture_output=True, text=True, check=True).stdout
+    # a network of one's own with --ipv6: its /64 of the ULA, names by AAAA, --ip6
+    lab("network", "create", "--ipv6", "hako-test-v6", check=True)
+    (net,) = json.loads(lab("network", "inspect", "hako-test-v6", check=True).stdout)
+    sub6 = net["IPAM"]["Config"][1]["Subnet"]
+    assert net["EnableIPv6"] and sub6.startswith(ula[:-6]) and sub6.endswith("::/64"), net
+    p6 = sub6[:-3]  # "X:X:X:N::"
+    lab("run", "-d", "--network", "hako-test-v6", "--ip6", p6 + "beef", "--name", "hako-test-s6",
+        "busybox", "sh", "-c", SERVE, check=True)
+    lab("run", "-d", "--network", "hako-test-v6", "--name", "hako-test-c6", "busybox", "sleep",
+        "60", check=True)
+    assert address6(lab, "hako-test-s6") == p6 + "beef"
+    p = lab("exec", "hako-test-c6", "nslookup", "-type=AAAA", "hako-test-s6", check=True)
+    assert p6 + "beef" in p.stdout, p.stdout
+    out = lab("exec", "hako-test-c6", "nc", "-w", "3", p6 + "beef", "80", check=True).stdout
+    assert out == "hello-from-hako-test-s6\n" or "hello-from" in out, out
+    hosts = lab("exec", "hako-test-s6", "cat", "/etc/hosts", check=True).stdout
+    assert p6 + "beef" in hosts, hosts
+    # bad input: an address taken, outside the subnet, on a network with no IPv6
+    for args, what in ((["--network", "hako-test-v6", "--ip6", p6 + "beef"], "--ip6 " + p6 + "beef"),
+                       (["--network", "hako-test-v6", "--ip6", "fd00:db8:9::5"],
+                        "not an address of network hako-test-v6's subnet"),
+                       (["--ip6", "nonsense"], '--ip6 "nonsense": not an IPv6 address'),
+                       (["--network", "none", "--ip6", p6 + "5"], "--ip6 with --network none")):
+        p = lab("run", "--rm", *args, "busybox", "true")
+        assert p.returncode == 125 and what in p.stderr, (args, p.stderr)
+    lab("network", "create", "hako-test-v4", check=True)
+    p = lab("run", "--rm", "--network", "hako-test-v4", "--ip6", p6 + "5", "busybox", "true")
+    assert p.returncode == 125 and "has no IPv6 subnet" in p.stderr, p.stderr
+    lab("rm", "-f", "hako-test-s6", "hako-test-c6", check=True)
+    lab("network", "rm", "hako-test-v6", "hako-test-v4", check=True)
+    assert lab.leases(family=None) == [] and lab.leases("hako-test-v6", family=None) == []
+    assert lab.ctl.leftovers() == []
 
 
 def test_mtu_follows_the_uplink(lab):
@@ -630,7 +734,7 @@ def test_publish_all_the_image_exposes(lab):
     assert p.returncode == 125 and "-P with --network none" in p.stderr, p.stderr
     lab("rm", "-f", "hako-test-p", check=True)
     lab("rmi", "hako-test-exposed", check=True)
-    assert maps_elements(lab) == 0 and lab.leases() == [] and lab.ctl.leftovers() == []
+    assert maps_elements(lab) == 0 and lab.leases(family=None) == [] and lab.ctl.leftovers() == []
 
 
 def test_system_gc_after_kill_9(lab):
@@ -685,7 +789,7 @@ def test_system_gc_after_kill_9(lab):
         lab("rm", "-f", *ids, check=True)
     lab("rm", "-f", "hako-test-keep", check=True)
     lab("network", "rm", "hako-test-gc", check=True)
-    assert lab.leases() == [] and maps_elements(lab) == 0 and lab.ctl.leftovers() == []
+    assert lab.leases(family=None) == [] and maps_elements(lab) == 0 and lab.ctl.leftovers() == []
 
 
 def test_network_of_another_container(lab):
@@ -718,7 +822,7 @@ def test_network_of_another_container(lab):
     assert p.returncode == 125 and "is not running" in p.stderr, p.stderr
     lab("rm", "-f", "hako-test-web", "hako-test-side", check=True)
     wait_for(lambda: [n for n in lab.host_links() if n.startswith("hk")] == [], "the veths to go")
-    assert lab.leases() == [] and lab.ctl.leftovers() == []
+    assert lab.leases(family=None) == [] and lab.ctl.leftovers() == []
 
 
 def test_a_docker_style_forward_drop_policy(lab):
@@ -765,7 +869,7 @@ def test_a_docker_style_forward_drop_policy(lab):
     finally:
         server.kill()
         server.wait()
-    assert lab.leases() == [] and maps_elements(lab) == 0 and lab.ctl.leftovers() == []
+    assert lab.leases(family=None) == [] and maps_elements(lab) == 0 and lab.ctl.leftovers() == []
 
 
 def test_parallel_starts_get_addresses_of_their_own(lab):
@@ -784,4 +888,4 @@ def test_parallel_starts_get_addresses_of_their_own(lab):
     assert [lookup(lab, names[0], n) for n in names] == addrs
     lab("rm", "-f", *names, check=True)
     lab("network", "rm", "hako-test-par", check=True)
-    assert lab.leases("hako-test-par") == [] and lab.ctl.leftovers() == []
+    assert lab.leases("hako-test-par", family=None) == [] and lab.ctl.leftovers() == []
