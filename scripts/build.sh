@@ -8,7 +8,7 @@ if [ "${1:-}" = sanitize ]; then
 	[ -f build-sanitize/build.ninja ] ||
 		meson setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false \
 			-Dstatic=false >/dev/null
-	ninja -C build-sanitize hako hakoctl hako-monitor hako-nft hako-dns test-json test-spec test-paths test-image >/dev/null
+	ninja -C build-sanitize hako hakoctl hako-monitor hako-nft hako-dns hako-proxy test-json test-spec test-paths test-image >/dev/null
 	exit 0
 fi
 [ -f build/build.ninja ] || meson setup build >/dev/null

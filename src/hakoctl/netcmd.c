@@ -695,8 +695,11 @@ static bool name_take(const char *runroot, int dirfd, const char *name)
 	return take_if_stale(runroot, dirfd, name, '@');
 }
 
-/* A watcher's record (ID) of a watcher that is gone, of a container not running. */
-static bool watch_take(const char *runroot, int dirfd, const char *name)
+/*
+ * A file named by the id of a container that is gone: a watcher's record
+ * (ctr/ID), or ports for hako-proxy (networks/.proxy/ID).
+ */
+static bool id_file_take(const char *runroot, int dirfd, const char *name)
 {
 	return take_if_stale(runroot, dirfd, name, '\0');
 }
@@ -759,7 +762,8 @@ int ctl_system_gc(const struct ctl_globals *g, struct hk_error *err)
 		gc.leases += gc_dir(runroot, dir, lease_take);
 	}
 	gc.names = gc_dir(runroot, "networks/" HK_NET_NAMES, name_take);
-	gc_dir(runroot, "ctr", watch_take);
+	gc_dir(runroot, "ctr", id_file_take);
+	gc_dir(runroot, "networks/" HK_NET_PROXY, id_file_take);
 	/* The ports of what is gone out of the maps (the table, if there is one). */
 	if ((r = hk_nft_table_exists(err)) > 0)
 		r = ctl_net_table_build(g, &s, NULL, err);

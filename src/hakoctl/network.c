@@ -244,41 +244,6 @@ int ctl_net_table_update(const struct ctl_globals *g, struct hk_store *s, struct
 	return ctl_net_table_build(g, s, NULL, err);
 }
 
-/*
- * Its published ports: each free on the host (a bind() to it), then all of
- * them in the maps in one transaction, which fails if another container
- * has one. Recorded in the bundle, one element a line, for their release.
- */
-static int publish(int bundlefd, const struct hk_attachment *at, const struct hk_port *ports,
-		   size_t n, struct hk_error *err)
-{
-	struct hk_buf b = HK_BUF_INIT;
-	char elem[48];
-	int r;
-
-	for (size_t i = 0; i < n; i++) {
-		if ((r = hk_port_check_free(&ports[i], err)) < 0)
-			goto out;
-		hk_buf_addf(&b, "%s\n", hk_port_element(&ports[i], elem));
-	}
-	if ((r = hk_write_atomic_at(bundlefd, "ports", b.buf, b.len, err)) < 0)
-		goto out;
-	if ((r = hk_nft_ports(-1, true, at->addr, at->addr6, ports, n, err)) < 0) {
-		unlinkat(bundlefd, "ports", 0);
-		if (r == -EEXIST)
-			r = hk_error_setx(err, -EADDRINUSE,
-					  "-p: a port of these is published by "
-					  "another container already");
-		goto out;
-	}
-	hk_debug("nftables: %zu port(s) of %s%s%s published (NEWSETELEM in ports4, ports4_at%s)",
-		 n, at->addr, at->addr6[0] ? " and " : "", at->addr6,
-		 at->addr6[0] ? ", ports6" : "");
-out:
-	hk_buf_release(&b);
-	return r;
-}
-
 /* A lease is stale once its container has neither a watcher nor a process. */
 bool ctl_net_stale(const char *id, void *arg)
 {
@@ -328,18 +293,19 @@ static void write_resolv_conf(struct hk_buf *b, const char *const *dns, const ch
 int ctl_host_mntns = -1;
 
 /*
- * hako-dns started, unless one serves this run dir already (its lock is
- * held): in the host's namespaces (we may have left them for the
- * container's), a session of its own, nothing of ours.
+ * hako-NAME (hako-dns, hako-proxy) started, unless one serves this run dir
+ * already (its lock, networks/.NAME.lock, is held): in the host's
+ * namespaces (we may have left them for the container's), a session of its
+ * own, nothing of ours.
  */
-static void dns_ensure(const struct ctl_globals *g)
+static void daemon_ensure(const struct ctl_globals *g, const char *name)
 {
-	_cleanup_free_ char *exe = ctl_beside_self("hako-dns");
-	char path[PATH_MAX];
+	char path[PATH_MAX], exe_name[32];
+	_cleanup_free_ char *exe = NULL;
 	int fd, status;
 	pid_t pid;
 
-	snprintf(path, sizeof(path), "%s/networks/.dns.lock", ctl_run_dir(g));
+	snprintf(path, sizeof(path), "%s/networks/.%s.lock", ctl_run_dir(g), name);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -347,6 +313,8 @@ static void dns_ensure(const struct ctl_globals *g)
 		return;
 	}
 	close(fd);
+	snprintf(exe_name, sizeof(exe_name), "hako-%s", name);
+	exe = ctl_beside_self(exe_name);
 	if ((pid = fork()) < 0)
 		return;
 	if (pid == 0) {
@@ -370,7 +338,55 @@ static void dns_ensure(const struct ctl_globals *g)
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	hk_debug("hako-dns started for %s", ctl_run_dir(g));
+	hk_debug("%s started for %s", exe_name, ctl_run_dir(g));
+}
+
+/*
+ * Its published ports: each free on the host (a bind() to it), then all of
+ * them in the maps in one transaction, which fails if another container
+ * has one. Recorded in the bundle, one element a line, for their release.
+ * With an IPv6 address, those not bound to an address are hako-proxy's on
+ * the host's ::1 too, which no DNAT reaches.
+ */
+static int publish(const struct ctl_globals *g, const char *id, int bundlefd,
+		   const struct hk_attachment *at, const struct hk_port *ports, size_t n,
+		   struct hk_error *err)
+{
+	struct hk_buf b = HK_BUF_INIT;
+	char elem[48];
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((r = hk_port_check_free(&ports[i], err)) < 0)
+			goto out;
+		hk_buf_addf(&b, "%s\n", hk_port_element(&ports[i], elem));
+	}
+	if ((r = hk_write_atomic_at(bundlefd, "ports", b.buf, b.len, err)) < 0)
+		goto out;
+	if ((r = hk_nft_ports(-1, true, at->addr, at->addr6, ports, n, err)) < 0) {
+		unlinkat(bundlefd, "ports", 0);
+		if (r == -EEXIST)
+			r = hk_error_setx(err, -EADDRINUSE,
+					  "-p: a port of these is published by "
+					  "another container already");
+		goto out;
+	}
+	hk_debug("nftables: %zu port(s) of %s%s%s published (NEWSETELEM in ports4, ports4_at%s)",
+		 n, at->addr, at->addr6[0] ? " and " : "", at->addr6,
+		 at->addr6[0] ? ", ports6" : "");
+	if (at->addr6[0]) {
+		if ((r = hk_net_proxy_write(ctl_run_dir(g), id, at->addr6, ports, n, err)) < 0)
+			goto out; /* the caller's release takes the elements back */
+		if (r > 0) {
+			hk_debug("hako-proxy: the ports on [::1] (networks/" HK_NET_PROXY "/%.12s)",
+				 id);
+			daemon_ensure(g, "proxy");
+		}
+		r = 0;
+	}
+out:
+	hk_buf_release(&b);
+	return r;
 }
 
 /*
@@ -454,7 +470,7 @@ int ctl_network_names(const struct ctl_globals *g, struct hk_store *s, const cha
 		any = true;
 	}
 	if (any)
-		dns_ensure(g);
+		daemon_ensure(g, "dns");
 out:
 	hk_ctr_free(&rec);
 	return r;
@@ -808,7 +824,7 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 		if ((r = hk_net_bundle_attachments_write(bundlefd, at, i + 1, i + 1, err)) < 0)
 			goto fail;
 	}
-	if (o->n_ports && (r = publish(bundlefd, &at[0], o->ports, o->n_ports, err)) < 0)
+	if (o->n_ports && (r = publish(g, id, bundlefd, &at[0], o->ports, o->n_ports, err)) < 0)
 		goto fail;
 	close(lock);
 	lock = -1;

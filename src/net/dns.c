@@ -50,11 +50,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
+
 #define MAX_NETS	   64
 #define MAX_UPSTREAMS	   3
 #define MAX_PENDING	   1024
 #define FORWARD_TIMEOUT_MS 5000
-#define IDLE_EXIT_MS	   2000 /* with no container on any network, so long */
 #define MAX_TCP_CHILDREN   32	/* TCP connections served at once */
 
 struct record {
@@ -92,14 +93,6 @@ static size_t n_upstreams;
 static int forward_sock = -1;
 static struct pending pending[MAX_PENDING];
 static uint16_t next_id;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *read_small(const char *path)
 {
@@ -583,24 +576,6 @@ static void on_tcp(int net)
 	close(fd);
 }
 
-/* networks/.dns.lock, held while it serves; fd, or -1 when another holds it. */
-static int take_lock(void)
-{
-	char path[4096];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/networks/.dns.lock", runroot);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		close(fd);
-		return -1;
-	}
-	if (ftruncate(fd, 0) == 0)
-		dprintf(fd, "%d\n", (int)getpid());
-	return fd;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"runroot", required_argument, NULL, 'R'},
@@ -618,7 +593,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if ((lock = take_lock()) < 0)
+	if ((lock = daemon_lock(runroot, "dns")) < 0)
 		return 0; /* one serves already */
 	inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	forward_sock = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -660,7 +635,7 @@ int main(int argc, char **argv)
 				 * held before that did not start one. */
 				close(lock);
 				scan();
-				if (n_records == 0 || (lock = take_lock()) < 0)
+				if (n_records == 0 || (lock = daemon_lock(runroot, "dns")) < 0)
 					return 0;
 				idle_since = -1;
 				continue;

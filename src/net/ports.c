@@ -102,9 +102,27 @@ int hk_port_check_free(const struct hk_port *p, struct hk_error *err)
 
 	if (fd < 0)
 		return hk_error_set(err, -errno, "socket");
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6,
+				   .sin6_port = htons(p->host_port),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	_cleanup_close_ int fd6 = -1;
+	int one = 1;
+
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return hk_error_set(err, -errno, "-p %s:%u/%s: the host's port",
 				    hk_ipv4_text(p->host_ip, ip), p->host_port,
+				    hk_port_proto_name(p));
+	/*
+	 * Not bound to an address: on ::1 too, which hako-proxy serves (none: no
+	 * IPv6). As it does, with SO_REUSEPORT: a port it has not let go yet, of
+	 * a container just removed, is no one else's.
+	 */
+	if (p->host_ip || (fd6 = socket(AF_INET6, type | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	setsockopt(fd6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	setsockopt(fd6, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd6, (struct sockaddr *)&sa6, sizeof(sa6)) < 0 && errno != EADDRNOTAVAIL)
+		return hk_error_set(err, -errno, "-p [::1]:%u/%s: the host's port", p->host_port,
 				    hk_port_proto_name(p));
 	return 0;
 }
@@ -287,11 +305,39 @@ void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
 			close(fd);
 		}
 	}
+	snprintf(path, sizeof(path), "%s/networks/" HK_NET_PROXY "/%s", runroot, id);
+	unlink(path);
 	/* Killed between a lease and the record of it: the lease says whose it is. */
 	if (scan) {
 		hk_net_names_drop(runroot, id, NULL);
 		release_all_leases(runroot, id);
 	}
+}
+
+int hk_net_proxy_write(const char *runroot, const char *id, const char *addr6,
+		       const struct hk_port *ports, size_t n, struct hk_error *err)
+{
+	_cleanup_close_ int dirfd = -1;
+	struct hk_buf b = HK_BUF_INIT;
+	char path[PATH_MAX];
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!ports[i].host_ip)
+			hk_buf_addf(&b, "%s %u %s %u\n", hk_port_proto_name(&ports[i]),
+				    ports[i].host_port, addr6, ports[i].ctr_port);
+	if (!b.len)
+		return 0;
+	snprintf(path, sizeof(path), "%s/networks/" HK_NET_PROXY, runroot);
+	if ((r = hk_mkdir_p(path, 0700, err)) < 0 ||
+	    (dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = r < 0 ? r : hk_error_set(err, -errno, "%s", path);
+		goto out;
+	}
+	r = hk_write_atomic_at(dirfd, id, b.buf, b.len, err);
+out:
+	hk_buf_release(&b);
+	return r < 0 ? r : 1;
 }
 
 void hk_net_names_drop(const char *runroot, const char *id, const char *network)

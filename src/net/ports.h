@@ -73,5 +73,14 @@ void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
  * [ALIAS...]") and networks/.dns/gateway@NET, under the run dir.
  */
 #define HK_NET_NAMES ".dns"
+/*
+ * The ports on the host's ::1 that hako-proxy (net/proxy.c) serves, which no
+ * DNAT reaches: networks/.proxy/ID, "tcp|udp HOSTPORT IPV6-ADDRESS CTRPORT"
+ * a line each, of the ports of container ID not bound to an address.
+ */
+#define HK_NET_PROXY ".proxy"
+/* Container id's ports to addr6 written there: 1 if it has any, 0 if none, or -errno. */
+int hk_net_proxy_write(const char *runroot, const char *id, const char *addr6,
+		       const struct hk_port *ports, size_t n, struct hk_error *err);
 /* Container id's names on network (or, NULL, on every network) removed. */
 void hk_net_names_drop(const char *runroot, const char *id, const char *network);

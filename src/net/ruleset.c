@@ -30,14 +30,15 @@
 
 /*
  * The DNAT of the host's local addresses: by address and port first, then
- * by port; IPv6 by port.
+ * by port; IPv6 by port, but for ::1, whose packets may not leave the
+ * loopback: hako-proxy (net/proxy.c) serves it.
  */
 static const char dnat[] =
     "    fib daddr type local dnat ip to ip daddr . meta l4proto . th dport "
     "map @ports4_at\n"
     "    meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map "
     "@ports4\n"
-    "    meta nfproto ipv6 fib daddr type local dnat ip6 to meta l4proto . th dport map "
+    "    ip6 daddr != ::1 fib daddr type local dnat ip6 to meta l4proto . th dport map "
     "@ports6\n";
 
 /* "name { type T; ... elements = { ... } }" with what each item gives (none: no elements line). */

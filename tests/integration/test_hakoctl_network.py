@@ -60,10 +60,10 @@ class Lab:
         return p
 
 
-def dns_pids(ctl):
-    """The hako-dns of this run dir, if one runs (its lock file holds its pid)."""
+def dns_pids(ctl, name="dns"):
+    """The hako-dns (or hako-NAME) of this run dir, if one runs (its lock file holds its pid)."""
     try:
-        pid = int((ctl.runroot / "networks" / ".dns.lock").read_text())
+        pid = int((ctl.runroot / "networks" / f".{name}.lock").read_text())
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             return [pid] if str(ctl.runroot).encode() in f.read() else []
     except (OSError, ValueError):
@@ -90,7 +90,7 @@ def lab(ctl):
         ctl.netns = host  # hakoctl runs in it
         yield Lab(ctl, host, outside)
     finally:
-        for pid in ctl.monitor_pids() + dns_pids(ctl):
+        for pid in ctl.monitor_pids() + dns_pids(ctl) + dns_pids(ctl, "proxy"):
             os.kill(pid, 9)
         subprocess.run(["ip", "netns", "del", outside], capture_output=True)
         subprocess.run(["ip", "netns", "del", host], capture_output=True)
@@ -526,12 +526,33 @@ def test_dual_stack(lab):
         server.kill()
         server.wait()
     # in through a published port, the client's address kept; and 127.0.0.1 still
-    lab("run", "-d", "-p", "8097:80", "--name", "hako-test-web6", "busybox", "sh", "-c", HTTPD,
-        check=True)
+    lab("run", "-d", "-p", "8097:80", "-p", "9009:9009/udp", "--name", "hako-test-web6",
+        "busybox", "sh", "-c", HTTPD, check=True)
     url = "http://[2001:db8:1::1]:8097/cgi-bin/ip"
     wait_for(lambda: fetch(lab.outside, url) is not None, "the server over IPv6")
     assert fetch(lab.outside, url) == "you are 2001:db8:1::2\n"
     assert fetch(lab.host, "http://127.0.0.1:8097/cgi-bin/ip") is not None
+    # the host's ::1, which no DNAT can reach: hako-proxy's, TCP and UDP
+    assert fetch(lab.host, "http://[::1]:8097/cgi-bin/ip").startswith("you are fd"), \
+        fetch(lab.host, "http://[::1]:8097/cgi-bin/ip")
+    (info,) = json.loads(lab("inspect", "hako-test-web6", check=True).stdout)
+    echo = subprocess.Popen(
+        ["nsenter", f"--net=/proc/{info['State']['Pid']}/ns/net", "/usr/bin/python3", "-c",
+         "import socket\n"
+         "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::', 9009))\n"
+         "print('up', flush=True); d, a = s.recvfrom(100); s.sendto(d.upper(), a)\n"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert echo.stdout.readline() == "up\n"
+        code = ("import socket\n"
+                "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(5)\n"
+                "s.sendto(b'ping', ('::1', 9009)); print(s.recv(100).decode())\n")
+        out = in_ns(lab.host, "/usr/bin/python3", "-c", code, capture_output=True, text=True,
+                    timeout=30).stdout
+        assert out == "PING\n", out
+    finally:
+        echo.kill()
+        echo.wait()
     web6 = address6(lab, "hako-test-web6")
     assert web6.startswith(prefix) and web6 in lab.leases(family=6)
     maps = in_ns(lab.host, "nft", "list", "map", "inet", "hako", "ports6", capture_output=True,
@@ -546,6 +567,8 @@ def test_dual_stack(lab):
     assert address6(lab, "hako-test-web6") == web6
     wait_for(lambda: fetch(lab.outside, url) is not None, "the server over IPv6 again", timeout=2)
     lab("rm", "-f", "hako-test-web6", check=True)
+    assert fetch(lab.host, "http://[::1]:8097/cgi-bin/ip") is None
+    wait_for(lambda: dns_pids(lab.ctl, "proxy") == [], "hako-proxy to exit", timeout=10)
     assert "8097" not in in_ns(lab.host, "nft", "list", "map", "inet", "hako", "ports6",
                                capture_output=True, text=True, check=True).stdout
     # a network of one's own with --ipv6: its /64 of the ULA, names by AAAA, --ip6
