@@ -914,13 +914,18 @@ int ctl_record_ports(const struct hk_json *rec, struct hk_port **v, size_t *n, s
 	return 0;
 }
 
-/* hakoctl port CONTAINER [PORT[/PROTO]]: its published ports, as docker lists them. */
+/*
+ * hakoctl port CONTAINER [PORT[/PROTO]]: its published ports, as docker
+ * lists them: those not bound to an address on [::] too, when the
+ * container has an IPv6 address for them.
+ */
 int ctl_port(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
 {
 	_cleanup_free_ struct hk_port *ports = NULL;
+	_cleanup_free_ struct hk_attachment *at = NULL;
 	struct hk_ctr c = {0};
 	struct hk_store s;
-	size_t n = 0;
+	size_t n = 0, n_at = 0;
 	char want[16] = "", ip[16];
 	int r;
 
@@ -934,17 +939,17 @@ int ctl_port(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 		goto out;
 	if ((r = ctl_record_ports(c.record, &ports, &n, err)) < 0)
 		goto out;
+	hk_net_bundle_attachments(ctl_run_dir(g), c.id, &at, &n_at);
 	for (size_t i = 0; i < n; i++) {
+		bool v6 = n_at && at[0].addr6[0] && !ports[i].host_ip;
 		char priv[16];
 		snprintf(priv, sizeof(priv), "%u/%s", ports[i].ctr_port,
 			 hk_port_proto_name(&ports[i]));
 		if (*want && strcmp(want, priv) != 0)
 			continue;
-		if (*want)
-			printf("%s:%u\n", hk_ipv4_text(ports[i].host_ip, ip), ports[i].host_port);
-		else
-			printf("%s -> %s:%u\n", priv, hk_ipv4_text(ports[i].host_ip, ip),
-			       ports[i].host_port);
+		for (int six = 0; six <= v6; six++)
+			printf("%s%s%s:%u\n", *want ? "" : priv, *want ? "" : " -> ",
+			       six ? "[::]" : hk_ipv4_text(ports[i].host_ip, ip), ports[i].host_port);
 	}
 	r = 0;
 out:

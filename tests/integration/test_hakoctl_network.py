@@ -248,10 +248,11 @@ def test_published_ports(lab):
     out = lab("run", "--rm", "--network", "hako", "busybox", "wget", "-qO-",
               "http://198.51.100.1:8080/cgi-bin/ip", check=True).stdout
     assert out.startswith("you are "), out
+    # as docker shows a dual stack container's: [::] too, but for a port bound to an address
     assert lab("port", "hako-test-web", check=True).stdout == \
-        "80/tcp -> 0.0.0.0:8080\n80/tcp -> 127.0.0.1:8081\n"
+        "80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080\n80/tcp -> 127.0.0.1:8081\n"
     assert lab("port", "hako-test-web", "80/tcp", check=True).stdout == \
-        "0.0.0.0:8080\n127.0.0.1:8081\n"
+        "0.0.0.0:8080\n[::]:8080\n127.0.0.1:8081\n"
     leases = lab.leases()
     # a port published already, and one in use on the host: refused, nothing left
     p = lab("run", "--rm", "-p", "8080:80", "busybox", "true")
@@ -275,7 +276,7 @@ def test_published_ports(lab):
     # a range, as many elements
     lab("run", "-d", "-p", "9000-9009:7000-7009/udp", "--name", "hako-test-range", "busybox",
         "sleep", "60", check=True)
-    assert len(lab("port", "hako-test-range", check=True).stdout.splitlines()) == 10
+    assert len(lab("port", "hako-test-range", check=True).stdout.splitlines()) == 20
     maps = in_ns(lab.host, "nft", "list", "table", "inet", "hako", capture_output=True,
                  text=True, check=True).stdout
     assert "udp . 9009 : " in maps and "tcp . 8080 : " in maps, maps
@@ -532,6 +533,14 @@ def test_dual_stack(lab):
     wait_for(lambda: fetch(lab.outside, url) is not None, "the server over IPv6")
     assert fetch(lab.outside, url) == "you are 2001:db8:1::2\n"
     assert fetch(lab.host, "http://127.0.0.1:8097/cgi-bin/ip") is not None
+    # from another container through the host's address (hairpin), and from another network
+    for net in ("hako", "hako-test-other6"):
+        if net != "hako":
+            lab("network", "create", "--ipv6", net, check=True)
+        out = lab("run", "--rm", "--network", net, "busybox", "wget", "-qO-",
+                  "http://[2001:db8:1::1]:8097/cgi-bin/ip", check=True).stdout
+        assert out.startswith("you are [fd"), (net, out)
+    lab("network", "rm", "hako-test-other6", check=True)
     # the host's ::1, which no DNAT can reach: hako-proxy's, TCP and UDP
     assert fetch(lab.host, "http://[::1]:8097/cgi-bin/ip").startswith("you are fd"), \
         fetch(lab.host, "http://[::1]:8097/cgi-bin/ip")
@@ -642,9 +651,9 @@ while True:
 """
 
 
-def lookup(lab, ctr, name):
-    """The address a container's resolver gives for name, or None."""
-    p = lab("exec", ctr, "nslookup", name)
+def lookup(lab, ctr, name, qtype="A"):
+    """The address (of qtype) a container's resolver gives for name, or None."""
+    p = lab("exec", ctr, "nslookup", f"-type={qtype}", name)
     addrs = [x.split()[-1] for x in p.stdout.split("Name:", 1)[-1].splitlines()
              if x.startswith("Address")] if "Name:" in p.stdout else []
     return addrs[0] if p.returncode == 0 and addrs else None
@@ -747,8 +756,8 @@ def test_publish_all_the_image_exposes(lab):
     lab("run", "-d", "-P", "--name", "hako-test-p", "hako-test-exposed", "sh", "-c", HTTPD,
         check=True)
     ports = lab("port", "hako-test-p", check=True).stdout.splitlines()
-    assert [x.split(" -> ")[0] for x in ports] == ["80/tcp", "7000/udp"], ports
-    host_port = int(lab("port", "hako-test-p", "80", check=True).stdout.split(":")[1])
+    assert [x.split(" -> ")[0] for x in ports] == ["80/tcp"] * 2 + ["7000/udp"] * 2, ports
+    host_port = int(lab("port", "hako-test-p", "80", check=True).stdout.split("\n")[0].split(":")[1])
     assert 1024 < host_port < 65536
     url = f"http://198.51.100.1:{host_port}/cgi-bin/ip"
     wait_for(lambda: fetch(lab.outside, url) is not None, "the server")
@@ -761,10 +770,10 @@ def test_publish_all_the_image_exposes(lab):
 
 
 def test_system_gc_after_kill_9(lab):
-    lab("network", "create", "hako-test-gc", check=True)
+    lab("network", "create", "--ipv6", "hako-test-gc", check=True)
     lab("run", "-d", "-p", "8400:80", "--name", "hako-test-keep", "--hostname", "keep", "busybox",
         "sh", "-c", SERVE, check=True)
-    keep = address(lab, "hako-test-keep")
+    keep, keep6 = address(lab, "hako-test-keep"), address6(lab, "hako-test-keep")
     for i, delay in enumerate((0.001, 0.003, 0.006, 0.01, 0.015, 0.02, 0.03, 0.05, 0.08, 0.15)):
         p = subprocess.Popen(lab.ctl.argv("run", "-d", "--network", "hako-test-gc", "-p",
                                           f"{8200 + i}:80", "busybox", "sleep", "30"),
@@ -790,18 +799,24 @@ def test_system_gc_after_kill_9(lab):
                         for x in lab("ps", "-aq", "--no-trunc", check=True).stdout.split())
             if c["State"]["Running"] or c["Id"] in monitored]  # or created, under its monitor
     on_gc = [c for c in live if c["Name"] != "hako-test-keep"]
-    assert lab.leases() == [keep]
-    assert lab.leases("hako-test-gc") == sorted(
-        c["NetworkSettings"]["Networks"]["hako-test-gc"]["IPAddress"] for c in on_gc)
+    assert lab.leases() == [keep] and lab.leases(family=6) == [keep6]
+    for family, key in ((4, "IPAddress"), (6, "GlobalIPv6Address")):
+        assert lab.leases("hako-test-gc", family) == sorted(
+            c["NetworkSettings"]["Networks"]["hako-test-gc"][key] for c in on_gc)
+    # hako-proxy's table: the ports on ::1 of what lives
+    assert sorted(os.listdir(lab.ctl.runroot / "networks" / ".proxy")) == \
+        sorted(c["Id"] for c in live)
     names = os.listdir(lab.ctl.runroot / "networks" / ".dns")
     assert sorted(x.split("@")[0] for x in names if not x.startswith("gateway@")) == \
         sorted(c["Id"] for c in on_gc)
-    ports = in_ns(lab.host, "nft", "-j", "list", "map", "inet", "hako", "ports4",
-                  capture_output=True, text=True, check=True).stdout
-    (elems,) = [x["map"].get("elem", []) for x in json.loads(ports)["nftables"] if "map" in x]
-    published = sorted(int(lab("port", c["Id"], "80", check=True).stdout.split(":")[1])
-                       for c in live)
-    assert sorted(e[0]["concat"][1] for e in elems) == published, ports
+    published = sorted(int(lab("port", c["Id"], "80", check=True).stdout.split("\n")[0]
+                           .split(":")[1]) for c in live)
+    for m in ("ports4", "ports6"):
+        ports = in_ns(lab.host, "nft", "-j", "list", "map", "inet", "hako", m,
+                      capture_output=True, text=True, check=True).stdout
+        (elems,) = [x["map"].get("elem", []) for x in json.loads(ports)["nftables"]
+                    if "map" in x]
+        assert sorted(e[0]["concat"][1] for e in elems) == published, ports
     wait_for(lambda: len([n for n in lab.host_links() if n.startswith("hk")]) == len(live),
              "the veths of what is gone to go")
     assert nc(lab, "hako-test-keep", "127.0.0.1", 80, 5) == "hello-from-keep\n"
@@ -896,7 +911,7 @@ def test_a_docker_style_forward_drop_policy(lab):
 
 
 def test_parallel_starts_get_addresses_of_their_own(lab):
-    lab("network", "create", "hako-test-par", check=True)
+    lab("network", "create", "--ipv6", "hako-test-par", check=True)
     names = [f"hako-test-par{i}" for i in range(16)]
     procs = [subprocess.Popen(lab.ctl.argv("run", "-d", "--network", "hako-test-par", "--name",
                                            n, "busybox", "sleep", "120"),
@@ -907,8 +922,11 @@ def test_parallel_starts_get_addresses_of_their_own(lab):
     addrs = [address(lab, n) for n in names]
     assert len(set(addrs)) == len(names), addrs
     assert lab.leases("hako-test-par") == sorted(addrs)
-    # every one finds every other by name
+    addrs6 = [address6(lab, n) for n in names]
+    assert len(set(addrs6)) == len(names) and lab.leases("hako-test-par", 6) == sorted(addrs6)
+    # every one finds every other by name, IPv4 and IPv6
     assert [lookup(lab, names[0], n) for n in names] == addrs
+    assert [lookup(lab, names[-1], n, "AAAA") for n in names] == addrs6
     lab("rm", "-f", *names, check=True)
     lab("network", "rm", "hako-test-par", check=True)
     assert lab.leases("hako-test-par", family=None) == [] and lab.ctl.leftovers() == []

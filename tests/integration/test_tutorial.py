@@ -45,7 +45,11 @@ def test_every_command_of_the_tutorial_runs(ctl, tmp_path):
     # 8: an address on the bridge, a route through it, a published port
     assert re.search(r"eth0\s+inet 10\.88\.\d+\.\d+/16", out), out[-2000:]
     assert "default via 10.88.0.1 dev eth0" in out
-    assert "80/tcp -> 0.0.0.0:8080\nroot:x:0:0:" in out, out[-2000:]
+    # and IPv6: an address of the store's ULA /64, its default route, the port on ::1 too
+    assert re.search(r"eth0\s+inet6 fd[0-9a-f]{2}:[0-9a-f:]+/64", out), out[-2000:]
+    assert re.search(r"^default via fd[0-9a-f:]+::1 dev eth0", out, re.M), out[-2000:]
+    assert "80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080\nroot:x:0:0:" in out, out[-2000:]
+    assert "root:x:0:0:root:/root:/bin/sh\nroot:x:0:0:root:/root:/bin/sh\n" in out, out[-2000:]
     # 9: a network of one's own, a name answered there
     assert re.search(r"^Address: 10\.89\.\d+\.\d+\nnameserver 10\.89\.\d+\.1$", out,
                      re.M), out[-2000:]
