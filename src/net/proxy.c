@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -195,6 +196,7 @@ static void scan(void)
 /* The bytes of a and b both ways until both have said all; a child's. */
 static void relay(int a, int b)
 {
+	const int fd[2] = {a, b};
 	struct pollfd p[2] = {{.fd = a, .events = POLLIN}, {.fd = b, .events = POLLIN}};
 	char buf[65536];
 	int open_ = 2;
@@ -202,18 +204,18 @@ static void relay(int a, int b)
 	while (open_ > 0 && poll(p, 2, -1) >= 0)
 		for (int i = 0; i < 2; i++) {
 			ssize_t n;
-			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			n = read(p[i].fd, buf, sizeof(buf));
+			n = read(fd[i], buf, sizeof(buf));
 			if (n <= 0) {
 				/* This side is done: the other is told, and still heard. */
-				shutdown(p[1 - i].fd, SHUT_WR);
+				shutdown(fd[1 - i], SHUT_WR);
 				p[i].fd = -1;
 				open_--;
 				continue;
 			}
 			for (ssize_t off = 0; off < n;) {
-				ssize_t w = write(p[1 - i].fd, buf + off, (size_t)(n - off));
+				ssize_t w = write(fd[1 - i], buf + off, (size_t)(n - off));
 				if (w <= 0)
 					return;
 				off += w;
@@ -316,6 +318,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* A socket for each port and each UDP client: as many as we may have. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	if ((lock = daemon_lock(runroot, "proxy")) < 0)
 		return 0; /* one serves already */
 	in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
