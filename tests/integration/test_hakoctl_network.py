@@ -527,8 +527,8 @@ def test_dual_stack(lab):
         server.kill()
         server.wait()
     # in through a published port, the client's address kept; and 127.0.0.1 still
-    lab("run", "-d", "-p", "8097:80", "-p", "9009:9009/udp", "--name", "hako-test-web6",
-        "busybox", "sh", "-c", HTTPD, check=True)
+    lab("run", "-d", "-p", "8097:80", "-p", "9009:9009/udp", "-p", "9010:9010", "--name",
+        "hako-test-web6", "busybox", "sh", "-c", HTTPD, check=True)
     url = "http://[2001:db8:1::1]:8097/cgi-bin/ip"
     wait_for(lambda: fetch(lab.outside, url) is not None, "the server over IPv6")
     assert fetch(lab.outside, url) == "you are 2001:db8:1::2\n"
@@ -545,20 +545,30 @@ def test_dual_stack(lab):
     assert fetch(lab.host, "http://[::1]:8097/cgi-bin/ip").startswith("you are fd"), \
         fetch(lab.host, "http://[::1]:8097/cgi-bin/ip")
     (info,) = json.loads(lab("inspect", "hako-test-web6", check=True).stdout)
+    # (servers in the container's network namespace: UDP, and TCP answering once the
+    # client has said all, a megabyte)
     echo = subprocess.Popen(
         ["nsenter", f"--net=/proc/{info['State']['Pid']}/ns/net", "/usr/bin/python3", "-c",
          "import socket\n"
          "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::', 9009))\n"
-         "print('up', flush=True); d, a = s.recvfrom(100); s.sendto(d.upper(), a)\n"],
+         "t = socket.socket(socket.AF_INET6); t.bind(('::', 9010)); t.listen()\n"
+         "print('up', flush=True); d, a = s.recvfrom(100); s.sendto(d.upper(), a)\n"
+         "c, _ = t.accept(); d = b''\n"
+         "while (x := c.recv(65536)): d += x\n"
+         "c.sendall(d.upper()); c.close()\n"],
         stdout=subprocess.PIPE, text=True)
     try:
         assert echo.stdout.readline() == "up\n"
         code = ("import socket\n"
                 "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(5)\n"
-                "s.sendto(b'ping', ('::1', 9009)); print(s.recv(100).decode())\n")
+                "s.sendto(b'ping', ('::1', 9009)); print(s.recv(100).decode())\n"
+                "c = socket.create_connection(('::1', 9010), timeout=5)\n"
+                "c.sendall(b'x' * 1000000); c.shutdown(socket.SHUT_WR); d = b''\n"
+                "while (x := c.recv(65536)): d += x\n"
+                "print(d == b'X' * 1000000)\n")
         out = in_ns(lab.host, "/usr/bin/python3", "-c", code, capture_output=True, text=True,
                     timeout=30).stdout
-        assert out == "PING\n", out
+        assert out == "PING\nTrue\n", out
     finally:
         echo.kill()
         echo.wait()
