@@ -708,11 +708,10 @@ static void network_settings(const struct ctl_globals *g, struct hk_store *s,
 		hk_json_set(e, "GlobalIPv6PrefixLen", hk_json_new_int(known ? n.prefix6 : 0));
 		hk_json_set(e, "IPv6Gateway", hk_json_new_string(known ? gw6 : ""));
 		if (i == 0) /* its first network's, as docker shows them there too */
-			for (const char *const *k = (const char *const[]){"IPAddress", "IPPrefixLen",
-									  "Gateway",
-									  "GlobalIPv6Address",
-									  "GlobalIPv6PrefixLen",
-									  "IPv6Gateway", NULL};
+			for (const char *const *k =
+				 (const char *const[]){"IPAddress", "IPPrefixLen", "Gateway",
+						       "GlobalIPv6Address", "GlobalIPv6PrefixLen",
+						       "IPv6Gateway", NULL};
 			     *k; k++)
 				hk_json_set(ns, *k, hk_json_copy(hk_json_get(e, *k)));
 	}

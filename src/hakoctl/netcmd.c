@@ -89,7 +89,8 @@ static void network_containers(const struct ctl_globals *g, const struct hk_netw
 			hk_json_set(c, "IPv4Address", hk_json_new_string(text));
 			if (at[k].addr6[0])
 				snprintf(text, sizeof(text), "%s/%d", at[k].addr6, n->prefix6);
-			hk_json_set(c, "IPv6Address", hk_json_new_string(at[k].addr6[0] ? text : ""));
+			hk_json_set(c, "IPv6Address",
+				    hk_json_new_string(at[k].addr6[0] ? text : ""));
 			hk_json_set(c, "Interface", hk_json_new_string(at[k].ifname));
 		}
 	}
@@ -216,20 +217,20 @@ static int network_create(const struct ctl_globals *g, struct hk_store *s, int a
 	while ((c = getopt_long(argc, argv, "+o:d:", opts, NULL)) != -1) {
 		switch (c) {
 		case SUBNET:
-			if (strchr(optarg, ':') ? hk_net_parse_cidr6(optarg, &n.subnet6, &n.prefix6) < 0
-						: hk_net_parse_cidr(optarg, &n.subnet, &n.prefix) < 0 ||
-			    !strchr(optarg, '/'))
+			if (strchr(optarg, ':')
+				? hk_net_parse_cidr6(optarg, &n.subnet6, &n.prefix6) < 0
+				: hk_net_parse_cidr(optarg, &n.subnet, &n.prefix) < 0 ||
+				      !strchr(optarg, '/'))
 				return hk_error_setx(err, -EINVAL,
 						     "--subnet \"%s\": A.B.C.D/N or X:X::/N, such "
 						     "as 10.90.0.0/24 or fd00:db8:1::/64",
 						     optarg);
 			break;
 		case GATEWAY:
-			if (strchr(optarg, ':') ? (gateway6 = true,
-						   hk_net_parse_cidr6(optarg, &n.gateway6, &len) < 0 ||
-						       len != 128)
-						: hk_net_parse_cidr(optarg, &n.gateway, &len) < 0 ||
-							  len != 32)
+			if (strchr(optarg, ':')
+				? (gateway6 = true,
+				   hk_net_parse_cidr6(optarg, &n.gateway6, &len) < 0 || len != 128)
+				: hk_net_parse_cidr(optarg, &n.gateway, &len) < 0 || len != 32)
 				return hk_error_setx(err, -EINVAL,
 						     "--gateway \"%s\": an IPv4 or IPv6 address",
 						     optarg);
@@ -239,7 +240,8 @@ static int network_create(const struct ctl_globals *g, struct hk_store *s, int a
 			break;
 		case IPV6:
 			if (!n.prefix6)
-				n.prefix6 = 64; /* a /64 of the store's ULA prefix, unless --subnet */
+				n.prefix6 =
+				    64; /* a /64 of the store's ULA prefix, unless --subnet */
 			break;
 		case 'o':
 			if ((r = network_opt(&n, optarg, err)) < 0)
@@ -579,8 +581,8 @@ static int network_disconnect(const struct ctl_globals *g, struct hk_store *s, c
 	snprintf(path, sizeof(path), "%s/networks/%s", ctl_run_dir(g), n.name);
 	if ((leases = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
 		hk_net_unlease(leases, &at[k], c.id);
-	hk_debug("container %s off network %s (%s %s %s removed)", c.name, n.name,
-		 at[k].ifname, at[k].addr, at[k].addr6);
+	hk_debug("container %s off network %s (%s %s %s removed)", c.name, n.name, at[k].ifname,
+		 at[k].addr, at[k].addr6);
 out:
 	hk_ctr_free(&c);
 	return r;

@@ -371,9 +371,8 @@ static int publish(const struct ctl_globals *g, const char *id, int bundlefd,
 					  "another container already");
 		goto out;
 	}
-	hk_debug("nftables: %zu port(s) of %s%s%s published (NEWSETELEM in ports4, ports4_at%s)",
-		 n, at->addr, at->addr6[0] ? " and " : "", at->addr6,
-		 at->addr6[0] ? ", ports6" : "");
+	hk_debug("nftables: %zu port(s) of %s%s%s published (NEWSETELEM in ports4, ports4_at%s)", n,
+		 at->addr, at->addr6[0] ? " and " : "", at->addr6, at->addr6[0] ? ", ports6" : "");
 	if (at->addr6[0]) {
 		if ((r = hk_net_proxy_write(ctl_run_dir(g), id, at->addr6, ports, n, err)) < 0)
 			goto out; /* the caller's release takes the elements back */
@@ -949,7 +948,8 @@ int ctl_port(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 			continue;
 		for (int six = 0; six <= v6; six++)
 			printf("%s%s%s:%u\n", *want ? "" : priv, *want ? "" : " -> ",
-			       six ? "[::]" : hk_ipv4_text(ports[i].host_ip, ip), ports[i].host_port);
+			       six ? "[::]" : hk_ipv4_text(ports[i].host_ip, ip),
+			       ports[i].host_port);
 	}
 	r = 0;
 out:

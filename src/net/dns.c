@@ -56,7 +56,7 @@
 #define MAX_UPSTREAMS	   3
 #define MAX_PENDING	   1024
 #define FORWARD_TIMEOUT_MS 5000
-#define MAX_TCP_CHILDREN   32	/* TCP connections served at once */
+#define MAX_TCP_CHILDREN   32 /* TCP connections served at once */
 
 struct record {
 	int net;       /* index in nets */
@@ -270,16 +270,7 @@ out:
 /* Every file of networks/.dns, at the start (and if inotify lost events). */
 static void scan(void)
 {
-	char path[4096];
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/networks/.dns", runroot);
-	if (!(d = opendir(path)))
-		return;
-	while ((de = readdir(d)))
-		apply(de->d_name);
-	closedir(d);
+	daemon_scan(runroot, "networks/.dns", apply);
 }
 
 /* Whether qname (dotted, no final dot) is one of the record's names, its id's 12 digits included.
@@ -576,6 +567,11 @@ static void on_tcp(int net)
 	close(fd);
 }
 
+static bool serving(void)
+{
+	return n_records > 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"runroot", required_argument, NULL, 'R'},
@@ -627,37 +623,15 @@ int main(int argc, char **argv)
 			}
 		}
 		/* No container on any network: a while, then gone (hakoctl starts another). */
-		if (n_records == 0) {
-			if (idle_since < 0)
-				idle_since = now_ms();
-			if (now_ms() - idle_since > IDLE_EXIT_MS) {
-				/* Let go, then look once more: a hakoctl that found the lock
-				 * held before that did not start one. */
-				close(lock);
-				scan();
-				if (n_records == 0 || (lock = daemon_lock(runroot, "dns")) < 0)
-					return 0;
-				idle_since = -1;
-				continue;
-			}
-		} else {
-			idle_since = -1;
-		}
+		if ((c = daemon_idle(runroot, "dns", &lock, &idle_since, serving, scan)) > 0)
+			return 0;
+		if (c < 0)
+			continue;
 		if (poll(p, np, n_records ? 1000 : 250) < 0 && errno != EINTR)
 			return 1;
 		/* Names first: one made before a query came is answered. */
 		if (p[0].revents & POLLIN) {
-			char ev[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-			ssize_t n;
-			while ((n = read(inotify_fd, ev, sizeof(ev))) > 0)
-				for (char *e = ev; e < ev + n;) {
-					struct inotify_event *ie = (struct inotify_event *)e;
-					if (ie->mask & IN_Q_OVERFLOW)
-						scan();
-					else if (ie->len)
-						apply(ie->name);
-					e += sizeof(*ie) + ie->len;
-				}
+			daemon_events(inotify_fd, apply, scan);
 			read_upstreams();
 			continue;
 		}

@@ -146,7 +146,8 @@ int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id, uint32_
 				return hk_error_set(err, e, "network %s: lease %s", n->name,
 						    hk_ipv4_text(addr, name));
 			*ret = addr;
-			hk_ipv4_text(addr, name); /* before strlen(name): no order among arguments */
+			hk_ipv4_text(addr,
+				     name); /* before strlen(name): no order among arguments */
 			hk_write_atomic_at(dirfd, LAST, name, strlen(name), err);
 			hk_error_clear(err);
 			return 0;
@@ -173,7 +174,8 @@ int hk_ipam_lease6(int dirfd, const struct hk_network *n, const char *id,
 		   struct hk_error *err)
 {
 	int bits = 128 - n->prefix6;
-	uint32_t size = bits >= 24 ? 1u << 24 : (1u << bits) - 1; /* j from 1: not the subnet's own */
+	uint32_t size =
+	    bits >= 24 ? 1u << 24 : (1u << bits) - 1; /* j from 1: not the subnet's own */
 	char name[46];
 	int e;
 
@@ -197,7 +199,8 @@ int hk_ipam_lease6(int dirfd, const struct hk_network *n, const char *id,
 				continue;
 			hk_ipv6_text(&a, name);
 			e = try_lease_named(dirfd, name, id);
-			if (e == -EEXIST && round == 1 && hk_ipam_take_back(dirfd, name, stale, arg))
+			if (e == -EEXIST && round == 1 &&
+			    hk_ipam_take_back(dirfd, name, stale, arg))
 				e = try_lease_named(dirfd, name, id);
 			if (e == -EEXIST)
 				continue;

@@ -205,8 +205,8 @@ int hk_net_bridge_ensure(int nl, const struct hk_network *n, int mtu, int *ret_i
 	if ((e = addr4_add(nl, index, n->gateway, n->prefix)) < 0 && e != -EEXIST)
 		return hk_error_set(err, e, "network %s: the address %s/%d on %s", n->name,
 				    hk_ipv4_text(n->gateway, gw), n->prefix, n->bridge);
-	if (n->prefix6 &&
-	    (e = addr_add(nl, index, AF_INET6, &n->gateway6, n->prefix6)) < 0 && e != -EEXIST)
+	if (n->prefix6 && (e = addr_add(nl, index, AF_INET6, &n->gateway6, n->prefix6)) < 0 &&
+	    e != -EEXIST)
 		return hk_error_set(err, e, "network %s: the address %s/%d on %s", n->name,
 				    hk_ipv6_text(&n->gateway6, gw6), n->prefix6, n->bridge);
 	if ((e = link_up(nl, index)) < 0)

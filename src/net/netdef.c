@@ -33,25 +33,35 @@ bool hk_network_is_default(const char *name)
 	return name && (strcmp(name, "hako") == 0 || strcmp(name, "bridge") == 0);
 }
 
-int hk_net_parse_cidr(const char *text, uint32_t *addr, int *prefix)
+/* "ADDRESS[/N]" of family: the address in addr (4 or 16 bytes), N (or the whole length). */
+static int parse_cidr(int family, const char *text, void *addr, int *prefix)
 {
-	char buf[32], *slash;
-	struct in_addr a;
-	long long len = 32;
+	int max = family == AF_INET ? 32 : 128;
+	char buf[64], *slash;
+	long long len = max;
 
 	if (strlen(text) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, text);
 	if ((slash = strchr(buf, '/'))) {
 		*slash = '\0';
-		if (hk_parse_int64(slash + 1, &len) < 0 || len < 0 || len > 32)
+		if (hk_parse_int64(slash + 1, &len) < 0 || len < 0 || len > max)
 			return -EINVAL;
 	}
-	if (inet_pton(AF_INET, buf, &a) != 1)
+	if (inet_pton(family, buf, addr) != 1)
 		return -EINVAL;
-	*addr = ntohl(a.s_addr);
 	*prefix = (int)len;
 	return 0;
+}
+
+int hk_net_parse_cidr(const char *text, uint32_t *addr, int *prefix)
+{
+	struct in_addr a;
+	int r = parse_cidr(AF_INET, text, &a, prefix);
+
+	if (r == 0)
+		*addr = ntohl(a.s_addr);
+	return r;
 }
 
 static int defs_dir(int storefd, struct hk_error *err)
@@ -67,21 +77,7 @@ static int defs_dir(int storefd, struct hk_error *err)
 
 int hk_net_parse_cidr6(const char *text, struct in6_addr *addr, int *prefix)
 {
-	char buf[64], *slash;
-	long long len = 128;
-
-	if (strlen(text) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, text);
-	if ((slash = strchr(buf, '/'))) {
-		*slash = '\0';
-		if (hk_parse_int64(slash + 1, &len) < 0 || len < 0 || len > 128)
-			return -EINVAL;
-	}
-	if (inet_pton(AF_INET6, buf, addr) != 1)
-		return -EINVAL;
-	*prefix = (int)len;
-	return 0;
+	return parse_cidr(AF_INET6, text, addr, prefix);
 }
 
 /* Whether a and b agree in their first len bits. */
@@ -188,7 +184,6 @@ bool hk_net_overlap(uint32_t a, int alen, uint32_t b, int blen)
 
 	return (a & m) == (b & m);
 }
-
 
 static int from_json(const struct hk_json *j, struct hk_network *n)
 {
@@ -400,8 +395,8 @@ static int subnet6_taken(const struct routes *rt, const struct in6_addr *subnet,
 	char a[46], b[50];
 
 	for (size_t i = 0; i < rt->n_nets; i++)
-		if (rt->nets[i].prefix6 && hk_net_overlap6(subnet, prefix, &rt->nets[i].subnet6,
-							   rt->nets[i].prefix6))
+		if (rt->nets[i].prefix6 &&
+		    hk_net_overlap6(subnet, prefix, &rt->nets[i].subnet6, rt->nets[i].prefix6))
 			return hk_error_setx(err, -EEXIST, "overlaps network %s's %s",
 					     rt->nets[i].name,
 					     hk_network_subnet6_text(&rt->nets[i], b));
@@ -436,7 +431,8 @@ static int choose_subnet6(int storefd, const struct routes *rt, struct hk_networ
 					     "of 48 to 120, such as fd00:db8:1::/64",
 					     hk_network_subnet6_text(n, text));
 		if ((r = subnet6_taken(rt, &n->subnet6, n->prefix6, err)) < 0)
-			return hk_error_prefix(err, "--subnet %s", hk_network_subnet6_text(n, text));
+			return hk_error_prefix(err, "--subnet %s",
+					       hk_network_subnet6_text(n, text));
 	} else {
 		if ((r = hk_network_ula(storefd, &ula, err)) < 0)
 			return r;
@@ -478,8 +474,7 @@ static void def_json(struct hk_buf *b, const struct hk_network *n)
 	hk_json_set(j, "Gateway", hk_json_new_string(hk_ipv4_text(n->gateway, text)));
 	if (n->prefix6) {
 		char text6[50];
-		hk_json_set(j, "Subnet6",
-			    hk_json_new_string(hk_network_subnet6_text(n, text6)));
+		hk_json_set(j, "Subnet6", hk_json_new_string(hk_network_subnet6_text(n, text6)));
 		hk_json_set(j, "Gateway6", hk_json_new_string(hk_ipv6_text(&n->gateway6, text6)));
 	}
 	hk_json_set(j, "Internal", hk_json_new_bool(n->internal));

@@ -42,11 +42,11 @@
 
 #include "daemon.h"
 
-#define MAX_PORTS     4096
-#define MAX_SESSIONS  1024   /* UDP clients at once */
-#define SESSION_MS    60000  /* a UDP client's socket, idle so long, is closed */
-#define MAX_CHILDREN  256    /* TCP connections served at once */
-#define CONNECT_SECS  5
+#define MAX_PORTS    4096
+#define MAX_SESSIONS 1024  /* UDP clients at once */
+#define SESSION_MS   60000 /* a UDP client's socket, idle so long, is closed */
+#define MAX_CHILDREN 256   /* TCP connections served at once */
+#define CONNECT_SECS 5
 
 struct port {
 	char id[65];
@@ -174,20 +174,11 @@ static void apply(const char *id)
 /* Every file of networks/.proxy, at the start (and if inotify lost events). */
 static void scan(void)
 {
-	char path[4096];
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/networks/.proxy", runroot);
-	if (!(d = opendir(path)))
-		return;
-	while ((de = readdir(d)))
-		apply(de->d_name);
-	closedir(d);
+	daemon_scan(runroot, "networks/.proxy", apply);
 	/* And the ports of files gone while we did not look. */
 	for (size_t i = n_ports; i-- > 0;) {
 		char file[4200];
-		snprintf(file, sizeof(file), "%s/%s", path, ports[i].id);
+		snprintf(file, sizeof(file), "%s/networks/.proxy/%s", runroot, ports[i].id);
 		if (access(file, F_OK) < 0)
 			port_drop(i);
 	}
@@ -300,6 +291,11 @@ static void on_answer(size_t i)
 	       (struct sockaddr *)&sessions[i].client, sizeof(sessions[i].client));
 }
 
+static bool serving(void)
+{
+	return n_ports > 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"runroot", required_argument, NULL, 'R'},
@@ -328,9 +324,8 @@ int main(int argc, char **argv)
 		return 0; /* one serves already */
 	in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	snprintf(path, sizeof(path), "%s/networks/.proxy", runroot);
-	if (in < 0 ||
-	    inotify_add_watch(in, path, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) <
-		0) {
+	if (in < 0 || inotify_add_watch(
+			  in, path, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) < 0) {
 		perror("hako-proxy");
 		return 1;
 	}
@@ -359,37 +354,15 @@ int main(int argc, char **argv)
 			p[np++] = (struct pollfd){.fd = sessions[i].fd, .events = POLLIN};
 		}
 		/* No port to serve: a while, then gone (hakoctl starts another). */
-		if (n_ports == 0) {
-			if (idle_since < 0)
-				idle_since = now;
-			if (now - idle_since > IDLE_EXIT_MS) {
-				/* Let go, then look once more: a hakoctl that found the lock
-				 * held before that did not start one. */
-				close(lock);
-				scan();
-				if (n_ports == 0 || (lock = daemon_lock(runroot, "proxy")) < 0)
-					return 0;
-				idle_since = -1;
-				continue;
-			}
-		} else {
-			idle_since = -1;
-		}
+		if ((c = daemon_idle(runroot, "proxy", &lock, &idle_since, serving, scan)) > 0)
+			return 0;
+		if (c < 0)
+			continue;
 		if (poll(p, np, n_ports ? 1000 : 250) < 0 && errno != EINTR)
 			return 1;
 		/* Files first: the pollfds after them may be of ports gone. */
 		if (p[0].revents & POLLIN) {
-			char ev[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-			ssize_t n;
-			while ((n = read(in, ev, sizeof(ev))) > 0)
-				for (char *e = ev; e < ev + n;) {
-					struct inotify_event *ie = (struct inotify_event *)e;
-					if (ie->mask & IN_Q_OVERFLOW)
-						scan();
-					else if (ie->len)
-						apply(ie->name);
-					e += sizeof(*ie) + ie->len;
-				}
+			daemon_events(in, apply, scan);
 			continue;
 		}
 		for (size_t i = np; i-- > 1;) {

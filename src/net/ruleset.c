@@ -61,7 +61,8 @@ static void set_elements(struct hk_buf *b, size_t n, const char *(*item)(size_t 
 struct nets {
 	const struct hk_network *v;
 	char text[50];
-	/* 0: external subnets, 1: bridges, 2: internal bridges, 3: bridge . bridge, 4: IPv6 external subnets */
+	/* 0: external subnets, 1: bridges, 2: internal bridges, 3: bridge . bridge, 4: IPv6
+	 * external subnets */
 	int which;
 };
 
