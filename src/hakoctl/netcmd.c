@@ -239,9 +239,9 @@ static int network_create(const struct ctl_globals *g, struct hk_store *s, int a
 			n.internal = true;
 			break;
 		case IPV6:
+			/* A /64 of the store's ULA prefix, unless --subnet says. */
 			if (!n.prefix6)
-				n.prefix6 =
-				    64; /* a /64 of the store's ULA prefix, unless --subnet */
+				n.prefix6 = 64;
 			break;
 		case 'o':
 			if ((r = network_opt(&n, optarg, err)) < 0)
@@ -463,6 +463,8 @@ static int network_connect(const struct ctl_globals *g, struct hk_store *s, cons
 	if ((r = hk_network_find(s->dirfd, name, &n, err)) < 0 ||
 	    (r = connectable(g, s, what, &c, &at, &n_at, err)) < 0)
 		goto out;
+	if (!hk_net_ipv6_available())
+		n.prefix6 = 0; /* IPv4 only */
 	for (size_t i = 0; i < n_at; i++)
 		if (strcmp(at[i].network, n.name) == 0) {
 			r = hk_error_setx(err, -EEXIST, "container %s is on network %s already",
@@ -488,8 +490,6 @@ static int network_connect(const struct ctl_globals *g, struct hk_store *s, cons
 	    (r = lock = ctl_net_lock(g, err)) < 0 || (r = ctl_net_nat_ensure(g, s, err)) < 0 ||
 	    (r = leases = ctl_net_leases_dir(g, &n, err)) < 0)
 		goto out;
-	if (!hk_net_ipv6_available())
-		n.prefix6 = 0;
 	at = hk_xrealloc(at, (n_at + 1) * sizeof(*at));
 	if ((r = ctl_net_lease(g, leases, &n, c.id, 0, NULL, &at[n_at], &ip, &ip6, err)) < 0)
 		goto out;

@@ -583,6 +583,11 @@ static int ip6_check(const struct hk_network *n, const char *ip6, struct in6_add
 	char subnet[50];
 
 	inet_pton(AF_INET6, ip6, ret);
+	if (!hk_net_ipv6_available())
+		return hk_error_setx(err, -ENOTSUP,
+				     "--ip6 %s: IPv6 is off on this host "
+				     "(net.ipv6.conf.all.disable_ipv6)",
+				     ip6);
 	if (!n->prefix6)
 		return hk_error_setx(err, -EINVAL,
 				     "--ip6 %s: network %s has no IPv6 subnet (network create "
@@ -817,8 +822,6 @@ int ctl_network_setup(const struct ctl_globals *g, struct hk_store *s, const cha
 				       err)) < 0)
 			goto fail;
 		snprintf(at[i].ifname, sizeof(at[i].ifname), "eth%zu", i);
-		hk_debug("network %s: %s %s leased to %.12s", nets[i].name, at[i].addr, at[i].addr6,
-			 id);
 		/* Recorded at once: from here on, a failure gives back what the bundle says. */
 		if ((r = hk_net_bundle_attachments_write(bundlefd, at, i + 1, i + 1, err)) < 0)
 			goto fail;

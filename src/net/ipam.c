@@ -146,8 +146,8 @@ int hk_ipam_lease(int dirfd, const struct hk_network *n, const char *id, uint32_
 				return hk_error_set(err, e, "network %s: lease %s", n->name,
 						    hk_ipv4_text(addr, name));
 			*ret = addr;
-			hk_ipv4_text(addr,
-				     name); /* before strlen(name): no order among arguments */
+			/* The text first: a call's arguments have no order among them. */
+			hk_ipv4_text(addr, name);
 			hk_write_atomic_at(dirfd, LAST, name, strlen(name), err);
 			hk_error_clear(err);
 			return 0;
