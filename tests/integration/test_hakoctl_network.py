@@ -545,30 +545,42 @@ def test_dual_stack(lab):
     assert fetch(lab.host, "http://[::1]:8097/cgi-bin/ip").startswith("you are fd"), \
         fetch(lab.host, "http://[::1]:8097/cgi-bin/ip")
     (info,) = json.loads(lab("inspect", "hako-test-web6", check=True).stdout)
-    # (servers in the container's network namespace: UDP, and TCP answering once the
-    # client has said all, a megabyte)
+    # UDP through the DNAT, from outside (IPv4, IPv6: the client's address kept) and
+    # through hako-proxy on ::1; TCP there answering once the client has said all (servers
+    # in the container's network namespace, the host's python)
     echo = subprocess.Popen(
         ["nsenter", f"--net=/proc/{info['State']['Pid']}/ns/net", "/usr/bin/python3", "-c",
-         "import socket\n"
+         "import socket, threading\n"
          "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::', 9009))\n"
          "t = socket.socket(socket.AF_INET6); t.bind(('::', 9010)); t.listen()\n"
-         "print('up', flush=True); d, a = s.recvfrom(100); s.sendto(d.upper(), a)\n"
+         "def udp():\n"
+         "    while True:\n"
+         "        d, a = s.recvfrom(100); s.sendto(d.upper() + b' from ' + a[0].encode(), a)\n"
+         "threading.Thread(target=udp, daemon=True).start()\n"
+         "print('up', flush=True)\n"
          "c, _ = t.accept(); d = b''\n"
          "while (x := c.recv(65536)): d += x\n"
          "c.sendall(d.upper()); c.close()\n"],
         stdout=subprocess.PIPE, text=True)
+    ask = ("import socket, sys\n"
+           "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(5)\n"
+           "s.sendto(b'ping', (sys.argv[1], 9009)); print(s.recv(100).decode())\n")
     try:
         assert echo.stdout.readline() == "up\n"
+        for ns, to, seen in ((lab.outside, "::ffff:198.51.100.1", "::ffff:198.51.100.2"),
+                             (lab.outside, "2001:db8:1::1", "2001:db8:1::2"),
+                             (lab.host, "::1", prefix + "1")):
+            out = in_ns(ns, "/usr/bin/python3", "-c", ask, to, capture_output=True, text=True,
+                        timeout=30).stdout
+            assert out == f"PING from {seen}\n", (to, out)
         code = ("import socket\n"
-                "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.settimeout(5)\n"
-                "s.sendto(b'ping', ('::1', 9009)); print(s.recv(100).decode())\n"
                 "c = socket.create_connection(('::1', 9010), timeout=5)\n"
                 "c.sendall(b'x' * 1000000); c.shutdown(socket.SHUT_WR); d = b''\n"
                 "while (x := c.recv(65536)): d += x\n"
                 "print(d == b'X' * 1000000)\n")
         out = in_ns(lab.host, "/usr/bin/python3", "-c", code, capture_output=True, text=True,
                     timeout=30).stdout
-        assert out == "PING\nTrue\n", out
+        assert out == "True\n", out
     finally:
         echo.kill()
         echo.wait()
