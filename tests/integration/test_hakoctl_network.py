@@ -619,6 +619,16 @@ def test_dual_stack(lab):
     assert out == "hello-from-hako-test-s6\n" or "hello-from" in out, out
     hosts = lab("exec", "hako-test-s6", "cat", "/etc/hosts", check=True).stdout
     assert p6 + "beef" in hosts, hosts
+    # connect and disconnect a running container: an IPv6 address there too, given back
+    lab("network", "create", "--ipv6", "hako-test-v6b", check=True)
+    lab("network", "connect", "hako-test-v6b", "hako-test-c6", check=True)
+    c6b = address6(lab, "hako-test-c6", "hako-test-v6b")
+    out = lab("exec", "hako-test-c6", "ip", "-6", "-o", "addr", "show", "eth1", check=True).stdout
+    assert c6b and f"inet6 {c6b}/64" in out, out
+    assert lab.leases("hako-test-v6b", 6) == [c6b]
+    lab("network", "disconnect", "hako-test-v6b", "hako-test-c6", check=True)
+    assert lab.leases("hako-test-v6b", family=None) == []
+    lab("network", "rm", "hako-test-v6b", check=True)
     # bad input: an address taken, outside the subnet, on a network with no IPv6
     for args, what in ((["--network", "hako-test-v6", "--ip6", p6 + "beef"], "--ip6 " + p6 + "beef"),
                        (["--network", "hako-test-v6", "--ip6", "fd00:db8:9::5"],
