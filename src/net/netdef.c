@@ -120,10 +120,9 @@ int hk_network_ula(int storefd, struct in6_addr *ret, struct hk_error *err)
 	ssize_t n;
 	int len;
 
-	if ((dirfd = defs_dir(storefd, err)) < 0)
-		return dirfd;
+	/* Read at each container's start: one open, the dir made only the first time. */
 	for (int tries = 0; tries < 2; tries++) {
-		_cleanup_close_ int fd = openat(dirfd, "ula", O_RDONLY | O_CLOEXEC);
+		_cleanup_close_ int fd = openat(storefd, DEFS "/ula", O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			if ((n = read(fd, text, sizeof(text) - 1)) < 0)
 				return hk_error_set(err, -errno, "the store's %s/ula", DEFS);
@@ -139,6 +138,8 @@ int hk_network_ula(int storefd, struct in6_addr *ret, struct hk_error *err)
 		}
 		if (errno != ENOENT)
 			return hk_error_set(err, -errno, "the store's %s/ula", DEFS);
+		if (dirfd < 0 && (dirfd = defs_dir(storefd, err)) < 0)
+			return dirfd;
 		/* RFC 4193 3.2: fd, then a 40-bit global id at random. */
 		a.s6_addr[0] = 0xfd;
 		if (getrandom(a.s6_addr + 1, 5, 0) != 5)
