@@ -13,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "runtime.h"
+#include "selfexe.h"
 
 extern char **environ;
 
@@ -46,10 +47,42 @@ char *ctl_runtime_path(const char *runtime)
 	return hk_xstrdup(runtime); /* posix_spawnp looks in PATH */
 }
 
+/*
+ * hako re-executes itself from a sealed memfd copy before a command that
+ * puts a process of its own into a container (run, create, exec;
+ * CVE-2019-5736): an execve, and a start over, on every container. Handed
+ * such a copy, it finds the seals and goes on. *ret_path: the copy's
+ * /proc/self/fd path (its fd in *ret_fd), or rt itself for another runtime
+ * or command, which are run as they are.
+ */
+static int sealed_runtime(const char *rt, const char *cmd, int *ret_fd, char *ret_path, size_t size,
+			  struct hk_error *err)
+{
+	const char *base = strrchr(rt, '/');
+	_cleanup_close_ int exe = -1, mem = -1;
+	int r;
+
+	snprintf(ret_path, size, "%s", rt);
+	if (!base || strcmp(base + 1, "hako") != 0 ||
+	    (strcmp(cmd, "run") != 0 && strcmp(cmd, "create") != 0 && strcmp(cmd, "exec") != 0))
+		return 0;
+	if ((exe = open(rt, O_RDONLY | O_CLOEXEC)) < 0)
+		return hk_error_set(err, -errno, "the runtime \"%s\"", rt);
+	if ((r = hk_exe_sealed_copy(exe, &mem, err)) < 0)
+		return r;
+	/* Above the fds the spawn sets up (0 to 3), so that none takes its place. */
+	if ((*ret_fd = fcntl(mem, F_DUPFD_CLOEXEC, 10)) < 0)
+		return hk_error_set(err, -errno, "the sealed copy of \"%s\"", rt);
+	snprintf(ret_path, size, "/proc/self/fd/%d", *ret_fd);
+	return 0;
+}
+
 int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, pid_t *ret_pid,
 		      struct hk_error *err)
 {
 	_cleanup_free_ char *rt = ctl_runtime_path(g->runtime);
+	_cleanup_close_ int sealed = -1;
+	char exe[PATH_MAX];
 	const char *base = strrchr(rt, '/') ? strrchr(rt, '/') + 1 : rt;
 	_cleanup_free_ const char **argv = NULL;
 	char root[PATH_MAX];
@@ -82,6 +115,8 @@ int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, p
 		argv[n++] = *a;
 	argv[n] = NULL;
 	hk_debug("running %s %s %s", rt, sp->args[0], sp->args[1] ? sp->args[1] : "");
+	if ((r = sealed_runtime(rt, sp->args[0], &sealed, exe, sizeof(exe), err)) < 0)
+		return r;
 	posix_spawn_file_actions_init(&fa);
 	for (int fd = 0; fd < 3; fd++) {
 		if (sp->fds[fd] == CTL_FD_NULL)
@@ -103,7 +138,7 @@ int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, p
 		posix_spawnattr_setsigmask(&attr, sp->mask);
 	posix_spawnattr_setflags(&attr,
 				 POSIX_SPAWN_SETSIGDEF | (sp->mask ? POSIX_SPAWN_SETSIGMASK : 0));
-	r = posix_spawnp(ret_pid, rt, &fa, &attr, (char *const *)argv, environ);
+	r = posix_spawnp(ret_pid, exe, &fa, &attr, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (r)

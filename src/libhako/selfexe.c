@@ -75,7 +75,7 @@ static int sealed_copy(int exe, off_t size, off_t file_size, ElfW(Ehdr) * eh, in
 	while (off < size) {
 		ssize_t n = sendfile(mem, exe, &off, (size_t)(size - off));
 		if (n <= 0)
-			return hk_error_set(err, n < 0 ? -errno : -EIO, "copy hako into a memfd");
+			return hk_error_set(err, n < 0 ? -errno : -EIO, "copy into a memfd");
 	}
 	/* A shorter copy has no section headers: say so in its ELF header. */
 	if (size < file_size) {
@@ -83,45 +83,54 @@ static int sealed_copy(int exe, off_t size, off_t file_size, ElfW(Ehdr) * eh, in
 		eh->e_shnum = 0;
 		eh->e_shstrndx = 0;
 		if (pwrite(mem, eh, sizeof(*eh), 0) != (ssize_t)sizeof(*eh))
-			return hk_error_set(err, -errno, "copy hako into a memfd: its ELF header");
+			return hk_error_set(err, -errno, "copy into a memfd: its ELF header");
 	}
 	if (fcntl(mem, F_ADD_SEALS, SEALS) < 0)
-		return hk_error_set(err, -errno, "seal the memfd copy of hako");
+		return hk_error_set(err, -errno, "seal the memfd copy");
 	*ret = mem;
 	mem = -1;
 	return 0;
 }
 
-int hk_selfexe_reexec_sealed(char **argv, struct hk_error *err)
+int hk_exe_sealed_copy(int exe, int *ret_memfd, struct hk_error *err)
 {
-	_cleanup_close_ int exe = -1, mem = -1;
 	struct stat st;
 	ElfW(Ehdr) eh;
 	off_t size;
 	int r;
-	extern char **environ;
 
-	if (hk_selfexe_is_sealed())
-		return 0;
-	exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (exe < 0 || fstat(exe, &st) < 0)
-		return hk_error_set(err, -errno, "open /proc/self/exe");
+	if (fstat(exe, &st) < 0)
+		return hk_error_set(err, -errno, "stat the binary to copy");
 	size = loaded_size(exe, &eh);
 	if (size <= 0 || size > st.st_size)
 		size = st.st_size;
 	/* A seal refused for pages still referenced (EBUSY): a new copy, a moment later. */
 	for (int tries = 0;
-	     (r = sealed_copy(exe, size, st.st_size, &eh, &mem, err)) == -EBUSY && tries < 5;
+	     (r = sealed_copy(exe, size, st.st_size, &eh, ret_memfd, err)) == -EBUSY && tries < 5;
 	     tries++) {
 		hk_debug("%s: again", err->msg);
 		hk_error_clear(err);
 		usleep(1000u << tries);
 	}
-	if (r < 0)
+	if (r >= 0)
+		hk_debug("a sealed memfd copy of %lld of its %lld bytes (CVE-2019-5736)",
+			 (long long)size, (long long)st.st_size);
+	return r;
+}
+
+int hk_selfexe_reexec_sealed(char **argv, struct hk_error *err)
+{
+	_cleanup_close_ int exe = -1, mem = -1;
+	int r;
+	extern char **environ;
+
+	if (hk_selfexe_is_sealed())
+		return 0;
+	if ((exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0)
+		return hk_error_set(err, -errno, "open /proc/self/exe");
+	if ((r = hk_exe_sealed_copy(exe, &mem, err)) < 0)
 		return r;
-	hk_debug("re-executing from a sealed memfd copy of %lld of its %lld bytes "
-		 "(CVE-2019-5736)",
-		 (long long)size, (long long)st.st_size);
+	hk_debug("re-executing from that copy");
 	fexecve(mem, argv, environ);
 	return hk_error_set(err, -errno, "fexecve the sealed copy of hako");
 }

@@ -8,5 +8,11 @@
 
 /* Is /proc/self/exe a sealed memfd (we were re-executed already)? */
 bool hk_selfexe_is_sealed(void);
+/*
+ * A sealed memfd copy of the executable exe (the part execve loads), in
+ * *ret_memfd (close-on-exec): a process executed from it has a
+ * /proc/<pid>/exe nobody can write.
+ */
+int hk_exe_sealed_copy(int exe, int *ret_memfd, struct hk_error *err);
 /* If not, copy ourselves into a sealed memfd and execute that with argv. */
 int hk_selfexe_reexec_sealed(char **argv, struct hk_error *err);

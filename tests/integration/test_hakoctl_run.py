@@ -164,6 +164,36 @@ def test_signals_are_forwarded(ctl):
     assert ctl.leftovers() == []
 
 
+def test_the_runtime_runs_from_the_sealed_copy_hakoctl_made(ctl):
+    """CVE-2019-5736: hako, started by hakoctl, runs from a sealed memfd copy
+    of itself that hakoctl made, finds it sealed, and does not copy and
+    re-execute itself again (one execve less on every container's start)."""
+    import fcntl
+    p = subprocess.Popen(ctl.argv("--debug", "run", "--rm", "busybox", "sh", "-c",
+                                  "trap 'exit 7' TERM; echo ready; "
+                                  "while :; do sleep 0.05; done"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "ready\n"
+        # nsenter has become hakoctl; the runtime is its child.
+        with open(f"/proc/{p.pid}/task/{p.pid}/children") as f:
+            (runtime,) = [int(x) for x in f.read().split()]
+        assert os.readlink(f"/proc/{runtime}/exe").startswith("/memfd:hako")
+        fd = os.open(f"/proc/{runtime}/exe", os.O_RDONLY)
+        try:
+            seals = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
+        finally:
+            os.close(fd)
+        want = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
+        assert seals & want == want
+    finally:
+        p.send_signal(signal.SIGTERM)
+    assert p.wait(10) == 7
+    err = p.stderr.read()
+    assert "a sealed memfd copy" in err and "re-executing" not in err, err
+    assert ctl.leftovers() == []
+
+
 def test_stdin_only_with_i(ctl):
     p = ctl("run", "--rm", "-i", "busybox", "cat", input="through stdin\n", stdin=None)
     assert p.stdout == "through stdin\n", p.stderr
