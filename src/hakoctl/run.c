@@ -1164,10 +1164,8 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 		r = launch(g, &s, &c, true, f.rm);
 		goto close;
 	}
-	/* While we wait for it, we are its watcher: ps shows it running. */
-	if ((r = hk_ctr_watch(ctl_run_dir(g), c.id, getpid(), err)) < 0 ||
-	    (r = hk_ctr_record_start(c.dirfd, 0, err)) < 0) {
-		hk_ctr_unwatch(ctl_run_dir(g), c.id);
+	/* Its watcher since make_container, we stay so while we wait: ps shows it running. */
+	if ((r = hk_ctr_record_start(c.dirfd, 0, err)) < 0) {
 		release_container(g, &s, &c, true);
 		fprintf(stderr, "hakoctl run: %s\n", err->msg);
 		r = 125;
@@ -1182,7 +1180,6 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 		hk_error_clear(err);
 	}
 	release_container(g, &s, &c, f.rm || r < 0);
-	hk_ctr_unwatch(ctl_run_dir(g), c.id);
 	if (r < 0)
 		fprintf(stderr, "hakoctl run: %s\n", err->msg);
 	r = status;

@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,36 +44,94 @@ char *ctl_runtime_path(const char *runtime)
 		return hk_xstrdup(runtime);
 	if (strcmp(runtime, "hako") == 0)
 		return ctl_beside_self("hako");
-	return hk_xstrdup(runtime); /* posix_spawnp looks in PATH */
+	return hk_xstrdup(runtime); /* looked for in PATH */
 }
 
 /*
  * hako re-executes itself from a sealed memfd copy before a command that
  * puts a process of its own into a container (run, create, exec;
  * CVE-2019-5736): an execve, and a start over, on every container. Handed
- * such a copy, it finds the seals and goes on. *ret_path: the copy's
- * /proc/self/fd path (its fd in *ret_fd), or rt itself for another runtime
- * or command, which are run as they are.
+ * such a copy, it finds the seals and goes on. The copy in *ret_fd, or -1
+ * for another runtime or command, which are run as they are.
  */
-static int sealed_runtime(const char *rt, const char *cmd, int *ret_fd, char *ret_path, size_t size,
-			  struct hk_error *err)
+static int sealed_runtime(const char *rt, const char *cmd, int *ret_fd, struct hk_error *err)
 {
 	const char *base = strrchr(rt, '/');
-	_cleanup_close_ int exe = -1, mem = -1;
-	int r;
+	_cleanup_close_ int exe = -1;
 
-	snprintf(ret_path, size, "%s", rt);
+	*ret_fd = -1;
 	if (!base || strcmp(base + 1, "hako") != 0 ||
 	    (strcmp(cmd, "run") != 0 && strcmp(cmd, "create") != 0 && strcmp(cmd, "exec") != 0))
 		return 0;
 	if ((exe = open(rt, O_RDONLY | O_CLOEXEC)) < 0)
 		return hk_error_set(err, -errno, "the runtime \"%s\"", rt);
-	if ((r = hk_exe_sealed_copy(exe, &mem, err)) < 0)
-		return r;
-	/* Above the fds the spawn sets up (0 to 3), so that none takes its place. */
-	if ((*ret_fd = fcntl(mem, F_DUPFD_CLOEXEC, 10)) < 0)
-		return hk_error_set(err, -errno, "the sealed copy of \"%s\"", rt);
-	snprintf(ret_path, size, "/proc/self/fd/%d", *ret_fd);
+	return hk_exe_sealed_copy(exe, ret_fd, err);
+}
+
+/* What rt_sigaction(2) takes: the kernel's struct sigaction, not libc's. */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	sigset_t mask;
+};
+
+/*
+ * The runtime's process, its fds 0 to 3 from fds (-1: ours), executed from
+ * exe (with execveat, so that its name is the copy's, "memfd:hako") or found
+ * by path in PATH. vfork, as posix_spawn does, which cannot execute an fd:
+ * a fork would copy our page tables for nothing. Until it executes, the
+ * child runs on our stack, in our memory: it makes raw system calls only
+ * (no libc state, no sanitizer's interceptor, touched), and every signal is
+ * blocked, so that no handler of ours runs there. Its errno comes back in
+ * child_errno, which we read once it has executed or exited.
+ */
+static int spawn(int exe, const char *path, char *const *argv, const int fds[4],
+		 const sigset_t *mask, pid_t *ret_pid)
+{
+	volatile int child_errno = 0;
+	sigset_t all, old;
+	pid_t pid;
+	int e;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	if ((pid = vfork()) == 0) {
+		const sigset_t *start = mask ? mask : &old;
+		struct kernel_sigaction dfl = {.handler = SIG_DFL};
+		long r = 0;
+
+		for (int fd = 0; fd < 4 && r >= 0; fd++)
+			if (fds[fd] >= 0)
+				r = syscall(SYS_dup2, fds[fd], fd);
+		/*
+		 * Every signal to its default: an ignored one (the monitor
+		 * ignores SIGPIPE, SIGHUP and SIGINT) would stay ignored through
+		 * exec, into the container, where `yes | head` would never end.
+		 * (SIGKILL and SIGSTOP refuse, and are default.)
+		 */
+		for (int sig = 1; sig < NSIG && r >= 0; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				r = syscall(SYS_rt_sigaction, sig, &dfl, NULL, NSIG / 8);
+		if (r >= 0) {
+			syscall(SYS_rt_sigprocmask, SIG_SETMASK, start, NULL, NSIG / 8);
+			if (exe >= 0)
+				syscall(SYS_execveat, exe, "", argv, environ, AT_EMPTY_PATH);
+			else
+				execvpe(path, argv, environ);
+		}
+		child_errno = errno;
+		syscall(SYS_exit, 127);
+	}
+	e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0)
+		return -e;
+	if (child_errno) {
+		waitpid(pid, NULL, 0);
+		return -child_errno;
+	}
+	*ret_pid = pid;
 	return 0;
 }
 
@@ -81,15 +139,12 @@ int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, p
 		      struct hk_error *err)
 {
 	_cleanup_free_ char *rt = ctl_runtime_path(g->runtime);
-	_cleanup_close_ int sealed = -1;
-	char exe[PATH_MAX];
 	const char *base = strrchr(rt, '/') ? strrchr(rt, '/') + 1 : rt;
 	_cleanup_free_ const char **argv = NULL;
+	_cleanup_close_ int sealed = -1, devnull = -1;
+	int fds[4] = {-1, -1, -1, sp->log_fd};
 	char root[PATH_MAX];
 	size_t nargs = 0;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t all;
 	size_t n = 0;
 	int r;
 
@@ -115,34 +170,19 @@ int ctl_runtime_spawn(const struct ctl_globals *g, const struct ctl_spawn *sp, p
 		argv[n++] = *a;
 	argv[n] = NULL;
 	hk_debug("running %s %s %s", rt, sp->args[0], sp->args[1] ? sp->args[1] : "");
-	if ((r = sealed_runtime(rt, sp->args[0], &sealed, exe, sizeof(exe), err)) < 0)
+	if ((r = sealed_runtime(rt, sp->args[0], &sealed, err)) < 0)
 		return r;
-	posix_spawn_file_actions_init(&fa);
 	for (int fd = 0; fd < 3; fd++) {
-		if (sp->fds[fd] == CTL_FD_NULL)
-			posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", O_RDWR, 0);
-		else if (sp->fds[fd] >= 0)
-			posix_spawn_file_actions_adddup2(&fa, sp->fds[fd], fd);
+		if (sp->fds[fd] == CTL_FD_NULL) {
+			if (devnull < 0 && (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+				return hk_error_set(err, -errno, "/dev/null");
+			fds[fd] = devnull;
+		} else if (sp->fds[fd] >= 0) {
+			fds[fd] = sp->fds[fd];
+		}
 	}
-	if (sp->log_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, sp->log_fd, 3);
-	posix_spawnattr_init(&attr);
-	/*
-	 * Every signal to its default: an ignored one (the monitor ignores
-	 * SIGPIPE, SIGHUP and SIGINT) would stay ignored through exec, into the
-	 * container, where `yes | head` would never end.
-	 */
-	sigfillset(&all);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	if (sp->mask)
-		posix_spawnattr_setsigmask(&attr, sp->mask);
-	posix_spawnattr_setflags(&attr,
-				 POSIX_SPAWN_SETSIGDEF | (sp->mask ? POSIX_SPAWN_SETSIGMASK : 0));
-	r = posix_spawnp(ret_pid, exe, &fa, &attr, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (r)
-		return hk_error_set(err, -r, "the runtime \"%s\"", rt);
+	if ((r = spawn(sealed, rt, (char *const *)argv, fds, sp->mask, ret_pid)) < 0)
+		return hk_error_set(err, r, "the runtime \"%s\"", rt);
 	return 0;
 }
 
