@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
@@ -475,6 +476,7 @@ struct container {
 	int bundlefd; /* bundles/<id> */
 	int runfd;    /* the run dir, which holds rootfs/ */
 	char dir[PATH_MAX], bundle[PATH_MAX], rootfs[PATH_MAX];
+	bool mounted;	/* its overlay, on rootfs in our mount namespace */
 	bool networked; /* holds a lease (and ports) of the network, which release gives back */
 	bool watching;	/* its watcher (container.h), until its monitor or our exit takes over */
 };
@@ -534,7 +536,47 @@ static int make_bundle(const struct ctl_globals *g, struct container *c, struct 
 	return 0;
 }
 
-/* The bundle goes; the container's dir too, unless it is kept (no --rm). */
+/*
+ * Its overlay, unmounted before its dir goes: the overlay then no longer
+ * pins the upper dir's inodes, and each is freed as it is removed
+ * (detached: a runtime still in the container's mount namespace keeps its
+ * copy).
+ */
+static void unmount_rootfs(struct container *c)
+{
+	if (c->mounted && umount2(c->rootfs, MNT_DETACH) == 0)
+		hk_debug("umount2(\"%s\", MNT_DETACH): the container's overlay", c->rootfs);
+	c->mounted = false;
+}
+
+/*
+ * The container's own files, once its process is gone: its overlay
+ * unmounted, and with remove its dir in the store (it was --rm, or never
+ * started).
+ */
+static void release_files(struct hk_store *s, struct container *c, bool remove)
+{
+	int r;
+
+	unmount_rootfs(c);
+	if (c->dirfd < 0)
+		return;
+	close(c->dirfd);
+	c->dirfd = -1;
+	if (remove) {
+		_cleanup_close_ int parent =
+		    openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		char made[128];
+
+		/* Named by its record, or still being made. */
+		snprintf(made, sizeof(made), "%s%s", HK_CTR_NEW, c->id);
+		if ((r = hk_ctr_remove_dir(parent, c->id, true)) < 0 ||
+		    ((r = hk_rm_rf_at(parent, made)) < 0 && r != -ENOENT))
+			hk_warn("remove \"%s\": %s", c->dir, strerror(-r));
+	}
+}
+
+/* The bundle goes, and the container's files (release_files). */
 static void release_container(const struct ctl_globals *g, struct hk_store *s, struct container *c,
 			      bool remove)
 {
@@ -562,21 +604,7 @@ static void release_container(const struct ctl_globals *g, struct hk_store *s, s
 		close(c->bundlefd);
 		c->bundlefd = -1;
 	}
-	if (c->dirfd < 0)
-		return;
-	close(c->dirfd);
-	c->dirfd = -1;
-	if (remove) {
-		_cleanup_close_ int parent =
-		    openat(s->dirfd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		char made[128];
-
-		/* Named by its record, or still being made. */
-		snprintf(made, sizeof(made), "%s%s", HK_CTR_NEW, c->id);
-		if ((r = hk_ctr_remove_dir(parent, c->id, true)) < 0 ||
-		    ((r = hk_rm_rf_at(parent, made)) < 0 && r != -ENOENT))
-			hk_warn("remove \"%s\": %s", c->dir, strerror(-r));
-	}
+	release_files(s, c, remove);
 }
 
 /* The image's files at path in the rootfs, as an fd to read them through (-1: none). */
@@ -733,6 +761,7 @@ static int prepare(const struct ctl_globals *g, struct hk_store *s, struct run_f
 	hk_debug("container %s of image %s in %s, its bundle in %s", c->id, id, c->dir, c->bundle);
 	if ((r = hk_rootfs_mount(s, c->dirfd, c->runfd, ids, n, f->rm, err)) < 0)
 		goto out;
+	c->mounted = true;
 	f->b.image = image;
 	if (!f->b.hostname) {
 		static char host[13];
@@ -799,17 +828,84 @@ out:
 	return r;
 }
 
-/* Wait for the runtime, passing on the signals sent to us (not those of the tty). */
-static int wait_runtime(pid_t pid, int sfd, struct ctl_runtime_log *l)
+/*
+ * The container's process, watched for in the foreground (a run): the
+ * runtime writes its pid to a file, which an inotify watch on the file's
+ * dir sees; then a pidfd of it. When it has exited, gone(data) runs, while
+ * the runtime may still be tidying up its own state (its cgroups, its
+ * state dir): the container's files go beside that, on another CPU.
+ */
+struct ctr_watch {
+	const char *pidf; /* the pid file's path, which the runtime writes */
+	void (*gone)(void *data);
+	void *data;
+	int ino;
+};
+
+/*
+ * What the watch saw: the container's pidfd (>= 0), -1 while its pid file
+ * is not there yet, -2 when it is gone already (its pid taken back, ESRCH).
+ */
+static int ctr_watch_seen(struct ctr_watch *w)
+{
+	const char *name = strrchr(w->pidf, '/') + 1;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	_cleanup_free_ char *text = NULL;
+	struct hk_error err = {0};
+	bool named = false;
+	long long pid;
+	size_t len;
+	ssize_t n;
+
+	while ((n = read(w->ino, buf, sizeof(buf))) > 0)
+		for (char *q = buf; q < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)q;
+			named |= ev->len && strcmp(ev->name, name) == 0;
+			q += sizeof(*ev) + ev->len;
+		}
+	/* Read whole: a runtime that writes it in place may not have yet. */
+	if (!named || hk_read_regular_file_at(AT_FDCWD, w->pidf, 32, &text, &len, &err) < 0)
+		return -1;
+	text[strcspn(text, "\n")] = '\0';
+	if (hk_parse_int64(text, &pid) < 0 || pid <= 0 || pid > INT_MAX)
+		return -1;
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	return fd >= 0 ? fd : errno == ESRCH ? -2 : -1;
+}
+
+/*
+ * Wait for the runtime, passing on the signals sent to us (not those of the
+ * tty); with w, watching for its container's end.
+ */
+static int wait_runtime(pid_t pid, int sfd, struct ctl_runtime_log *l, struct ctr_watch *w)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status;
-	struct pollfd p[3] = {{pidfd, POLLIN, 0}, {sfd, POLLIN, 0}, {l->fd, POLLIN, 0}};
+	struct pollfd p[5] = {{pidfd, POLLIN, 0},
+			      {sfd, POLLIN, 0},
+			      {l->fd, POLLIN, 0},
+			      {w ? w->ino : -1, POLLIN, 0},
+			      {-1, POLLIN, 0}};
 
 	while (pidfd >= 0) {
-		if (poll(p, 3, -1) < 0 && errno != EINTR)
+		if (poll(p, 5, -1) < 0 && errno != EINTR)
 			break;
 		if (p[2].revents && !ctl_runtime_log_read(l))
 			p[2].fd = -1;
+		if (p[3].revents) {
+			int fd = ctr_watch_seen(w);
+			if (fd != -1)
+				p[3].fd = -1; /* seen */
+			if (fd >= 0)
+				p[4].fd = fd;
+			else if (fd == -2)
+				w->gone(w->data);
+		}
+		/* Its end: seen, or certain once the runtime's has come (in this round, maybe). */
+		if (p[4].fd >= 0 && (p[4].revents || p[0].revents)) {
+			w->gone(w->data);
+			close(p[4].fd);
+			p[4].fd = -1;
+		}
 		if (p[0].revents)
 			break;
 		if (p[1].revents & POLLIN) {
@@ -821,6 +917,8 @@ static int wait_runtime(pid_t pid, int sfd, struct ctl_runtime_log *l)
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	if (p[4].fd >= 0)
+		close(p[4].fd);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 125;
@@ -850,9 +948,11 @@ static int launch(const struct ctl_globals *g, struct hk_store *s, struct contai
 		return code < 0 ? 125 : code;
 	}
 	hk_debug("container %s created (pid %d) under its monitor", c->id, (int)pid);
-	/* From here the monitor owns the bundle, the lease, the container's end, its watch. */
+	/* From here the monitor owns the bundle, the lease, the container's end, its watch, its
+	 * rootfs. */
 	c->networked = false;
 	c->watching = false;
+	c->mounted = false;
 	close(c->runfd);
 	close(c->bundlefd);
 	c->runfd = c->bundlefd = -1;
@@ -929,8 +1029,10 @@ int ctl_container_up(const struct ctl_globals *g, const char *id, bool start, st
 	mode = hk_json_get_string(rec, "NetworkMode");
 	c.networked = ctl_network_bridged(mode);
 	if ((r = hk_json_parse(config, len, &cfg, err)) < 0 || (r = make_bundle(g, &c, err)) < 0 ||
-	    (r = hk_rootfs_mount(&s, c.dirfd, c.runfd, ids, n, rm, err)) < 0 ||
-	    (r = ctl_record_ports(rec, &ports, &n_ports, err)) < 0)
+	    (r = hk_rootfs_mount(&s, c.dirfd, c.runfd, ids, n, rm, err)) < 0)
+		goto out;
+	c.mounted = true;
+	if ((r = ctl_record_ports(rec, &ports, &n_ports, err)) < 0)
 		goto out;
 	/* Its network again: its config.json binds the files and joins the namespace. */
 	no = (struct ctl_net_opts){.mode = mode,
@@ -972,11 +1074,12 @@ out:
  * too), its log read as it comes. The status: the process's, or, when it
  * never started (no pid file at pidf), docker's 127, 126 or 125 from the
  * runtime's last error. ret_r < 0 (err set) when the runtime could not be
- * run at all.
+ * run at all. With w, w->gone runs as soon as the container's process has
+ * exited.
  */
 static int foreground(const struct ctl_globals *g, const char *const *args, bool with_stdin,
-		      const char *pidf, struct ctl_runtime_log *log, int *ret_r,
-		      struct hk_error *err)
+		      const char *pidf, struct ctr_watch *w, struct ctl_runtime_log *log,
+		      int *ret_r, struct hk_error *err)
 {
 	_cleanup_close_ int sfd = -1;
 	sigset_t old, mask;
@@ -1003,7 +1106,7 @@ static int foreground(const struct ctl_globals *g, const char *const *args, bool
 		*ret_r = ctl_runtime_spawn(g, &sp, &pid, err);
 		close(logp[1]);
 		if (*ret_r >= 0)
-			status = wait_runtime(pid, sfd, log);
+			status = wait_runtime(pid, sfd, log, w);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (*ret_r >= 0 && access(pidf, F_OK) < 0)
@@ -1118,7 +1221,7 @@ int ctl_exec(const struct ctl_globals *g, int argc, char **argv, struct hk_error
 		args[n++] = argv[i];
 	args[n] = NULL;
 	hk_store_close(&s);
-	status = foreground(g, args, interactive || tty, pidf, &log, &r, err);
+	status = foreground(g, args, interactive || tty, pidf, NULL, &log, &r, err);
 	unlink(pidf);
 	if (r < 0)
 		fprintf(stderr, "hakoctl exec: %s\n", err->msg);
@@ -1129,6 +1232,24 @@ out:
 	hk_ctr_free(&c);
 	hk_store_close(&s);
 	return r;
+}
+
+/* A foreground container whose process has exited (wait_runtime's ctr_watch). */
+struct container_end {
+	struct hk_store *s;
+	struct container *c;
+	bool rm;
+};
+
+static void container_gone(void *data)
+{
+	struct container_end *e = data;
+
+	hk_debug("its process has exited: its files go while the runtime tidies up");
+	if (e->rm)
+		release_files(e->s, e->c, true);
+	else
+		unmount_rootfs(e->c); /* its dir is kept, and gets its exit record */
 }
 
 int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
@@ -1174,7 +1295,18 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 	char pidf[PATH_MAX + 16];
 	snprintf(pidf, sizeof(pidf), "%s/pid", c.bundle);
 	const char *args[] = {"run", "--bundle", c.bundle, "--pid-file", pidf, c.id, NULL};
-	status = foreground(g, args, f.interactive || f.b.tty, pidf, &log, &r, err);
+	struct container_end end = {&s, &c, f.rm};
+	struct ctr_watch w = {pidf, container_gone, &end, -1};
+	/* Watched from before the runtime starts, not to miss its pid file. */
+	if ((w.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
+	    inotify_add_watch(w.ino, c.bundle, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		close(w.ino);
+		w.ino = -1;
+	}
+	status = foreground(g, args, f.interactive || f.b.tty, pidf, w.ino >= 0 ? &w : NULL, &log,
+			    &r, err);
+	if (w.ino >= 0)
+		close(w.ino);
 	if (r >= 0 && !f.rm && hk_ctr_record_exit(c.dirfd, status, -1, err) < 0) {
 		hk_warn("%s", err->msg);
 		hk_error_clear(err);

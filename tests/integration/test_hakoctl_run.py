@@ -139,6 +139,23 @@ def test_rm_removes_everything_and_a_kept_container_keeps_its_upper(ctl):
     assert len(left) == 2, left
 
 
+def test_the_files_go_as_soon_as_the_containers_process_has_exited(ctl):
+    """A foreground container's overlay is unmounted, and with --rm its dir
+    removed, once its process has exited, while the runtime still tidies up
+    its own state; a kept one keeps its files and gets its exit status."""
+    p = ctl("--debug", "run", "--rm", "busybox", "sh", "-c", "echo x > /x; exit 3")
+    assert p.returncode == 3, p.stderr
+    assert "its process has exited: its files go" in p.stderr
+    assert ctl.leftovers() == []
+    p = ctl("--debug", "run", "--name", "kept", "busybox", "sh", "-c", "echo x > /x; exit 4")
+    assert p.returncode == 4, p.stderr
+    assert "its process has exited: its files go" in p.stderr
+    (state,) = json.loads(ctl("inspect", "kept", check=True).stdout)
+    assert state["State"]["ExitCode"] == 4
+    assert (ctl.store / "containers" / state["Id"] / "upper" / "x").read_text() == "x\n"
+    assert ctl.leftovers() == [f"containers/{state['Id']}", "containers/.names/kept"]
+
+
 def root_mount_options(ctl, *flags):
     p = ctl("run", *flags, "busybox", "cat", "/proc/self/mountinfo", check=True)
     (root,) = [l for l in p.stdout.splitlines() if l.split()[4] == "/"]
