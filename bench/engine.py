@@ -28,6 +28,9 @@ What is measured (medians of alternating rounds, and ratios):
   network  `run --rm` with no network, on hakoctl's default one and with a
            published port, beside podman's with a published port, in a
            network namespace made for it
+
+`--run-only` and `--network-only` measure that part alone and print its
+table (nothing is written); `--quick` takes 5 rounds.
 """
 import json
 import os
@@ -384,11 +387,12 @@ def net(rows):
     return {n: [x - h for x in v] for n, v in rows.items()}, h
 
 
-def report(res, rounds):
+def report_run(run, rounds):
+    """The table of `run --rm`."""
     L = []
     add = L.append
-    wall, h = net(res["run"][0])
-    cpu, hc = net(res["run"][1])
+    wall, h = net(run[0])
+    cpu, hc = net(run[1])
     pod = med(wall["podman + crun"])
     hk = med(wall["hako run"])
     add(f"**hakoctl beside podman 4.3**, {rounds} alternating rounds, medians (min-max).")
@@ -404,7 +408,12 @@ def report(res, rounds):
         w = bench.median_range(wall[n])
         add(f"| {n} | {bench.fmt_ms(w)} | {bench.fmt_ms(bench.median_range(cpu[n]))} | "
             f"{w[0] / pod:.3f}x | {w[0] / hk:.2f}x |")
-    add("")
+    return "\n".join(L)
+
+
+def report(res, rounds):
+    L = [report_run(res["run"], rounds), ""]
+    add = L.append
     im, _ = net(res["images"])
     add(f"`images` with 50 images: hakoctl {bench.fmt_ms(bench.median_range(im['hakoctl']))} ms, "
         f"podman {bench.fmt_ms(bench.median_range(im['podman']))} ms "
@@ -498,11 +507,13 @@ def write_docs(table):
 def main():
     sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
     quick = "--quick" in sys.argv
-    if "--network-only" in sys.argv:  # this part alone: printed, not written
+    only = {"--network-only": lambda e, n: report_network(bench_network(e, n)),
+            "--run-only": lambda e, n: report_run(bench_run(e, n), n)}
+    for flag in set(only) & set(sys.argv):  # this part alone: printed, not written
         top = tempfile.mkdtemp(prefix=PREFIX + "-")
         e = Engines(top)
         try:
-            print(report_network(bench_network(e, 5 if quick else 20)))
+            print(only[flag](e, 5 if quick else 20))
         finally:
             e.close()
             shutil.rmtree(top, ignore_errors=True)

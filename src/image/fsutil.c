@@ -2,11 +2,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "log.h"
+#include "util.h"
 
 static int rm_tree(int parentfd, const char *name, dev_t dev)
 {
@@ -48,4 +52,16 @@ int hk_rm_rf_at(int dirfd, const char *name)
 	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strchr(name, '/'))
 		return -EINVAL;
 	return rm_tree(dirfd, name, 0);
+}
+
+void hk_dir_mark_topdir(int dirfd, const char *name)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int flags;
+
+	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_TOPDIR_FL)) {
+		flags |= FS_TOPDIR_FL;
+		if (ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0)
+			hk_debug("chattr +T %s: the dirs made in it are spread over the filesystem", name);
+	}
 }

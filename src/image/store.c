@@ -83,10 +83,22 @@ int hk_store_open(const char *root, struct hk_store *s, struct hk_error *err)
 	if (s->dirfd < 0)
 		return hk_error_set(err, -errno, "image store \"%s\"", root);
 	s->root = hk_xstrdup(root);
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
-		if (mkdirat(s->dirfd, dirs[i], 0700) < 0 && errno != EEXIST)
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		if (mkdirat(s->dirfd, dirs[i], 0700) == 0) {
+			/*
+			 * Containers come and go, each a few dirs: spread over
+			 * ext4's block groups, they do not pile up in one, where
+			 * every new inode is searched for past all the recently
+			 * freed ones (ext4 without a journal reuses none for a
+			 * while: recently_deleted()).
+			 */
+			if (strcmp(dirs[i], "containers") == 0)
+				hk_dir_mark_topdir(s->dirfd, dirs[i]);
+		} else if (errno != EEXIST) {
 			return hk_error_set(err, -errno, "image store: mkdir \"%s/%s\"", root,
 					    dirs[i]);
+		}
+	}
 	s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (s->lockfd < 0)
 		return hk_error_set(err, -errno, "image store: \"%s/lock\"", root);
