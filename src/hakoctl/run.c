@@ -526,12 +526,18 @@ static int make_bundle(const struct ctl_globals *g, struct container *c, struct 
 
 	snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", ctl_run_dir(g));
 	snprintf(c->bundle, sizeof(c->bundle), "%s/bundles/%s", ctl_run_dir(g), c->id);
-	if ((r = hk_mkdir_p(c->rootfs, 0700, err)) < 0 ||
-	    (r = hk_mkdir_p(c->bundle, 0700, err)) < 0)
+	if ((r = hk_mkdir_p(c->rootfs, 0700, err)) < 0)
 		return r;
-	c->bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	c->runfd = open(ctl_run_dir(g), O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (c->bundlefd < 0 || c->runfd < 0)
+	if ((c->runfd = open(ctl_run_dir(g), O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return hk_error_set(err, -errno, "run dir \"%s\"", ctl_run_dir(g));
+	/* Spread as the store's containers/ are (hk_store_open), where /run is no tmpfs. */
+	if (mkdirat(c->runfd, "bundles", 0700) == 0)
+		hk_dir_mark_topdir(c->runfd, "bundles");
+	else if (errno != EEXIST)
+		return hk_error_set(err, -errno, "bundle \"%s\"", c->bundle);
+	if ((mkdirat(c->runfd, c->bundle + strlen(ctl_run_dir(g)) + 1, 0700) < 0 &&
+	     errno != EEXIST) ||
+	    (c->bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return hk_error_set(err, -errno, "bundle \"%s\"", c->bundle);
 	return 0;
 }

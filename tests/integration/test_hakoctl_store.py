@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The store under stress: kill -9 during loads, concurrent loads, a load
 during rmi, and images of 1 and 200 layers."""
+import array
+import fcntl
 import json
 import os
 import random
 import signal
 import subprocess
 import time
+
+import pytest
 
 import imagekit
 from imagekit import docker_archive, tar_bytes
@@ -119,3 +123,23 @@ def test_a_dead_loads_staging_is_cleared_and_a_live_ones_kept(ctl):
         assert sorted(os.listdir(tmp)) == ["load-3-live", "load-3-live.lock"]
     ctl("images", check=True)
     assert os.listdir(tmp) == []
+
+
+def test_the_containers_dirs_are_spread_over_ext4s_block_groups(ctl):
+    """chattr +T on the store's containers/ and the run dir's bundles/: ext4's
+    Orlov allocator spreads the dirs made there over its block groups, rather
+    than packing every container's beside everyone else's recently freed
+    ones. Set when hakoctl makes those dirs, where the filesystem has the flag."""
+    FS_IOC_GETFLAGS, FS_TOPDIR_FL = 0x80086601, 0x00020000
+    ctl("run", "--rm", "busybox", "true", check=True)
+    for d in (ctl.store / "containers", ctl.runroot / "bundles"):
+        fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            flags = array.array("l", [0])
+            try:
+                fcntl.ioctl(fd, FS_IOC_GETFLAGS, flags)
+            except OSError as e:
+                pytest.skip(f"{d}: no inode flags on this filesystem ({e})")
+        finally:
+            os.close(fd)
+        assert flags[0] & FS_TOPDIR_FL, d
