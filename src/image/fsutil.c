@@ -62,6 +62,7 @@ void hk_dir_mark_topdir(int dirfd, const char *name)
 	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_TOPDIR_FL)) {
 		flags |= FS_TOPDIR_FL;
 		if (ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0)
-			hk_debug("chattr +T %s: the dirs made in it are spread over the filesystem", name);
+			hk_debug("chattr +T %s: the dirs made in it are spread over the filesystem",
+				 name);
 	}
 }

@@ -86,13 +86,15 @@ int hk_store_open(const char *root, struct hk_store *s, struct hk_error *err)
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		if (mkdirat(s->dirfd, dirs[i], 0700) == 0) {
 			/*
-			 * Containers come and go, each a few dirs: spread over
-			 * ext4's block groups, they do not pile up in one, where
-			 * every new inode is searched for past all the recently
-			 * freed ones (ext4 without a journal reuses none for a
-			 * while: recently_deleted()).
+			 * Containers come and go, each a few dirs, and a load's
+			 * staging dir holds a whole layer's tree: spread over
+			 * ext4's block groups, away from what other programs
+			 * make and remove, they do not land where every new
+			 * inode is searched for past all the recently freed ones
+			 * (ext4 without a journal reuses none for a while:
+			 * recently_deleted()).
 			 */
-			if (strcmp(dirs[i], "containers") == 0)
+			if (strcmp(dirs[i], "containers") == 0 || strcmp(dirs[i], "tmp") == 0)
 				hk_dir_mark_topdir(s->dirfd, dirs[i]);
 		} else if (errno != EEXIST) {
 			return hk_error_set(err, -errno, "image store: mkdir \"%s/%s\"", root,

@@ -126,13 +126,13 @@ def test_a_dead_loads_staging_is_cleared_and_a_live_ones_kept(ctl):
 
 
 def test_the_containers_dirs_are_spread_over_ext4s_block_groups(ctl):
-    """chattr +T on the store's containers/ and the run dir's bundles/: ext4's
-    Orlov allocator spreads the dirs made there over its block groups, rather
-    than packing every container's beside everyone else's recently freed
-    ones. Set when hakoctl makes those dirs, where the filesystem has the flag."""
+    """chattr +T on the store's containers/ and tmp/ (a load's staging) and
+    the run dir's bundles/: ext4's Orlov allocator spreads the dirs made there
+    over its block groups, rather than packing every container's beside
+    everyone else's recently freed ones. Set when hakoctl makes those dirs, where the filesystem has the flag."""
     FS_IOC_GETFLAGS, FS_TOPDIR_FL = 0x80086601, 0x00020000
     ctl("run", "--rm", "busybox", "true", check=True)
-    for d in (ctl.store / "containers", ctl.runroot / "bundles"):
+    for d in (ctl.store / "containers", ctl.store / "tmp", ctl.runroot / "bundles"):
         fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
         try:
             flags = array.array("l", [0])
