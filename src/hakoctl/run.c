@@ -522,6 +522,7 @@ static int make_container(const struct ctl_globals *g, struct hk_store *s, const
 /* The bundle's dir, /run/hakoctl/bundles/<id>, and the rootfs mount point. */
 static int make_bundle(const struct ctl_globals *g, struct container *c, struct hk_error *err)
 {
+	char rel[128];
 	int r;
 
 	snprintf(c->rootfs, sizeof(c->rootfs), "%s/rootfs", ctl_run_dir(g));
@@ -535,8 +536,8 @@ static int make_bundle(const struct ctl_globals *g, struct container *c, struct 
 		hk_dir_mark_topdir(c->runfd, "bundles");
 	else if (errno != EEXIST)
 		return hk_error_set(err, -errno, "bundle \"%s\"", c->bundle);
-	if ((mkdirat(c->runfd, c->bundle + strlen(ctl_run_dir(g)) + 1, 0700) < 0 &&
-	     errno != EEXIST) ||
+	snprintf(rel, sizeof(rel), "bundles/%s", c->id);
+	if ((mkdirat(c->runfd, rel, 0700) < 0 && errno != EEXIST) ||
 	    (c->bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return hk_error_set(err, -errno, "bundle \"%s\"", c->bundle);
 	return 0;
@@ -954,8 +955,10 @@ static int launch(const struct ctl_globals *g, struct hk_store *s, struct contai
 		return code < 0 ? 125 : code;
 	}
 	hk_debug("container %s created (pid %d) under its monitor", c->id, (int)pid);
-	/* From here the monitor owns the bundle, the lease, the container's end, its watch, its
-	 * rootfs. */
+	/*
+	 * From here the monitor owns the bundle, the lease, the rootfs, the
+	 * container's end, its watch.
+	 */
 	c->networked = false;
 	c->watching = false;
 	c->mounted = false;

@@ -101,9 +101,11 @@ static int spawn(int exe, const char *path, char *const *argv, const int fds[4],
 		struct kernel_sigaction dfl = {.handler = SIG_DFL};
 		long r = 0;
 
+		/* An fd already in its place is only kept open through exec. */
 		for (int fd = 0; fd < 4 && r >= 0; fd++)
 			if (fds[fd] >= 0)
-				r = syscall(SYS_dup2, fds[fd], fd);
+				r = fds[fd] == fd ? syscall(SYS_fcntl, fd, F_SETFD, 0)
+						  : syscall(SYS_dup2, fds[fd], fd);
 		/*
 		 * Every signal to its default: an ignored one (the monitor
 		 * ignores SIGPIPE, SIGHUP and SIGINT) would stay ignored through
