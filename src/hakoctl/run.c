@@ -13,10 +13,13 @@
  *    with names in --user looked up inside that rootfs;
  * 4. the runtime: `RUNTIME --root R --log /proc/self/fd/3 --log-format json
  *    run --bundle bundles/<id> --pid-file P <id>`, with our stdio (stdin
- *    only with -i or -t) and its log through a pipe (fd 3). Signals sent to hakoctl go on to the
- * runtime, which passes them to the container; those from the terminal reach both already;
- * 5. the end: the bundle goes, with --rm the container's dir in the store
- *    too; the overlay goes with our mount namespace when we exit.
+ *    only with -i or -t) and its log through a pipe (fd 3), in the
+ *    foreground (runtime.h). Signals sent to hakoctl go on to the runtime,
+ *    which passes them to the container; those from the terminal reach both
+ *    already;
+ * 5. the end: once the container's process has exited, its overlay is
+ *    unmounted and, with --rm, its dir in the store removed, while the
+ *    runtime tidies up its own state; then the bundle goes.
  *
  * The exit status is the container's. When the container never started
  * (no pid file), the runtime has shown its error, and that error from its
@@ -27,21 +30,16 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "builtin.h"
@@ -56,7 +54,6 @@
 #include "network.h"
 #include "ports.h"
 #include "runtime.h"
-#include "signals.h"
 #include "util.h"
 #include "volume.h"
 
@@ -836,107 +833,6 @@ out:
 }
 
 /*
- * The container's process, watched for in the foreground (a run): the
- * runtime writes its pid to a file, which an inotify watch on the file's
- * dir sees; then a pidfd of it. When it has exited, gone(data) runs, while
- * the runtime may still be tidying up its own state (its cgroups, its
- * state dir): the container's files go beside that, on another CPU.
- */
-struct ctr_watch {
-	const char *pidf; /* the pid file's path, which the runtime writes */
-	void (*gone)(void *data);
-	void *data;
-	int ino;
-};
-
-/*
- * What the watch saw: the container's pidfd (>= 0), -1 while its pid file
- * is not there yet, -2 when it is gone already (its pid taken back, ESRCH).
- */
-static int ctr_watch_seen(struct ctr_watch *w)
-{
-	const char *name = strrchr(w->pidf, '/') + 1;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	_cleanup_free_ char *text = NULL;
-	struct hk_error err = {0};
-	bool named = false;
-	long long pid;
-	size_t len;
-	ssize_t n;
-
-	while ((n = read(w->ino, buf, sizeof(buf))) > 0)
-		for (char *q = buf; q < buf + n;) {
-			struct inotify_event *ev = (struct inotify_event *)q;
-			named |= ev->len && strcmp(ev->name, name) == 0;
-			q += sizeof(*ev) + ev->len;
-		}
-	/* Read whole: a runtime that writes it in place may not have yet. */
-	if (!named || hk_read_regular_file_at(AT_FDCWD, w->pidf, 32, &text, &len, &err) < 0)
-		return -1;
-	text[strcspn(text, "\n")] = '\0';
-	if (hk_parse_int64(text, &pid) < 0 || pid <= 0 || pid > INT_MAX)
-		return -1;
-	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	return fd >= 0 ? fd : errno == ESRCH ? -2 : -1;
-}
-
-/*
- * Wait for the runtime, passing on the signals sent to us (not those of the
- * tty); with w, watching for its container's end.
- */
-static int wait_runtime(pid_t pid, int sfd, struct ctl_runtime_log *l, struct ctr_watch *w)
-{
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status;
-	struct pollfd p[5] = {{pidfd, POLLIN, 0},
-			      {sfd, POLLIN, 0},
-			      {l->fd, POLLIN, 0},
-			      {w ? w->ino : -1, POLLIN, 0},
-			      {-1, POLLIN, 0}};
-
-	while (pidfd >= 0) {
-		if (poll(p, 5, -1) < 0 && errno != EINTR)
-			break;
-		if (p[2].revents && !ctl_runtime_log_read(l))
-			p[2].fd = -1;
-		if (p[3].revents) {
-			int fd = ctr_watch_seen(w);
-			if (fd != -1)
-				p[3].fd = -1; /* seen */
-			if (fd >= 0)
-				p[4].fd = fd;
-			else if (fd == -2)
-				w->gone(w->data);
-		}
-		/* Its end: seen, or certain once the runtime's has come (in this round, maybe). */
-		if (p[4].fd >= 0 && (p[4].revents || p[0].revents)) {
-			w->gone(w->data);
-			close(p[4].fd);
-			p[4].fd = -1;
-		}
-		if (p[0].revents)
-			break;
-		if (p[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD &&
-			    si.ssi_code != SI_KERNEL)
-				kill(pid, (int)si.ssi_signo);
-		}
-	}
-	if (pidfd >= 0)
-		close(pidfd);
-	if (p[4].fd >= 0)
-		close(p[4].fd);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 125;
-	ctl_runtime_log_read(
-	    l); /* what came last, without waiting: a leaked writer may hold the pipe */
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
-}
-
-/*
  * Hand a prepared container (bundle written, rootfs mounted in our mount
  * namespace) to a monitor of its own, which creates it; then start it,
  * unless it is only created. Prints its id; docker's status.
@@ -1077,173 +973,7 @@ out:
 	return r;
 }
 
-/*
- * The runtime in the foreground (run, exec): our stdin only with_stdin,
- * the signals sent to us passed on (not the terminal's, which reach it
- * too), its log read as it comes. The status: the process's, or, when it
- * never started (no pid file at pidf), docker's 127, 126 or 125 from the
- * runtime's last error. ret_r < 0 (err set) when the runtime could not be
- * run at all. With w, w->gone runs as soon as the container's process has
- * exited.
- */
-static int foreground(const struct ctl_globals *g, const char *const *args, bool with_stdin,
-		      const char *pidf, struct ctr_watch *w, struct ctl_runtime_log *log,
-		      int *ret_r, struct hk_error *err)
-{
-	_cleanup_close_ int sfd = -1;
-	sigset_t old, mask;
-	int logp[2], status = 125;
-	pid_t pid;
-
-	hk_signals_block_forwarded(&old);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sigprocmask(SIG_BLOCK, NULL, &mask);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (pipe2(logp, O_CLOEXEC | O_NONBLOCK) < 0) {
-		*ret_r = hk_error_set(err, -errno, "pipe");
-	} else {
-		log->fd = logp[0];
-		struct ctl_spawn sp = {
-		    .args = args,
-		    .fds = {with_stdin ? CTL_FD_INHERIT : CTL_FD_NULL, CTL_FD_INHERIT,
-			    CTL_FD_INHERIT},
-		    .log_fd = logp[1],
-		    .mask = &old,
-		};
-		*ret_r = ctl_runtime_spawn(g, &sp, &pid, err);
-		close(logp[1]);
-		if (*ret_r >= 0)
-			status = wait_runtime(pid, sfd, log, w);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (*ret_r >= 0 && access(pidf, F_OK) < 0)
-		/* It never started: the runtime said why on our stderr, and in its log. */
-		status = log->last_error ? ctl_exit_code_for(log->last_error) : 125;
-	return status;
-}
-
-/*
- * hakoctl exec [-i] [-t] [-d] [-e K=V]... [-w DIR] [-u USER[:GROUP]]
- * CONTAINER COMMAND [ARG...]: `RUNTIME exec` in a running container, in the
- * foreground as run is (signals passed on, the command's exit status, or
- * docker's 125/126/127 when it did not start).
- */
-int ctl_exec(const struct ctl_globals *g, int argc, char **argv, struct hk_error *err)
-{
-	static const struct option opts[] = {
-	    {"interactive", no_argument, NULL, 'i'},
-	    {"tty", no_argument, NULL, 't'},
-	    {"detach", no_argument, NULL, 'd'},
-	    {"env", required_argument, NULL, 'e'},
-	    {"workdir", required_argument, NULL, 'w'},
-	    {"user", required_argument, NULL, 'u'},
-	    {NULL, 0, NULL, 0},
-	};
-	_cleanup_free_ const char **args = hk_xmalloc((size_t)(2 * argc + 16) * sizeof(*args));
-	_cleanup_strv_free_ char **owned = NULL; /* the -e K made K=V */
-	size_t n_owned = 0;
-	struct ctl_runtime_log log = {.fd = -1, .debug = g->debug, .pending = HK_BUF_INIT};
-	const char *user = NULL;
-	bool interactive = false, tty = false;
-	char userbuf[64], pidf[PATH_MAX];
-	struct hk_ctr c = {0};
-	struct hk_store s;
-	int n = 0, ch, r, status;
-
-	args[n++] = "exec";
-	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+itde:w:u:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			interactive = true;
-			break;
-		case 't':
-			tty = true;
-			args[n++] = "--tty";
-			break;
-		case 'd':
-			args[n++] = "--detach";
-			break;
-		case 'e':
-			args[n++] = "--env";
-			/* "K" alone takes K from our environment, as docker's -e. */
-			if (!strchr(optarg, '=') && getenv(optarg)) {
-				size_t len = strlen(optarg) + strlen(getenv(optarg)) + 2;
-				char *kv = hk_xmalloc(len);
-				snprintf(kv, len, "%s=%s", optarg, getenv(optarg));
-				push(&owned, &n_owned, kv);
-				args[n++] = kv;
-			} else {
-				args[n++] = optarg;
-			}
-			break;
-		case 'w':
-			if (optarg[0] != '/')
-				return hk_error_setx(err, -EINVAL, "--workdir \"%s\": not absolute",
-						     optarg);
-			args[n++] = "--cwd";
-			args[n++] = optarg;
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		default:
-			return hk_error_setx(err, -EINVAL, "see hakoctl exec --help");
-		}
-	}
-	if (argc - optind < 2)
-		return hk_error_setx(err, -EINVAL, "exec: expected a CONTAINER and a COMMAND");
-	if ((r = ctl_store_open(g, &s, err)) < 0)
-		return r;
-	if ((r = hk_ctr_find(&s, ctl_run_dir(g), argv[optind], &c, err)) < 0)
-		goto out;
-	if (c.status != HK_CTR_RUNNING || c.init <= 0) {
-		r = hk_error_setx(err, -EINVAL, "container \"%s\" is not running", c.name);
-		goto out;
-	}
-	if (user) {
-		/* Names are looked up in the container's own files, as it sees them. */
-		char root[64];
-		unsigned uid, gid;
-		_cleanup_close_ int rootfd = -1;
-
-		snprintf(root, sizeof(root), "/proc/%d/root", (int)c.init);
-		if ((rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
-			r = hk_error_set(err, -errno, "the root of container \"%s\"", c.name);
-			goto out;
-		}
-		if ((r = hk_resolve_user(rootfd, user, &uid, &gid, NULL, err)) < 0)
-			goto out;
-		snprintf(userbuf, sizeof(userbuf), "%u:%u", uid, gid);
-		args[n++] = "--user";
-		args[n++] = userbuf;
-	}
-	/* Its pid file says whether it started: none, and the runtime's log says why. */
-	snprintf(pidf, sizeof(pidf), "%s/bundles/%s/exec-%d.pid", ctl_run_dir(g), c.id,
-		 (int)getpid());
-	args[n++] = "--pid-file";
-	args[n++] = pidf;
-	args[n++] = c.id;
-	for (int i = optind + 1; i < argc; i++)
-		args[n++] = argv[i];
-	args[n] = NULL;
-	hk_store_close(&s);
-	status = foreground(g, args, interactive || tty, pidf, NULL, &log, &r, err);
-	unlink(pidf);
-	if (r < 0)
-		fprintf(stderr, "hakoctl exec: %s\n", err->msg);
-	ctl_runtime_log_release(&log);
-	hk_ctr_free(&c);
-	return status;
-out:
-	hk_ctr_free(&c);
-	hk_store_close(&s);
-	return r;
-}
-
-/* A foreground container whose process has exited (wait_runtime's ctr_watch). */
+/* A foreground container whose process has exited (ctl_foreground's watch). */
 struct container_end {
 	struct hk_store *s;
 	struct container *c;
@@ -1305,15 +1035,15 @@ int ctl_run(const struct ctl_globals *g, int argc, char **argv, struct hk_error 
 	snprintf(pidf, sizeof(pidf), "%s/pid", c.bundle);
 	const char *args[] = {"run", "--bundle", c.bundle, "--pid-file", pidf, c.id, NULL};
 	struct container_end end = {&s, &c, f.rm};
-	struct ctr_watch w = {pidf, container_gone, &end, -1};
+	struct ctl_ctr_watch w = {pidf, container_gone, &end, -1};
 	/* Watched from before the runtime starts, not to miss its pid file. */
 	if ((w.ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0 &&
 	    inotify_add_watch(w.ino, c.bundle, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
 		close(w.ino);
 		w.ino = -1;
 	}
-	status = foreground(g, args, f.interactive || f.b.tty, pidf, w.ino >= 0 ? &w : NULL, &log,
-			    &r, err);
+	status = ctl_foreground(g, args, f.interactive || f.b.tty, pidf, w.ino >= 0 ? &w : NULL,
+				&log, &r, err);
 	if (w.ino >= 0)
 		close(w.ino);
 	if (r >= 0 && !f.rm && hk_ctr_record_exit(c.dirfd, status, -1, err) < 0) {

@@ -3,9 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +17,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "selfexe.h"
+#include "signals.h"
 
 extern char **environ;
 
@@ -293,4 +297,129 @@ int ctl_exit_code_for(const char *msg)
 	    strstr(msg, "is a directory"))
 		return 126;
 	return 125;
+}
+
+/*
+ * What the watch saw: the container's pidfd (>= 0), -1 while its pid file
+ * is not there yet, -2 when it is gone already (its pid taken back, ESRCH).
+ */
+static int ctr_watch_seen(struct ctl_ctr_watch *w)
+{
+	const char *name = strrchr(w->pidf, '/') + 1;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	_cleanup_free_ char *text = NULL;
+	struct hk_error err = {0};
+	bool named = false;
+	long long pid;
+	size_t len;
+	ssize_t n;
+
+	while ((n = read(w->ino, buf, sizeof(buf))) > 0)
+		for (char *q = buf; q < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)q;
+			named |= ev->len && strcmp(ev->name, name) == 0;
+			q += sizeof(*ev) + ev->len;
+		}
+	/* Read whole: a runtime that writes it in place may not have yet. */
+	if (!named || hk_read_regular_file_at(AT_FDCWD, w->pidf, 32, &text, &len, &err) < 0)
+		return -1;
+	text[strcspn(text, "\n")] = '\0';
+	if (hk_parse_int64(text, &pid) < 0 || pid <= 0 || pid > INT_MAX)
+		return -1;
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	return fd >= 0 ? fd : errno == ESRCH ? -2 : -1;
+}
+
+/*
+ * Wait for the runtime, passing on the signals sent to us (not those of the
+ * tty); with w, watching for its container's end.
+ */
+static int wait_runtime(pid_t pid, int sfd, struct ctl_runtime_log *l, struct ctl_ctr_watch *w)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), status;
+	struct pollfd p[5] = {{pidfd, POLLIN, 0},
+			      {sfd, POLLIN, 0},
+			      {l->fd, POLLIN, 0},
+			      {w ? w->ino : -1, POLLIN, 0},
+			      {-1, POLLIN, 0}};
+
+	while (pidfd >= 0) {
+		if (poll(p, 5, -1) < 0 && errno != EINTR)
+			break;
+		if (p[2].revents && !ctl_runtime_log_read(l))
+			p[2].fd = -1;
+		if (p[3].revents) {
+			int fd = ctr_watch_seen(w);
+			if (fd != -1)
+				p[3].fd = -1; /* seen */
+			if (fd >= 0)
+				p[4].fd = fd;
+			else if (fd == -2)
+				w->gone(w->data);
+		}
+		/* Its end: seen, or certain once the runtime's has come (in this round, maybe). */
+		if (p[4].fd >= 0 && (p[4].revents || p[0].revents)) {
+			w->gone(w->data);
+			close(p[4].fd);
+			p[4].fd = -1;
+		}
+		if (p[0].revents)
+			break;
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD &&
+			    si.ssi_code != SI_KERNEL)
+				kill(pid, (int)si.ssi_signo);
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (p[4].fd >= 0)
+		close(p[4].fd);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 125;
+	ctl_runtime_log_read(
+	    l); /* what came last, without waiting: a leaked writer may hold the pipe */
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int ctl_foreground(const struct ctl_globals *g, const char *const *args, bool with_stdin,
+		   const char *pidf, struct ctl_ctr_watch *w, struct ctl_runtime_log *log,
+		   int *ret_r, struct hk_error *err)
+{
+	_cleanup_close_ int sfd = -1;
+	sigset_t old, mask;
+	int logp[2], status = 125;
+	pid_t pid;
+
+	hk_signals_block_forwarded(&old);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigprocmask(SIG_BLOCK, NULL, &mask);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (pipe2(logp, O_CLOEXEC | O_NONBLOCK) < 0) {
+		*ret_r = hk_error_set(err, -errno, "pipe");
+	} else {
+		log->fd = logp[0];
+		struct ctl_spawn sp = {
+		    .args = args,
+		    .fds = {with_stdin ? CTL_FD_INHERIT : CTL_FD_NULL, CTL_FD_INHERIT,
+			    CTL_FD_INHERIT},
+		    .log_fd = logp[1],
+		    .mask = &old,
+		};
+		*ret_r = ctl_runtime_spawn(g, &sp, &pid, err);
+		close(logp[1]);
+		if (*ret_r >= 0)
+			status = wait_runtime(pid, sfd, log, w);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (*ret_r >= 0 && access(pidf, F_OK) < 0)
+		/* It never started: the runtime said why on our stderr, and in its log. */
+		status = log->last_error ? ctl_exit_code_for(log->last_error) : 125;
+	return status;
 }

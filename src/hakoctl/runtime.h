@@ -61,3 +61,30 @@ void ctl_runtime_log_release(struct ctl_runtime_log *l);
 
 /* docker's status for a command that did not start, from the runtime's error. */
 int ctl_exit_code_for(const char *msg);
+
+/*
+ * The container's process, watched for in the foreground (a run): the
+ * runtime writes its pid to a file, which an inotify watch on the file's
+ * dir sees; then a pidfd of it. When it has exited, gone(data) runs, while
+ * the runtime may still be tidying up its own state (its cgroups, its
+ * state dir): the container's files go beside that, on another CPU.
+ */
+struct ctl_ctr_watch {
+	const char *pidf; /* the pid file's path, which the runtime writes */
+	void (*gone)(void *data);
+	void *data;
+	int ino; /* an inotify fd watching pidf's dir, from before the runtime starts */
+};
+
+/*
+ * The runtime in the foreground (run, exec): our stdin only with_stdin,
+ * the signals sent to us passed on (not the terminal's, which reach it
+ * too), its log read as it comes. The status: the process's, or, when it
+ * never started (no pid file at pidf), docker's 127, 126 or 125 from the
+ * runtime's last error. ret_r < 0 (err set) when the runtime could not be
+ * run at all. With w, w->gone runs as soon as the container's process has
+ * exited.
+ */
+int ctl_foreground(const struct ctl_globals *g, const char *const *args, bool with_stdin,
+		   const char *pidf, struct ctl_ctr_watch *w, struct ctl_runtime_log *log,
+		   int *ret_r, struct hk_error *err);
