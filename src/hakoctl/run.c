@@ -535,7 +535,7 @@ static int make_bundle(const struct ctl_globals *g, struct container *c, struct 
 		return hk_error_set(err, -errno, "bundle \"%s\"", c->bundle);
 	snprintf(rel, sizeof(rel), "bundles/%s", c->id);
 	if ((mkdirat(c->runfd, rel, 0700) < 0 && errno != EEXIST) ||
-	    (c->bundlefd = open(c->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	    (c->bundlefd = openat(c->runfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return hk_error_set(err, -errno, "bundle \"%s\"", c->bundle);
 	return 0;
 }
