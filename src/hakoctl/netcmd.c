@@ -653,6 +653,17 @@ static void gc_bundle(const char *id, void *arg)
 	gc->bundles++;
 }
 
+/*
+ * hk_write_atomic_at's temporary name, .NAME.tmp: what a hakoctl killed
+ * between its create and its rename leaves.
+ */
+static bool is_cut_short(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] == '.' && n > 5 && strcmp(name + n - 4, ".tmp") == 0;
+}
+
 /* Entries of dir (under the run dir) that take() removed, as a dead container's: how many. */
 static size_t gc_dir(const char *runroot, const char *dir,
 		     bool (*take)(const char *runroot, int dirfd, const char *name))
@@ -666,7 +677,8 @@ static size_t gc_dir(const char *runroot, const char *dir,
 	if (!(d = opendir(path)))
 		return 0;
 	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && take(runroot, dirfd(d), de->d_name)) {
+		if ((de->d_name[0] != '.' || is_cut_short(de->d_name)) &&
+		    take(runroot, dirfd(d), de->d_name)) {
 			hk_debug("gc: %s/%s", dir, de->d_name);
 			n++;
 		}
@@ -677,17 +689,27 @@ static size_t gc_dir(const char *runroot, const char *dir,
 /* A lease (its file holds the id) of a container that is gone: ipam's own check. */
 static bool lease_take(const char *runroot, int dirfd, const char *name)
 {
+	if (is_cut_short(name))
+		return false; /* only .last is written so, and it holds no id */
 	return hk_ipam_take_back(dirfd, name, ctl_net_stale, (void *)runroot);
 }
 
-/* A file of dir named by the id of a container that is gone: the id, then end ('@' or none). */
+/*
+ * A file of dir named by the id of a container that is gone: the id, then
+ * end ('@' or none); or the .NAME.tmp of such a file, which a hakoctl
+ * killed in hk_write_atomic_at left.
+ */
 static bool take_if_stale(const char *runroot, int dirfd, const char *name, char end)
 {
+	bool tmp = is_cut_short(name);
+	const char *own = tmp ? name + 1 : name;
+	/* After the id: end, or ".tmp" in the temporary name of a file named by the id alone. */
+	char after = tmp && end == '\0' ? '.' : end;
 	char id[HK_CTR_ID_LEN + 1];
 
-	if (strlen(name) < HK_CTR_ID_LEN || name[HK_CTR_ID_LEN] != end)
+	if (strlen(own) < HK_CTR_ID_LEN || own[HK_CTR_ID_LEN] != after)
 		return false;
-	snprintf(id, sizeof(id), "%.*s", HK_CTR_ID_LEN, name);
+	snprintf(id, sizeof(id), "%.*s", HK_CTR_ID_LEN, own);
 	return ctl_net_stale(id, (void *)runroot) && unlinkat(dirfd, name, 0) == 0;
 }
 

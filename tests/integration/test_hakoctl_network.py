@@ -821,8 +821,19 @@ def test_system_gc_after_kill_9(lab):
     time.sleep(0.02)
     p.kill()
     p.wait()
+    # what a hakoctl killed between a write's create and its rename leaves (.NAME.tmp), of a
+    # container that is gone and of one that lives
+    run = lab.ctl.runroot
+    keep_id = json.loads(lab("inspect", "hako-test-keep", check=True).stdout)[0]["Id"]
+    cut = [run / "ctr" / f".{'d' * 64}.tmp", run / "networks" / ".proxy" / f".{'d' * 64}.tmp",
+           run / "networks" / ".dns" / f".{'d' * 64}@hako-test-gc.tmp"]
+    kept = run / "networks" / ".proxy" / f".{keep_id}.tmp"
+    for f in cut + [kept]:
+        f.write_text("")
     out = lab("system", "gc", check=True).stdout
     assert out.startswith("removed: "), out
+    assert [f for f in cut if f.exists()] == [] and kept.exists()
+    kept.unlink()
     # what lives is as it was (the keeper, and those the killed runs got going): their
     # leases, names, ports and veths; of the rest, nothing
     monitored = b" ".join(open(f"/proc/{pid}/cmdline", "rb").read()
