@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -292,6 +293,9 @@ static void write_resolv_conf(struct hk_buf *b, const char *const *dns, const ch
 
 int ctl_host_mntns = -1;
 
+/* How long publish waits for hako-proxy to listen on a container's ports. */
+#define PROXY_WAIT_MS 2000
+
 /*
  * hako-NAME (hako-dns, hako-proxy) started, unless one serves this run dir
  * already (its lock, networks/.NAME.lock, is held): in the host's
@@ -374,12 +378,26 @@ static int publish(const struct ctl_globals *g, const char *id, int bundlefd,
 	hk_debug("nftables: %zu port(s) of %s%s%s published (NEWSETELEM in ports4, ports4_at%s)", n,
 		 at->addr, at->addr6[0] ? " and " : "", at->addr6, at->addr6[0] ? ", ports6" : "");
 	if (at->addr6[0]) {
-		if ((r = hk_net_proxy_write(ctl_run_dir(g), id, at->addr6, ports, n, err)) < 0)
+		_cleanup_close_ int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if ((r = hk_net_proxy_write(ctl_run_dir(g), id, at->addr6, ports, n, ino, err)) < 0)
 			goto out; /* the caller's release takes the elements back */
 		if (r > 0) {
 			hk_debug("hako-proxy: the ports on [::1] (networks/" HK_NET_PROXY "/%.12s)",
 				 id);
 			daemon_ensure(g, "proxy");
+			/*
+			 * Served when we return, as the DNAT's are: a client
+			 * of [::1]:PORT right after `run -d -p` is not refused.
+			 */
+			if (ino < 0)
+				hk_debug("no inotify: hako-proxy not waited for");
+			else if (hk_net_proxy_wait(ino, id, PROXY_WAIT_MS) < 0)
+				hk_warn("-p: after %d ms, hako-proxy does not listen on [::1] for "
+					"these ports yet",
+					PROXY_WAIT_MS);
+			else
+				hk_debug(
+				    "hako-proxy listens on [::1] for them (it touched its file)");
 		}
 		r = 0;
 	}

@@ -22,14 +22,6 @@
 #include "log.h"
 #include "util.h"
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Fork, join the namespaces, exec the hook with the state on stdin. */
 static pid_t spawn_hook(const struct hk_hook *h, int pidfd, int ns_flags, int in, int out)
 {
@@ -61,7 +53,7 @@ static int run_one(const struct hk_hook *h, const char *what, const char *state,
 	int in[2], out[2], status = 0;
 	char output[512] = "";
 	size_t got = 0;
-	long long deadline = h->timeout ? now_ms() + h->timeout * 1000LL : -1;
+	long long deadline = h->timeout ? hk_now_ms() + h->timeout * 1000LL : -1;
 	_cleanup_close_ int child_fd = -1;
 	bool timed_out = false;
 	pid_t pid;
@@ -88,7 +80,7 @@ static int run_one(const struct hk_hook *h, const char *what, const char *state,
 	child_fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	for (int open_out = 1; open_out;) {
 		struct pollfd fds[2] = {{out[0], POLLIN, 0}, {child_fd, POLLIN, 0}};
-		long long left = deadline < 0 ? -1 : deadline - now_ms();
+		long long left = deadline < 0 ? -1 : deadline - hk_now_ms();
 		int n;
 		if (deadline >= 0 && left <= 0) {
 			timed_out = true;

@@ -122,6 +122,14 @@ void hk_buf_add_json_string(struct hk_buf *b, const char *s)
 		free(esc);
 }
 
+long long hk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void hk_time_rfc3339(char *buf, size_t size)
 {
 	struct timespec ts;

@@ -75,6 +75,8 @@ void hk_buf_add_json_string(struct hk_buf *b, const char *s);
 size_t hk_json_escape(char *dst, size_t size, const char *src);
 /* Now as RFC 3339 in UTC with nanoseconds ("2026-12-01T17:01:15.123456789Z"). */
 void hk_time_rfc3339(char *buf, size_t size);
+/* CLOCK_MONOTONIC in ms: for timeouts. */
+long long hk_now_ms(void);
 /* Return the string (never NULL) and leave b empty; the caller frees it. */
 char *hk_buf_detach(struct hk_buf *b);
 void hk_buf_release(struct hk_buf *b);

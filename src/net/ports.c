@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -315,7 +317,7 @@ void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
 }
 
 int hk_net_proxy_write(const char *runroot, const char *id, const char *addr6,
-		       const struct hk_port *ports, size_t n, struct hk_error *err)
+		       const struct hk_port *ports, size_t n, int ino, struct hk_error *err)
 {
 	_cleanup_close_ int dirfd = -1;
 	struct hk_buf b = HK_BUF_INIT;
@@ -334,10 +336,35 @@ int hk_net_proxy_write(const char *runroot, const char *id, const char *addr6,
 		r = r < 0 ? r : hk_error_set(err, -errno, "%s", path);
 		goto out;
 	}
+	if (ino >= 0 && inotify_add_watch(ino, path, IN_ATTRIB) < 0)
+		hk_debug("inotify_add_watch(\"%s\"): %s (hako-proxy not waited for)", path,
+			 strerror(errno));
 	r = hk_write_atomic_at(dirfd, id, b.buf, b.len, err);
 out:
 	hk_buf_release(&b);
 	return r < 0 ? r : 1;
+}
+
+int hk_net_proxy_wait(int ino, const char *id, int timeout_ms)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	long long end = hk_now_ms() + timeout_ms;
+	struct pollfd p = {ino, POLLIN, 0};
+
+	for (long long left; (left = end - hk_now_ms()) > 0;) {
+		ssize_t len;
+
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return -errno;
+		while ((len = read(ino, buf, sizeof(buf))) > 0)
+			for (char *e = buf; e < buf + len;) {
+				struct inotify_event *ev = (struct inotify_event *)e;
+				if ((ev->mask & IN_ATTRIB) && ev->len && strcmp(ev->name, id) == 0)
+					return 0;
+				e += sizeof(*ev) + ev->len;
+			}
+	}
+	return -ETIMEDOUT;
 }
 
 void hk_net_names_drop(const char *runroot, const char *id, const char *network)

@@ -35,6 +35,7 @@
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -132,6 +133,27 @@ static int parse(const char *line, struct port *p)
 	return 0;
 }
 
+/*
+ * Container id's file touched once each of its ports is listened on:
+ * hakoctl, which wrote it, waits for that (IN_ATTRIB) before `run -d -p`
+ * returns. We do not watch IN_ATTRIB ourselves.
+ */
+static void say_ready(const char *id)
+{
+	char path[4400];
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_ports; i++)
+		if (strcmp(ports[i].id, id) == 0) {
+			if (ports[i].fd < 0)
+				return;
+			n++;
+		}
+	snprintf(path, sizeof(path), "%s/networks/.proxy/%s", runroot, id);
+	if (n)
+		utimensat(AT_FDCWD, path, NULL, 0);
+}
+
 /* Container id's file read again (or gone): its ports opened and closed to match. */
 static void apply(const char *id)
 {
@@ -169,6 +191,7 @@ static void apply(const char *id)
 	for (size_t i = n_ports; i-- > 0;)
 		if (strcmp(ports[i].id, id) == 0 && !ports[i].seen)
 			port_drop(i);
+	say_ready(id);
 }
 
 /* Every file of networks/.proxy, at the start (and if inotify lost events). */
@@ -342,8 +365,9 @@ int main(int argc, char **argv)
 				session_drop(i);
 		p[0] = (struct pollfd){.fd = in, .events = POLLIN};
 		for (size_t i = 0; i < n_ports; i++) {
-			if (ports[i].fd < 0)
-				ports[i].fd = listen_on(ports[i].type, ports[i].host_port);
+			if (ports[i].fd < 0 &&
+			    (ports[i].fd = listen_on(ports[i].type, ports[i].host_port)) >= 0)
+				say_ready(ports[i].id);
 			if (ports[i].fd >= 0) {
 				map[np - 1] = i;
 				p[np++] = (struct pollfd){.fd = ports[i].fd, .events = POLLIN};

@@ -4,14 +4,16 @@ container, an address leased, NAT to the outside. hakoctl runs in a network
 namespace the test makes (its "host"); an "outside" one, joined to it by a
 veth with documentation addresses (198.51.100.0/24), plays the internet. No
 packet leaves namespaces the test owns."""
+import fcntl
 import json
 import os
+import re
 import subprocess
 import time
 
 import pytest
 
-from conftest import wait_for
+from conftest import HAKOCTL, wait_for
 
 
 def ip(*args):
@@ -505,6 +507,46 @@ def address6(lab, ctr, network=None):
     (info,) = json.loads(lab("inspect", ctr, check=True).stdout)
     ns = info["NetworkSettings"]
     return ns["Networks"][network]["GlobalIPv6Address"] if network else ns["GlobalIPv6Address"]
+
+
+def test_run_d_returns_once_hako_proxy_listens_on_the_hosts_loopback6(lab):
+    """hako-proxy serves [::1]:PORT, which no DNAT reaches. `run -d -p` returns once
+    it listens there, as the DNAT's ports are in place when it returns: the proxy
+    touches the container's file then, and hakoctl waits for that (IN_ATTRIB).
+    Here the proxy is held back (its lock taken, so that hakoctl starts none)
+    until hakoctl has written the file, then started by the test."""
+    nets = lab.ctl.runroot / "networks"
+    nets.mkdir(parents=True, exist_ok=True)
+    lock = os.open(nets / ".proxy.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    run = subprocess.Popen(lab.ctl.argv("run", "-d", "-p", "8099:80", "-p", "9011:9011/udp",
+                                        "--name", "hako-test-quick", "busybox", "sleep", "100"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proxy = None
+    try:
+        wait_for(lambda: [x for x in os.listdir(nets / ".proxy") if x[0] != "."]
+                 if (nets / ".proxy").exists() else [], "the container's ports for hako-proxy")
+        time.sleep(0.5)  # `run -d` takes some 50 ms: it waits, and nothing listens
+        assert run.poll() is None, run.communicate()
+        os.close(lock)
+        proxy = subprocess.Popen(["nsenter", f"--net=/run/netns/{lab.host}",
+                                  os.path.join(os.path.dirname(HAKOCTL), "hako-proxy"),
+                                  "--runroot", str(lab.ctl.runroot)])
+        out, err = run.communicate(timeout=30)
+        assert run.returncode == 0 and "hako-proxy" not in err, err
+        listening = in_ns(lab.host, "ss", "-H", "-ln", capture_output=True, text=True,
+                          check=True).stdout
+        assert re.search(r"^tcp\s+LISTEN.*\[::1\]:8099\s", listening, re.M), listening
+        assert re.search(r"^udp\s+UNCONN.*\[::1\]:9011\s", listening, re.M), listening
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        lab("rm", "-f", "hako-test-quick")
+        if proxy:
+            proxy.kill()
+            proxy.wait()
+    assert lab.ctl.leftovers() == []
 
 
 def test_dual_stack(lab):
