@@ -21,6 +21,7 @@ sh scripts/deps.sh
 sh scripts/build.sh
 gcc -O2 -static -o build/bench-maxrss bench/maxrss.c
 gcc -O2 -static -o build/bench-tcpconn bench/tcpconn.c
+gcc -O2 -static -o build/bench-ovlfloor bench/ovlfloor.c
 exec unshare --mount --propagation private sh -c '
 	if mountpoint -q /sys/fs/cgroup/unified; then
 		umount /sys/fs/cgroup/unified
