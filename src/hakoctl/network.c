@@ -379,7 +379,8 @@ static int publish(const struct ctl_globals *g, const char *id, int bundlefd,
 		 at->addr, at->addr6[0] ? " and " : "", at->addr6, at->addr6[0] ? ", ports6" : "");
 	if (at->addr6[0]) {
 		_cleanup_close_ int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		if ((r = hk_net_proxy_write(ctl_run_dir(g), id, at->addr6, ports, n, ino, err)) < 0)
+		r = hk_net_proxy_write(ctl_run_dir(g), id, at->addr6, ports, n, &ino, err);
+		if (r < 0)
 			goto out; /* the caller's release takes the elements back */
 		if (r > 0) {
 			hk_debug("hako-proxy: the ports on [::1] (networks/" HK_NET_PROXY "/%.12s)",

@@ -317,7 +317,7 @@ void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
 }
 
 int hk_net_proxy_write(const char *runroot, const char *id, const char *addr6,
-		       const struct hk_port *ports, size_t n, int ino, struct hk_error *err)
+		       const struct hk_port *ports, size_t n, int *ino, struct hk_error *err)
 {
 	_cleanup_close_ int dirfd = -1;
 	struct hk_buf b = HK_BUF_INIT;
@@ -336,9 +336,11 @@ int hk_net_proxy_write(const char *runroot, const char *id, const char *addr6,
 		r = r < 0 ? r : hk_error_set(err, -errno, "%s", path);
 		goto out;
 	}
-	if (ino >= 0 && inotify_add_watch(ino, path, IN_ATTRIB) < 0)
-		hk_debug("inotify_add_watch(\"%s\"): %s (hako-proxy not waited for)", path,
-			 strerror(errno));
+	if (*ino >= 0 && inotify_add_watch(*ino, path, IN_ATTRIB) < 0) {
+		hk_debug("inotify_add_watch(\"%s\"): %s", path, strerror(errno));
+		close(*ino);
+		*ino = -1;
+	}
 	r = hk_write_atomic_at(dirfd, id, b.buf, b.len, err);
 out:
 	hk_buf_release(&b);

@@ -81,15 +81,17 @@ void hk_net_release(const char *runroot, const char *id, int host_ns, bool scan)
 #define HK_NET_PROXY ".proxy"
 /*
  * Container id's ports to addr6 written there: 1 if it has any, 0 if none,
- * or -errno. With ino (an inotify fd) >= 0, the dir is watched for
+ * or -errno. With *ino (an inotify fd) >= 0, the dir is watched for
  * IN_ATTRIB before the file is written: hako-proxy touches the file once it
- * listens on all of its ports (hk_net_proxy_wait).
+ * listens on all of its ports (hk_net_proxy_wait). If the watch cannot be
+ * added, *ino is closed and set to -1.
  */
 int hk_net_proxy_write(const char *runroot, const char *id, const char *addr6,
-		       const struct hk_port *ports, size_t n, int ino, struct hk_error *err);
+		       const struct hk_port *ports, size_t n, int *ino, struct hk_error *err);
 /*
- * Until hako-proxy has touched container id's file (ino, as given to
- * hk_net_proxy_write), at most timeout_ms: 0 when it has, -ETIMEDOUT.
+ * Until hako-proxy has touched container id's file (ino, as
+ * hk_net_proxy_write left it), at most timeout_ms: 0 when it has, or
+ * -ETIMEDOUT.
  */
 int hk_net_proxy_wait(int ino, const char *id, int timeout_ms);
 /* Container id's names on network (or, NULL, on every network) removed. */
