@@ -305,23 +305,14 @@ int ctl_exit_code_for(const char *msg)
  */
 static int ctr_watch_seen(struct ctl_ctr_watch *w)
 {
-	const char *name = strrchr(w->pidf, '/') + 1;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	_cleanup_free_ char *text = NULL;
 	struct hk_error err = {0};
-	bool named = false;
 	long long pid;
 	size_t len;
-	ssize_t n;
 
-	while ((n = read(w->ino, buf, sizeof(buf))) > 0)
-		for (char *q = buf; q < buf + n;) {
-			struct inotify_event *ev = (struct inotify_event *)q;
-			named |= ev->len && strcmp(ev->name, name) == 0;
-			q += sizeof(*ev) + ev->len;
-		}
 	/* Read whole: a runtime that writes it in place may not have yet. */
-	if (!named || hk_read_regular_file_at(AT_FDCWD, w->pidf, 32, &text, &len, &err) < 0)
+	if (!hk_inotify_saw(w->ino, strrchr(w->pidf, '/') + 1, IN_ALL_EVENTS) ||
+	    hk_read_regular_file_at(AT_FDCWD, w->pidf, 32, &text, &len, &err) < 0)
 		return -1;
 	text[strcspn(text, "\n")] = '\0';
 	if (hk_parse_int64(text, &pid) < 0 || pid <= 0 || pid > INT_MAX)

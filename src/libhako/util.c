@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -128,6 +129,21 @@ long long hk_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool hk_inotify_saw(int ino, const char *name, unsigned mask)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool saw = false;
+	ssize_t n;
+
+	while ((n = read(ino, buf, sizeof(buf))) > 0)
+		for (char *q = buf; q < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)q;
+			saw |= (ev->mask & mask) && ev->len && strcmp(ev->name, name) == 0;
+			q += sizeof(*ev) + ev->len;
+		}
+	return saw;
 }
 
 void hk_time_rfc3339(char *buf, size_t size)

@@ -77,6 +77,11 @@ size_t hk_json_escape(char *dst, size_t size, const char *src);
 void hk_time_rfc3339(char *buf, size_t size);
 /* CLOCK_MONOTONIC in ms: for timeouts. */
 long long hk_now_ms(void);
+/*
+ * Every event queued on inotify fd ino read (it is non-blocking): whether
+ * one of them named name, with a bit of mask.
+ */
+bool hk_inotify_saw(int ino, const char *name, unsigned mask);
 /* Return the string (never NULL) and leave b empty; the caller frees it. */
 char *hk_buf_detach(struct hk_buf *b);
 void hk_buf_release(struct hk_buf *b);

@@ -349,22 +349,14 @@ out:
 
 int hk_net_proxy_wait(int ino, const char *id, int timeout_ms)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	long long end = hk_now_ms() + timeout_ms;
 	struct pollfd p = {ino, POLLIN, 0};
 
 	for (long long left; (left = end - hk_now_ms()) > 0;) {
-		ssize_t len;
-
 		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
 			return -errno;
-		while ((len = read(ino, buf, sizeof(buf))) > 0)
-			for (char *e = buf; e < buf + len;) {
-				struct inotify_event *ev = (struct inotify_event *)e;
-				if ((ev->mask & IN_ATTRIB) && ev->len && strcmp(ev->name, id) == 0)
-					return 0;
-				e += sizeof(*ev) + ev->len;
-			}
+		if (hk_inotify_saw(ino, id, IN_ATTRIB))
+			return 0;
 	}
 	return -ETIMEDOUT;
 }
